@@ -1,0 +1,273 @@
+"""Architecture, tokenizer and generation-schedule configs, and the named presets built from them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config value is outside what the engine supports; the message names the field."""
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Shape of the InfinityStar decoder (Qwen3-style blocks with a text prefix)."""
+
+    depth: int
+    width: int
+    heads: int
+    kv_heads: int
+    block_chunks: int
+    text_channels: int = 2048
+    text_maxlen: int = 512
+    latent_channels: int = 64
+    semantic_bits: int = 16
+    detail_bits: int = 64
+    mlp_hidden: int | None = None
+    rope_base: float = 10000.0
+    norm_eps: float = 1e-6
+
+    def __post_init__(self) -> None:
+        for name in ("depth", "width", "heads", "kv_heads", "block_chunks", "text_channels", "text_maxlen"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"transformer.{name} must be positive, got {getattr(self, name)}")
+        if self.width % self.heads:
+            raise ConfigError(f"transformer.width {self.width} is not divisible by heads {self.heads}")
+        if self.heads % self.kv_heads:
+            raise ConfigError(f"transformer.heads {self.heads} is not a multiple of kv_heads {self.kv_heads}")
+        if self.head_dim % 8:
+            raise ConfigError(
+                f"transformer head_dim {self.head_dim} must be a multiple of 8 "
+                "(the rotary pairs split over four axes)"
+            )
+        if self.depth % self.block_chunks:
+            raise ConfigError(f"transformer.depth {self.depth} is not divisible by block_chunks {self.block_chunks}")
+
+    @property
+    def head_dim(self) -> int:
+        return self.width // self.heads
+
+    @property
+    def blocks_per_chunk(self) -> int:
+        return self.depth // self.block_chunks
+
+    @property
+    def mlp_hidden_size(self) -> int:
+        if self.mlp_hidden is not None:
+            return self.mlp_hidden
+        return round(self.width * 4 / 256) * 256
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Shape of the causal video VAE and its binary spherical quantizers."""
+
+    block_out_channels: tuple[int, ...] = (96, 192, 384, 384, 384)
+    layers_per_block: int = 2
+    decoder_layers_per_block: int = 3
+    in_channels: int = 3
+    latent_channels: int = 16
+    temporal_compression: tuple[int, ...] = (2, 2)
+    spatial_compression: tuple[int, ...] = (2, 2, 2)
+    norm_eps: float = 1e-6
+    codebook_dim: int = 64
+    semantic_bits: int = 16
+    detail_bits: int = 64
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """How one generation walks the scales: resolution family, repetitions, sampling and guidance."""
+
+    resolution: str
+    semantic_scales: int
+    image_repetitions: tuple[int, ...]
+    video_repetitions: tuple[int, ...]
+    detail_min_area: int
+    tau_image: float = 1.0
+    tau_video: float = 0.4
+    guidance: str = "apg"
+    guidance_scale: float = 34.0
+    apg_norm_threshold: float = 0.05
+    clip_frames: int = 20
+    max_seconds: int = 10
+    fps: int = 16
+    frames_per_latent: int = 4
+    interact_semantic_scale: int = 7
+    interact_detail_frames: tuple[int, ...] = (18, 19)
+    interact_scale_ids: tuple[int, int] = (800, 801)
+
+    def __post_init__(self) -> None:
+        if self.guidance not in ("apg", "cfg"):
+            raise ConfigError(f"schedule.guidance must be 'apg' or 'cfg', got {self.guidance!r}")
+        if len(self.image_repetitions) != len(self.video_repetitions):
+            raise ConfigError(
+                "schedule.image_repetitions and video_repetitions must list one count per scale: "
+                f"got {len(self.image_repetitions)} and {len(self.video_repetitions)}"
+            )
+        if any(r < 1 for r in (*self.image_repetitions, *self.video_repetitions)):
+            raise ConfigError("schedule repetitions must all be >= 1")
+        if not 0 <= self.semantic_scales <= len(self.image_repetitions):
+            raise ConfigError(
+                f"schedule.semantic_scales {self.semantic_scales} must lie in 0..{len(self.image_repetitions)}"
+            )
+        if self.tau_image <= 0 or self.tau_video <= 0:
+            raise ConfigError("schedule.tau_image and tau_video must be > 0")
+        if self.clip_frames < 1 or self.max_seconds < 0:
+            raise ConfigError("schedule.clip_frames must be >= 1 and max_seconds >= 0")
+
+    @property
+    def scales_per_clip(self) -> int:
+        return len(self.image_repetitions)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named model: its architecture, tokenizer and default schedule."""
+
+    name: str
+    description: str
+    transformer: TransformerConfig
+    schedule: ScheduleConfig
+    vae: VAEConfig = field(default_factory=VAEConfig)
+    mode: str = "video"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("video", "interact"):
+            raise ConfigError(f"preset.mode must be 'video' or 'interact', got {self.mode!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preset:
+        try:
+            return cls(
+                name=data["name"],
+                description=data.get("description", ""),
+                transformer=_build(TransformerConfig, data["transformer"], "transformer"),
+                schedule=_build(ScheduleConfig, data["schedule"], "schedule"),
+                vae=_build(VAEConfig, data.get("vae", {}), "vae"),
+                mode=data.get("mode", "video"),
+            )
+        except KeyError as missing:
+            raise ConfigError(f"preset is missing the field {missing}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Preset:
+        return cls.from_dict(json.loads(text))
+
+
+def _build(kind: type, values: dict[str, Any], section: str):
+    known = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(f"{section} has unknown fields {unknown}; allowed: {sorted(known)}")
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    try:
+        return kind(**converted)
+    except TypeError as err:
+        raise ConfigError(f"{section}: {err}") from None
+
+
+_REPS_720P_IMAGE = (3,) * 15
+_REPS_720P_VIDEO = (3,) * 12 + (2, 1, 1)
+_REPS_480P_IMAGE = (3,) * 14
+_REPS_480P_VIDEO = (3,) * 12 + (2, 1)
+_EIGHT_B = TransformerConfig(depth=36, width=4096, heads=32, kv_heads=8, block_chunks=6)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            name="infinitystar-8b-720p",
+            description="InfinityStar 8B, 1280x720 at 16 fps, up to 10 s",
+            transformer=_EIGHT_B,
+            schedule=ScheduleConfig(
+                resolution="720p",
+                semantic_scales=12,
+                image_repetitions=_REPS_720P_IMAGE,
+                video_repetitions=_REPS_720P_VIDEO,
+                detail_min_area=750,
+                max_seconds=10,
+            ),
+        ),
+        Preset(
+            name="infinitystar-8b-480p",
+            description="InfinityStar 8B, 848x480 at 16 fps, up to 10 s",
+            transformer=_EIGHT_B,
+            schedule=ScheduleConfig(
+                resolution="480p",
+                semantic_scales=11,
+                image_repetitions=_REPS_480P_IMAGE,
+                video_repetitions=_REPS_480P_VIDEO,
+                detail_min_area=350,
+                max_seconds=10,
+            ),
+        ),
+        Preset(
+            name="infinitystar-interact-480p",
+            description="InfinityStar-Interact 8B, 848x480, a new prompt every 5 s segment",
+            transformer=_EIGHT_B,
+            schedule=ScheduleConfig(
+                resolution="480p",
+                semantic_scales=11,
+                image_repetitions=_REPS_480P_VIDEO,
+                video_repetitions=_REPS_480P_VIDEO,
+                detail_min_area=350,
+                tau_image=0.5,
+                tau_video=0.5,
+                guidance="cfg",
+                guidance_scale=3.0,
+                max_seconds=5,
+            ),
+            mode="interact",
+        ),
+        Preset(
+            name="tiny-a",
+            description="the parity fixture's size: depth 4, width 128, 256x256, 11 scales",
+            transformer=TransformerConfig(
+                depth=4, width=128, heads=4, kv_heads=2, block_chunks=2, text_channels=64
+            ),
+            schedule=ScheduleConfig(
+                resolution="0.06M",
+                semantic_scales=8,
+                image_repetitions=(3,) * 11,
+                video_repetitions=(3,) * 9 + (2, 1),
+                detail_min_area=80,
+                max_seconds=10,
+            ),
+            vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
+        ),
+        Preset(
+            name="test-micro",
+            description="the smallest working size, for fast tests: depth 2, width 64, 4-frame clips",
+            transformer=TransformerConfig(
+                depth=2, width=64, heads=4, kv_heads=2, block_chunks=1, text_channels=32, text_maxlen=16
+            ),
+            schedule=ScheduleConfig(
+                resolution="0.06M",
+                semantic_scales=8,
+                image_repetitions=(2,) + (1,) * 10,
+                video_repetitions=(2,) + (1,) * 8 + (2, 1),
+                detail_min_area=80,
+                clip_frames=4,
+                max_seconds=3,
+            ),
+            vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
+        ),
+    )
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; available: {', '.join(sorted(PRESETS))}") from None

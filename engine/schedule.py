@@ -1,0 +1,302 @@
+"""Scale schedules: aspect templates, the spacetime pyramid, scale repetitions and SSA visibility (no torch)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+from engine.config import ConfigError, ScheduleConfig
+
+SCALE_SIDES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 40, 60)
+BASE_ASPECTS = (1.0, 100 / 116, 3 / 4, 2 / 3, 9 / 16, 1 / 2, 2 / 5, 1 / 3)
+RESOLUTION_SCALES = {"0.06M": 11, "0.25M": 13, "480p": 14, "720p": 15}
+RESOLUTION_ALIASES = {"0.40M": "480p", "0.90M": "720p", "192p": "0.06M", "384p": "0.25M"}
+PIXELS_PER_TOKEN = 16
+ASPECT_TOLERANCE = 1.06
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One spatial-temporal scale of one clip."""
+
+    index: int
+    clip: int
+    index_in_clip: int
+    t: int
+    h: int
+    w: int
+    frame_start: int
+    semantic: bool
+    reps: int
+
+    @property
+    def tokens(self) -> int:
+        return self.t * self.h * self.w
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One transformer pass: one repetition of one scale.
+
+    `sees` lists the scales whose last-repetition K/V this pass attends to besides the prefix blocks
+    and itself; `keeps` says its own K/V must be stored for later passes; `releases` lists stored
+    scales no later pass refers to once this pass is done.
+    """
+
+    index: int
+    scale: int
+    clip: int
+    scale_in_clip: int
+    rep: int
+    reps: int
+    t: int
+    h: int
+    w: int
+    frame_start: int
+    semantic: bool
+    tau: float
+    sees: tuple[int, ...]
+    keeps: bool
+    releases: tuple[int, ...]
+
+    @property
+    def tokens(self) -> int:
+        return self.t * self.h * self.w
+
+    @property
+    def first_in_clip(self) -> bool:
+        return self.scale_in_clip == 0 and self.rep == 0
+
+    @property
+    def last_rep(self) -> bool:
+        return self.rep == self.reps - 1
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A prefilled visual block (Interact): latents placed at fixed RoPE positions, attended by every pass."""
+
+    name: str
+    t: int
+    h: int
+    w: int
+    frames: tuple[int, ...]
+    scale_id: int
+
+    @property
+    def tokens(self) -> int:
+        return self.t * self.h * self.w
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Everything one generation walks through, in order."""
+
+    resolution: str
+    aspect: float
+    seconds: int
+    clip_lengths: tuple[int, ...]
+    scales: tuple[Scale, ...]
+    passes: tuple[Pass, ...]
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        """(T, H, W) of the whole latent video."""
+        last = self.scales[-1]
+        return sum(self.clip_lengths), last.h, last.w
+
+    @property
+    def pixel_size(self) -> tuple[int, int]:
+        """(height, width) in pixels."""
+        _, h, w = self.latent_shape
+        return h * PIXELS_PER_TOKEN, w * PIXELS_PER_TOKEN
+
+    @property
+    def clips(self) -> int:
+        return len(self.clip_lengths)
+
+    @property
+    def query_tokens(self) -> int:
+        return sum(p.tokens for p in self.passes)
+
+    @property
+    def largest_pass(self) -> int:
+        return max(p.tokens for p in self.passes)
+
+    def clip_passes(self, clip: int) -> tuple[Pass, ...]:
+        return tuple(p for p in self.passes if p.clip == clip)
+
+    def visible_passes(self, index: int) -> tuple[int, ...]:
+        """Indices of earlier passes whose tokens pass `index` attends to (its own excluded)."""
+        last_rep = {p.scale: p.index for p in self.passes if p.last_rep}
+        return tuple(last_rep[s] for s in self.passes[index].sees)
+
+
+def canonical_resolution(resolution: str) -> str:
+    name = RESOLUTION_ALIASES.get(resolution, resolution)
+    if name not in RESOLUTION_SCALES:
+        allowed = sorted(set(RESOLUTION_SCALES) | set(RESOLUTION_ALIASES))
+        raise ConfigError(f"unknown resolution {resolution!r}; allowed: {', '.join(allowed)}")
+    return name
+
+
+def _template(h_div_w: float) -> tuple[tuple[int, int], ...]:
+    sizes = []
+    for side in SCALE_SIDES:
+        pw = math.sqrt(side * side / h_div_w)
+        sizes.append((round(pw * h_div_w), round(pw)))
+    return tuple(sizes)
+
+
+@functools.cache
+def aspect_templates() -> dict[float, tuple[tuple[int, int], ...]]:
+    """Every h/w template (key: h/w of the largest scale, truncated to 3 decimals) -> all 15 (h, w)."""
+    templates: dict[float, tuple[tuple[int, int], ...]] = {}
+    for base in BASE_ASPECTS:
+        sizes = _template(base)
+        h, w = sizes[-1]
+        templates[int(h / w * 1000) / 1000] = sizes
+        if base != 1.0:
+            templates[int(w / h * 1000) / 1000] = tuple((b, a) for a, b in sizes)
+    return dict(sorted(templates.items()))
+
+
+def parse_aspect(aspect: str | float) -> float:
+    """'16:9' (width:height) or a number (height / width) -> height / width."""
+    if isinstance(aspect, int | float):
+        value = float(aspect)
+    else:
+        text = aspect.strip()
+        try:
+            if ":" in text:
+                w_part, h_part = text.split(":", 1)
+                value = float(h_part) / float(w_part)
+            else:
+                value = float(text)
+        except (ValueError, ZeroDivisionError):
+            raise ConfigError(f"aspect {aspect!r} is not 'W:H' (like 16:9) nor a number h/w") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"aspect {aspect!r} must be a positive ratio")
+    return value
+
+
+def describe_templates(resolution: str) -> list[str]:
+    count = RESOLUTION_SCALES[canonical_resolution(resolution)]
+    out = []
+    for sizes in aspect_templates().values():
+        h, w = sizes[count - 1]
+        out.append(f"{w * PIXELS_PER_TOKEN}x{h * PIXELS_PER_TOKEN}")
+    return out
+
+
+def select_template(aspect: str | float, resolution: str) -> tuple[float, tuple[tuple[int, int], ...]]:
+    """The template for an aspect (within ~6 %), cut to the resolution's number of scales."""
+    name = canonical_resolution(resolution)
+    wanted = parse_aspect(aspect)
+    key = min(aspect_templates(), key=lambda k: abs(math.log(wanted / k)))
+    if abs(math.log(wanted / key)) > math.log(ASPECT_TOLERANCE):
+        raise ConfigError(
+            f"aspect {aspect!r} (h/w {wanted:.3f}) has no template at {name}; available (WxH): "
+            + ", ".join(describe_templates(name))
+        )
+    return key, aspect_templates()[key][: RESOLUTION_SCALES[name]]
+
+
+def clip_lengths(seconds: int, cfg: ScheduleConfig) -> tuple[int, ...]:
+    """Latent frames per clip: the image clip, then full clips, then a shorter last clip if any."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds != int(seconds):
+        raise ConfigError(f"duration {seconds!r} s is not on the 1 s grid; allowed: 0 (image) or 1..{cfg.max_seconds}")
+    seconds = int(seconds)
+    if not 0 <= seconds <= cfg.max_seconds:
+        raise ConfigError(f"duration {seconds} s is beyond the schedule; allowed: 0 (image) or 1..{cfg.max_seconds}")
+    video = seconds * cfg.fps // cfg.frames_per_latent
+    full, rest = divmod(video, cfg.clip_frames)
+    return (1,) + (cfg.clip_frames,) * full + ((rest,) if rest else ())
+
+
+def _check_split(cfg: ScheduleConfig, sizes: tuple[tuple[int, int], ...]) -> None:
+    for i, (h, w) in enumerate(sizes):
+        if (i < cfg.semantic_scales) != (h * w < cfg.detail_min_area):
+            raise ConfigError(
+                f"semantic_scales={cfg.semantic_scales} and detail_min_area={cfg.detail_min_area} disagree at "
+                f"scale {i} ({h}x{w}): the transformer and the tokenizer would use different bit widths"
+            )
+
+
+def build_schedule(cfg: ScheduleConfig, seconds: int, aspect: str | float = "16:9") -> Schedule:
+    """The pass list of a text/image-to-video generation: clip 0 is the first frame, then video clips."""
+    key, sizes = select_template(aspect, cfg.resolution)
+    if len(sizes) != cfg.scales_per_clip:
+        raise ConfigError(
+            f"resolution {cfg.resolution} has {len(sizes)} scales but the repetitions list {cfg.scales_per_clip}"
+        )
+    _check_split(cfg, sizes)
+    lengths = clip_lengths(seconds, cfg)
+    scales: list[Scale] = []
+    frame = 0
+    for clip, t in enumerate(lengths):
+        reps = cfg.image_repetitions if clip == 0 else cfg.video_repetitions
+        for i, (h, w) in enumerate(sizes):
+            scales.append(Scale(len(scales), clip, i, t, h, w, frame, i < cfg.semantic_scales, reps[i]))
+        frame += t
+    n = cfg.scales_per_clip
+    sees = [(s.clip * n - 1,) if s.clip > 0 else () for s in scales]
+    taus = [cfg.tau_image if s.clip == 0 else cfg.tau_video for s in scales]
+    passes = _expand_passes(scales, sees, taus)
+    return Schedule(canonical_resolution(cfg.resolution), key, int(seconds), lengths, tuple(scales), passes)
+
+
+def build_interact_schedule(cfg: ScheduleConfig, aspect: str | float = "16:9") -> Schedule:
+    """One Interact segment: a full clip whose passes see the text and two prefilled condition blocks."""
+    key, sizes = select_template(aspect, cfg.resolution)
+    _check_split(cfg, sizes)
+    t = cfg.clip_frames
+    scales = tuple(
+        Scale(i, 0, i, t, h, w, 0, i < cfg.semantic_scales, cfg.image_repetitions[i]) for i, (h, w) in enumerate(sizes)
+    )
+    passes = _expand_passes(list(scales), [()] * len(scales), [cfg.tau_image] * len(scales))
+    sem_h, sem_w = sizes[cfg.interact_semantic_scale]
+    full_h, full_w = sizes[-1]
+    detail_frames = (0,) + tuple(f + 1 for f in cfg.interact_detail_frames)
+    conditions = (
+        Condition("semantic_condition", t, sem_h, sem_w, tuple(range(1, t + 1)), cfg.interact_scale_ids[0]),
+        Condition("detail_condition", len(detail_frames), full_h, full_w, detail_frames, cfg.interact_scale_ids[1]),
+    )
+    seconds = t * cfg.frames_per_latent // cfg.fps
+    return Schedule(canonical_resolution(cfg.resolution), key, seconds, (t,), scales, passes, conditions)
+
+
+def _expand_passes(scales: list[Scale], sees: list[tuple[int, ...]], taus: list[float]) -> tuple[Pass, ...]:
+    last_user: dict[int, int] = {}
+    for s in scales:
+        for ref in sees[s.index]:
+            last_user[ref] = s.index
+    releases_after: dict[int, list[int]] = {}
+    for ref, user in last_user.items():
+        releases_after.setdefault(user, []).append(ref)
+    passes: list[Pass] = []
+    for s in scales:
+        for rep in range(s.reps):
+            last = rep == s.reps - 1
+            passes.append(
+                Pass(
+                    index=len(passes),
+                    scale=s.index,
+                    clip=s.clip,
+                    scale_in_clip=s.index_in_clip,
+                    rep=rep,
+                    reps=s.reps,
+                    t=s.t,
+                    h=s.h,
+                    w=s.w,
+                    frame_start=s.frame_start,
+                    semantic=s.semantic,
+                    tau=taus[s.index],
+                    sees=sees[s.index],
+                    keeps=last and s.index in last_user,
+                    releases=tuple(sorted(releases_after.get(s.index, ()))) if last else (),
+                )
+            )
+    return tuple(passes)
