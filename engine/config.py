@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,19 +64,69 @@ class TransformerConfig:
 
 @dataclass(frozen=True)
 class VAEConfig:
-    """Shape of the causal video VAE and its binary spherical quantizers."""
+    """Shape of the causal video VAE and its binary spherical quantizers.
+
+    Down block i of the encoder (and the mirrored up block of the decoder) resamples space by 2 while
+    i < len(spatial_compression) and time by temporal_compression[i] while i < len(temporal_compression).
+    The encoder's 2 * latent_channels output is folded 2x2 into channels, so the latent the transformer
+    sees has 4 * latent_channels = codebook_dim channels and 16 px per token at the released sizes.
+    """
 
     block_out_channels: tuple[int, ...] = (96, 192, 384, 384, 384)
     layers_per_block: int = 2
     decoder_layers_per_block: int = 3
+    mid_layers: int = 2
     in_channels: int = 3
     latent_channels: int = 16
     temporal_compression: tuple[int, ...] = (2, 2)
     spatial_compression: tuple[int, ...] = (2, 2, 2)
-    norm_eps: float = 1e-6
     codebook_dim: int = 64
     semantic_bits: int = 16
     detail_bits: int = 64
+
+    def __post_init__(self) -> None:
+        widths = self.block_out_channels
+        if len(widths) < 2 or any(c <= 0 for c in widths):
+            raise ConfigError(f"vae.block_out_channels needs at least two positive widths, got {widths}")
+        for name in ("layers_per_block", "decoder_layers_per_block", "mid_layers", "in_channels", "latent_channels"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"vae.{name} must be positive, got {getattr(self, name)}")
+        blocks = len(widths) - 1
+        if any(f != 2 for f in self.spatial_compression) or len(self.spatial_compression) > blocks:
+            raise ConfigError(
+                f"vae.spatial_compression must be at most {blocks} factors of 2, got {self.spatial_compression}"
+            )
+        if any(f < 1 for f in self.temporal_compression) or len(self.temporal_compression) > len(
+            self.spatial_compression
+        ):
+            raise ConfigError(
+                "vae.temporal_compression must hold positive factors, no more than spatial_compression has, "
+                f"got {self.temporal_compression}"
+            )
+        if self.codebook_dim != 4 * self.latent_channels:
+            raise ConfigError(
+                f"vae.codebook_dim {self.codebook_dim} must be 4 * latent_channels ({4 * self.latent_channels}): "
+                "the latent is the encoder output folded 2x2 into channels"
+            )
+        for i in range(blocks):
+            cin, cout = widths[i], widths[i + 1]
+            if i >= len(self.spatial_compression) and cin != cout:
+                raise ConfigError(f"vae block {i} does not resample, so it cannot change width ({cin} -> {cout})")
+            if i < len(self.spatial_compression) and (cout % 4 or (4 * cin) % cout):
+                raise ConfigError(
+                    f"vae down block {i} goes {cin} -> {cout} channels: {cout} must be a multiple of 4 and "
+                    f"divide 4 * {cin}"
+                )
+
+    @property
+    def time_factor(self) -> int:
+        """Video frames per latent frame (after the first frame, which has its own latent frame)."""
+        return math.prod(self.temporal_compression)
+
+    @property
+    def pixels_per_token(self) -> int:
+        """Pixels per latent token along H and W: the encoder's downsampling times the 2x2 fold."""
+        return 2 ** len(self.spatial_compression) * 2
 
 
 @dataclass(frozen=True)

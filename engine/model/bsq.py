@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
+
+from engine.schedule import Schedule
 
 
 def bits_to_codes(bits: torch.Tensor) -> torch.Tensor:
@@ -34,3 +37,105 @@ def area_downsample(latent: torch.Tensor, t: int, h: int, w: int) -> torch.Tenso
     if latent.shape[-3:] == (t, h, w):
         return latent
     return F.adaptive_avg_pool3d(latent, (t, h, w))
+
+
+def codes_to_bits(codes: torch.Tensor) -> torch.Tensor:
+    """Codes [B, d, t, h, w] -> bits [B, t, h, w, d] uint8: 1 where the code is positive."""
+    return (codes > 0).to(torch.uint8).permute(0, 2, 3, 4, 1)
+
+
+def quantize_tokens(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Binary spherical quantisation of [B, d, t, h, w], token-wise: L2-normalise over d, take the sign
+    (zero counts as negative), scale to +-1/sqrt(d). Returns (codes [B, d, t, h, w], bits [B, t, h, w, d])."""
+    d = x.shape[1]
+    positive = F.normalize(x, dim=1) > 0
+    codes = torch.where(positive, 1.0, -1.0).to(x.dtype) / math.sqrt(d)
+    return codes, positive.to(torch.uint8).permute(0, 2, 3, 4, 1)
+
+
+def area_downsample_channels(x: torch.Tensor, channels: int, h: int, w: int) -> torch.Tensor:
+    """[B, C, T, H, W] -> [B, channels, T, h, w]: area averaging over (channel, h, w) per frame, the inverse
+    resize of `upsample_codes` (64 -> 16 channels averages 4 adjacent channels)."""
+    if x.shape[1] == channels and x.shape[-2:] == (h, w):
+        return x
+    per_frame = x.permute(0, 2, 1, 3, 4)
+    return F.adaptive_avg_pool3d(per_frame, (channels, h, w)).permute(0, 2, 1, 3, 4)
+
+
+class BSQIndexWeights(nn.Module):
+    """The checkpoint's `mask` buffer of one quantizer: 2^(d-1) .. 2^0 as int64 (the top weight of a 64-bit
+    code wraps to -2^63), the weights that turn d bits into one integer index."""
+
+    def __init__(self, bits: int) -> None:
+        super().__init__()
+        self.register_buffer("mask", 2 ** torch.arange(bits - 1, -1, -1, dtype=torch.int64))
+
+
+class TwoStageBSQ(nn.Module):
+    """The released quantizer's state: a semantic (16-bit) and a detail (64-bit) quantizer. Quantising needs
+    no weights (see `quantize_tokens`); this module exists so the checkpoint loads unchanged."""
+
+    def __init__(self, semantic_bits: int, detail_bits: int) -> None:
+        super().__init__()
+        self.lfq_semantic = BSQIndexWeights(semantic_bits)
+        self.lfq_detail = BSQIndexWeights(detail_bits)
+
+
+def _clip_spans(schedule: Schedule) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for t in schedule.clip_lengths:
+        spans.append((start, start + t))
+        start += t
+    return spans
+
+
+def quantize_multiscale(
+    latent: torch.Tensor, schedule: Schedule, semantic_bits: int = 16, detail_bits: int = 64
+) -> list[torch.Tensor]:
+    """Multi-scale residual quantisation of a latent [B, C, T, H, W] along a schedule.
+
+    Per clip, at that clip's full resolution: every pass (each repetition included) area-downsamples the
+    residual `target - running sum` to its (bits, h, w), quantises it, and adds the codes back upsampled
+    with `upsample_codes`. Returns one bits tensor [B, t, h, w, bits] (uint8, token order t, h, w) per pass
+    of `schedule.passes`: the format the sampler forces and the transformer's training targets.
+    """
+    t_total, height, width = schedule.latent_shape
+    if latent.dim() != 5 or tuple(latent.shape[2:]) != (t_total, height, width):
+        raise ValueError(
+            f"latent has shape {tuple(latent.shape)}; the schedule needs [B, C, {t_total}, {height}, {width}]"
+        )
+    channels = latent.shape[1]
+    latent = latent.to(torch.float32)
+    spans = _clip_spans(schedule)
+    out: list[torch.Tensor] = []
+    running: torch.Tensor | None = None
+    for p in schedule.passes:
+        start, end = spans[p.clip]
+        if p.t != end - start:
+            raise ValueError(f"pass {p.index} has t={p.t} but its clip holds {end - start} latent frames")
+        target = latent[:, :, start:end]
+        if p.first_in_clip:
+            running = torch.zeros_like(target)
+        bits = semantic_bits if p.semantic else detail_bits
+        residual = area_downsample_channels(target - running, bits, p.h, p.w)
+        codes, pass_bits = quantize_tokens(residual)
+        running = running + upsample_codes(codes, channels, height, width)
+        out.append(pass_bits)
+    return out
+
+
+def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channels: int = 64) -> torch.Tensor:
+    """The inverse of `quantize_multiscale`: every pass's codes, upsampled to (channels, H, W), summed per
+    clip; the clips' sums concatenated along T -> [B, channels, T, H, W]."""
+    if len(bits_per_pass) != len(schedule.passes):
+        raise ValueError(f"{len(bits_per_pass)} bits tensors given; the schedule has {len(schedule.passes)} passes")
+    _, height, width = schedule.latent_shape
+    first = bits_per_pass[0] if bits_per_pass else torch.zeros(1, 0)
+    sums = [torch.zeros(first.shape[0], channels, t, height, width, device=first.device) for t in schedule.clip_lengths]
+    for p, bits in zip(schedule.passes, bits_per_pass, strict=True):
+        if tuple(bits.shape[1:4]) != (p.t, p.h, p.w):
+            raise ValueError(
+                f"bits of pass {p.index} have shape {tuple(bits.shape)}; expected [B, {p.t}, {p.h}, {p.w}, d]"
+            )
+        sums[p.clip] += upsample_codes(bits_to_codes(bits), channels, height, width)
+    return torch.cat(sums, dim=2)

@@ -1,0 +1,63 @@
+"""Four-axis rotary position embedding: [scale | frame | height | width] on interleaved pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def inverse_frequencies(head_dim: int, base: float) -> torch.Tensor:
+    """The head_dim/8 frequencies every axis uses, in float32 like the release."""
+    n = head_dim // 8
+    return 1.0 / (base ** (torch.arange(n, dtype=torch.int64).float() / n))
+
+
+def grid_positions(size: int, full: int) -> torch.Tensor:
+    """Positions of a `size`-long axis on the final grid of `full`: round(i * full / size), half to even."""
+    return (torch.arange(size) * (full / size)).round()
+
+
+def text_positions(length: int) -> torch.Tensor:
+    """[length, 4]: text token j sits at scale position j, frame/height/width 0."""
+    pos = torch.zeros(length, 4)
+    pos[:, 0] = torch.arange(length, dtype=torch.float32)
+    return pos
+
+
+def visual_positions(
+    scale_pos: int, frames: Sequence[int], h: int, w: int, full_h: int, full_w: int
+) -> torch.Tensor:
+    """[t*h*w, 4] positions of a (t, h, w) block in token order t, h, w."""
+    t = len(frames)
+    frame = torch.tensor(list(frames), dtype=torch.float32)
+    pos = torch.empty(t, h, w, 4)
+    pos[..., 0] = float(scale_pos)
+    pos[..., 1] = frame[:, None, None]
+    pos[..., 2] = grid_positions(h, full_h)[None, :, None]
+    pos[..., 3] = grid_positions(w, full_w)[None, None, :]
+    return pos.reshape(t * h * w, 4)
+
+
+def rope_angles(positions: torch.Tensor, head_dim: int, base: float) -> torch.Tensor:
+    """Rotation angles [N, head_dim/2] for positions [N, 4]: each axis takes head_dim/8 pairs."""
+    freqs = inverse_frequencies(head_dim, base).to(positions.device)
+    return (positions[:, :, None] * freqs).reshape(positions.shape[0], head_dim // 2)
+
+
+def rope_rotations(positions: torch.Tensor, head_dim: int, base: float) -> torch.Tensor:
+    """Unit complex numbers cos + i sin [N, head_dim/2], one per rotary pair of each token."""
+    angles = rope_angles(positions, head_dim, base)
+    return torch.complex(torch.cos(angles), torch.sin(angles))
+
+
+def apply_rope(x: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (x[2m], x[2m+1]) of x [..., D] by `rotations` (broadcast to [..., D/2]), in float32.
+
+    A pair read as the complex number x[2m] + i x[2m+1] rotates by one complex product.
+    """
+    pairs = x.float().unflatten(-1, (-1, 2))
+    if pairs.stride(-1) != 1 or any(step % 2 for step in pairs.stride()[:-1]):
+        pairs = pairs.contiguous()
+    pairs = torch.view_as_complex(pairs)
+    return torch.view_as_real(pairs * rotations).flatten(-2).to(x.dtype)

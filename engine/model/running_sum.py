@@ -1,0 +1,42 @@
+"""Per-clip running sums of codes: how sampled bits become the latent and the next pass's input."""
+
+from __future__ import annotations
+
+import torch
+
+from engine.model.bsq import area_downsample, bits_to_codes, upsample_codes
+from engine.schedule import Pass, Schedule
+
+
+class RunningSums:
+    """One float32 sum [1, C, t_clip, H, W] per clip, zero at the clip start.
+
+    Every pass's codes are upsampled to (C, H, W) and added to its clip's sum; a pass's input is
+    the sum area-downsampled to the pass's (t, h, w), except the first pass of a clip, which
+    sees zeros. Nothing flows from one clip's sum into the next clip's input.
+    """
+
+    def __init__(self, schedule: Schedule, channels: int, device: torch.device | str) -> None:
+        self.schedule = schedule
+        self.channels = channels
+        _, self.height, self.width = schedule.latent_shape
+        self.sums = [
+            torch.zeros(1, channels, t, self.height, self.width, device=device) for t in schedule.clip_lengths
+        ]
+
+    def input_for(self, p: Pass) -> torch.Tensor:
+        """Input features [1, C, t, h, w] of pass p, given all earlier passes were added."""
+        if p.first_in_clip:
+            return self.sums[p.clip].new_zeros(1, self.channels, p.t, p.h, p.w)
+        return area_downsample(self.sums[p.clip], p.t, p.h, p.w)
+
+    def add(self, p: Pass, bits: torch.Tensor) -> None:
+        codes = bits_to_codes(bits.to(self.sums[p.clip].device))
+        self.sums[p.clip] += upsample_codes(codes, self.channels, self.height, self.width)
+
+    def clip_latent(self, clip: int) -> torch.Tensor:
+        return self.sums[clip]
+
+    def latent(self) -> torch.Tensor:
+        """[1, C, T, H, W]: the clips' sums concatenated along time."""
+        return torch.cat(self.sums, dim=2)

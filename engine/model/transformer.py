@@ -1,0 +1,270 @@
+"""The InfinityStar decoder: text prefix, Qwen3-style blocks with GQA and 4-axis RoPE, two bit heads.
+
+Parameter names and shapes are the released checkpoint's, so its state dict loads unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import TransformerConfig
+from engine.model.rope import apply_rope
+
+KV = tuple[torch.Tensor, torch.Tensor]
+
+# Per-chunk temporaries (MLP hidden activations) are kept near this size; the planner uses the same rule.
+TOKEN_CHUNK_BUDGET_BYTES = 256 * 2**20
+MIN_TOKEN_CHUNK = 256
+
+
+def token_chunk(cfg: TransformerConfig, batch: int, element_bytes: int) -> int:
+    """Tokens per chunk so that one chunk's MLP hidden activation stays near the budget."""
+    per_token = batch * cfg.mlp_hidden_size * element_bytes
+    return max(MIN_TOKEN_CHUNK, TOKEN_CHUNK_BUDGET_BYTES // max(per_token, 1))
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
+
+
+def _fuse_weights(linears: Sequence[nn.Linear]) -> torch.Tensor | None:
+    """Store several bias-free weights in one tensor (they become views of it), so one GEMM serves all.
+
+    Only plain dense weights can share storage; quantised layers keep their own and return None.
+    """
+    if any(type(m) is not nn.Linear or m.weight.is_meta for m in linears):
+        return None
+    fused = torch.cat([m.weight.detach() for m in linears])
+    start = 0
+    for m in linears:
+        rows = m.weight.shape[0]
+        m.weight.data = fused[start : start + rows]
+        start += rows
+    return fused
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = cfg.heads, cfg.kv_heads, cfg.head_dim
+        self.eps = cfg.norm_eps
+        self.q_proj = nn.Linear(cfg.width, cfg.heads * cfg.head_dim, bias=False)
+        self.k_proj = nn.Linear(cfg.width, cfg.kv_heads * cfg.head_dim, bias=False)
+        self.v_proj = nn.Linear(cfg.width, cfg.kv_heads * cfg.head_dim, bias=False)
+        self.o_proj = nn.Linear(cfg.heads * cfg.head_dim, cfg.width, bias=False)
+        self.q_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
+        self.k_norm = RMSNorm(cfg.head_dim, cfg.norm_eps)
+        self.qkv_weight: torch.Tensor | None = None
+
+    def fuse(self) -> None:
+        self.qkv_weight = _fuse_weights((self.q_proj, self.k_proj, self.v_proj))
+
+    def _split(self, h: torch.Tensor, want_q: bool, want_kv: bool) -> list[torch.Tensor | None]:
+        """Projections of h [B, n, width] as [B, n, heads, head_dim] (None where not wanted)."""
+        b, n, _ = h.shape
+        q_rows = self.heads * self.head_dim
+        if self.qkv_weight is not None:
+            weight = self.qkv_weight[(0 if want_q else q_rows) : (None if want_kv else q_rows)]
+            out = F.linear(h, weight).view(b, n, -1, self.head_dim)
+            q = out[:, :, : self.heads] if want_q else None
+            kv = out[:, :, self.heads if want_q else 0 :] if want_kv else None
+            k, v = (kv[:, :, : self.kv_heads], kv[:, :, self.kv_heads :]) if want_kv else (None, None)
+            return [q, k, v]
+        q = self.q_proj(h).view(b, n, self.heads, self.head_dim) if want_q else None
+        k = self.k_proj(h).view(b, n, self.kv_heads, self.head_dim) if want_kv else None
+        v = self.v_proj(h).view(b, n, self.kv_heads, self.head_dim) if want_kv else None
+        return [q, k, v]
+
+    def _queries(self, q: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+        """[B, n, heads, D] -> normalised, rotated, grouped [B, kv_heads, group * n, D].
+
+        The query heads sharing one K/V head are stacked along the sequence axis, so the
+        grouped K/V are used as they are, never repeated per query head.
+        """
+        b, n = q.shape[:2]
+        q = apply_rope(F.rms_norm(q, (self.head_dim,), self.q_norm.weight, self.eps), rotations[:, None])
+        return q.transpose(1, 2).reshape(b, self.kv_heads, (self.heads // self.kv_heads) * n, self.head_dim)
+
+    def _keys(self, k: torch.Tensor, v: torch.Tensor, rotations: torch.Tensor) -> KV:
+        k = apply_rope(F.rms_norm(k, (self.head_dim,), self.k_norm.weight, self.eps), rotations[:, None])
+        return k.transpose(1, 2), v.transpose(1, 2)
+
+    def project(self, h: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Grouped queries and this chunk's keys/values [B, kv_heads, n, D]."""
+        q, k, v = self._split(h, True, True)
+        return self._queries(q, rotations), *self._keys(k, v, rotations)
+
+    def project_kv(self, h: torch.Tensor, rotations: torch.Tensor) -> KV:
+        _, k, v = self._split(h, False, True)
+        return self._keys(k, v, rotations)
+
+    def project_q(self, h: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
+        return self._queries(self._split(h, True, False)[0], rotations)
+
+    def attend(
+        self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Grouped queries against keys/values [B, kv_heads, S, D] -> output [B, n, width] (o_proj applied)."""
+        b, _, gn, _ = q.shape
+        n = gn * self.kv_heads // self.heads
+        if mask is not None:
+            mask = mask.repeat(self.heads // self.kv_heads, 1)
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        out = out.view(b, self.heads, n, self.head_dim).transpose(1, 2).reshape(b, n, -1)
+        return self.o_proj(out)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        hidden = cfg.mlp_hidden_size
+        self.gate_proj = nn.Linear(cfg.width, hidden, bias=False)
+        self.up_proj = nn.Linear(cfg.width, hidden, bias=False)
+        self.down_proj = nn.Linear(hidden, cfg.width, bias=False)
+        self.gate_up_weight: torch.Tensor | None = None
+
+    def fuse(self) -> None:
+        self.gate_up_weight = _fuse_weights((self.gate_proj, self.up_proj))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.gate_up_weight is not None:
+            gate, up = F.linear(x, self.gate_up_weight).chunk(2, dim=-1)
+        else:
+            gate, up = self.gate_proj(x), self.up_proj(x)
+        return self.down_proj(F.silu(gate) * up)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.attn = Attention(cfg)
+        self.mlp = MLP(cfg)
+        self.input_layernorm = RMSNorm(cfg.width, cfg.norm_eps)
+        self.post_attention_layernorm = RMSNorm(cfg.width, cfg.norm_eps)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        rotations: torch.Tensor,
+        past: Sequence[KV] = (),
+        mask: torch.Tensor | None = None,
+        chunk: int | None = None,
+    ) -> tuple[torch.Tensor, KV]:
+        """One block over the n tokens of x [B, n, width], which also see the cached `past` K/V.
+
+        Returns the new hidden states and this pass's own keys/values [B, kv_heads, n, D].
+        """
+        n = x.shape[1]
+        if chunk is None or n <= chunk or torch.is_grad_enabled():
+            return self._whole(x, rotations, past, mask)
+        return self._chunked(x, rotations, past, chunk)
+
+    def _finish(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        y = x + attended
+        return y + self.mlp(self.post_attention_layernorm(y))
+
+    def _whole(
+        self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV], mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, KV]:
+        q, k, v = self.attn.project(self.input_layernorm(x), rotations)
+        keys = torch.cat([pk for pk, _ in past] + [k], dim=2) if past else k
+        values = torch.cat([pv for _, pv in past] + [v], dim=2) if past else v
+        return self._finish(x, self.attn.attend(q, keys, values, mask)), (k, v)
+
+    def _chunked(
+        self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV], chunk: int
+    ) -> tuple[torch.Tensor, KV]:
+        """Token chunks, x updated in place: only x, the K/V and one chunk's temporaries are alive at once."""
+        b, n, _ = x.shape
+        attn = self.attn
+        held = sum(k.shape[2] for k, _ in past)
+        keys = x.new_empty(b, attn.kv_heads, held + n, attn.head_dim)
+        values = torch.empty_like(keys)
+        start = 0
+        for k, v in past:
+            keys[:, :, start : start + k.shape[2]] = k
+            values[:, :, start : start + k.shape[2]] = v
+            start += k.shape[2]
+        spans = [(s, min(s + chunk, n)) for s in range(0, n, chunk)]
+        for s, e in spans:
+            k, v = attn.project_kv(self.input_layernorm(x[:, s:e]), rotations[s:e])
+            keys[:, :, held + s : held + e] = k
+            values[:, :, held + s : held + e] = v
+        for s, e in spans:
+            q = attn.project_q(self.input_layernorm(x[:, s:e]), rotations[s:e])
+            x[:, s:e] = self._finish(x[:, s:e], attn.attend(q, keys, values))
+        return x, (keys[:, :, held:], values[:, :, held:])
+
+
+class BlockChunk(nn.Module):
+    """A group of consecutive blocks; exists so the state-dict names match the release."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.module = nn.ModuleList(Block(cfg) for _ in range(cfg.blocks_per_chunk))
+
+
+class InfinityStarTransformer(nn.Module):
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.cfg_uncond = nn.Parameter(torch.empty(cfg.text_maxlen, cfg.text_channels))
+        self.sos_token = nn.Parameter(torch.empty(1, 1, cfg.width))  # in the release, unused by inference
+        self.text_proj = nn.Linear(cfg.text_channels, cfg.width)
+        self.word_embed = nn.Linear(cfg.latent_channels, cfg.width)
+        self.norm_hidden_sates = RMSNorm(cfg.width, cfg.norm_eps)
+        self.head = nn.Linear(cfg.width, 2 * cfg.detail_bits)
+        self.semantic_head2 = nn.Linear(cfg.width, 2 * cfg.semantic_bits)
+        self.block_chunks = nn.ModuleList(BlockChunk(cfg) for _ in range(cfg.block_chunks))
+        if not self.cfg_uncond.is_meta:
+            nn.init.normal_(self.cfg_uncond, std=0.02)
+            nn.init.normal_(self.sos_token, std=0.02)
+
+    def blocks(self) -> Iterator[Block]:
+        for chunk in self.block_chunks:
+            yield from chunk.module
+
+    def fuse_projections(self) -> InfinityStarTransformer:
+        """After loading: let q/k/v and gate/up share storage so each group runs as one GEMM."""
+        for block in self.blocks():
+            block.attn.fuse()
+            block.mlp.fuse()
+        return self
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        return self.word_embed.weight.dtype
+
+    def text_tokens(self, text: torch.Tensor, with_uncond: bool) -> torch.Tensor:
+        """Text features [L, text_channels] -> prefix tokens [1 or 2, L, width] (row 1: the learned uncond)."""
+        rows = [text]
+        if with_uncond:
+            rows.append(self.cfg_uncond[: text.shape[0]])
+        stacked = torch.stack(rows).to(self.compute_dtype)
+        return self.text_proj(stacked)
+
+    def embed_latent(self, features: torch.Tensor, batch: int) -> torch.Tensor:
+        """Latent features [1, C, t, h, w] -> tokens [batch, t*h*w, width] in (t, h, w) order."""
+        tokens = features.flatten(2).transpose(1, 2).to(self.compute_dtype)
+        return self.word_embed(tokens).expand(batch, -1, -1).contiguous()
+
+    def bit_logits(self, x: torch.Tensor, semantic: bool, chunk: int | None = None) -> torch.Tensor:
+        """Hidden states [B, n, width] -> float32 logits [B, n, 2*bits]; column 2j/2j+1 = bit j is 0/1."""
+        head = self.semantic_head2 if semantic else self.head
+        weight, bias = head.weight.float(), head.bias.float()
+        step = x.shape[1] if chunk is None else max(1, chunk)
+        parts = [
+            F.linear(self.norm_hidden_sates(x[:, s : s + step]).float(), weight, bias)
+            for s in range(0, x.shape[1], step)
+        ]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)

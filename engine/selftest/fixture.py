@@ -1,0 +1,108 @@
+"""A parity fixture (a recorded run of the official code): its description, tensors and derived configs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from engine.config import ScheduleConfig, TransformerConfig
+
+
+class FixtureError(ValueError):
+    """The fixture folder is missing a file or a field the self-test needs."""
+
+
+@dataclass
+class Fixture:
+    root: Path
+
+    @classmethod
+    def open(cls, root: str | Path) -> Fixture:
+        root = Path(root)
+        for name in ("fixture.json", "transformer.safetensors", "io.safetensors"):
+            if not (root / name).is_file():
+                raise FixtureError(
+                    f"{root / name} is missing: a parity fixture holds fixture.json and safetensors files"
+                )
+        return cls(root)
+
+    @cached_property
+    def meta(self) -> dict:
+        try:
+            return json.loads((self.root / "fixture.json").read_text())
+        except json.JSONDecodeError as err:
+            raise FixtureError(f"{self.root / 'fixture.json'} is not valid JSON: {err}") from None
+
+    @cached_property
+    def io(self) -> dict[str, torch.Tensor]:
+        return load_file(str(self.root / "io.safetensors"))
+
+    def transformer_state(self) -> dict[str, torch.Tensor]:
+        return load_file(str(self.root / "transformer.safetensors"))
+
+    def field(self, *path: str):
+        node = self.meta
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                raise FixtureError(f"{self.root / 'fixture.json'} has no field {'.'.join(path)}")
+            node = node[key]
+        return node
+
+    def transformer_config(self) -> TransformerConfig:
+        arch = self.field("architecture")
+        return TransformerConfig(
+            depth=arch["depth"],
+            width=arch["width"],
+            heads=arch["heads"],
+            kv_heads=arch["kv_heads"],
+            block_chunks=arch["block_chunks"],
+            text_channels=arch["text_channels"],
+            text_maxlen=arch["text_maxlen"],
+            mlp_hidden=arch["mlp_hidden"],
+            latent_channels=self.field("latent", "channels"),
+        )
+
+    def schedule_config(self) -> ScheduleConfig:
+        passes = self.field("passes")
+        clip0 = [p for p in passes if p["clip"] == 0]
+        semantic = {p["scale_in_clip"] for p in clip0 if p["head"] == "semantic_head2"}
+        detail_areas = [p["h"] * p["w"] for p in clip0 if p["head"] == "head"]
+        guidance = self.field("guidance")
+        reps = self.field("repetitions")
+        frames_table = self.field("schedule", "video_frames_table")
+        return ScheduleConfig(
+            resolution=self.field("schedule", "pn"),
+            semantic_scales=len(semantic),
+            image_repetitions=tuple(reps["image_clip"]),
+            video_repetitions=tuple(reps["video_clip"]),
+            detail_min_area=min(detail_areas),
+            tau_image=guidance["tau_image"],
+            tau_video=guidance["tau_video"],
+            guidance=guidance["type"],
+            guidance_scale=guidance["scale"],
+            apg_norm_threshold=guidance["apg_norm_threshold"],
+            clip_frames=(frames_table - 1) // 4,
+        )
+
+    def seconds(self, schedule: ScheduleConfig) -> int:
+        frames = self.field("video", "frames")
+        if (frames - 1) % schedule.fps:
+            raise FixtureError(f"video.frames {frames} is not 1 + a whole number of seconds at {schedule.fps} fps")
+        return (frames - 1) // schedule.fps
+
+    def aspect(self) -> float:
+        return float(self.field("schedule", "h_div_w_template"))
+
+    def text_features(self) -> torch.Tensor:
+        return self.io["text_features"]
+
+    def pass_bits(self) -> list[torch.Tensor]:
+        return [self.io[f"pass{p['pass_index']:03d}.bits"] for p in self.field("passes")]
+
+    def pass_logits(self, index: int) -> torch.Tensor:
+        return self.io[f"pass{index:03d}.logits"]

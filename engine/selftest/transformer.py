@@ -1,0 +1,90 @@
+"""Self-test of the schedule and transformer against a recorded run of the official code."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from engine.model.rope import grid_positions
+from engine.model.transformer import InfinityStarTransformer
+from engine.sampler import Guidance, PassEvent, generate, run_to_end
+from engine.schedule import Schedule, build_schedule
+from engine.selftest.fixture import Fixture
+
+
+def fixture_schedule(fixture: Fixture) -> Schedule:
+    cfg = fixture.schedule_config()
+    return build_schedule(cfg, fixture.seconds(cfg), fixture.aspect())
+
+
+def schedule_mismatches(fixture: Fixture, schedule: Schedule) -> list[str]:
+    """Every way our pass list differs from the recorded one (sizes, taus, heads, visibility, RoPE)."""
+    recorded = fixture.field("passes")
+    text_maxlen = fixture.field("architecture", "text_maxlen")
+    if len(recorded) != len(schedule.passes):
+        return [f"{len(schedule.passes)} passes, the fixture has {len(recorded)}"]
+    _, full_h, full_w = schedule.latent_shape
+    problems = []
+    for want, p in zip(recorded, schedule.passes, strict=True):
+        ours = {
+            "clip": p.clip,
+            "scale_in_clip": p.scale_in_clip,
+            "rep": p.rep,
+            "t": p.t,
+            "h": p.h,
+            "w": p.w,
+            "tau": p.tau,
+            "head": "semantic_head2" if p.semantic else "head",
+            "earlier_passes": list(schedule.visible_passes(p.index)),
+            "scale_pos": text_maxlen + p.index,
+            "frame_pos": list(range(p.frame_start, p.frame_start + p.t)),
+            "h_pos": grid_positions(p.h, full_h).int().tolist(),
+            "w_pos": grid_positions(p.w, full_w).int().tolist(),
+        }
+        theirs = {**want, **want["rope"], "earlier_passes": want["attends_to"]["earlier_passes"]}
+        for key, value in ours.items():
+            if theirs[key] != value:
+                problems.append(f"pass {p.index} {key}: ours {value}, fixture {theirs[key]}")
+    return problems
+
+
+def load_fixture_model(fixture: Fixture, device: str) -> InfinityStarTransformer:
+    with torch.device("meta"):
+        model = InfinityStarTransformer(fixture.transformer_config())
+    model.load_state_dict(fixture.transformer_state(), strict=True, assign=True)
+    return model.to(device).eval()
+
+
+def check_transformer(fixture: Fixture, model: InfinityStarTransformer, schedule: Schedule) -> dict[str, float]:
+    """Teacher-force the recorded bits pass by pass; worst max-abs error of the logits and the final sum."""
+    device = model.word_embed.weight.device
+    guidance = Guidance.from_schedule(fixture.schedule_config())
+    events = generate(
+        model, schedule, fixture.text_features(), guidance, forced=fixture.pass_bits(), return_logits=True
+    )
+    worst = {"transformer.logits_cond": 0.0, "transformer.logits_uncond": 0.0}
+    finished = None
+    for event in events:
+        if isinstance(event, PassEvent):
+            want = fixture.pass_logits(event.index).to(device)
+            err = (event.logits - want).abs().amax(dim=(1, 2))
+            worst["transformer.logits_cond"] = max(worst["transformer.logits_cond"], err[0].item())
+            worst["transformer.logits_uncond"] = max(worst["transformer.logits_uncond"], err[1].item())
+        finished = event
+    summed = fixture.io["summed_codes"].to(device)
+    worst["transformer.summed_codes"] = (finished.latent - summed).abs().max().item()
+    return worst
+
+
+def time_sampling(fixture: Fixture, model: InfinityStarTransformer, schedule: Schedule, runs: int = 3) -> float:
+    """Median seconds of one full guided sampling run (after one warm-up run)."""
+    guidance = Guidance.from_schedule(fixture.schedule_config())
+    text = fixture.text_features()
+    seconds = []
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        run_to_end(generate(model, schedule, text, guidance, seed=i))
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds[1:])
