@@ -46,7 +46,7 @@ ensure_system_packages() {
             sudo=(sudo)
         else
             say "missing system packages, and no root or sudo to install them; please run:"
-            say "  apt-get install --no-install-recommends ${missing[*]}"
+            say "  (as root) apt-get install --no-install-recommends ${missing[*]}"
             return 0
         fi
     fi
@@ -150,7 +150,7 @@ main() {
     ensure_system_packages
 
     if [ -e "$VENV" ] && [ ! -x "$VENV/bin/python" ]; then
-        die "$VENV exists but has no bin/python; remove it and re-run"
+        die "$VENV exists but has no working bin/python; remove it and re-run"
     fi
     if [ -x "$VENV/bin/python" ] &&
        ! "$VENV/bin/python" -c 'import sys; raise SystemExit(sys.version_info < (3, 11))'; then
