@@ -39,26 +39,30 @@ class Guidance:
             raise SamplerInputError(f"guidance kind must be 'apg' or 'cfg', got {self.kind!r}")
 
     @property
-    def batch(self) -> int:
-        """Rows per pass: cond and uncond, or cond alone when the scale is 1."""
-        return 1 if self.scale == 1 else 2
+    def with_uncond(self) -> bool:
+        """Whether each pass also runs the unconditional row (not needed at scale 1)."""
+        return self.scale != 1
 
     @classmethod
     def from_schedule(cls, schedule: ScheduleConfig) -> Guidance:
         return cls(schedule.guidance, schedule.guidance_scale, schedule.apg_norm_threshold)
 
-    def combine(self, logits: torch.Tensor) -> torch.Tensor:
-        """[batch, n, V] -> [n, V]."""
-        if self.batch == 1:
-            return logits[0]
+    def combine(self, logits: torch.Tensor, batch: int) -> torch.Tensor:
+        """Rows [cond x batch, (uncond x batch)] of logits [rows, n, V] -> guided [batch, n, V]."""
+        if not self.with_uncond:
+            return logits
+        cond, uncond = logits[:batch], logits[batch:]
         if self.kind == "apg":
-            return apg(logits[0], logits[1], self.scale, self.norm_threshold)
-        return cfg(logits[0], logits[1], self.scale)
+            return apg(cond, uncond, self.scale, self.norm_threshold)
+        return cfg(cond, uncond, self.scale)
 
 
 @dataclass
 class PassEvent:
-    """After each pass. `running_sum` is the live sum of the pass's clip [1, C, t, H, W]: clone it to keep it."""
+    """After each pass. `running_sum` is the live sum of the pass's clip [batch, C, t, H, W]: clone it to keep it.
+
+    `bits` [batch, t, h, w, d]; `logits` (when asked) the raw head output [rows, n, 2d] before tau and guidance.
+    """
 
     index: int
     total: int
@@ -74,7 +78,7 @@ class PassEvent:
 
 @dataclass
 class ClipEvent:
-    """After the last pass of a clip: its latent [1, C, t, H, W] is final and can be decoded."""
+    """After the last pass of a clip: its latent [batch, C, t, H, W] is final and can be decoded."""
 
     clip: int
     frame_start: int
@@ -91,9 +95,9 @@ class FinishedEvent:
 Event = PassEvent | ClipEvent | FinishedEvent
 
 
-def expected_bits_shape(model: InfinityStarTransformer, p: Pass) -> tuple[int, ...]:
+def expected_bits_shape(model: InfinityStarTransformer, p: Pass, batch: int = 1) -> tuple[int, ...]:
     bits = model.cfg.semantic_bits if p.semantic else model.cfg.detail_bits
-    return (1, p.t, p.h, p.w, bits)
+    return (batch, p.t, p.h, p.w, bits)
 
 
 def _check_text(model: InfinityStarTransformer, text: torch.Tensor) -> None:
@@ -108,12 +112,14 @@ def _check_text(model: InfinityStarTransformer, text: torch.Tensor) -> None:
         )
 
 
-def _check_forced(model: InfinityStarTransformer, schedule: Schedule, forced: Sequence[torch.Tensor]) -> None:
+def _check_forced(
+    model: InfinityStarTransformer, schedule: Schedule, forced: Sequence[torch.Tensor], batch: int
+) -> None:
     if len(forced) > len(schedule.passes):
         raise SamplerInputError(f"{len(forced)} forced passes given; the schedule has {len(schedule.passes)}")
     for bits, p in zip(forced, schedule.passes, strict=False):
-        want = expected_bits_shape(model, p)
-        if tuple(bits.shape) != want:
+        want = expected_bits_shape(model, p, batch)
+        if tuple(bits.shape) not in (want, (1, *want[1:])):
             raise SamplerInputError(
                 f"forced bits of pass {p.index} (clip {p.clip}, scale {p.scale_in_clip}, repetition {p.rep}) "
                 f"have shape {tuple(bits.shape)}; expected {want}"
@@ -122,11 +128,13 @@ def _check_forced(model: InfinityStarTransformer, schedule: Schedule, forced: Se
             raise SamplerInputError(f"forced bits of pass {p.index} must be integers 0 or 1")
 
 
-def _check_conditions(schedule: Schedule, conditions: Mapping[str, torch.Tensor], channels: int) -> None:
+def _check_conditions(
+    schedule: Schedule, conditions: Mapping[str, torch.Tensor], channels: int, batch: int
+) -> None:
     for c in schedule.conditions:
         got = conditions.get(c.name)
-        want = (1, channels, c.t, c.h, c.w)
-        if got is None or tuple(got.shape) != want:
+        want = (batch, channels, c.t, c.h, c.w)
+        if got is None or tuple(got.shape) not in (want, (1, *want[1:])):
             shape = None if got is None else tuple(got.shape)
             raise SamplerInputError(f"condition {c.name!r} has shape {shape}; expected {want}")
 
@@ -154,6 +162,7 @@ def generate(
     text: torch.Tensor,
     guidance: Guidance,
     seed: int = 0,
+    batch: int = 1,
     forced: Sequence[torch.Tensor] = (),
     conditions: Mapping[str, torch.Tensor] | None = None,
     cancel: Callable[[], bool] | None = None,
@@ -161,53 +170,58 @@ def generate(
 ) -> Iterator[Event]:
     """Run every pass of `schedule` for one prompt and yield events as they happen.
 
-    `forced` holds bits for the leading passes (I2V, continuation): those are not sampled, and a
-    forced pass is not even run unless a later pass attends to it (or `return_logits` asks for
-    its logits). `conditions` supplies the schedule's prefilled blocks (Interact).
+    `batch` videos share the prompt; video i draws its bits from a generator seeded `seed + i`.
+    `forced` holds bits for the leading passes (I2V, continuation; [batch or 1, t, h, w, d]):
+    those are not sampled, and a forced pass is not even run unless a later pass attends to it
+    (or `return_logits` asks for its logits). `conditions` supplies the schedule's prefilled
+    blocks (Interact).
     """
     c = model.cfg
+    if batch < 1:
+        raise SamplerInputError(f"batch must be >= 1, got {batch}")
     _check_text(model, text)
-    _check_forced(model, schedule, forced)
-    _check_conditions(schedule, conditions or {}, c.latent_channels)
+    _check_forced(model, schedule, forced, batch)
+    _check_conditions(schedule, conditions or {}, c.latent_channels, batch)
     device = model.word_embed.weight.device
-    batch = guidance.batch
-    chunk = token_chunk(c, batch, model.compute_dtype.itemsize)
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
+    rows = batch * (2 if guidance.with_uncond else 1)
+    chunk = token_chunk(c, rows, model.compute_dtype.itemsize)
+    generators = [torch.Generator(device=device).manual_seed(seed + i) for i in range(batch)]
     _, full_h, full_w = schedule.latent_shape
     started = time.perf_counter()
     with torch.inference_mode():
         cache: dict[object, list[KV]] = {}
-        tokens = model.text_tokens(text.to(device), with_uncond=batch == 2)
-        rope = rope_rotations(text_positions(text.shape[0]).to(device), c.head_dim, c.rope_base)
-        _, cache["text"] = _run_blocks(model, tokens, rope, cache, (), chunk, keep=True)
+        tokens = model.text_tokens(text.to(device), batch, guidance.with_uncond)
+        rotations = rope_rotations(text_positions(text.shape[0]).to(device), c.head_dim, c.rope_base)
+        _, cache["text"] = _run_blocks(model, tokens, rotations, cache, (), chunk, keep=True)
         for cond in schedule.conditions:
-            x = model.embed_latent(conditions[cond.name].to(device), batch)
+            x = model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows)
             pos = visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w)
-            rope = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
-            _, cache[cond.name] = _run_blocks(model, x, rope, cache, (), chunk, keep=True)
+            rotations = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
+            _, cache[cond.name] = _run_blocks(model, x, rotations, cache, (), chunk, keep=True)
         prefix = ("text", *(cond.name for cond in schedule.conditions))
-        sums = RunningSums(schedule, c.latent_channels, device)
+        sums = RunningSums(schedule, c.latent_channels, device, batch)
         all_bits: list[torch.Tensor] = []
         for p in schedule.passes:
             if cancel is not None and cancel():
                 raise GenerationCancelled(f"cancelled before pass {p.index} of {len(schedule.passes)}")
             t0 = time.perf_counter()
-            bits = forced[p.index].to(device, torch.uint8) if p.index < len(forced) else None
+            shape = expected_bits_shape(model, p, batch)
+            bits = forced[p.index].to(device, torch.uint8).expand(shape) if p.index < len(forced) else None
             logits = None
             if bits is None or p.keeps or return_logits:
-                x = model.embed_latent(sums.input_for(p), batch)
+                x = model.embed_latent(sums.input_for(p), rows)
                 frames = range(p.frame_start, p.frame_start + p.t)
                 pos = visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w)
-                rope = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
-                x, kept = _run_blocks(model, x, rope, cache, prefix + p.sees, chunk, keep=p.keeps)
+                rotations = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
+                x, kept = _run_blocks(model, x, rotations, cache, prefix + p.sees, chunk, keep=p.keeps)
                 if p.keeps:
                     cache[p.scale] = kept
                 if bits is None or return_logits:
                     logits = model.bit_logits(x, p.semantic, chunk)
+                del x
             if bits is None:
-                guided = guidance.combine(logits.mul(1 / p.tau))
-                bits = sample_bits(guided, generator).view(expected_bits_shape(model, p))
+                guided = guidance.combine(logits.mul(1 / p.tau), batch)
+                bits = sample_bits(guided, generators).view(shape)
             for released in p.releases:
                 del cache[released]
             sums.add(p, bits)

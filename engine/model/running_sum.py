@@ -9,25 +9,25 @@ from engine.schedule import Pass, Schedule
 
 
 class RunningSums:
-    """One float32 sum [1, C, t_clip, H, W] per clip, zero at the clip start.
+    """One float32 sum [batch, C, t_clip, H, W] per clip, zero at the clip start.
 
     Every pass's codes are upsampled to (C, H, W) and added to its clip's sum; a pass's input is
     the sum area-downsampled to the pass's (t, h, w), except the first pass of a clip, which
     sees zeros. Nothing flows from one clip's sum into the next clip's input.
     """
 
-    def __init__(self, schedule: Schedule, channels: int, device: torch.device | str) -> None:
-        self.schedule = schedule
+    def __init__(self, schedule: Schedule, channels: int, device: torch.device | str, batch: int = 1) -> None:
         self.channels = channels
+        self.batch = batch
         _, self.height, self.width = schedule.latent_shape
         self.sums = [
-            torch.zeros(1, channels, t, self.height, self.width, device=device) for t in schedule.clip_lengths
+            torch.zeros(batch, channels, t, self.height, self.width, device=device) for t in schedule.clip_lengths
         ]
 
     def input_for(self, p: Pass) -> torch.Tensor:
-        """Input features [1, C, t, h, w] of pass p, given all earlier passes were added."""
+        """Input features [batch, C, t, h, w] of pass p, given all earlier passes were added."""
         if p.first_in_clip:
-            return self.sums[p.clip].new_zeros(1, self.channels, p.t, p.h, p.w)
+            return self.sums[p.clip].new_zeros(self.batch, self.channels, p.t, p.h, p.w)
         return area_downsample(self.sums[p.clip], p.t, p.h, p.w)
 
     def add(self, p: Pass, bits: torch.Tensor) -> None:
@@ -38,5 +38,5 @@ class RunningSums:
         return self.sums[clip]
 
     def latent(self) -> torch.Tensor:
-        """[1, C, T, H, W]: the clips' sums concatenated along time."""
+        """[batch, C, T, H, W]: the clips' sums concatenated along time."""
         return torch.cat(self.sums, dim=2)

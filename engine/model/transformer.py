@@ -96,8 +96,9 @@ class Attention(nn.Module):
         return q.transpose(1, 2).reshape(b, self.kv_heads, (self.heads // self.kv_heads) * n, self.head_dim)
 
     def _keys(self, k: torch.Tensor, v: torch.Tensor, rotations: torch.Tensor) -> KV:
+        # v is copied out so the fused projection output is not kept alive by a cached view of it
         k = apply_rope(F.rms_norm(k, (self.head_dim,), self.k_norm.weight, self.eps), rotations[:, None])
-        return k.transpose(1, 2), v.transpose(1, 2)
+        return k.transpose(1, 2), v.transpose(1, 2).contiguous()
 
     def project(self, h: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Grouped queries and this chunk's keys/values [B, kv_heads, n, D]."""
@@ -141,7 +142,10 @@ class MLP(nn.Module):
             gate, up = F.linear(x, self.gate_up_weight).chunk(2, dim=-1)
         else:
             gate, up = self.gate_proj(x), self.up_proj(x)
-        return self.down_proj(F.silu(gate) * up)
+        hidden = F.silu(gate)
+        hidden = hidden * up if torch.is_grad_enabled() else hidden.mul_(up)
+        del gate, up
+        return self.down_proj(hidden)
 
 
 class Block(nn.Module):
@@ -169,8 +173,7 @@ class Block(nn.Module):
             return self._whole(x, rotations, past, mask)
         return self._chunked(x, rotations, past, chunk)
 
-    def _finish(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
-        y = x + attended
+    def _mlp_residual(self, y: torch.Tensor) -> torch.Tensor:
         return y + self.mlp(self.post_attention_layernorm(y))
 
     def _whole(
@@ -179,7 +182,11 @@ class Block(nn.Module):
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)
         keys = torch.cat([pk for pk, _ in past] + [k], dim=2) if past else k
         values = torch.cat([pv for _, pv in past] + [v], dim=2) if past else v
-        return self._finish(x, self.attn.attend(q, keys, values, mask)), (k, v)
+        attended = self.attn.attend(q, keys, values, mask)
+        del q, keys, values
+        y = x + attended
+        del attended
+        return self._mlp_residual(y), (k, v)
 
     def _chunked(
         self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV], chunk: int
@@ -202,7 +209,10 @@ class Block(nn.Module):
             values[:, :, held + s : held + e] = v
         for s, e in spans:
             q = attn.project_q(self.input_layernorm(x[:, s:e]), rotations[s:e])
-            x[:, s:e] = self._finish(x[:, s:e], attn.attend(q, keys, values))
+            y = x[:, s:e] + attn.attend(q, keys, values)
+            del q
+            x[:, s:e] = self._mlp_residual(y)
+            del y
         return x, (keys[:, :, held:], values[:, :, held:])
 
 
@@ -245,18 +255,23 @@ class InfinityStarTransformer(nn.Module):
     def compute_dtype(self) -> torch.dtype:
         return self.word_embed.weight.dtype
 
-    def text_tokens(self, text: torch.Tensor, with_uncond: bool) -> torch.Tensor:
-        """Text features [L, text_channels] -> prefix tokens [1 or 2, L, width] (row 1: the learned uncond)."""
-        rows = [text]
-        if with_uncond:
-            rows.append(self.cfg_uncond[: text.shape[0]])
-        stacked = torch.stack(rows).to(self.compute_dtype)
-        return self.text_proj(stacked)
+    def text_tokens(self, text: torch.Tensor, batch: int, with_uncond: bool) -> torch.Tensor:
+        """Text features [L, text_channels] -> prefix tokens [rows, L, width].
 
-    def embed_latent(self, features: torch.Tensor, batch: int) -> torch.Tensor:
-        """Latent features [1, C, t, h, w] -> tokens [batch, t*h*w, width] in (t, h, w) order."""
-        tokens = features.flatten(2).transpose(1, 2).to(self.compute_dtype)
-        return self.word_embed(tokens).expand(batch, -1, -1).contiguous()
+        Rows are `batch` copies of the prompt, then (with_uncond) `batch` copies of the learned uncond.
+        """
+        rows = [text] * batch
+        if with_uncond:
+            rows += [self.cfg_uncond[: text.shape[0]]] * batch
+        return self.text_proj(torch.stack(rows).to(self.compute_dtype))
+
+    def embed_latent(self, features: torch.Tensor, rows: int) -> torch.Tensor:
+        """Latent features [b, C, t, h, w] -> tokens [rows, t*h*w, width] in (t, h, w) order.
+
+        Rows repeat the b videos (cond rows then uncond rows see the same visual input).
+        """
+        tokens = self.word_embed(features.flatten(2).transpose(1, 2).to(self.compute_dtype))
+        return tokens.repeat(rows // tokens.shape[0], 1, 1)
 
     def bit_logits(self, x: torch.Tensor, semantic: bool, chunk: int | None = None) -> torch.Tensor:
         """Hidden states [B, n, width] -> float32 logits [B, n, 2*bits]; column 2j/2j+1 = bit j is 0/1."""

@@ -1,0 +1,78 @@
+"""Teacher-forced forward: the whole schedule as one packed sequence under the SSA block mask.
+
+This is the training-time view of the model: given every pass's bits, all passes' logits come
+out of one forward. It must agree with the pass-by-pass inference of the sampler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+
+from engine.model.rope import rope_rotations, text_positions, visual_positions
+from engine.model.running_sum import RunningSums
+from engine.model.transformer import InfinityStarTransformer
+from engine.schedule import Schedule
+
+
+def block_lengths(schedule: Schedule, text_len: int) -> list[int]:
+    """Token count of each block in packed order: text, condition blocks, then every pass."""
+    return [text_len] + [c.tokens for c in schedule.conditions] + [p.tokens for p in schedule.passes]
+
+
+def ssa_mask(schedule: Schedule, text_len: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Boolean [S, S] mask (True = may attend) over the packed sequence.
+
+    Text and each condition block see only themselves; a pass sees the text, the condition
+    blocks, itself and the last repetition of every scale it refers to.
+    """
+    lengths = block_lengths(schedule, text_len)
+    allowed = torch.zeros(len(lengths), len(lengths), dtype=torch.bool)
+    allowed.fill_diagonal_(True)
+    prefix = 1 + len(schedule.conditions)
+    for p in schedule.passes:
+        row = prefix + p.index
+        allowed[row, :prefix] = True
+        for earlier in schedule.visible_passes(p.index):
+            allowed[row, prefix + earlier] = True
+    block_of = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    return allowed[block_of][:, block_of].to(device)
+
+
+def teacher_forced_logits(
+    model: InfinityStarTransformer,
+    schedule: Schedule,
+    text: torch.Tensor,
+    bits: Sequence[torch.Tensor],
+    with_uncond: bool = True,
+    conditions: Mapping[str, torch.Tensor] | None = None,
+) -> list[torch.Tensor]:
+    """Logits [rows, n, 2*bits] of every pass, each pass's input built from the given bits of earlier passes.
+
+    bits[i] is [batch, t, h, w, d]; rows are the batch's cond rows, then (with_uncond) its uncond rows.
+    """
+    c = model.cfg
+    device = model.word_embed.weight.device
+    batch = bits[0].shape[0]
+    rows = batch * (2 if with_uncond else 1)
+    _, full_h, full_w = schedule.latent_shape
+    pieces = [model.text_tokens(text.to(device), batch, with_uncond)]
+    positions = [text_positions(text.shape[0])]
+    for cond in schedule.conditions:
+        pieces.append(model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows))
+        positions.append(visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w))
+    sums = RunningSums(schedule, c.latent_channels, device, batch)
+    for p in schedule.passes:
+        pieces.append(model.embed_latent(sums.input_for(p), rows))
+        frames = range(p.frame_start, p.frame_start + p.t)
+        positions.append(visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w))
+        sums.add(p, bits[p.index])
+    x = torch.cat(pieces, dim=1)
+    rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
+    mask = ssa_mask(schedule, text.shape[0], device)
+    for block in model.blocks():
+        x, _ = block(x, rotations, mask=mask)
+    lengths = block_lengths(schedule, text.shape[0])
+    visual = x.split(lengths, dim=1)[1 + len(schedule.conditions) :]
+    return [model.bit_logits(h, p.semantic) for h, p in zip(visual, schedule.passes, strict=True)]
