@@ -175,6 +175,9 @@ class ScheduleConfig:
         return len(self.image_repetitions)
 
 
+TEXT_ENCODERS = ("flan-t5-xl", "none")
+
+
 @dataclass(frozen=True)
 class Preset:
     """A named model: its architecture, tokenizer and default schedule."""
@@ -185,10 +188,13 @@ class Preset:
     schedule: ScheduleConfig
     vae: VAEConfig = field(default_factory=VAEConfig)
     mode: str = "video"
+    text_encoder: str = "flan-t5-xl"
 
     def __post_init__(self) -> None:
         if self.mode not in ("video", "interact"):
             raise ConfigError(f"preset.mode must be 'video' or 'interact', got {self.mode!r}")
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ConfigError(f"preset.text_encoder must be one of {TEXT_ENCODERS}, got {self.text_encoder!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -206,6 +212,7 @@ class Preset:
                 schedule=_build(ScheduleConfig, data["schedule"], "schedule"),
                 vae=_build(VAEConfig, data.get("vae", {}), "vae"),
                 mode=data.get("mode", "video"),
+                text_encoder=data.get("text_encoder", "flan-t5-xl"),
             )
         except KeyError as missing:
             raise ConfigError(f"preset is missing the field {missing}") from None
@@ -295,6 +302,7 @@ PRESETS: dict[str, Preset] = {
                 max_seconds=10,
             ),
             vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
+            text_encoder="none",
         ),
         Preset(
             name="test-micro",
@@ -312,6 +320,7 @@ PRESETS: dict[str, Preset] = {
                 max_seconds=3,
             ),
             vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
+            text_encoder="none",
         ),
     )
 }

@@ -153,6 +153,7 @@ def _run_blocks(
         x, kv = block(x, rotations, [cache[key][layer] for key in sees], chunk=chunk)
         if keep:
             kept.append(kv)
+        del kv  # otherwise this layer's K/V would stay alive through the next block
     return x, kept
 
 
@@ -167,6 +168,7 @@ def generate(
     conditions: Mapping[str, torch.Tensor] | None = None,
     cancel: Callable[[], bool] | None = None,
     return_logits: bool = False,
+    chunk_budget: int | None = None,
 ) -> Iterator[Event]:
     """Run every pass of `schedule` for one prompt and yield events as they happen.
 
@@ -174,7 +176,8 @@ def generate(
     `forced` holds bits for the leading passes (I2V, continuation; [batch or 1, t, h, w, d]):
     those are not sampled, and a forced pass is not even run unless a later pass attends to it
     (or `return_logits` asks for its logits). `conditions` supplies the schedule's prefilled
-    blocks (Interact).
+    blocks (Interact). `chunk_budget` (bytes) bounds one token chunk's MLP activation: lower
+    saves memory on large passes at some speed.
     """
     c = model.cfg
     if batch < 1:
@@ -184,7 +187,7 @@ def generate(
     _check_conditions(schedule, conditions or {}, c.latent_channels, batch)
     device = model.word_embed.weight.device
     rows = batch * (2 if guidance.with_uncond else 1)
-    chunk = token_chunk(c, rows, model.compute_dtype.itemsize)
+    chunk = token_chunk(c, rows, model.compute_dtype.itemsize, chunk_budget)
     generators = [torch.Generator(device=device).manual_seed(seed + i) for i in range(batch)]
     _, full_h, full_w = schedule.latent_shape
     started = time.perf_counter()

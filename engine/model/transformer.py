@@ -21,10 +21,10 @@ TOKEN_CHUNK_BUDGET_BYTES = 256 * 2**20
 MIN_TOKEN_CHUNK = 256
 
 
-def token_chunk(cfg: TransformerConfig, batch: int, element_bytes: int) -> int:
-    """Tokens per chunk so that one chunk's MLP hidden activation stays near the budget."""
-    per_token = batch * cfg.mlp_hidden_size * element_bytes
-    return max(MIN_TOKEN_CHUNK, TOKEN_CHUNK_BUDGET_BYTES // max(per_token, 1))
+def token_chunk(cfg: TransformerConfig, rows: int, element_bytes: int, budget: int | None = None) -> int:
+    """Tokens per chunk so that one chunk's MLP hidden activation stays near the budget (bytes)."""
+    per_token = rows * cfg.mlp_hidden_size * element_bytes
+    return max(MIN_TOKEN_CHUNK, (budget or TOKEN_CHUNK_BUDGET_BYTES) // max(per_token, 1))
 
 
 class RMSNorm(nn.Module):

@@ -1,0 +1,193 @@
+"""Memory and compute plan of a generation, derived on the meta device from what the pass loop allocates.
+
+The activation model follows engine/model/transformer.py and engine/sampler.py tensor by tensor:
+which tensors are alive at the largest moment of a block (projection, attention, MLP), the
+token chunking of large passes, the K/V cache (text, condition blocks, kept scales) and the
+running sums. Change those files and this one together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from engine.config import Preset, TransformerConfig
+from engine.model.transformer import InfinityStarTransformer, token_chunk
+from engine.runtime.precision import check_precision, compute_bytes, tensor_bytes
+from engine.schedule import Schedule, build_interact_schedule, build_schedule
+
+# flan-t5-xl encoder: 24 layers, d_model 2048, 32 heads x 64, gated-GELU FFN 5120, vocab 32128.
+TEXT_ENCODER_PARAMS = {
+    "flan-t5-xl": 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 + 2 * 2048) + 32128 * 2048 + 2048 + 32 * 32,
+    "none": 0,
+}
+
+
+@dataclass
+class Plan:
+    preset: str
+    seconds: int
+    aspect: float
+    precision: str
+    batch: int
+    rows: int
+    text_tokens: int
+    token_chunk: int
+    passes: int
+    tokens: int
+    largest_pass: int
+    params: int
+    flops: int
+    flops_per_pass: list[int]
+    weight_bytes: int
+    kv_peak_bytes: int
+    activation_peak_bytes: int
+    peak_bytes: int
+    phases: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def transformer_weights(cfg: TransformerConfig, precision: str) -> tuple[int, int]:
+    """(parameter count, stored bytes) of the transformer at a precision, from its meta-device state dict."""
+    with torch.device("meta"):
+        model = InfinityStarTransformer(cfg)
+    params = stored = 0
+    for name, tensor in model.state_dict().items():
+        params += tensor.numel()
+        stored += tensor_bytes(name, tuple(tensor.shape), precision)
+    return params, stored
+
+
+def pass_flops(cfg: TransformerConfig, rows: int, tokens: int, keys: int, bits: int) -> int:
+    """Multiply-adds x 2 of one pass: block linears, attention over `keys` keys, embedding and head."""
+    w, q, kv, hidden = cfg.width, cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim, cfg.mlp_hidden_size
+    linear = w * q + 2 * w * kv + q * w + 3 * w * hidden
+    attention = 2 * cfg.heads * keys * cfg.head_dim
+    per_token = cfg.depth * (linear + attention) + cfg.latent_channels * w + w * 2 * bits
+    return 2 * rows * tokens * per_token
+
+
+def kv_bytes(cfg: TransformerConfig, rows: int, tokens: int, element: int) -> int:
+    """K and V of `tokens` tokens in every layer."""
+    return cfg.depth * 2 * rows * cfg.kv_heads * tokens * cfg.head_dim * element
+
+
+def block_peak_bytes(cfg: TransformerConfig, rows: int, n: int, past: int, chunk: int, element: int) -> int:
+    """Largest moment inside one block call over n tokens seeing `past` cached tokens, the input x included."""
+    w, q, kvd, hidden = cfg.width, cfg.heads * cfg.head_dim, cfg.kv_heads * cfg.head_dim, cfg.mlp_hidden_size
+    rope = 4 if element == 4 else 4 + 4 + element  # float32 copy, complex product, cast back
+    x = rows * n * w * element
+    if n <= chunk:
+        t = rows * n
+        own_kv = 2 * t * kvd * element
+        concat = 2 * rows * (past + n) * kvd * element if past else 0
+        # normed input, fused q/k/v output, normed q and its rotation
+        project = t * w * element + t * (q + 2 * kvd) * element + t * q * (element + rope)
+        # grouped q, own k/v, concatenated keys/values, SDPA output and its reshape
+        attend = t * q * element + own_kv + concat + 2 * t * q * element
+        # y = x + attn, normed y, gate/up output, activated hidden; own k/v are still held
+        mlp = 2 * t * w * element + own_kv + 3 * t * hidden * element
+        return x + max(project, attend, mlp)
+    t = rows * chunk
+    buffers = 2 * rows * (past + n) * kvd * element
+    project_kv = t * w * element + 2 * t * kvd * element + t * kvd * (element + rope) + t * kvd * element
+    project_q = t * w * element + t * q * element + t * q * (element + rope)
+    attend = 3 * t * q * element
+    mlp = 2 * t * w * element + 3 * t * hidden * element
+    return x + buffers + max(project_kv, project_q, attend, mlp)
+
+
+def head_peak_bytes(cfg: TransformerConfig, rows: int, n: int, chunk: int, bits: int, element: int) -> int:
+    """Logits, their tau-scaled copy and the guidance temporaries (float64 projection), x included."""
+    logits = rows * n * 2 * bits * 4
+    per_chunk = rows * min(n, chunk) * cfg.width * (element + 4)
+    return rows * n * cfg.width * element + per_chunk + 6 * logits
+
+
+def plan_schedule(
+    preset: Preset,
+    schedule: Schedule,
+    precision: str = "bf16",
+    batch: int = 1,
+    text_tokens: int | None = None,
+    with_uncond: bool | None = None,
+    chunk_budget: int | None = None,
+) -> Plan:
+    cfg = preset.transformer
+    check_precision(precision)
+    element = compute_bytes(precision)
+    text_tokens = cfg.text_maxlen if text_tokens is None else text_tokens
+    if with_uncond is None:
+        with_uncond = preset.schedule.guidance_scale != 1
+    rows = batch * (2 if with_uncond else 1)
+    chunk = token_chunk(cfg, rows, element, chunk_budget)
+    params, weights = transformer_weights(cfg, precision)
+    prefix = text_tokens + sum(c.tokens for c in schedule.conditions)
+    sums = batch * cfg.latent_channels * schedule.latent_shape[0] * schedule.latent_shape[1] * 4
+    sums *= schedule.latent_shape[2]
+    kept: dict[int, int] = {}
+    flops = [pass_flops(cfg, rows, text_tokens, text_tokens, 0)]
+    prefix_kv = kv_bytes(cfg, rows, prefix, element)
+    kv_peak = prefix_kv
+    activation_peak = running_peak = block_peak_bytes(cfg, rows, prefix, 0, chunk, element)
+    for p in schedule.passes:
+        past = prefix + sum(schedule.scales[s].tokens for s in p.sees)
+        bits = cfg.semantic_bits if p.semantic else cfg.detail_bits
+        flops.append(pass_flops(cfg, rows, p.tokens, past + p.tokens, bits))
+        own = p.tokens + (past if p.tokens > chunk else 0)
+        cache = prefix_kv + sum(kept.values()) + (kv_bytes(cfg, rows, own, element) if p.keeps else 0)
+        rotations = p.tokens * (cfg.head_dim // 2 * 8 + 4 * 4)  # complex64 rotations and their positions
+        activation = sums + rotations + max(
+            block_peak_bytes(cfg, rows, p.tokens, past, chunk, element),
+            head_peak_bytes(cfg, rows, p.tokens, chunk, bits, element),
+        )
+        kv_peak = max(kv_peak, cache)
+        activation_peak = max(activation_peak, activation)
+        running_peak = max(running_peak, cache + activation)
+        if p.keeps:
+            kept[p.scale] = kv_bytes(cfg, rows, own, element)
+        for released in p.releases:
+            kept.pop(released, None)
+    sampling = weights + running_peak
+    text_encoder = weights + TEXT_ENCODER_PARAMS[preset.text_encoder] * compute_bytes(precision)
+    return Plan(
+        preset=preset.name,
+        seconds=schedule.seconds,
+        aspect=schedule.aspect,
+        precision=precision,
+        batch=batch,
+        rows=rows,
+        text_tokens=text_tokens,
+        token_chunk=chunk,
+        passes=len(schedule.passes),
+        tokens=schedule.query_tokens,
+        largest_pass=schedule.largest_pass,
+        params=params,
+        flops=sum(flops),
+        flops_per_pass=flops,
+        weight_bytes=weights,
+        kv_peak_bytes=kv_peak,
+        activation_peak_bytes=activation_peak,
+        peak_bytes=max(sampling, text_encoder),
+        phases={"text_encoder": text_encoder, "sampling": sampling},
+    )
+
+
+def plan(
+    preset: Preset,
+    seconds: int,
+    aspect: str | float = "16:9",
+    precision: str = "bf16",
+    batch: int = 1,
+    text_tokens: int | None = None,
+    chunk_budget: int | None = None,
+) -> Plan:
+    """The plan of one generation of `seconds` (Interact presets: one 5 s segment)."""
+    if preset.mode == "interact":
+        schedule = build_interact_schedule(preset.schedule, aspect)
+    else:
+        schedule = build_schedule(preset.schedule, seconds, aspect)
+    return plan_schedule(preset, schedule, precision, batch, text_tokens, chunk_budget=chunk_budget)
