@@ -1,0 +1,129 @@
+"""`istar`: the engine's command line (presets, key tables, memory plans, self-test)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.config import PRESETS, ConfigError, get_preset
+from engine.runtime.precision import PRECISIONS
+
+GB = 1e9
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps({name: p.to_dict() for name, p in PRESETS.items()}, indent=2))
+        return 0
+    for name, p in PRESETS.items():
+        print(f"{name:28s} {p.description}")
+    return 0
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.model.transformer import InfinityStarTransformer
+    from engine.model.vae import vae_key_shapes
+
+    preset = get_preset(args.model)
+    if args.part == "vae":
+        rows = vae_key_shapes(preset.vae)
+    else:
+        with torch.device("meta"):
+            model = InfinityStarTransformer(preset.transformer)
+        rows = [(name, tuple(t.shape)) for name, t in model.state_dict().items()]
+    for name, shape in rows:
+        print(f"{name}\t{format_shape(shape)}")
+    return 0
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    """Like the released key tables: '512,2048', and '4096,' for one dimension."""
+    text = ",".join(str(s) for s in shape)
+    return text + "," if len(shape) == 1 else text
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from engine.runtime.planner import plan
+
+    result = plan(get_preset(args.model), args.duration, args.aspect, args.precision, args.batch, args.text_tokens)
+    data = result.to_dict()
+    if args.json:
+        data.pop("flops_per_pass")
+        print(json.dumps(data))
+        return 0
+    print(f"{result.preset}: {result.seconds} s, aspect h/w {result.aspect}, {result.precision}, batch {result.batch}")
+    print(f"  passes {result.passes}, query tokens {result.tokens:,}, largest pass {result.largest_pass:,}")
+    print(f"  parameters {result.params:,}, {result.flops / 1e12:,.1f} TFLOP")
+    print(f"  weights {result.weight_bytes / GB:.2f} GB, K/V cache peak {result.kv_peak_bytes / GB:.2f} GB, "
+          f"activations peak {result.activation_peak_bytes / GB:.2f} GB")
+    for phase, size in result.phases.items():
+        print(f"  {phase:13s} {size / GB:6.2f} GB")
+    print(f"  peak {result.peak_bytes / GB:.2f} GB")
+    return 0
+
+
+def _cmd_selftest(args: argparse.Namespace) -> int:
+    from engine.selftest import run_selftest
+
+    report = run_selftest(args.fixture, args.device, args.time)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0 if report.ok else 1
+    print(f"self-test against {report.fixture} on {report.device}")
+    for part, err in report.errors.items():
+        tol = report.tolerances[part]
+        print(f"  {part:28s} max abs err {err:.3e}  (tolerance {tol:.0e})  {'ok' if err <= tol else 'FAIL'}")
+    for problem in report.schedule_problems:
+        print(f"  schedule: {problem}")
+    if report.sampling_seconds is not None:
+        print(f"  one full guided sampling run: {report.sampling_seconds:.3f} s")
+    print("PASS" if report.ok else "FAIL")
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="istar", description="InfinityStar Studio engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("presets", help="list the model presets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_presets)
+
+    p = sub.add_parser("keys", help="print every checkpoint tensor: name<TAB>shape")
+    p.add_argument("--model", required=True, help="preset name")
+    p.add_argument("--part", choices=("transformer", "vae"), default="transformer")
+    p.set_defaults(run=_cmd_keys)
+
+    p = sub.add_parser("plan", help="memory and compute plan of one generation")
+    p.add_argument("--model", required=True, help="preset name")
+    p.add_argument("--duration", type=int, default=5, help="seconds, 0 for an image")
+    p.add_argument("--aspect", default="16:9", help="W:H such as 16:9, or h/w as a number")
+    p.add_argument("--precision", choices=PRECISIONS, default="bf16")
+    p.add_argument("--batch", type=int, default=1, help="videos per run")
+    p.add_argument("--text-tokens", type=int, default=None, help="prompt length (default: the maximum)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_plan)
+
+    p = sub.add_parser("selftest", help="compare this engine with a recorded run of the official code")
+    p.add_argument("--fixture", required=True, help="parity fixture folder (fixture.json + safetensors)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--time", action="store_true", help="also time one full guided sampling run")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_selftest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ConfigError, ValueError, FileNotFoundError) as err:
+        print(f"istar {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
