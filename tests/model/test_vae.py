@@ -1,0 +1,182 @@
+"""Causal video VAE: chunked/streamed equals one-shot, causality, tiling, input checks, the released key table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.config import VAEConfig
+from engine.model.vae import Tiling, VAEInputError, VideoVAE, vae_key_shapes, vae_key_table
+
+TINY = VAEConfig(block_out_channels=(8, 16, 32, 32, 32))
+KEYS_TSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "infinitystar_videovae_keys.tsv"
+
+
+@pytest.fixture(scope="module")
+def vae() -> VideoVAE:
+    torch.manual_seed(0)
+    model = VideoVAE(TINY).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("gamma"):
+                p.uniform_(0.5, 1.5)
+        model.scale_learnable_parameters.copy_(torch.tensor([1.25, 1.0, 1.0, 1.0]))
+    return model
+
+
+def video(frames: int, size: int = 32, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(1, 3, frames, size, size, generator=g) * 2 - 1
+
+
+def latent(frames: int, size: int = 2, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(1, 64, frames, size, size, generator=g)
+
+
+def test_shapes(vae: VideoVAE) -> None:
+    z = vae.encode(video(9, 48))
+    assert z.shape == (1, 64, 3, 3, 3)
+    assert vae.decode(latent(3, 3)).shape == (1, 3, 9, 48, 48)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3])
+def test_streamed_decode_equals_one_shot(vae: VideoVAE, chunk: int) -> None:
+    z = latent(6)
+    one_shot = vae.decode(z, chunk_latents=None)
+    pieces = list(vae.decode_stream(z, chunk_latents=chunk))
+    assert [p.shape[2] for p in pieces][0] == 1
+    assert all(p.shape[2] <= 4 * chunk for p in pieces[1:])
+    streamed = torch.cat(pieces, dim=2)
+    assert streamed.shape == one_shot.shape == (1, 3, 21, 32, 32)
+    assert (streamed - one_shot).abs().max() < 1e-5
+
+
+def test_stream_yields_separate_chunks_before_reading_later_latents(vae: VideoVAE) -> None:
+    z = latent(4)
+    z[:, :, 3] = float("nan")
+    stream = vae.decode_stream(z, chunk_latents=2)
+    first, second = next(stream), next(stream)
+    assert torch.isfinite(first).all() and torch.isfinite(second).all()
+    # each chunk owns its storage: nothing accumulates into a whole-video buffer
+    assert second.untyped_storage().nbytes() == second.numel() * second.element_size()
+    assert torch.isnan(next(stream)).all()
+
+
+@pytest.mark.parametrize("chunk", [4, 8, 12])
+def test_chunked_encode_equals_one_shot(vae: VideoVAE, chunk: int) -> None:
+    x = video(25)
+    one_shot = vae.encode(x, chunk_frames=None)
+    assert one_shot.shape == (1, 64, 7, 2, 2)
+    assert (vae.encode(x, chunk_frames=chunk) - one_shot).abs().max() < 1e-5
+
+
+def test_decoder_is_causal(vae: VideoVAE) -> None:
+    z = latent(4)
+    base = vae.decode(z, chunk_latents=None)
+    changed = z.clone()
+    changed[:, :, 2] += 1.0
+    out = vae.decode(changed, chunk_latents=None)
+    # latent frame k >= 1 becomes video frames 4k-3 .. 4k, so frames before 5 must be untouched
+    assert torch.equal(out[:, :, :5], base[:, :, :5])
+    assert not torch.allclose(out[:, :, 5], base[:, :, 5])
+
+
+@pytest.mark.parametrize("k", [1, 5, 9])
+def test_changing_frame_k_leaves_earlier_frames_alone(vae: VideoVAE, k: int) -> None:
+    x = video(13)
+    base_latent = vae.encode(x)
+    base = vae.decode(base_latent)
+    changed = x.clone()
+    changed[:, :, k] = -changed[:, :, k]
+    new_latent = vae.encode(changed)
+    out = vae.decode(new_latent)
+    first_latent = (k + 3) // 4  # frame k starts latent frame (k + 3) // 4
+    assert torch.equal(new_latent[:, :, :first_latent], base_latent[:, :, :first_latent])
+    assert torch.equal(out[:, :, :k], base[:, :, :k])
+    assert not torch.allclose(out[:, :, k], base[:, :, k])
+
+
+def test_encode_mean_by_default_and_sampling_on_request(vae: VideoVAE) -> None:
+    x = video(5)
+    mean = vae.encode(x)
+    assert torch.equal(vae.encode(x), mean)
+    a = vae.encode(x, sample=True, generator=torch.Generator().manual_seed(1))
+    b = vae.encode(x, sample=True, generator=torch.Generator().manual_seed(1))
+    c = vae.encode(x, sample=True, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b)
+    assert not torch.allclose(a, mean) and not torch.allclose(a, c)
+
+
+def test_tiling(vae: VideoVAE) -> None:
+    z = latent(2, 8)
+    one_shot = vae.decode(z, chunk_latents=None)
+    assert torch.equal(vae.decode(z, chunk_latents=None, tiling=Tiling(tile=8, overlap=2)), one_shot)
+    tiled = vae.decode(z, chunk_latents=None, tiling=Tiling(tile=4, overlap=2))
+    streamed = torch.cat(list(vae.decode_stream(z, chunk_latents=1, tiling=Tiling(tile=4, overlap=2))), dim=2)
+    assert (streamed - tiled).abs().max() < 1e-5
+    seams = vae.decode(z, chunk_latents=None, tiling=Tiling(tile=4, overlap=0))
+    err, seam_err = (tiled - one_shot).abs().mean(), (seams - one_shot).abs().mean()
+    assert err < 0.1 * one_shot.abs().mean()
+    assert err < seam_err
+    x = video(5, 64)
+    assert torch.equal(vae.encode(x, tiling=Tiling(tile=4, overlap=1)), vae.encode(x))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(1, 4, 5, 32, 32), (1, 3, 4, 32, 32), (1, 3, 6, 32, 32), (1, 3, 5, 40, 32), (3, 5, 32, 32)],
+)
+def test_bad_video_is_rejected_naming_the_expected_shape(vae: VideoVAE, shape: tuple[int, ...]) -> None:
+    with pytest.raises(VAEInputError, match=r"expected \[B, 3, 1 \+ 4k, H, W\] with H and W multiples of 16"):
+        vae.encode(torch.zeros(shape))
+
+
+@pytest.mark.parametrize("shape", [(1, 16, 2, 2, 2), (64, 2, 2, 2)])
+def test_bad_latent_is_rejected_naming_the_expected_shape(vae: VideoVAE, shape: tuple[int, ...]) -> None:
+    with pytest.raises(VAEInputError, match=r"expected \[B, 64, T, H, W\]"):
+        vae.decode(torch.zeros(shape))
+
+
+def test_encode_chunk_must_fit_the_time_factor(vae: VideoVAE) -> None:
+    with pytest.raises(VAEInputError, match="multiple of 4"):
+        vae.encode(video(9), chunk_frames=6)
+
+
+def _release_table() -> list[tuple[str, tuple[int, ...], str]]:
+    rows = []
+    for line in KEYS_TSV.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        key, shape, dtype = line.split("\t")
+        rows.append((key, tuple(int(n) for n in shape.strip(",").split(",")), dtype))
+    return rows
+
+
+@pytest.mark.skipif(not KEYS_TSV.is_file(), reason="shared reference key table not present")
+def test_released_widths_match_the_checkpoint_key_table() -> None:
+    ours = vae_key_table(VAEConfig())
+    assert ours == _release_table()
+    assert len(ours) == 301
+    # the table's figure counts every element, the 160 int64 mask entries included
+    assert sum(torch.Size(shape).numel() for _, shape, _ in ours) == 184_659_543
+    assert sum(torch.Size(shape).numel() for _, shape, dtype in ours if dtype == "float32") == 184_659_383
+    assert {k for k, _, dtype in ours if dtype == "int64"} == {
+        "quantizer.lfq_semantic.mask",
+        "quantizer.lfq_detail.mask",
+        "quantize.lfq_semantic.mask",
+        "quantize.lfq_detail.mask",
+    }
+    assert vae_key_shapes(VAEConfig()) == [(k, s) for k, s, _ in ours]
+
+
+def test_state_dict_round_trip_is_strict(vae: VideoVAE) -> None:
+    state = vae.state_dict()
+    loaded = VideoVAE.from_state_dict(TINY, state)
+    z = latent(2)
+    assert torch.equal(loaded.decode(z), vae.decode(z))
+    state.pop("decoder.conv_out.conv.bias")
+    with pytest.raises(RuntimeError, match="decoder.conv_out.conv.bias"):
+        VideoVAE.from_state_dict(TINY, state)
