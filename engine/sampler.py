@@ -59,7 +59,7 @@ class Guidance:
 
 @dataclass
 class PassEvent:
-    """After each pass. `running_sum` is the live sum of the pass's clip [batch, C, t, H, W]: clone it to keep it.
+    """After each pass. `running_sum` is the sum of the pass's clip [batch, C, t, H, W] after this pass.
 
     `bits` [batch, t, h, w, d]; `logits` (when asked) the raw head output [rows, n, 2d] before tau and guidance.
     """

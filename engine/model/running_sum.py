@@ -31,8 +31,9 @@ class RunningSums:
         return area_downsample(self.sums[p.clip], p.t, p.h, p.w)
 
     def add(self, p: Pass, bits: torch.Tensor) -> None:
+        # out of place: inputs taken from the previous sum stay valid (autograd, and events holding it)
         codes = bits_to_codes(bits.to(self.sums[p.clip].device))
-        self.sums[p.clip] += upsample_codes(codes, self.channels, self.height, self.width)
+        self.sums[p.clip] = self.sums[p.clip] + upsample_codes(codes, self.channels, self.height, self.width)
 
     def clip_latent(self, clip: int) -> torch.Tensor:
         return self.sums[clip]

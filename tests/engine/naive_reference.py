@@ -1,0 +1,128 @@
+"""A slow, independent InfinityStar forward written from MODEL_SPEC, for checking the engine.
+
+Everything runs over the whole packed sequence at once: explicit per-head softmax attention
+under a dense mask built from the SSA rule, K/V heads looked up per query head, RoPE as explicit
+2x2 rotations, the running sums rebuilt from bits with plain F.interpolate. It reads the weights
+from the engine model's state dict by their checkpoint names.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def _rms(x: torch.Tensor, weight: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * weight
+
+
+def _angles(positions: list[tuple[float, float, float, float]], head_dim: int, base: float) -> torch.Tensor:
+    """Rotation angle of every pair: axis-major groups of head_dim/8 frequencies, float32 as the spec says."""
+    n = head_dim // 8
+    inv_freq = 1.0 / (base ** (torch.arange(n).to(torch.float32) / n))
+    pos = torch.tensor(positions, dtype=torch.float32)
+    return torch.cat([pos[:, a : a + 1] * inv_freq for a in range(4)], dim=1)
+
+
+def _rotate(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
+    """x [rows, S, heads, D]; pair m of token i turns by angles[i, m] (2x2 rotation matrix)."""
+    cos, sin = torch.cos(angles), torch.sin(angles)
+    rot = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)  # [S, D/2, 2, 2]
+    pairs = x.unflatten(-1, (-1, 2))  # [rows, S, heads, D/2, 2]
+    turned = torch.einsum("smij,rshmj->rshmi", rot, pairs)
+    return turned.flatten(-2)
+
+
+def _grid(size: int, full: int) -> list[int]:
+    return [int(torch.tensor(i * (full / size), dtype=torch.float32).round().item()) for i in range(size)]
+
+
+def _block_positions(scale_pos: int, frames: list[int], h: int, w: int, full_h: int, full_w: int) -> list:
+    hs, ws = _grid(h, full_h), _grid(w, full_w)
+    return [(scale_pos, f, hs[i], ws[j]) for f in frames for i in range(h) for j in range(w)]
+
+
+def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True) -> list[torch.Tensor]:
+    """Logits [rows, n, 2*bits] of every pass; bits[i] [1, t, h, w, d] are the given bits of pass i."""
+    sd = {k: v.float() for k, v in model.state_dict().items()}
+    cfg = model.cfg
+    heads, kv_heads, head_dim = cfg.heads, cfg.kv_heads, cfg.head_dim
+    _, full_h, full_w = schedule.latent_shape
+    rows_text = [text] + ([sd["cfg_uncond"][: text.shape[0]]] if with_uncond else [])
+    text_tokens = torch.stack([t @ sd["text_proj.weight"].T + sd["text_proj.bias"] for t in rows_text])
+    rows = text_tokens.shape[0]
+
+    blocks = [("text", text_tokens, [(j, 0, 0, 0) for j in range(text.shape[0])])]
+    for cond in schedule.conditions:
+        feat = conditions[cond.name][0].flatten(1).T
+        tokens = (feat @ sd["word_embed.weight"].T + sd["word_embed.bias"]).expand(rows, -1, -1)
+        pos = _block_positions(cfg.text_maxlen + cond.scale_id, list(cond.frames), cond.h, cond.w, full_h, full_w)
+        blocks.append((cond.name, tokens, pos))
+
+    sums = {c: torch.zeros(1, cfg.latent_channels, t, full_h, full_w) for c, t in enumerate(schedule.clip_lengths)}
+    for p in schedule.passes:
+        if p.scale_in_clip == 0 and p.rep == 0:
+            feat = torch.zeros(1, cfg.latent_channels, p.t, p.h, p.w)
+        else:
+            feat = F.interpolate(sums[p.clip], size=(p.t, p.h, p.w), mode="area")
+        tokens = feat[0].flatten(1).T @ sd["word_embed.weight"].T + sd["word_embed.bias"]
+        frames = list(range(p.frame_start, p.frame_start + p.t))
+        blocks.append((p.index, tokens.expand(rows, -1, -1), _block_positions(
+            cfg.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w)))
+        d = bits[p.index].shape[-1]
+        codes = (bits[p.index].float() * 2 - 1) / math.sqrt(d)  # [1, t, h, w, d]
+        per_frame = codes.permute(0, 1, 4, 2, 3)  # [1, t, d, h, w]: frames as channels
+        up = F.interpolate(per_frame, size=(cfg.latent_channels, full_h, full_w), mode="trilinear")
+        sums[p.clip] = sums[p.clip] + up.permute(0, 2, 1, 3, 4)
+
+    # the SSA rule, restated: text and condition blocks see themselves; a pass sees the text, the
+    # condition blocks, itself and the final pass of the previous clip
+    last_pass_of_clip = {p.clip: p.index for p in schedule.passes}
+    n_prefix = 1 + len(schedule.conditions)
+    lengths = [b[1].shape[1] for b in blocks]
+    starts = [sum(lengths[:i]) for i in range(len(blocks))]
+    total = sum(lengths)
+    mask = torch.zeros(total, total, dtype=torch.bool)
+    for i, (key, _, _) in enumerate(blocks):
+        q = slice(starts[i], starts[i] + lengths[i])
+        visible = [i]
+        if i >= n_prefix:
+            p = schedule.passes[key]
+            visible += list(range(n_prefix))
+            if p.clip > 0:
+                visible.append(n_prefix + last_pass_of_clip[p.clip - 1])
+        for j in visible:
+            mask[q, starts[j] : starts[j] + lengths[j]] = True
+
+    x = torch.cat([b[1] for b in blocks], dim=1)
+    angles = _angles([pos for b in blocks for pos in b[2]], head_dim, cfg.rope_base)
+    group = heads // kv_heads
+    for c in range(cfg.block_chunks):
+        for m in range(cfg.blocks_per_chunk):
+            pre = f"block_chunks.{c}.module.{m}."
+            h = _rms(x, sd[pre + "input_layernorm.weight"])
+            q = (h @ sd[pre + "attn.q_proj.weight"].T).unflatten(-1, (heads, head_dim))
+            k = (h @ sd[pre + "attn.k_proj.weight"].T).unflatten(-1, (kv_heads, head_dim))
+            v = (h @ sd[pre + "attn.v_proj.weight"].T).unflatten(-1, (kv_heads, head_dim))
+            q = _rotate(_rms(q, sd[pre + "attn.q_norm.weight"]), angles)
+            k = _rotate(_rms(k, sd[pre + "attn.k_norm.weight"]), angles)
+            outs = []
+            for head in range(heads):
+                g = head // group
+                scores = q[:, :, head] @ k[:, :, g].transpose(1, 2) / math.sqrt(head_dim)
+                scores = scores.masked_fill(~mask, float("-inf"))
+                outs.append(torch.softmax(scores, dim=-1) @ v[:, :, g])
+            x = x + torch.cat(outs, dim=-1) @ sd[pre + "attn.o_proj.weight"].T
+            h = _rms(x, sd[pre + "post_attention_layernorm.weight"])
+            gate, up = h @ sd[pre + "mlp.gate_proj.weight"].T, h @ sd[pre + "mlp.up_proj.weight"].T
+            x = x + (F.silu(gate) * up) @ sd[pre + "mlp.down_proj.weight"].T
+
+    out = []
+    for i, p in enumerate(schedule.passes):
+        b = n_prefix + i
+        h = _rms(x[:, starts[b] : starts[b] + lengths[b]], sd["norm_hidden_sates.weight"])
+        head = "semantic_head2" if p.semantic else "head"
+        out.append(h @ sd[head + ".weight"].T + sd[head + ".bias"])
+    return out
