@@ -1,6 +1,6 @@
 """Preview speed: milliseconds per preview frame at the 720p latent size (45x80 -> 720x1280), against baselines.
 
-Usage (from the repository root): PYTHONPATH=. python bench/preview_speed.py [--repeats 50] [--threads 2] [--decode]
+Usage (from the repository root): PYTHONPATH=. python bench/preview_speed.py [--repeats 50] [--threads 1] [--decode]
 --decode also times a full VAE decode of one latent frame at the released widths (random weights; slow on CPU).
 """
 
@@ -38,7 +38,7 @@ def float_preview(preview: PreviewMap, latent: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--decode", action="store_true", help="also time a full VAE decode of one latent frame")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
