@@ -89,6 +89,17 @@ def _clip_spans(schedule: Schedule) -> list[tuple[int, int]]:
     return spans
 
 
+def _leading_clips(frames: int, schedule: Schedule) -> int:
+    """How many whole leading clips `frames` latent frames cover; an error if they end inside a clip."""
+    ends = [end for _, end in _clip_spans(schedule)]
+    if frames not in ends:
+        raise ValueError(
+            f"a latent of {frames} frames does not end on a clip border of the schedule; "
+            f"allowed lengths (whole leading clips): {ends}"
+        )
+    return ends.index(frames) + 1
+
+
 def quantize_multiscale(
     latent: torch.Tensor, schedule: Schedule, semantic_bits: int = 16, detail_bits: int = 64
 ) -> list[torch.Tensor]:
@@ -96,20 +107,23 @@ def quantize_multiscale(
 
     Per clip, at that clip's full resolution: every pass (each repetition included) area-downsamples the
     residual `target - running sum` to its (bits, h, w), quantises it, and adds the codes back upsampled
-    with `upsample_codes`. Returns one bits tensor [B, t, h, w, bits] (uint8, token order t, h, w) per pass
-    of `schedule.passes`: the format the sampler forces and the transformer's training targets.
+    with `upsample_codes`. Returns one bits tensor [B, t, h, w, bits] (uint8, token order t, h, w) per pass:
+    the format the sampler forces and the transformer's training targets. The latent may cover only the
+    leading clips (an image for I2V: clip 0; a video to continue: clips 0 and 1); then only their passes
+    are returned.
     """
-    t_total, height, width = schedule.latent_shape
-    if latent.dim() != 5 or tuple(latent.shape[2:]) != (t_total, height, width):
-        raise ValueError(
-            f"latent has shape {tuple(latent.shape)}; the schedule needs [B, C, {t_total}, {height}, {width}]"
-        )
+    _, height, width = schedule.latent_shape
+    if latent.dim() != 5 or tuple(latent.shape[-2:]) != (height, width):
+        raise ValueError(f"latent has shape {tuple(latent.shape)}; the schedule needs [B, C, T, {height}, {width}]")
+    clips = _leading_clips(latent.shape[2], schedule)
     channels = latent.shape[1]
     latent = latent.to(torch.float32)
     spans = _clip_spans(schedule)
     out: list[torch.Tensor] = []
-    running: torch.Tensor | None = None
+    running = latent.new_zeros(0)
     for p in schedule.passes:
+        if p.clip >= clips:
+            break
         start, end = spans[p.clip]
         if p.t != end - start:
             raise ValueError(f"pass {p.index} has t={p.t} but its clip holds {end - start} latent frames")
@@ -126,16 +140,22 @@ def quantize_multiscale(
 
 def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channels: int = 64) -> torch.Tensor:
     """The inverse of `quantize_multiscale`: every pass's codes, upsampled to (channels, H, W), summed per
-    clip; the clips' sums concatenated along T -> [B, channels, T, H, W]."""
-    if len(bits_per_pass) != len(schedule.passes):
-        raise ValueError(f"{len(bits_per_pass)} bits tensors given; the schedule has {len(schedule.passes)} passes")
+    clip; the clips' sums concatenated along T -> [B, channels, T, H, W]. The bits may cover only the
+    passes of the leading clips; the latent then covers those clips."""
+    passes = schedule.passes
+    ends = [i + 1 for i, p in enumerate(passes) if i + 1 == len(passes) or passes[i + 1].clip != p.clip]
+    if not bits_per_pass or len(bits_per_pass) not in ends:
+        raise ValueError(
+            f"{len(bits_per_pass)} bits tensors given; expected the passes of whole leading clips: one of {ends}"
+        )
     _, height, width = schedule.latent_shape
-    first = bits_per_pass[0] if bits_per_pass else torch.zeros(1, 0)
+    clips = ends.index(len(bits_per_pass)) + 1
+    first = bits_per_pass[0]
     sums = [torch.zeros(first.shape[0], channels, t, height, width, device=first.device) for t in schedule.clip_lengths]
-    for p, bits in zip(schedule.passes, bits_per_pass, strict=True):
+    for p, bits in zip(schedule.passes, bits_per_pass, strict=False):
         if tuple(bits.shape[1:4]) != (p.t, p.h, p.w):
             raise ValueError(
                 f"bits of pass {p.index} have shape {tuple(bits.shape)}; expected [B, {p.t}, {p.h}, {p.w}, d]"
             )
         sums[p.clip] += upsample_codes(bits_to_codes(bits), channels, height, width)
-    return torch.cat(sums, dim=2)
+    return torch.cat(sums[:clips], dim=2)

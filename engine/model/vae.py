@@ -351,7 +351,11 @@ class VideoVAE(nn.Module):
             yield tiles.run(self._decode_chunk, latent[:, :, s], 1, k == len(chunks) - 1)
 
     def decode(self, latent: torch.Tensor, chunk_latents: int | None = 2, tiling: Tiling | None = None) -> torch.Tensor:
-        """Latent [B, 64, T, H, W] -> video [B, 3, 1 + 4(T-1), 16H, 16W], raw (unclamped) decoder output."""
+        """Latent [B, 64, T, H, W] -> video [B, 3, 1 + 4(T-1), 16H, 16W], raw (unclamped) decoder output.
+
+        The reference's video pipeline then replaces frame 0 by frame 1 before saving; that, and clamping to
+        [-1, 1], is left to the caller.
+        """
         return torch.cat(list(self.decode_stream(latent, chunk_latents, tiling)), dim=2)
 
 

@@ -113,14 +113,30 @@ def test_residual_error_never_grows_from_scale_to_scale(aspect: str | float, see
     assert torch.allclose(bits_to_latent(bits, schedule), torch.cat(sums, dim=2), atol=1e-5)
 
 
+def test_leading_clips_alone_give_the_same_bits() -> None:
+    # I2V encodes only the first frame: its bits must be those clip 0 gets in a whole-video run.
+    schedule = two_clip_schedule()
+    t, h, w = schedule.latent_shape
+    latent = torch.randn(1, 64, t, h, w)
+    whole = quantize_multiscale(latent, schedule)
+    image = quantize_multiscale(latent[:, :, :1], schedule)
+    assert len(image) == len(schedule.clip_passes(0))
+    assert all(torch.equal(a, b) for a, b in zip(image, whole, strict=False))
+    assert torch.equal(bits_to_latent(image, schedule), bits_to_latent(whole, schedule)[:, :, :1])
+
+
 def test_quantize_multiscale_rejects_a_latent_of_another_size() -> None:
-    with pytest.raises(ValueError, match=r"the schedule needs \[B, C, 5, 16, 16\]"):
+    with pytest.raises(ValueError, match=r"the schedule needs \[B, C, T, 16, 16\]"):
         quantize_multiscale(torch.zeros(1, 64, 5, 8, 8), two_clip_schedule())
+    with pytest.raises(ValueError, match=r"allowed lengths \(whole leading clips\): \[1, 5\]"):
+        quantize_multiscale(torch.zeros(1, 64, 3, 16, 16), two_clip_schedule())
 
 
 def test_bits_to_latent_rejects_misshapen_bits() -> None:
     schedule = two_clip_schedule()
     bits = random_bits(schedule, 0)
+    with pytest.raises(ValueError, match="whole leading clips"):
+        bits_to_latent(bits[:-1], schedule)
     bits[3] = bits[3][:, :, :1]
     with pytest.raises(ValueError, match="bits of pass 3"):
         bits_to_latent(bits, schedule)
