@@ -40,10 +40,16 @@ class Fixture:
 
     @cached_property
     def io(self) -> dict[str, torch.Tensor]:
-        return load_file(str(self.root / "io.safetensors"))
+        return self._load("io.safetensors")
 
     def transformer_state(self) -> dict[str, torch.Tensor]:
-        return load_file(str(self.root / "transformer.safetensors"))
+        return self._load("transformer.safetensors")
+
+    def _load(self, name: str) -> dict[str, torch.Tensor]:
+        try:
+            return load_file(str(self.root / name))
+        except Exception as err:  # safetensors reports truncation and bad headers with its own error type
+            raise FixtureError(f"{self.root / name} is not a readable safetensors file: {err}") from None
 
     def field(self, *path: str):
         node = self.meta

@@ -11,7 +11,7 @@ from engine.model.rope import grid_positions
 from engine.model.transformer import InfinityStarTransformer
 from engine.sampler import Guidance, PassEvent, generate, run_to_end
 from engine.schedule import Schedule, build_schedule
-from engine.selftest.fixture import Fixture
+from engine.selftest.fixture import Fixture, FixtureError
 
 
 def fixture_schedule(fixture: Fixture) -> Schedule:
@@ -53,7 +53,11 @@ def schedule_mismatches(fixture: Fixture, schedule: Schedule) -> list[str]:
 def load_fixture_model(fixture: Fixture, device: str) -> InfinityStarTransformer:
     with torch.device("meta"):
         model = InfinityStarTransformer(fixture.transformer_config())
-    model.load_state_dict(fixture.transformer_state(), strict=True, assign=True)
+    try:
+        model.load_state_dict(fixture.transformer_state(), strict=True, assign=True)
+    except RuntimeError as err:
+        path = fixture.root / "transformer.safetensors"
+        raise FixtureError(f"{path} does not fit the model fixture.json describes: {err}") from None
     return model.to(device).eval()
 
 

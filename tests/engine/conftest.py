@@ -11,8 +11,6 @@ from engine.config import get_preset
 from engine.model.transformer import InfinityStarTransformer
 from engine.schedule import build_schedule
 
-FIXTURE = "/work/shared/reference/parity/tiny-a"
-
 # Tiny ops on two OpenMP threads mostly wait on each other, and stall badly when another
 # process holds a core; one thread keeps these tests fast and their timing steady.
 torch.set_num_threads(1)

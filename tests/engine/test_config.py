@@ -2,15 +2,13 @@
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 import torch
+from reference import TRANSFORMER_KEYS, requires_reference
 
 from engine.config import PRESETS, ConfigError, Preset, TransformerConfig, get_preset
 from engine.model.transformer import InfinityStarTransformer
-
-REFERENCE = Path("/work/shared/reference/infinitystar_8b_transformer_keys.tsv")
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -25,11 +23,12 @@ def test_8b_presets_share_the_released_architecture():
         assert (t.depth, t.width, t.heads, t.kv_heads, t.head_dim, t.mlp_hidden_size) == (36, 4096, 32, 8, 128, 16384)
 
 
+@requires_reference
 def test_8b_state_dict_equals_the_released_key_table():
     with torch.device("meta"):
         model = InfinityStarTransformer(get_preset("infinitystar-8b-720p").transformer)
     ours = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
-    rows = [line.split("\t") for line in REFERENCE.read_text().splitlines()[1:]]
+    rows = [line.split("\t") for line in TRANSFORMER_KEYS.read_text().splitlines()[1:]]
     reference = [(name, tuple(int(s) for s in shape.split(",") if s)) for name, shape in rows]
     assert sorted(ours) == sorted(reference)
     assert len(ours) == 407

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from reference import FIXTURE
 
 from engine.selftest.vae import VAEFixtureError, check_vae, vae_config_from_fixture
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "parity" / "tiny-a"
 pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason="tiny-a parity fixture not present")
 
 

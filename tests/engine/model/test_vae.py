@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
+from reference import VAE_KEYS
 
 from engine.config import VAEConfig
 from engine.model.vae import Tiling, VAEInputError, VideoVAE, vae_key_shapes, vae_key_table
 
 TINY = VAEConfig(block_out_channels=(8, 16, 32, 32, 32))
-KEYS_TSV = Path(__file__).resolve().parents[3] / "shared" / "reference" / "infinitystar_videovae_keys.tsv"
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +145,7 @@ def test_encode_chunk_must_fit_the_time_factor(vae: VideoVAE) -> None:
 
 def _release_table() -> list[tuple[str, tuple[int, ...], str]]:
     rows = []
-    for line in KEYS_TSV.read_text().splitlines():
+    for line in VAE_KEYS.read_text().splitlines():
         if line.startswith("#") or not line.strip():
             continue
         key, shape, dtype = line.split("\t")
@@ -155,7 +153,7 @@ def _release_table() -> list[tuple[str, tuple[int, ...], str]]:
     return rows
 
 
-@pytest.mark.skipif(not KEYS_TSV.is_file(), reason="shared reference key table not present")
+@pytest.mark.skipif(not VAE_KEYS.is_file(), reason="shared reference key table not present")
 def test_released_widths_match_the_checkpoint_key_table() -> None:
     ours = vae_key_table(VAEConfig())
     assert ours == _release_table()

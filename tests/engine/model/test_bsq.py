@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 import torch
+from reference import FIXTURE
 
 from engine.config import get_preset
 from engine.model.bsq import (
@@ -20,8 +20,6 @@ from engine.model.bsq import (
     upsample_codes,
 )
 from engine.schedule import Schedule, build_schedule
-
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "parity" / "tiny-a"
 
 
 def two_clip_schedule(aspect: str | float = 1.0) -> Schedule:

@@ -1,0 +1,79 @@
+"""`istar` as a person runs it: plans, key tables, and the self-test on the official fixture."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from reference import FIXTURE, TRANSFORMER_KEYS, VAE_KEYS, requires_reference
+from safetensors.torch import load_file, save_file
+
+from engine.service.cli import main
+
+
+def test_plan_json_is_one_object_with_the_figures(capsys):
+    assert main(["plan", "--model", "infinitystar-8b-720p", "--duration", "5", "--precision", "nf4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in ("passes", "tokens", "params", "flops", "weight_bytes", "peak_bytes"):
+        assert key in data
+    assert data["passes"] == 85 and data["peak_bytes"] < 12e9
+
+
+def test_plan_for_people_and_its_errors(capsys):
+    assert main(["plan", "--model", "infinitystar-8b-480p", "--duration", "5", "--precision", "nf4"]) == 0
+    assert "peak" in capsys.readouterr().out
+    assert main(["plan", "--model", "nope"]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    assert main(["plan", "--model", "infinitystar-8b-480p", "--aspect", "21:9"]) == 2
+    assert "no template" in capsys.readouterr().err
+
+
+@requires_reference
+@pytest.mark.parametrize(("part", "table"), [("transformer", TRANSFORMER_KEYS), ("vae", VAE_KEYS)])
+def test_keys_print_the_released_tables(capsys, part, table):
+    assert main(["keys", "--model", "infinitystar-8b-720p", "--part", part]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    expected = ["\t".join(line.split("\t")[:2]) for line in table.read_text().splitlines()[1:]]
+    assert printed == expected
+
+
+@requires_reference
+def test_selftest_passes_on_the_official_fixture():
+    done = subprocess.run([sys.executable, "-m", "engine.service.cli", "selftest", "--fixture", str(FIXTURE), "--json"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] and not report["schedule_problems"]
+    assert report["parts"]["transformer.logits_cond"]["max_abs_err"] < 1e-4
+    assert {"transformer.logits_uncond", "transformer.summed_codes", "vae.decoded", "vae.raw_features"} <= set(
+        report["parts"])
+
+
+@requires_reference
+def test_selftest_fails_beyond_tolerance_and_names_the_part(tmp_path, capsys):
+    fixture = tmp_path / "tiny-a"
+    shutil.copytree(FIXTURE, fixture)
+    (fixture / "vae.safetensors").unlink()
+    io = load_file(str(fixture / "io.safetensors"))
+    io["pass040.logits"] = io["pass040.logits"] + torch.tensor(1e-3)
+    save_file(io, str(fixture / "io.safetensors"))
+    assert main(["selftest", "--fixture", str(fixture)]) == 1
+    out = capsys.readouterr().out
+    assert "transformer.logits_cond" in out and "FAIL" in out
+
+
+def test_selftest_on_a_folder_without_a_fixture(tmp_path, capsys):
+    assert main(["selftest", "--fixture", str(tmp_path)]) == 2
+    assert f"{tmp_path / 'fixture.json'} is missing" in capsys.readouterr().err
+
+
+@requires_reference
+def test_selftest_names_a_truncated_checkpoint(tmp_path, capsys):
+    fixture = tmp_path / "tiny-a"
+    shutil.copytree(FIXTURE, fixture)
+    data = (fixture / "transformer.safetensors").read_bytes()
+    (fixture / "transformer.safetensors").write_bytes(data[: len(data) // 2])
+    assert main(["selftest", "--fixture", str(fixture)]) == 2
+    assert "transformer.safetensors is not a readable safetensors file" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""The memory and compute plan: the release's goals, its FLOP count and its honesty against a real run."""
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import three_clip_schedule
+from torch.utils.flop_counter import FlopCounterMode
+
+from engine.config import TransformerConfig, get_preset
+from engine.runtime.memory_probe import run_probe
+from engine.runtime.planner import plan, plan_schedule
+from engine.sampler import Guidance, generate, run_to_end
+
+GB = 10**9
+
+
+def test_8b_fits_consumer_cards_at_nf4():
+    p720 = plan(get_preset("infinitystar-8b-720p"), 5, "16:9", "nf4")
+    p480 = plan(get_preset("infinitystar-8b-480p"), 5, "16:9", "nf4")
+    assert p720.peak_bytes < 12 * GB and p480.peak_bytes < 8 * GB
+    assert (p720.passes, p720.tokens, p720.largest_pass) == (85, 244_197, 72_000)
+    assert p720.params == 8_768_382_112
+    # the text encoder is never resident while sampling
+    assert p720.phases["sampling"] < p720.weight_bytes + p720.kv_peak_bytes + p720.activation_peak_bytes + 1
+    assert p720.phases["text_encoder"] - p720.weight_bytes > 2 * GB
+
+
+def test_weight_bytes_per_precision():
+    preset = get_preset("infinitystar-8b-480p")
+    sizes = {prec: plan(preset, 1, precision=prec).weight_bytes for prec in ("fp32", "bf16", "int8", "nf4")}
+    params = 8_768_382_112
+    assert sizes["fp32"] == 4 * params and sizes["bf16"] == 2 * params
+    assert 0.5 * sizes["bf16"] < sizes["int8"] < 0.52 * sizes["bf16"]
+    assert 0.25 * sizes["bf16"] < sizes["nf4"] < 0.27 * sizes["bf16"]
+
+
+def test_longer_videos_need_more_and_say_so():
+    preset = get_preset("infinitystar-8b-720p")
+    five, ten = plan(preset, 5, precision="nf4"), plan(preset, 10, precision="nf4")
+    assert ten.kv_peak_bytes > 10 * five.kv_peak_bytes  # clip 1's full 72,000-token scale is kept for clip 2
+    assert ten.peak_bytes > five.peak_bytes
+
+
+def test_flops_match_a_count_of_the_real_run(micro_model, micro_text):
+    """Matrix products counted by torch, attention from the shapes SDPA is really called with."""
+    schedule = three_clip_schedule()
+    guidance = Guidance.from_schedule(get_preset("test-micro").schedule)
+    attention = []
+
+    class AttentionSpy(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is F.scaled_dot_product_attention:
+                q, k = args[0], args[1]
+                attention.append(4 * q.shape[0] * q.shape[1] * q.shape[2] * k.shape[2] * q.shape[3])
+            return func(*args, **(kwargs or {}))
+
+    counter = FlopCounterMode(display=False)
+    with counter, AttentionSpy():
+        run_to_end(generate(micro_model, schedule, micro_text, guidance))
+    counted = sum(counter.get_flop_counts()["Global"].values()) + sum(attention)
+    planned = plan_schedule(get_preset("test-micro"), schedule, "fp32", text_tokens=micro_text.shape[0])
+    assert abs(planned.flops / counted - 1) < 0.03
+
+
+def _mid_preset():
+    micro = get_preset("test-micro")
+    transformer = TransformerConfig(depth=4, width=384, heads=6, kv_heads=2, block_chunks=2, text_channels=32,
+                                    text_maxlen=64)
+    schedule = dataclasses.replace(micro.schedule, clip_frames=8, max_seconds=2, image_repetitions=(1,) * 11,
+                                   video_repetitions=(1,) * 9 + (2, 1))
+    return dataclasses.replace(micro, name="mid", transformer=transformer, schedule=schedule)
+
+
+@pytest.mark.parametrize("chunk_budget", [None, 4_000_000])
+def test_planned_peak_is_within_15_percent_of_the_measured_peak(chunk_budget):
+    torch.set_num_threads(1)
+    measured = run_probe(_mid_preset().to_json(), 2, "1:1", chunk_budget=chunk_budget)
+    assert measured["planned_weights_bytes"] > 30e6 and measured["planned_run_bytes"] > 20e6
+    assert abs(measured["measured_run_bytes"] / measured["planned_run_bytes"] - 1) < 0.15
+    assert abs(measured["measured_peak_bytes"] / measured["planned_peak_bytes"] - 1) < 0.15
