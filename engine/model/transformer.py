@@ -27,6 +27,16 @@ def token_chunk(cfg: TransformerConfig, rows: int, element_bytes: int, budget: i
     return max(MIN_TOKEN_CHUNK, (budget or TOKEN_CHUNK_BUDGET_BYTES) // max(per_token, 1))
 
 
+def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight over the last axis, the statistics in float32.
+
+    Taken from the vector norm: on CPU that is several times faster than a mean of squares.
+    """
+    square = torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=torch.float32).square()
+    scale = torch.rsqrt(square / x.shape[-1] + eps)
+    return (x * scale).to(x.dtype) * weight
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
@@ -34,7 +44,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.rms_norm(x, (x.shape[-1],), self.weight, self.eps)
+        return rms_norm(x, self.weight, self.eps)
 
 
 def _fuse_weights(linears: Sequence[nn.Linear]) -> torch.Tensor | None:
@@ -92,12 +102,12 @@ class Attention(nn.Module):
         grouped K/V are used as they are, never repeated per query head.
         """
         b, n = q.shape[:2]
-        q = apply_rope(F.rms_norm(q, (self.head_dim,), self.q_norm.weight, self.eps), rotations[:, None])
+        q = apply_rope(rms_norm(q, self.q_norm.weight, self.eps), rotations[:, None])
         return q.transpose(1, 2).reshape(b, self.kv_heads, (self.heads // self.kv_heads) * n, self.head_dim)
 
     def _keys(self, k: torch.Tensor, v: torch.Tensor, rotations: torch.Tensor) -> KV:
         # v is copied out so the fused projection output is not kept alive by a cached view of it
-        k = apply_rope(F.rms_norm(k, (self.head_dim,), self.k_norm.weight, self.eps), rotations[:, None])
+        k = apply_rope(rms_norm(k, self.k_norm.weight, self.eps), rotations[:, None])
         return k.transpose(1, 2), v.transpose(1, 2).contiguous()
 
     def project(self, h: torch.Tensor, rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
