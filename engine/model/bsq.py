@@ -136,26 +136,3 @@ def quantize_multiscale(
         running = running + upsample_codes(codes, channels, height, width)
         out.append(pass_bits)
     return out
-
-
-def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channels: int = 64) -> torch.Tensor:
-    """The inverse of `quantize_multiscale`: every pass's codes, upsampled to (channels, H, W), summed per
-    clip; the clips' sums concatenated along T -> [B, channels, T, H, W]. The bits may cover only the
-    passes of the leading clips; the latent then covers those clips."""
-    passes = schedule.passes
-    ends = [i + 1 for i, p in enumerate(passes) if i + 1 == len(passes) or passes[i + 1].clip != p.clip]
-    if not bits_per_pass or len(bits_per_pass) not in ends:
-        raise ValueError(
-            f"{len(bits_per_pass)} bits tensors given; expected the passes of whole leading clips: one of {ends}"
-        )
-    _, height, width = schedule.latent_shape
-    clips = ends.index(len(bits_per_pass)) + 1
-    first = bits_per_pass[0]
-    sums = [torch.zeros(first.shape[0], channels, t, height, width, device=first.device) for t in schedule.clip_lengths]
-    for p, bits in zip(schedule.passes, bits_per_pass, strict=False):
-        if tuple(bits.shape[1:4]) != (p.t, p.h, p.w):
-            raise ValueError(
-                f"bits of pass {p.index} have shape {tuple(bits.shape)}; expected [B, {p.t}, {p.h}, {p.w}, d]"
-            )
-        sums[p.clip] += upsample_codes(bits_to_codes(bits), channels, height, width)
-    return torch.cat(sums[:clips], dim=2)

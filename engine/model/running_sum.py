@@ -41,3 +41,24 @@ class RunningSums:
     def latent(self) -> torch.Tensor:
         """[batch, C, T, H, W]: the clips' sums concatenated along time."""
         return torch.cat(self.sums, dim=2)
+
+
+def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channels: int = 64) -> torch.Tensor:
+    """The inverse of `quantize_multiscale`: the running sums after the given passes, clips concatenated
+    along T -> [B, channels, T, H, W]. The bits may cover only the passes of the leading clips; the latent
+    then covers those clips."""
+    passes = schedule.passes
+    ends = [i + 1 for i, p in enumerate(passes) if i + 1 == len(passes) or passes[i + 1].clip != p.clip]
+    if not bits_per_pass or len(bits_per_pass) not in ends:
+        raise ValueError(
+            f"{len(bits_per_pass)} bits tensors given; expected the passes of whole leading clips: one of {ends}"
+        )
+    first = bits_per_pass[0]
+    sums = RunningSums(schedule, channels, first.device, batch=first.shape[0])
+    for p, bits in zip(passes, bits_per_pass, strict=False):
+        if tuple(bits.shape[1:4]) != (p.t, p.h, p.w):
+            raise ValueError(
+                f"bits of pass {p.index} have shape {tuple(bits.shape)}; expected [B, {p.t}, {p.h}, {p.w}, d]"
+            )
+        sums.add(p, bits)
+    return torch.cat(sums.sums[: ends.index(len(bits_per_pass)) + 1], dim=2)

@@ -13,12 +13,12 @@ from engine.model.bsq import (
     TwoStageBSQ,
     area_downsample_channels,
     bits_to_codes,
-    bits_to_latent,
     codes_to_bits,
     quantize_multiscale,
     quantize_tokens,
     upsample_codes,
 )
+from engine.model.running_sum import bits_to_latent
 from engine.schedule import Schedule, build_schedule
 
 
