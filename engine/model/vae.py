@@ -220,6 +220,13 @@ def _unfold(x: torch.Tensor) -> torch.Tensor:
     return F.pixel_shuffle(x.transpose(1, 2), 2).transpose(1, 2)
 
 
+def decode_chunks(frames: int, chunk_latents: int | None) -> list[slice]:
+    """The latent frames of each decode chunk: frame 0 alone, then `chunk_latents` at a time (None: one chunk)."""
+    if chunk_latents is None:
+        return [slice(0, frames)]
+    return [slice(0, 1)] + [slice(s, min(s + chunk_latents, frames)) for s in range(1, frames, chunk_latents)]
+
+
 class VideoVAE(nn.Module):
     """The released video VAE with its quantizer state, under the checkpoint's key names.
 
@@ -341,11 +348,7 @@ class VideoVAE(nn.Module):
         self._check_latent(latent)
         if chunk_latents is not None and chunk_latents <= 0:
             raise VAEInputError(f"chunk_latents must be positive or None, got {chunk_latents}")
-        t = latent.shape[2]
-        if chunk_latents is None:
-            chunks = [slice(0, t)]
-        else:
-            chunks = [slice(0, 1)] + [slice(s, min(s + chunk_latents, t)) for s in range(1, t, chunk_latents)]
+        chunks = decode_chunks(latent.shape[2], chunk_latents)
         tiles = _Tiles(tuple(latent.shape[-2:]), tiling)
         for k, s in enumerate(chunks):
             yield tiles.run(self._decode_chunk, latent[:, :, s], 1, k == len(chunks) - 1)

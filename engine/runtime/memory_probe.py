@@ -1,4 +1,4 @@
-"""Measure a generation's peak memory on the CPU and set it beside the planner's prediction (Linux).
+"""Measure a generation's or a VAE decode's peak memory on the CPU and set it beside the planner's prediction (Linux).
 
 Runs in its own process with glibc serving every allocation of 64 KiB or more through mmap, so
 freed tensors leave the resident set at once and the kernel's high-water mark (VmHWM, reset
@@ -28,6 +28,17 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
+def _report(weights: int, run: int, planned_weights: int, planned_peak: int) -> dict:
+    return {
+        "measured_weights_bytes": weights,
+        "measured_run_bytes": run,
+        "measured_peak_bytes": weights + run,
+        "planned_weights_bytes": planned_weights,
+        "planned_run_bytes": planned_peak - planned_weights,
+        "planned_peak_bytes": planned_peak,
+    }
+
+
 def probe(preset_json: str, seconds: int, aspect: str, batch: int, chunk_budget: int | None) -> dict:
     """Build the preset's model (random fp32 weights), run one generation, return measured and planned bytes."""
     import torch
@@ -52,25 +63,38 @@ def probe(preset_json: str, seconds: int, aspect: str, batch: int, chunk_budget:
     run_to_end(generate(model, schedule, text, guidance, batch=batch, chunk_budget=chunk_budget))
     peak = _status_bytes("VmHWM")
     predicted = plan(preset, seconds, aspect, "fp32", batch, text.shape[0], chunk_budget)
-    sampling = predicted.phases["sampling"]
-    return {
-        "measured_weights_bytes": weights,
-        "measured_run_bytes": peak - before,
-        "measured_peak_bytes": weights + peak - before,
-        "planned_weights_bytes": predicted.weight_bytes,
-        "planned_run_bytes": sampling - predicted.weight_bytes,
-        "planned_peak_bytes": sampling,
-    }
+    return _report(weights, peak - before, predicted.weight_bytes, predicted.phases["sampling"])
 
 
-def run_probe(
-    preset_json: str, seconds: int, aspect: str = "1:1", batch: int = 1, chunk_budget: int | None = None
+def probe_decode(
+    preset_json: str, latent: tuple[int, int, int], chunk_latents: int | None, tiling: tuple[int, int] | None
 ) -> dict:
-    """Run `probe` in a fresh process with the allocator settings it needs."""
-    cmd = [sys.executable, "-m", "engine.runtime.memory_probe", "--seconds", str(seconds)]
-    cmd += ["--aspect", aspect, "--batch", str(batch)]
-    if chunk_budget:
-        cmd += ["--chunk-budget", str(chunk_budget)]
+    """Build the preset's VAE (random fp32 weights), stream-decode a random [1, 64, t, h, w] latent as a caller
+    writing out each chunk would, return the measured weight and run bytes."""
+    import torch
+
+    from engine.config import Preset
+    from engine.model.vae import Tiling, VideoVAE
+
+    torch.manual_seed(0)
+    cfg = Preset.from_json(preset_json).vae
+    tiles = Tiling(*tiling) if tiling else None
+    baseline = _status_bytes("VmRSS")
+    vae = VideoVAE(cfg).eval()
+    weights = _status_bytes("VmRSS") - baseline
+    z = torch.randn(1, cfg.codebook_dim, *latent)
+    for _ in vae.decode_stream(z[:, :, :1], chunk_latents, tiles):
+        pass
+    before = _status_bytes("VmRSS")
+    _reset_peak()
+    for _ in vae.decode_stream(z, chunk_latents, tiles):
+        pass
+    return {"weights": weights, "run": _status_bytes("VmHWM") - before}
+
+
+def _run(args: list[str], preset_json: str) -> dict:
+    """Run this module in a fresh process with the allocator settings it needs."""
+    cmd = [sys.executable, "-m", "engine.runtime.memory_probe", *args]
     env = {**os.environ, **MMAP_ENV, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     done = subprocess.run(cmd, input=preset_json, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
@@ -78,14 +102,59 @@ def run_probe(
     return json.loads(done.stdout)
 
 
+def run_probe(
+    preset_json: str, seconds: int, aspect: str = "1:1", batch: int = 1, chunk_budget: int | None = None
+) -> dict:
+    """`probe` in a fresh process."""
+    args = ["--seconds", str(seconds), "--aspect", aspect, "--batch", str(batch)]
+    if chunk_budget:
+        args += ["--chunk-budget", str(chunk_budget)]
+    return _run(args, preset_json)
+
+
+def run_decode_probe(
+    preset_json: str,
+    latent: tuple[int, int, int],
+    chunk_latents: int | None = 2,
+    tiling: tuple[int, int] | None = None,
+) -> dict:
+    """`probe_decode` of a latent (t, h, w) in a fresh process, beside the plan; `tiling` is (tile, overlap).
+
+    The plan is made here: building the VAE on the meta device costs the child seconds of one-off imports."""
+    from engine.config import Preset
+    from engine.model.vae import Tiling
+    from engine.runtime.decode_plan import decode_peak_bytes, vae_weight_bytes
+
+    args = ["--decode", ",".join(map(str, latent)), "--chunk-latents", str(chunk_latents)]
+    if tiling:
+        args += ["--tiling", ",".join(map(str, tiling))]
+    measured = _run(args, preset_json)
+    cfg = Preset.from_json(preset_json).vae
+    planned = decode_peak_bytes(cfg, *latent, 4, chunk_latents, Tiling(*tiling) if tiling else None)
+    return _report(measured["weights"], measured["run"], vae_weight_bytes(cfg, 4), planned)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, required=True)
+    task = parser.add_mutually_exclusive_group(required=True)
+    task.add_argument("--seconds", type=int, help="generate a video this long")
+    task.add_argument("--decode", type=_ints, metavar="T,H,W", help="decode a latent of this shape instead")
     parser.add_argument("--aspect", default="1:1")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--chunk-budget", type=int, default=None)
+    parser.add_argument("--chunk-latents", type=lambda v: None if v == "None" else int(v), default=2)
+    parser.add_argument("--tiling", type=_ints, metavar="TILE,OVERLAP", default=None)
     args = parser.parse_args()
-    print(json.dumps(probe(sys.stdin.read(), args.seconds, args.aspect, args.batch, args.chunk_budget)))
+    preset_json = sys.stdin.read()
+    if args.decode:
+        result = probe_decode(preset_json, args.decode, args.chunk_latents, args.tiling)
+    else:
+        result = probe(preset_json, args.seconds, args.aspect, args.batch, args.chunk_budget)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 The activation model follows engine/model/transformer.py and engine/sampler.py tensor by tensor:
 which tensors are alive at the largest moment of a block (projection, attention, MLP), the
 token chunking of large passes, the K/V cache (text, condition blocks, kept scales) and the
-running sums. Change those files and this one together.
+running sums. Change those files and this one together. The decode phase comes from decode_plan.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import torch
 
 from engine.config import Preset, TransformerConfig
 from engine.model.transformer import InfinityStarTransformer, token_chunk
+from engine.model.vae import Tiling
+from engine.runtime.decode_plan import DecodeSettings, decode_peak_bytes
 from engine.runtime.precision import check_precision, compute_bytes, tensor_bytes
 from engine.schedule import Schedule, build_interact_schedule, build_schedule
 
@@ -22,6 +24,20 @@ TEXT_ENCODER_PARAMS = {
     "flan-t5-xl": 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 + 2 * 2048) + 32128 * 2048 + 2048 + 32 * 32,
     "none": 0,
 }
+
+# Decode settings from the reference's (fp32, 2 latent frames a chunk) to the leanest, in the order their
+# cost rises: smaller chunks (exact, a little slower), the transformer offloaded to CPU while decoding
+# (exact, two weight transfers per clip), then a bf16 VAE (rounding). Tiling is not on the ladder: every tile
+# keeps its own conv caches, which at one latent frame a chunk outweigh the activations it saves.
+DECODE_LADDER = (
+    DecodeSettings("fp32", 2),
+    DecodeSettings("fp32", 1),
+    DecodeSettings("fp32", 1, offload_transformer=True),
+    DecodeSettings("bf16", 1),
+    DecodeSettings("bf16", 1, offload_transformer=True),
+)
+# Without a budget: the lightest step that keeps the 8B at nf4 under 12 GB at 720p and 8 GB at 480p.
+DEFAULT_DECODE = DecodeSettings("bf16", 1)
 
 
 @dataclass
@@ -43,6 +59,10 @@ class Plan:
     weight_bytes: int
     kv_peak_bytes: int
     activation_peak_bytes: int
+    decode_dtype: str
+    decode_chunk_latents: int | None
+    decode_tiling: Tiling | None
+    offload_transformer_for_decode: bool
     peak_bytes: int
     phases: dict[str, int] = field(default_factory=dict)
 
@@ -107,6 +127,15 @@ def head_peak_bytes(cfg: TransformerConfig, rows: int, n: int, chunk: int, bits:
     return rows * n * cfg.width * element + per_chunk + 6 * logits
 
 
+def clip_decode_bytes(preset: Preset, schedule: Schedule, settings: DecodeSettings) -> list[int]:
+    """Peak bytes of the VAE decoding each clip's latent for one video."""
+    _, h, w = schedule.latent_shape
+    return [
+        decode_peak_bytes(preset.vae, t, h, w, settings.element, settings.chunk_latents, settings.tiling)
+        for t in schedule.clip_lengths
+    ]
+
+
 def plan_schedule(
     preset: Preset,
     schedule: Schedule,
@@ -115,7 +144,11 @@ def plan_schedule(
     text_tokens: int | None = None,
     with_uncond: bool | None = None,
     chunk_budget: int | None = None,
+    decode: DecodeSettings | None = None,
+    memory_budget: float | None = None,
 ) -> Plan:
+    """`decode` fixes the decode settings; otherwise the first step of DECODE_LADDER whose plan fits
+    `memory_budget` bytes (the last step if none does), or DEFAULT_DECODE without a budget."""
     cfg = preset.transformer
     check_precision(precision)
     element = compute_bytes(precision)
@@ -129,6 +162,7 @@ def plan_schedule(
     sums = batch * cfg.latent_channels * schedule.latent_shape[0] * schedule.latent_shape[1] * 4
     sums *= schedule.latent_shape[2]
     kept: dict[int, int] = {}
+    held = [0] * schedule.clips
     flops = [pass_flops(cfg, rows, text_tokens, text_tokens, 0)]
     prefix_kv = kv_bytes(cfg, rows, prefix, element)
     kv_peak = prefix_kv
@@ -151,8 +185,23 @@ def plan_schedule(
             kept[p.scale] = kv_bytes(cfg, rows, own, element)
         for released in p.releases:
             kept.pop(released, None)
+        held[p.clip] = prefix_kv + sum(kept.values())  # ends as what the clip's last pass leaves
     sampling = weights + running_peak
     text_encoder = weights + TEXT_ENCODER_PARAMS[preset.text_encoder] * compute_bytes(precision)
+
+    def decode_bytes(settings: DecodeSettings) -> int:
+        # Each clip decodes when its last pass is done, videos one at a time, beside the running sums, the K/V
+        # the generator holds for the next clip and, unless offloaded, the transformer.
+        resident = sums + (0 if settings.offload_transformer else weights)
+        vae = clip_decode_bytes(preset, schedule, settings)
+        return resident + max(kv + peak for kv, peak in zip(held, vae, strict=True))
+
+    if decode is None and memory_budget is None:
+        decode = DEFAULT_DECODE
+    elif decode is None:
+        fitting = (s for s in DECODE_LADDER if max(sampling, text_encoder, decode_bytes(s)) <= memory_budget)
+        decode = next(fitting, DECODE_LADDER[-1])
+    decoding = decode_bytes(decode)
     return Plan(
         preset=preset.name,
         seconds=schedule.seconds,
@@ -171,8 +220,12 @@ def plan_schedule(
         weight_bytes=weights,
         kv_peak_bytes=kv_peak,
         activation_peak_bytes=activation_peak,
-        peak_bytes=max(sampling, text_encoder),
-        phases={"text_encoder": text_encoder, "sampling": sampling},
+        decode_dtype=decode.dtype,
+        decode_chunk_latents=decode.chunk_latents,
+        decode_tiling=decode.tiling,
+        offload_transformer_for_decode=decode.offload_transformer,
+        peak_bytes=max(sampling, text_encoder, decoding),
+        phases={"text_encoder": text_encoder, "sampling": sampling, "decode": decoding},
     )
 
 
@@ -184,10 +237,16 @@ def plan(
     batch: int = 1,
     text_tokens: int | None = None,
     chunk_budget: int | None = None,
+    decode: DecodeSettings | None = None,
+    memory_budget: float | None = None,
 ) -> Plan:
-    """The plan of one generation of `seconds` (Interact presets: one 5 s segment)."""
+    """The plan of one generation of `seconds` (Interact presets: one 5 s segment); see plan_schedule for
+    how `decode` and `memory_budget` set the decode."""
     if preset.mode == "interact":
         schedule = build_interact_schedule(preset.schedule, aspect)
     else:
         schedule = build_schedule(preset.schedule, seconds, aspect)
-    return plan_schedule(preset, schedule, precision, batch, text_tokens, chunk_budget=chunk_budget)
+    return plan_schedule(
+        preset, schedule, precision, batch, text_tokens,
+        chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget,
+    )

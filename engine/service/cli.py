@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from engine.config import PRESETS, ConfigError, get_preset
 from engine.runtime.precision import PRECISIONS
+
+if TYPE_CHECKING:
+    from engine.runtime.planner import Plan
 
 GB = 1e9
 
@@ -48,7 +52,11 @@ def format_shape(shape: tuple[int, ...]) -> str:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from engine.runtime.planner import plan
 
-    result = plan(get_preset(args.model), args.duration, args.aspect, args.precision, args.batch, args.text_tokens)
+    budget = args.memory_gb * GB if args.memory_gb else None
+    result = plan(
+        get_preset(args.model), args.duration, args.aspect, args.precision, args.batch, args.text_tokens,
+        memory_budget=budget,
+    )
     data = result.to_dict()
     if args.json:
         data.pop("flops_per_pass")
@@ -59,10 +67,21 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"  parameters {result.params:,}, {result.flops / 1e12:,.1f} TFLOP")
     print(f"  weights {result.weight_bytes / GB:.2f} GB, K/V cache peak {result.kv_peak_bytes / GB:.2f} GB, "
           f"activations peak {result.activation_peak_bytes / GB:.2f} GB")
+    print(f"  decode: {_decode_settings(result)}")
     for phase, size in result.phases.items():
         print(f"  {phase:13s} {size / GB:6.2f} GB")
-    print(f"  peak {result.peak_bytes / GB:.2f} GB")
+    fits = "" if budget is None else f" ({'fits' if result.peak_bytes <= budget else 'over'} {args.memory_gb:g} GB)"
+    print(f"  peak {result.peak_bytes / GB:.2f} GB{fits}")
     return 0
+
+
+def _decode_settings(result: Plan) -> str:
+    n = result.decode_chunk_latents
+    chunk = "all latent frames at once" if n is None else f"{n} latent frame{'s' if n > 1 else ''} a chunk"
+    tiling = result.decode_tiling
+    tiles = f"tiles of {tiling.tile} tokens overlapping {tiling.overlap}" if tiling else "no tiling"
+    where = "offloaded to CPU" if result.offload_transformer_for_decode else "resident"
+    return f"VAE in {result.decode_dtype}, {chunk}, {tiles}; transformer {where} meanwhile"
 
 
 def _cmd_selftest(args: argparse.Namespace) -> int:
@@ -104,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=PRECISIONS, default="bf16")
     p.add_argument("--batch", type=int, default=1, help="videos per run")
     p.add_argument("--text-tokens", type=int, default=None, help="prompt length (default: the maximum)")
+    p.add_argument("--memory-gb", type=float, default=None, help="device memory: pick decode settings that fit it")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_plan)
 

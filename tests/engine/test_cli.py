@@ -16,14 +16,21 @@ from engine.service.cli import main
 def test_plan_json_is_one_object_with_the_figures(capsys):
     assert main(["plan", "--model", "infinitystar-8b-720p", "--duration", "5", "--precision", "nf4", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    for key in ("passes", "tokens", "params", "flops", "weight_bytes", "peak_bytes"):
+    for key in ("passes", "tokens", "params", "flops", "weight_bytes", "peak_bytes", "decode_dtype",
+                "decode_chunk_latents", "decode_tiling", "offload_transformer_for_decode"):
         assert key in data
     assert data["passes"] == 85 and data["peak_bytes"] < 12e9
+    assert set(data["phases"]) == {"text_encoder", "sampling", "decode"}
 
 
 def test_plan_for_people_and_its_errors(capsys):
     assert main(["plan", "--model", "infinitystar-8b-480p", "--duration", "5", "--precision", "nf4"]) == 0
-    assert "peak" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "peak" in out and "decode: VAE in bf16, 1 latent frame a chunk, no tiling; transformer resident" in out
+    args = ["plan", "--model", "infinitystar-8b-480p", "--duration", "5", "--precision", "nf4", "--memory-gb", "8"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "VAE in fp32" in out and "offloaded to CPU" in out and "(fits 8 GB)" in out
     assert main(["plan", "--model", "nope"]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
     assert main(["plan", "--model", "infinitystar-8b-480p", "--aspect", "21:9"]) == 2
