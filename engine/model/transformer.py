@@ -176,10 +176,11 @@ class Block(nn.Module):
     ) -> tuple[torch.Tensor, KV]:
         """One block over the n tokens of x [B, n, width], which also see the cached `past` K/V.
 
-        Returns the new hidden states and this pass's own keys/values [B, kv_heads, n, D].
+        Returns the new hidden states and this pass's own keys/values [B, kv_heads, n, D]. Without
+        autograd, more than `chunk` tokens run in token chunks and x is overwritten in place.
         """
         n = x.shape[1]
-        if chunk is None or n <= chunk or torch.is_grad_enabled():
+        if chunk is None or n <= chunk or mask is not None or torch.is_grad_enabled():
             return self._whole(x, rotations, past, mask)
         return self._chunked(x, rotations, past, chunk)
 
