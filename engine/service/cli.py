@@ -85,9 +85,10 @@ def _decode_settings(result: Plan) -> str:
 
 
 def _cmd_selftest(args: argparse.Namespace) -> int:
+    from engine.runtime.device import resolve_device
     from engine.selftest import run_selftest
 
-    report = run_selftest(args.fixture, args.device, args.time)
+    report = run_selftest(args.fixture, str(resolve_device(args.device)), args.time)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0 if report.ok else 1

@@ -84,3 +84,12 @@ def test_selftest_names_a_truncated_checkpoint(tmp_path, capsys):
     (fixture / "transformer.safetensors").write_bytes(data[: len(data) // 2])
     assert main(["selftest", "--fixture", str(fixture)]) == 2
     assert "transformer.safetensors is not a readable safetensors file" in capsys.readouterr().err
+
+
+def test_selftest_on_a_device_this_machine_lacks(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    assert main(["selftest", "--fixture", str(FIXTURE), "--device", "cuda"]) == 2
+    assert "device 'cuda' is not available" in capsys.readouterr().err
+    assert main(["selftest", "--fixture", str(FIXTURE), "--device", "tpu"]) == 2
+    assert "use cpu or cuda" in capsys.readouterr().err
