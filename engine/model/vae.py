@@ -2,7 +2,7 @@
 
 Encode: encoder -> 2x2 fold into channels -> posterior mean (or a sample) -> proj_down -> times the
 checkpoint's scale. Decode: the inverse, in causal time chunks that carry a conv cache, so long videos
-decode in bounded memory and can stream. Optional spatial tiling for large frames.
+decode in bounded memory and stream, clip by clip as the latent arrives. Optional spatial tiling for large frames.
 """
 
 from __future__ import annotations
@@ -220,11 +220,73 @@ def _unfold(x: torch.Tensor) -> torch.Tensor:
     return F.pixel_shuffle(x.transpose(1, 2), 2).transpose(1, 2)
 
 
-def decode_chunks(frames: int, chunk_latents: int | None) -> list[slice]:
-    """The latent frames of each decode chunk: frame 0 alone, then `chunk_latents` at a time (None: one chunk)."""
+def decode_chunks(frames: int, chunk_latents: int | None, starts_video: bool = True) -> list[slice]:
+    """The latent frames of each decode chunk of a piece of `frames` latent frames: `chunk_latents` at a time
+    (None: one chunk), with the video's frame 0 alone when the piece starts the video."""
     if chunk_latents is None:
         return [slice(0, frames)]
-    return [slice(0, 1)] + [slice(s, min(s + chunk_latents, frames)) for s in range(1, frames, chunk_latents)]
+    head = [slice(0, 1)] if starts_video else []
+    return head + [slice(s, min(s + chunk_latents, frames)) for s in range(len(head), frames, chunk_latents)]
+
+
+class DecodeSession:
+    """Decodes one video's latent as it arrives, piece by piece (clip by clip), into exactly the frames one
+    call on the whole latent gives. Between pieces it holds only the causal conv caches of every tile.
+
+    The first piece starts at latent frame 0, which decodes to one video frame (yielded alone when chunking);
+    every later latent frame decodes to `time_factor` frames. Output is the raw decoder's, unclamped. The
+    reference's pipeline then replaces frame 0 by frame 1; a caller wanting that writes the next chunk's
+    first frame twice instead of the first chunk's single frame.
+    """
+
+    def __init__(self, vae: VideoVAE, chunk_latents: int | None, tiling: Tiling | None) -> None:
+        if chunk_latents is not None and chunk_latents <= 0:
+            raise VAEInputError(f"chunk_latents must be positive or None, got {chunk_latents}")
+        self.vae = vae
+        self.chunk_latents = chunk_latents
+        self.tiling = tiling
+        self.ended = False
+        self._tiles: _Tiles | None = None
+        self._shape: tuple[int, int, int] | None = None  # batch, h, w of the first piece
+        self._reading = False
+
+    @property
+    def held_bytes(self) -> int:
+        """What the session holds between pieces: the conv caches of every tile."""
+        caches = self._tiles.caches if self._tiles else []
+        return sum(t.numel() * t.element_size() for cache in caches for t in cache.tails.values())
+
+    def _starts_video(self, latent: torch.Tensor) -> bool:
+        """Check that `latent` can follow what was fed before; True for the first piece."""
+        if self.ended:
+            raise VAEInputError("this decode session has ended: its last piece was already fed")
+        if self._reading:
+            raise VAEInputError("the frames of the previous piece were not all read; pieces decode in order")
+        self.vae._check_latent(latent)
+        shape = (latent.shape[0], *latent.shape[-2:])
+        if self._shape is None:
+            self._shape = shape
+            self._tiles = _Tiles(shape[1:], self.tiling)
+            return True
+        if shape != self._shape:
+            b, h, w = self._shape
+            expected = f"[{b}, {self.vae.cfg.codebook_dim}, T, {h}, {w}]"
+            raise VAEInputError(f"latent has shape {tuple(latent.shape)}; this session decodes {expected}")
+        return False
+
+    @torch.no_grad()
+    def feed(self, latent: torch.Tensor, last: bool = False) -> Iterator[torch.Tensor]:
+        """Yield the decoded frames of the next latent frames [B, 64, t, H, W], chunk by chunk, as
+        [B, 3, f, 16H, 16W]. Read every chunk before feeding more. `last`: this piece ends the video, so
+        its last chunk stores no cache and the session frees its caches."""
+        starts_video = self._starts_video(latent)
+        chunks = decode_chunks(latent.shape[2], self.chunk_latents, starts_video)
+        self._reading = True
+        for k, s in enumerate(chunks):
+            yield self._tiles.run(self.vae._decode_chunk, latent[:, :, s], 1, last and k == len(chunks) - 1)
+        self._reading = False
+        if last:
+            self.ended, self._tiles = True, None
 
 
 class VideoVAE(nn.Module):
@@ -335,7 +397,10 @@ class VideoVAE(nn.Module):
     def _decode_chunk(self, latent: torch.Tensor, cache: CausalCache) -> torch.Tensor:
         return self.decoder(self._decoder_input(latent), cache)
 
-    @torch.no_grad()
+    def decoder_session(self, chunk_latents: int | None = 2, tiling: Tiling | None = None) -> DecodeSession:
+        """A decoder for a latent that arrives in pieces (clip by clip); see DecodeSession."""
+        return DecodeSession(self, chunk_latents, tiling)
+
     def decode_stream(
         self, latent: torch.Tensor, chunk_latents: int | None = 2, tiling: Tiling | None = None
     ) -> Iterator[torch.Tensor]:
@@ -345,13 +410,7 @@ class VideoVAE(nn.Module):
         Between chunks it holds only the causal cache: for each 3-frame conv (per tile) the last two frames
         of that conv's input, i.e. about two frames of every activation width; no decoded frame is kept.
         """
-        self._check_latent(latent)
-        if chunk_latents is not None and chunk_latents <= 0:
-            raise VAEInputError(f"chunk_latents must be positive or None, got {chunk_latents}")
-        chunks = decode_chunks(latent.shape[2], chunk_latents)
-        tiles = _Tiles(tuple(latent.shape[-2:]), tiling)
-        for k, s in enumerate(chunks):
-            yield tiles.run(self._decode_chunk, latent[:, :, s], 1, k == len(chunks) - 1)
+        return self.decoder_session(chunk_latents, tiling).feed(latent, last=True)
 
     def decode(self, latent: torch.Tensor, chunk_latents: int | None = 2, tiling: Tiling | None = None) -> torch.Tensor:
         """Latent [B, 64, T, H, W] -> video [B, 3, 1 + 4(T-1), 16H, 16W], raw (unclamped) decoder output.

@@ -126,21 +126,33 @@ def _pixels(cfg: VAEConfig, frames: int, h: int, w: int, element: int, first: bo
     return cfg.in_channels * video_frames * h * px * w * px * element
 
 
+def session_cache_bytes(cfg: VAEConfig, h: int, w: int, element: int, tiling: Tiling | None = None) -> int:
+    """The conv caches of every tile: what a DecodeSession holds between chunks and between pieces."""
+    return sum(_Chunk(cfg, 1, 2 * bh, 2 * bw, element, True, False).run().caches for bh, bw in _boxes(h, w, tiling))
+
+
 def decode_peak_bytes(
-    cfg: VAEConfig, t: int, h: int, w: int, element: int, chunk_latents: int | None = 2, tiling: Tiling | None = None
+    cfg: VAEConfig,
+    t: int,
+    h: int,
+    w: int,
+    element: int,
+    chunk_latents: int | None = 2,
+    tiling: Tiling | None = None,
+    starts_video: bool = True,
+    ends_video: bool = True,
 ) -> int:
-    """Peak bytes of decode_stream over a [1, 64, t, h, w] latent: VAE weights, the conv caches of every tile
-    (kept from the first chunk on when there is more than one) and the largest moment inside a chunk,
-    with the caller still holding the frames of the chunk before."""
-    chunks = decode_chunks(t, chunk_latents)
+    """Peak bytes of DecodeSession.feed over a [1, 64, t, h, w] piece of a video's latent (decode_stream: the
+    piece that both starts and ends the video): VAE weights, the conv caches of every tile (unless the whole
+    video is one chunk) and the largest moment inside a chunk, with the caller still holding the frames of
+    the chunk before."""
+    chunks = decode_chunks(t, chunk_latents, starts_video)
     boxes = _boxes(h, w, tiling)
-    peak = caches = held = 0
+    peak = held = 0
     for k, s in enumerate(chunks):
-        frames, first = s.stop - s.start, k == 0
-        middle = 0 < k < len(chunks) - 1
+        frames, first = s.stop - s.start, starts_video and k == 0
+        middle = not first and not (ends_video and k == len(chunks) - 1)  # reads the caches and stores new ones
         walks = [_Chunk(cfg, frames, 2 * bh, 2 * bw, element, first, middle).run() for bh, bw in boxes]
-        if len(chunks) > 1:
-            caches = sum(walk.caches for walk in walks)
         tiles = [_pixels(cfg, frames, bh, bw, element, first) for bh, bw in boxes]
         # tile i runs while the outputs of tiles before it wait to be blended
         inside = max(sum(tiles[:i]) + walk.peak for i, walk in enumerate(walks))
@@ -149,4 +161,6 @@ def decode_peak_bytes(
             inside = max(inside, sum(tiles) + 2 * _pixels(cfg, frames, h, w, element, first))
         peak = max(peak, held + inside)
         held = _pixels(cfg, frames, h, w, element, first)
+    one_chunk_video = starts_video and ends_video and len(chunks) == 1
+    caches = 0 if one_chunk_video else session_cache_bytes(cfg, h, w, element, tiling)
     return vae_weight_bytes(cfg, element) + caches + peak

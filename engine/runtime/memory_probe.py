@@ -15,6 +15,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.model.vae import Tiling, VideoVAE
 
 MMAP_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 
@@ -79,11 +85,27 @@ def probe(preset_json: str, seconds: int, aspect: str, batch: int, chunk_budget:
     return _report(weights, peak - before, predicted.weight_bytes, predicted.phases["sampling"])
 
 
+def _decode_pieces(
+    vae: VideoVAE, z: torch.Tensor, chunk_latents: int | None, tiling: Tiling | None, pieces: tuple[int, ...]
+) -> None:
+    """Feed `z` to one decoder session in pieces of these many latent frames, dropping each chunk as it comes."""
+    session = vae.decoder_session(chunk_latents, tiling)
+    starts = [sum(pieces[:i]) for i in range(len(pieces))]
+    for i, (start, frames) in enumerate(zip(starts, pieces, strict=True)):
+        for _ in session.feed(z[:, :, start : start + frames], last=i == len(pieces) - 1):
+            pass
+
+
 def probe_decode(
-    preset_json: str, latent: tuple[int, int, int], chunk_latents: int | None, tiling: tuple[int, int] | None
+    preset_json: str,
+    latent: tuple[int, int, int],
+    chunk_latents: int | None,
+    tiling: tuple[int, int] | None,
+    pieces: tuple[int, ...] | None = None,
 ) -> dict:
-    """Build the preset's VAE (random fp32 weights), stream-decode a random [1, 64, t, h, w] latent as a caller
-    writing out each chunk would, return the measured weight and run bytes."""
+    """Build the preset's VAE (random fp32 weights), decode a random [1, 64, t, h, w] latent as a caller writing
+    out each chunk would, fed to one decoder session in `pieces` (None: whole); return the measured weight
+    and run bytes."""
     import torch
 
     from engine.config import Preset
@@ -94,12 +116,10 @@ def probe_decode(
     tiles = Tiling(*tiling) if tiling else None
     vae, weights = _measured_build(lambda: VideoVAE(cfg).eval())
     z = torch.randn(1, cfg.codebook_dim, *latent)
-    for _ in vae.decode_stream(z[:, :, :1], chunk_latents, tiles):
-        pass
+    _decode_pieces(vae, z[:, :, :1], chunk_latents, tiles, (1,))
     before = _status_bytes("VmRSS")
     _reset_peak()
-    for _ in vae.decode_stream(z, chunk_latents, tiles):
-        pass
+    _decode_pieces(vae, z, chunk_latents, tiles, pieces or (latent[0],))
     return {"weights": weights, "run": _status_bytes("VmHWM") - before}
 
 
@@ -128,20 +148,31 @@ def run_decode_probe(
     latent: tuple[int, int, int],
     chunk_latents: int | None = 2,
     tiling: tuple[int, int] | None = None,
+    pieces: tuple[int, ...] | None = None,
 ) -> dict:
-    """`probe_decode` of a latent (t, h, w) in a fresh process, beside the plan; `tiling` is (tile, overlap).
+    """`probe_decode` of a latent (t, h, w) in a fresh process, beside the plan; `tiling` is (tile, overlap),
+    `pieces` the latent frames of each piece fed to one decoder session (None: the whole latent at once).
 
     The plan is made here: building the VAE on the meta device costs the child seconds of one-off imports."""
     from engine.config import Preset
     from engine.model.vae import Tiling
     from engine.runtime.decode_plan import decode_peak_bytes, vae_weight_bytes
 
+    pieces = pieces or (latent[0],)
+    if sum(pieces) != latent[0]:
+        raise ValueError(f"pieces {pieces} do not add up to the latent's {latent[0]} frames")
     args = ["--decode", ",".join(map(str, latent)), "--chunk-latents", str(chunk_latents)]
+    args += ["--pieces", ",".join(map(str, pieces))]
     if tiling:
         args += ["--tiling", ",".join(map(str, tiling))]
     measured = _run(args, preset_json)
     cfg = Preset.from_json(preset_json).vae
-    planned = decode_peak_bytes(cfg, *latent, 4, chunk_latents, Tiling(*tiling) if tiling else None)
+    tiles = Tiling(*tiling) if tiling else None
+    last = len(pieces) - 1
+    planned = max(
+        decode_peak_bytes(cfg, t, *latent[1:], 4, chunk_latents, tiles, i == 0, i == last)
+        for i, t in enumerate(pieces)
+    )
     return _report(measured["weights"], measured["run"], vae_weight_bytes(cfg, 4), planned)
 
 
@@ -159,10 +190,11 @@ def main() -> None:
     parser.add_argument("--chunk-budget", type=int, default=None)
     parser.add_argument("--chunk-latents", type=lambda v: None if v == "None" else int(v), default=2)
     parser.add_argument("--tiling", type=_ints, metavar="TILE,OVERLAP", default=None)
+    parser.add_argument("--pieces", type=_ints, metavar="T1,T2,...", default=None, help="latent frames per piece")
     args = parser.parse_args()
     preset_json = sys.stdin.read()
     if args.decode:
-        result = probe_decode(preset_json, args.decode, args.chunk_latents, args.tiling)
+        result = probe_decode(preset_json, args.decode, args.chunk_latents, args.tiling, args.pieces)
     else:
         result = probe(preset_json, args.seconds, args.aspect, args.batch, args.chunk_budget)
     print(json.dumps(result))

@@ -128,11 +128,14 @@ def head_peak_bytes(cfg: TransformerConfig, rows: int, n: int, chunk: int, bits:
 
 
 def clip_decode_bytes(preset: Preset, schedule: Schedule, settings: DecodeSettings) -> list[int]:
-    """Peak bytes of the VAE decoding each clip's latent for one video."""
+    """Peak bytes of the VAE decoding each clip's latent for one video, as the next piece of one decode session."""
     _, h, w = schedule.latent_shape
+    last = len(schedule.clip_lengths) - 1
     return [
-        decode_peak_bytes(preset.vae, t, h, w, settings.element, settings.chunk_latents, settings.tiling)
-        for t in schedule.clip_lengths
+        decode_peak_bytes(
+            preset.vae, t, h, w, settings.element, settings.chunk_latents, settings.tiling, clip == 0, clip == last
+        )
+        for clip, t in enumerate(schedule.clip_lengths)
     ]
 
 

@@ -1,6 +1,9 @@
-"""Causal video VAE: chunked/streamed equals one-shot, causality, tiling, input checks, the released key table."""
+"""Causal video VAE: chunked, streamed and clip-by-clip decode equal one-shot, causality, tiling, input checks,
+the released key table."""
 
 from __future__ import annotations
+
+import weakref
 
 import pytest
 import torch
@@ -8,6 +11,7 @@ from reference import VAE_KEYS
 
 from engine.config import VAEConfig
 from engine.model.vae import Tiling, VAEInputError, VideoVAE, vae_key_shapes, vae_key_table
+from engine.runtime.decode_plan import session_cache_bytes
 
 TINY = VAEConfig(block_out_channels=(8, 16, 32, 32, 32))
 
@@ -168,6 +172,65 @@ def test_released_widths_match_the_checkpoint_key_table() -> None:
         "quantize.lfq_detail.mask",
     }
     assert vae_key_shapes(VAEConfig()) == [(k, s) for k, s, _ in ours]
+
+
+def decode_in_pieces(vae: VideoVAE, z: torch.Tensor, pieces: tuple[int, ...], **session) -> list[torch.Tensor]:
+    """Feed `z` to one decoder session piece by piece; the frames each piece decodes to."""
+    decoder = vae.decoder_session(**session)
+    starts = [sum(pieces[:i]) for i in range(len(pieces))]
+    return [
+        torch.cat(list(decoder.feed(z[:, :, start : start + t], last=i == len(pieces) - 1)), dim=2)
+        for i, (start, t) in enumerate(zip(starts, pieces, strict=True))
+    ]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, None])
+@pytest.mark.parametrize("pieces", [(1, 5), (1, 2, 3), (3, 3)])
+def test_session_fed_clip_by_clip_equals_one_shot(vae: VideoVAE, pieces: tuple[int, ...], chunk: int | None) -> None:
+    z = latent(6)
+    one_shot = vae.decode(z, chunk_latents=None)
+    decoded = decode_in_pieces(vae, z, pieces, chunk_latents=chunk)
+    # latent frame 0 decodes to one video frame, every later latent frame to four
+    assert [d.shape[2] for d in decoded] == [1 + 4 * (pieces[0] - 1)] + [4 * t for t in pieces[1:]]
+    assert (torch.cat(decoded, dim=2) - one_shot).abs().max() < 1e-5
+
+
+def test_tiled_session_equals_tiled_one_shot(vae: VideoVAE) -> None:
+    z, tiling = latent(4, 8), Tiling(tile=4, overlap=2)
+    one_shot = vae.decode(z, chunk_latents=None, tiling=tiling)
+    decoded = decode_in_pieces(vae, z, (1, 1, 2), chunk_latents=1, tiling=tiling)
+    assert (torch.cat(decoded, dim=2) - one_shot).abs().max() < 1e-5
+
+
+def test_session_holds_only_the_conv_caches_between_pieces(vae: VideoVAE) -> None:
+    z = latent(3, 3)
+    session = vae.decoder_session(chunk_latents=1)
+    piece = z[:, :, :2].clone()
+    frames = list(session.feed(piece))
+    piece_alive, frames_alive = weakref.ref(piece), [weakref.ref(f) for f in frames]
+    del piece, frames
+    assert piece_alive() is None and all(f() is None for f in frames_alive)
+    # exactly what the decode plan says the caches weigh
+    assert session.held_bytes == session_cache_bytes(TINY, 3, 3, 4) > 0
+    list(session.feed(z[:, :, 2:], last=True))
+    assert session.held_bytes == 0
+
+
+def test_session_refuses_a_piece_that_cannot_follow(vae: VideoVAE) -> None:
+    session = vae.decoder_session()
+    list(session.feed(latent(2)))
+    with pytest.raises(VAEInputError, match=r"shape \(1, 64, 2, 3, 3\); this session decodes \[1, 64, T, 2, 2\]"):
+        next(session.feed(latent(2, 3)))
+    unread = session.feed(latent(4))
+    next(unread)
+    with pytest.raises(VAEInputError, match="previous piece were not all read"):
+        next(session.feed(latent(1)))
+    ended = vae.decoder_session()
+    list(ended.feed(latent(2), last=True))
+    with pytest.raises(VAEInputError, match="session has ended"):
+        next(ended.feed(latent(1)))
+    with pytest.raises(VAEInputError, match="chunk_latents must be positive"):
+        vae.decoder_session(chunk_latents=0)
 
 
 def test_state_dict_round_trip_is_strict(vae: VideoVAE) -> None:
