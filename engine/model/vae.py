@@ -33,6 +33,10 @@ class VAEInputError(ValueError):
     """A video or latent does not have the shape the VAE needs; the message names the expected shape."""
 
 
+class VAECheckpointError(ValueError):
+    """A VAE checkpoint cannot be read or does not fit the config; the message names the file and the tensors."""
+
+
 class DownBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, layers: int, resample: bool, time_factor: int) -> None:
         super().__init__()
@@ -313,13 +317,24 @@ class VideoVAE(nn.Module):
 
     @classmethod
     def from_state_dict(
-        cls, cfg: VAEConfig, state: dict[str, torch.Tensor], device: str | torch.device = "cpu"
+        cls,
+        cfg: VAEConfig,
+        state: dict[str, torch.Tensor],
+        device: str | torch.device = "cpu",
+        source: str = "the VAE state dict",
     ) -> VideoVAE:
-        """Build on the meta device and take the checkpoint's tensors as they are (strict key match)."""
+        """Build on the meta device and take the checkpoint's tensors as they are. Tensors that do not fit `cfg`
+        raise one VAECheckpointError naming `source` and every missing, unexpected and mis-shaped tensor."""
         with torch.device("meta"):
             vae = cls(cfg)
+        _check_state(vae.state_dict(), state, source)
         vae.load_state_dict({k: v.to(device) for k, v in state.items()}, strict=True, assign=True)
         return vae.eval()
+
+    @classmethod
+    def from_file(cls, cfg: VAEConfig, path: str | Path, device: str | torch.device = "cpu") -> VideoVAE:
+        """The VAE of a converted .safetensors file or the released .pth; errors name the file."""
+        return cls.from_state_dict(cfg, load_vae_state(path), device, source=str(path))
 
     # -- shapes -------------------------------------------------------------------------------------------
 
@@ -421,15 +436,63 @@ class VideoVAE(nn.Module):
         return torch.cat(list(self.decode_stream(latent, chunk_latents, tiling)), dim=2)
 
 
+_LISTED = 8  # tensors named per kind of mismatch; a wrong file would otherwise list hundreds
+
+
+def _named(kind: str, names: list[str]) -> str:
+    more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return f"{len(names)} {kind}: {', '.join(names[:_LISTED])}{more}"
+
+
+def _dims(shape: torch.Size) -> str:
+    return "x".join(map(str, shape)) or "a scalar"
+
+
+def _check_state(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], source: str) -> None:
+    """Raise VAECheckpointError naming every tensor of `state` missing from, alien to or shaped unlike `expected`."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    misshaped = [
+        f"{k} is {_dims(state[k].shape)}, not {_dims(v.shape)}"
+        for k, v in expected.items()
+        if k in state and state[k].shape != v.shape
+    ]
+    kinds = (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
+    problems = [_named(kind, names) for kind, names in kinds if names]
+    if problems:
+        raise VAECheckpointError(f"{source} does not fit this VAE config: " + "; ".join(problems))
+
+
+def _read(path: Path, what: str, load: Callable[[], object]) -> object:
+    try:
+        return load()
+    except Exception as err:  # safetensors and torch report truncation and bad headers with their own types
+        raise VAECheckpointError(f"{path} is not a readable {what}: {err}") from None
+
+
+def _describe(obj: object) -> str:
+    if isinstance(obj, dict):
+        keys = sorted(map(str, obj))
+        return f"a dict with keys {keys[:_LISTED]}{' ...' if len(keys) > _LISTED else ''}"
+    return f"a {type(obj).__name__}"
+
+
 def load_vae_state(path: str | Path) -> dict[str, torch.Tensor]:
     """A VAE state dict from a converted .safetensors file or the released .pth ({"vae": state_dict})."""
     path = Path(path)
+    if not path.is_file():
+        raise VAECheckpointError(f"{path} does not exist")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        return load_file(str(path))
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    return checkpoint.get("vae", checkpoint)
+        return _read(path, "safetensors file", lambda: load_file(str(path)))
+    checkpoint = _read(path, "torch checkpoint", lambda: torch.load(path, "cpu", weights_only=True, mmap=True))
+    state = checkpoint.get("vae") if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise VAECheckpointError(
+            f"{path} holds {_describe(checkpoint)}; the released VAE file holds {{'vae': {{name: tensor}}}}"
+        )
+    return state
 
 
 def vae_key_table(cfg: VAEConfig) -> list[tuple[str, tuple[int, ...], str]]:

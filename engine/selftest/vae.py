@@ -69,7 +69,7 @@ def check_vae(fixture_dir: Path, device: str = "cpu") -> dict[str, float]:
     if "vae" not in meta:
         raise VAEFixtureError(f"{fixture_dir / 'fixture.json'} has no 'vae' section")
     cfg = vae_config_from_fixture(meta["vae"])
-    vae = VideoVAE.from_state_dict(cfg, load_file(str(fixture_dir / "vae.safetensors")), device)
+    vae = VideoVAE.from_file(cfg, fixture_dir / "vae.safetensors", device)
     io = load_file(str(fixture_dir / "io.safetensors"))
 
     decoded = vae.decode(io["summed_codes"].to(device)).cpu()

@@ -1,16 +1,27 @@
 """Causal video VAE: chunked, streamed and clip-by-clip decode equal one-shot, causality, tiling, input checks,
-the released key table."""
+the released key table, and checkpoints that do not fit."""
 
 from __future__ import annotations
 
+import re
 import weakref
+from pathlib import Path
 
 import pytest
 import torch
 from reference import VAE_KEYS
+from safetensors.torch import save_file
 
 from engine.config import VAEConfig
-from engine.model.vae import Tiling, VAEInputError, VideoVAE, vae_key_shapes, vae_key_table
+from engine.model.vae import (
+    Tiling,
+    VAECheckpointError,
+    VAEInputError,
+    VideoVAE,
+    load_vae_state,
+    vae_key_shapes,
+    vae_key_table,
+)
 from engine.runtime.decode_plan import session_cache_bytes
 
 TINY = VAEConfig(block_out_channels=(8, 16, 32, 32, 32))
@@ -233,11 +244,81 @@ def test_session_refuses_a_piece_that_cannot_follow(vae: VideoVAE) -> None:
         vae.decoder_session(chunk_latents=0)
 
 
-def test_state_dict_round_trip_is_strict(vae: VideoVAE) -> None:
-    state = vae.state_dict()
-    loaded = VideoVAE.from_state_dict(TINY, state)
+def _own_tensors(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    # the checkpoint stores the quantizer under two names; safetensors wants every tensor in its own storage
+    return {k: v.clone() for k, v in state.items()}
+
+
+def test_state_dict_round_trip(vae: VideoVAE, tmp_path: Path) -> None:
     z = latent(2)
-    assert torch.equal(loaded.decode(z), vae.decode(z))
-    state.pop("decoder.conv_out.conv.bias")
-    with pytest.raises(RuntimeError, match="decoder.conv_out.conv.bias"):
-        VideoVAE.from_state_dict(TINY, state)
+    assert torch.equal(VideoVAE.from_state_dict(TINY, vae.state_dict()).decode(z), vae.decode(z))
+    save_file(_own_tensors(vae.state_dict()), tmp_path / "vae.safetensors")
+    torch.save({"vae": vae.state_dict()}, tmp_path / "vae.pth")
+    for name in ("vae.safetensors", "vae.pth"):
+        assert torch.equal(VideoVAE.from_file(TINY, tmp_path / name).decode(z), vae.decode(z))
+
+
+def mismatched_state(vae: VideoVAE) -> dict[str, torch.Tensor]:
+    state = _own_tensors(vae.state_dict())
+    del state["decoder.conv_out.conv.bias"]
+    state["decoder.conv_extra.weight"] = torch.zeros(2)
+    state["proj_up.weight"] = torch.zeros(64, 32)
+    return state
+
+
+MISMATCH = (
+    "does not fit this VAE config: 1 missing: decoder.conv_out.conv.bias; 1 unexpected: decoder.conv_extra.weight; "
+    "1 mis-shaped: proj_up.weight is 64x32, not 64x64"
+)
+
+
+def test_a_mismatched_state_dict_names_every_missing_unexpected_and_misshaped_tensor(vae: VideoVAE) -> None:
+    with pytest.raises(VAECheckpointError) as err:
+        VideoVAE.from_state_dict(TINY, mismatched_state(vae))
+    assert str(err.value) == f"the VAE state dict {MISMATCH}"
+
+
+def test_a_mismatched_file_is_named_with_its_tensors(vae: VideoVAE, tmp_path: Path) -> None:
+    path = tmp_path / "vae.safetensors"
+    save_file(mismatched_state(vae), path)
+    with pytest.raises(VAECheckpointError) as err:
+        VideoVAE.from_file(TINY, path)
+    assert str(err.value) == f"{path} {MISMATCH}"
+
+
+def test_a_released_size_checkpoint_for_a_tiny_config_names_a_few_tensors_and_counts_the_rest() -> None:
+    with torch.device("meta"):
+        released = VideoVAE(VAEConfig()).state_dict()
+    with pytest.raises(VAECheckpointError) as err:
+        VideoVAE.from_state_dict(TINY, released)
+    message = str(err.value)
+    assert "286 mis-shaped: encoder.conv_in.conv.weight is 96x3x3x3x3, not 8x3x3x3x3, " in message
+    assert message.endswith(" and 278 more") and message.count(" is ") == 8
+
+
+def test_a_truncated_checkpoint_is_named(vae: VideoVAE, tmp_path: Path) -> None:
+    save_file(_own_tensors(vae.state_dict()), tmp_path / "vae.safetensors")
+    torch.save({"vae": vae.state_dict()}, tmp_path / "vae.pth")
+    for name, kind in (("vae.safetensors", "safetensors file"), ("vae.pth", "torch checkpoint")):
+        path = tmp_path / name
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        with pytest.raises(VAECheckpointError, match=f"^{re.escape(str(path))} is not a readable {kind}: "):
+            VideoVAE.from_file(TINY, path)
+    with pytest.raises(VAECheckpointError, match="absent.pth does not exist"):
+        load_vae_state(tmp_path / "absent.pth")
+
+
+@pytest.mark.parametrize(
+    ("content", "described"),
+    [
+        (lambda state: state, r"a dict with keys \['decoder.conv_in.conv.bias', "),
+        (lambda state: {"ema": state}, r"a dict with keys \['ema'\]"),
+        (lambda state: {"vae": {"step": 3}}, r"a dict with keys \['vae'\]"),
+        (lambda state: [state], "a list"),
+    ],
+)
+def test_a_pth_not_holding_a_vae_state_dict_is_refused(vae: VideoVAE, tmp_path: Path, content, described) -> None:
+    path = tmp_path / "vae.pth"
+    torch.save(content(vae.state_dict()), path)
+    with pytest.raises(VAECheckpointError, match=f"^{re.escape(str(path))} holds {described}.*; the released VAE "):
+        load_vae_state(path)
