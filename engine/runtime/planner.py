@@ -4,6 +4,10 @@ The activation model follows engine/model/transformer.py and engine/sampler.py t
 which tensors are alive at the largest moment of a block (projection, attention, MLP), the
 token chunking of large passes, the K/V cache (text, condition blocks, kept scales) and the
 running sums. Change those files and this one together. The decode phase comes from decode_plan.py.
+
+Each clip decodes when its last pass is done, as the next piece of one decode session. Between
+clips that session holds its conv caches (`decode_session_bytes`); the plan assumes they wait in
+host memory while the next clip samples, so they do not add to the sampling phase.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import torch
 from engine.config import Preset, TransformerConfig
 from engine.model.transformer import InfinityStarTransformer, token_chunk
 from engine.model.vae import Tiling
-from engine.runtime.decode_plan import DecodeSettings, decode_peak_bytes
+from engine.runtime.decode_plan import DecodeSettings, decode_peak_bytes, session_cache_bytes
 from engine.runtime.precision import check_precision, compute_bytes, tensor_bytes
 from engine.schedule import Schedule, build_interact_schedule, build_schedule
 
@@ -63,6 +67,7 @@ class Plan:
     decode_chunk_latents: int | None
     decode_tiling: Tiling | None
     offload_transformer_for_decode: bool
+    decode_session_bytes: int
     peak_bytes: int
     phases: dict[str, int] = field(default_factory=dict)
 
@@ -227,6 +232,10 @@ def plan_schedule(
         decode_chunk_latents=decode.chunk_latents,
         decode_tiling=decode.tiling,
         offload_transformer_for_decode=decode.offload_transformer,
+        decode_session_bytes=session_cache_bytes(
+            preset.vae, schedule.latent_shape[1], schedule.latent_shape[2], decode.element, decode.tiling
+        )
+        * batch,
         peak_bytes=max(sampling, text_encoder, decoding),
         phases={"text_encoder": text_encoder, "sampling": sampling, "decode": decoding},
     )

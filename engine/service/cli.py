@@ -68,6 +68,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"  weights {result.weight_bytes / GB:.2f} GB, K/V cache peak {result.kv_peak_bytes / GB:.2f} GB, "
           f"activations peak {result.activation_peak_bytes / GB:.2f} GB")
     print(f"  decode: {_decode_settings(result)}")
+    print(f"  between clips the decode session holds {result.decode_session_bytes / GB:.2f} GB of conv caches "
+          "(kept in host memory while the next clip samples)")
     for phase, size in result.phases.items():
         print(f"  {phase:13s} {size / GB:6.2f} GB")
     fits = "" if budget is None else f" ({'fits' if result.peak_bytes <= budget else 'over'} {args.memory_gb:g} GB)"
