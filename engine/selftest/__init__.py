@@ -62,7 +62,7 @@ def run_selftest(fixture_dir: str | Path, device: str = "cpu", time_it: bool = F
     model = load_fixture_model(fixture, device)
     report.errors.update(check_transformer(fixture, model, schedule))
     if (fixture.root / "vae.safetensors").is_file():
-        report.errors.update(check_vae(fixture.root, device))
+        report.errors.update(check_vae(fixture, device))
     report.tolerances = {
         part: tolerances[TOLERANCE_KEYS.get(part, DEFAULT_TOLERANCE_KEY)] for part in report.errors
     }

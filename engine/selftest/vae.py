@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
-from safetensors.torch import load_file
 
 from engine.config import VAEConfig
 from engine.model.vae import VideoVAE
+from engine.selftest.fixture import Fixture
 
 # What our VideoVAE implements; a fixture describing anything else cannot be checked with it.
 _SUPPORTED = {
@@ -59,18 +56,14 @@ def _max_abs(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def check_vae(fixture_dir: Path, device: str = "cpu") -> dict[str, float]:
+def check_vae(fixture: Fixture, device: str = "cpu") -> dict[str, float]:
     """Worst max-abs error per part: decoding the fixture's summed codes, and encoding its input video.
 
     The VAE is built only from fixture.json's "vae" description and loads vae.safetensors unchanged.
     """
-    fixture_dir = Path(fixture_dir)
-    meta = json.loads((fixture_dir / "fixture.json").read_text())
-    if "vae" not in meta:
-        raise VAEFixtureError(f"{fixture_dir / 'fixture.json'} has no 'vae' section")
-    cfg = vae_config_from_fixture(meta["vae"])
-    vae = VideoVAE.from_file(cfg, fixture_dir / "vae.safetensors", device)
-    io = load_file(str(fixture_dir / "io.safetensors"))
+    cfg = vae_config_from_fixture(fixture.field("vae"))
+    vae = VideoVAE.from_file(cfg, fixture.root / "vae.safetensors", device)
+    io = fixture.io
 
     decoded = vae.decode(io["summed_codes"].to(device)).cpu()
     rows, cols = io["decoded.grid_rows"].long(), io["decoded.grid_cols"].long()

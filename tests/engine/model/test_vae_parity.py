@@ -7,6 +7,7 @@ import json
 import pytest
 from reference import FIXTURE
 
+from engine.selftest.fixture import Fixture
 from engine.selftest.vae import VAEFixtureError, check_vae, vae_config_from_fixture
 
 pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason="tiny-a parity fixture not present")
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.skipif(not FIXTURE.is_dir(), reason="tiny-a parity fixt
 
 def test_every_vae_part_is_within_the_fixture_tolerances() -> None:
     tolerances = json.loads((FIXTURE / "fixture.json").read_text())["tolerances_fp32"]
-    errors = check_vae(FIXTURE)
+    errors = check_vae(Fixture.open(FIXTURE))
     assert set(errors) == {
         "vae.decoded",
         "vae.encoder_out",
