@@ -1,7 +1,6 @@
 """Entry point of the `istar-studio` command: builds the application and the main window."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
+from engine.atomic import write_bytes_atomic
 
 SCREENSHOT_DELAY_MS = 500
 
@@ -30,12 +30,7 @@ def save_screenshot(window: QWidget, path: Path) -> None:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not window.grab().save(buffer, "PNG"):
         raise OSError(f"could not encode a screenshot of the window for {path}")
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(buffer.data().data())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_bytes_atomic(path, buffer.data().data())
 
 
 def main(argv: list[str] | None = None) -> int:
