@@ -7,6 +7,7 @@ decode in bounded memory and stream, clip by clip as the latent arrives. Optiona
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +28,15 @@ from engine.model.vae_blocks import (
     SpaceToDepthDown,
     SpatialNorm,
 )
+from engine.weights.errors import CheckpointError
+from engine.weights.validate import LISTED, check_shapes
 
 
 class VAEInputError(ValueError):
     """A video or latent does not have the shape the VAE needs; the message names the expected shape."""
 
 
-class VAECheckpointError(ValueError):
+class VAECheckpointError(CheckpointError):
     """A VAE checkpoint cannot be read or does not fit the config; the message names the file and the tensors."""
 
 
@@ -327,7 +330,13 @@ class VideoVAE(nn.Module):
         raise one VAECheckpointError naming `source` and every missing, unexpected and mis-shaped tensor."""
         with torch.device("meta"):
             vae = cls(cfg)
-        _check_state(vae.state_dict(), state, source)
+        check_shapes(
+            {k: v.shape for k, v in vae.state_dict().items()},
+            {k: v.shape for k, v in state.items()},
+            source,
+            "VAE",
+            VAECheckpointError,
+        )
         vae.load_state_dict({k: v.to(device) for k, v in state.items()}, strict=True, assign=True)
         return vae.eval()
 
@@ -436,36 +445,14 @@ class VideoVAE(nn.Module):
         return torch.cat(list(self.decode_stream(latent, chunk_latents, tiling)), dim=2)
 
 
-_LISTED = 8  # tensors named per kind of mismatch; a wrong file would otherwise list hundreds
-
-
-def _named(kind: str, names: list[str]) -> str:
-    more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
-    return f"{len(names)} {kind}: {', '.join(names[:_LISTED])}{more}"
-
-
-def _dims(shape: torch.Size) -> str:
-    return "x".join(map(str, shape)) or "a scalar"
-
-
-def _check_state(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], source: str) -> None:
-    """Raise VAECheckpointError naming every tensor of `state` missing from, alien to or shaped unlike `expected`."""
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    misshaped = [
-        f"{k} is {_dims(state[k].shape)}, not {_dims(v.shape)}"
-        for k, v in expected.items()
-        if k in state and state[k].shape != v.shape
-    ]
-    kinds = (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
-    problems = [_named(kind, names) for kind, names in kinds if names]
-    if problems:
-        raise VAECheckpointError(f"{source} does not fit this VAE config: " + "; ".join(problems))
-
-
 def _read(path: Path, what: str, load: Callable[[], object]) -> object:
     try:
         return load()
+    except pickle.UnpicklingError:
+        raise VAECheckpointError(
+            f"{path} holds Python objects other than tensors; unpickling them could run code, so it is refused "
+            "(the released VAE file holds only tensors)"
+        ) from None
     except Exception as err:  # safetensors and torch report truncation and bad headers with their own types
         raise VAECheckpointError(f"{path} is not a readable {what}: {err}") from None
 
@@ -473,7 +460,7 @@ def _read(path: Path, what: str, load: Callable[[], object]) -> object:
 def _describe(obj: object) -> str:
     if isinstance(obj, dict):
         keys = sorted(map(str, obj))
-        return f"a dict with keys {keys[:_LISTED]}{' ...' if len(keys) > _LISTED else ''}"
+        return f"a dict with keys {keys[:LISTED]}{' ...' if len(keys) > LISTED else ''}"
     return f"a {type(obj).__name__}"
 
 
