@@ -154,10 +154,18 @@ def _read_converted(f, entry: TensorEntry, dtype: torch.dtype, path: Path) -> to
     return out
 
 
-def _own_storage(t: torch.Tensor) -> torch.Tensor:
-    """safetensors refuses tensors that share memory (fused projections, the VAE's two quantizer names)."""
-    t = t.detach().cpu().contiguous()
-    return t if t.untyped_storage().nbytes() == t.nbytes and t.storage_offset() == 0 else t.clone()
+def _own_storages(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """safetensors refuses tensors that share memory (fused projections, the VAE's two quantizer names):
+    a tensor that is a view, or whose storage an earlier tensor already uses, is stored as its own copy."""
+    seen: set[int] = set()
+    out = {}
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        whole = t.untyped_storage().nbytes() == t.nbytes and t.storage_offset() == 0
+        out[name] = t if whole and ptr not in seen else t.clone()
+        seen.add(ptr)
+    return out
 
 
 def save_safetensors(
@@ -167,7 +175,7 @@ def save_safetensors(
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file({k: _own_storage(v) for k, v in tensors.items()}, str(tmp), metadata=metadata)
+        save_file(_own_storages(tensors), str(tmp), metadata=metadata)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
