@@ -35,16 +35,39 @@ def compute_bytes(precision: str) -> int:
     return 4 if check_precision(precision) == "fp32" else 2
 
 
+# bitsandbytes also stores each nf4 layer's quant state as a small packed JSON (about 170 bytes); counted as this.
+QUANT_STATE_JSON_BYTES = 192
+
+
+def quantized_layout(shape: tuple[int, ...], precision: str, double_quant: bool = True) -> dict[str, tuple]:
+    """The tensors bitsandbytes stores for one quantised weight: suffix -> (shape, dtype name).
+
+    The suffixes follow the layer's state dict ("weight", "weight.absmax", ...). The packed quant-state
+    JSON of nf4 has no fixed length: its shape is given as None.
+    """
+    numel = math.prod(shape)
+    if precision == "int8":
+        return {"weight": (shape, "int8"), "SCB": ((shape[0],), "float32"), "weight_format": ((), "uint8")}
+    blocks = math.ceil(numel / NF4_BLOCK)
+    layout = {"weight": ((math.ceil(numel / 2), 1), "uint8"), "weight.quant_map": ((16,), "float32")}
+    if double_quant:
+        layout["weight.absmax"] = ((blocks,), "uint8")
+        layout["weight.nested_absmax"] = ((math.ceil(blocks / NF4_NESTED_BLOCK),), "float32")
+        layout["weight.nested_quant_map"] = ((NF4_CODE_ENTRIES,), "float32")
+    else:
+        layout["weight.absmax"] = ((blocks,), "float32")
+    layout["weight.quant_state.bitsandbytes__nf4"] = (None, "uint8")
+    return layout
+
+
 def tensor_bytes(name: str, shape: tuple[int, ...], precision: str, double_quant: bool = True) -> int:
     """Stored bytes of one checkpoint tensor at a precision (bitsandbytes layouts for int8 / nf4)."""
-    numel = math.prod(shape)
     if not is_quantized(name, precision):
-        return numel * compute_bytes(precision)
-    if precision == "int8":
-        return numel + 4 * shape[0]  # int8 weight + one float32 scale per output row
-    blocks = math.ceil(numel / NF4_BLOCK)
-    packed = math.ceil(numel / 2)
-    if not double_quant:
-        return packed + 4 * blocks
-    # absmax re-quantised to uint8, plus float32 second-level scales, its code table and offset
-    return packed + blocks + 4 * math.ceil(blocks / NF4_NESTED_BLOCK) + 4 * NF4_CODE_ENTRIES + 4
+        return math.prod(shape) * compute_bytes(precision)
+    total = 0
+    for part_shape, dtype in quantized_layout(shape, precision, double_quant).values():
+        if part_shape is None:
+            total += QUANT_STATE_JSON_BYTES
+        else:
+            total += math.prod(part_shape) * (4 if dtype == "float32" else 1)
+    return total

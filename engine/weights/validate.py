@@ -21,19 +21,20 @@ def dims(shape: Shape) -> str:
 
 
 def check_shapes(
-    expected: Mapping[str, Shape],
+    expected: Mapping[str, Shape | None],
     found: Mapping[str, Shape],
     source: str,
     model: str,
     error: type[CheckpointError] = CheckpointError,
 ) -> None:
-    """Raise `error` naming every tensor of `found` missing from, alien to or shaped unlike `expected`."""
+    """Raise `error` naming every tensor of `found` missing from, alien to or shaped unlike `expected`
+    (an expected shape of None accepts any shape)."""
     missing = [k for k in expected if k not in found]
     unexpected = [k for k in found if k not in expected]
     misshaped = [
         f"{k} is {dims(found[k])}, not {dims(v)}"
         for k, v in expected.items()
-        if k in found and tuple(found[k]) != tuple(v)
+        if k in found and v is not None and tuple(found[k]) != tuple(v)
     ]
     kinds = (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped))
     problems = [named(kind, names) for kind, names in kinds if names]
