@@ -12,6 +12,7 @@ host memory while the next clip samples, so they do not add to the sampling phas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -28,6 +29,15 @@ TEXT_ENCODER_PARAMS = {
     "flan-t5-xl": 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 + 2 * 2048) + 32128 * 2048 + 2048 + 32 * 32,
     "none": 0,
 }
+
+# transformers keeps T5's FFN output projections (wo) in float32 when the rest runs in 16 bit.
+TEXT_ENCODER_FP32_PARAMS = {"flan-t5-xl": 24 * 5120 * 2048, "none": 0}
+
+
+def text_encoder_bytes(name: str, precision: str) -> int:
+    element = compute_bytes(precision)
+    return TEXT_ENCODER_PARAMS[name] * element + TEXT_ENCODER_FP32_PARAMS[name] * (4 - element)
+
 
 # Decode settings from the reference's (fp32, 2 latent frames a chunk) to the leanest, in the order their
 # cost rises: smaller chunks (exact, a little slower), the transformer offloaded to CPU while decoding
@@ -68,6 +78,8 @@ class Plan:
     decode_tiling: Tiling | None
     offload_transformer_for_decode: bool
     decode_session_bytes: int
+    text_encoder_on_cpu: bool
+    text_encoder_bytes: int
     peak_bytes: int
     phases: dict[str, int] = field(default_factory=dict)
 
@@ -154,9 +166,12 @@ def plan_schedule(
     chunk_budget: int | None = None,
     decode: DecodeSettings | None = None,
     memory_budget: float | None = None,
+    text_encoder_on_cpu: bool = False,
+    decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
 ) -> Plan:
-    """`decode` fixes the decode settings; otherwise the first step of DECODE_LADDER whose plan fits
-    `memory_budget` bytes (the last step if none does), or DEFAULT_DECODE without a budget."""
+    """`decode` fixes the decode settings; otherwise the first step of `decode_ladder` whose plan fits
+    `memory_budget` bytes (the last step if none does), or DEFAULT_DECODE without a budget.
+    With `text_encoder_on_cpu` the prompt is encoded in host memory and only its features reach the device."""
     cfg = preset.transformer
     check_precision(precision)
     element = compute_bytes(precision)
@@ -195,7 +210,8 @@ def plan_schedule(
             kept.pop(released, None)
         held[p.clip] = prefix_kv + sum(kept.values())  # ends as what the clip's last pass leaves
     sampling = weights + running_peak
-    text_encoder = weights + TEXT_ENCODER_PARAMS[preset.text_encoder] * compute_bytes(precision)
+    encoder_bytes = text_encoder_bytes(preset.text_encoder, precision)
+    text_encoder = weights + (0 if text_encoder_on_cpu else encoder_bytes)
 
     def decode_bytes(settings: DecodeSettings) -> int:
         # Each clip decodes when its last pass is done, videos one at a time, beside the running sums, the K/V
@@ -207,8 +223,8 @@ def plan_schedule(
     if decode is None and memory_budget is None:
         decode = DEFAULT_DECODE
     elif decode is None:
-        fitting = (s for s in DECODE_LADDER if max(sampling, text_encoder, decode_bytes(s)) <= memory_budget)
-        decode = next(fitting, DECODE_LADDER[-1])
+        fitting = (s for s in decode_ladder if max(sampling, text_encoder, decode_bytes(s)) <= memory_budget)
+        decode = next(fitting, decode_ladder[-1])
     decoding = decode_bytes(decode)
     return Plan(
         preset=preset.name,
@@ -236,6 +252,8 @@ def plan_schedule(
             preset.vae, schedule.latent_shape[1], schedule.latent_shape[2], decode.element, decode.tiling
         )
         * batch,
+        text_encoder_on_cpu=text_encoder_on_cpu,
+        text_encoder_bytes=encoder_bytes,
         peak_bytes=max(sampling, text_encoder, decoding),
         phases={"text_encoder": text_encoder, "sampling": sampling, "decode": decoding},
     )
@@ -251,6 +269,8 @@ def plan(
     chunk_budget: int | None = None,
     decode: DecodeSettings | None = None,
     memory_budget: float | None = None,
+    text_encoder_on_cpu: bool = False,
+    decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
 ) -> Plan:
     """The plan of one generation of `seconds` (Interact presets: one 5 s segment); see plan_schedule for
     how `decode` and `memory_budget` set the decode."""
@@ -260,5 +280,6 @@ def plan(
         schedule = build_schedule(preset.schedule, seconds, aspect)
     return plan_schedule(
         preset, schedule, precision, batch, text_tokens,
-        chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget,
+        chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget, text_encoder_on_cpu=text_encoder_on_cpu,
+        decode_ladder=decode_ladder,
     )

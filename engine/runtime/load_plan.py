@@ -1,0 +1,97 @@
+"""Choose how to load a model on a device: weight precision, where the text encoder runs, how the VAE decodes.
+
+Choices are tried in the order their cost rises and the first whose plan fits is taken:
+1. the text encoder beside the transformer (fastest prompt encoding);
+2. the text encoder in host memory (a prompt encodes in seconds on the CPU; only features move);
+3. a lower weight precision (bf16 -> int8 -> nf4), which costs fidelity.
+Within each, the planner takes the first decode step of its ladder that fits. On a CPU device host
+memory is the device memory, so the text encoder is counted as resident through every phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.config import Preset
+from engine.runtime.hardware import DeviceInfo
+from engine.runtime.planner import DECODE_LADDER, Plan, plan
+
+PRECISION_ORDER = ("bf16", "int8", "nf4")
+# What the allocator, the CUDA context and fragmentation take on top of the planned tensors.
+DEVICE_HEADROOM = 0.9
+PRECISION_COST = {
+    "fp32": "full precision",
+    "bf16": "the reference's precision",
+    "int8": "int8 block weights: logits within about 2% of full precision",
+    "nf4": "nf4 block weights: logits within about 25% of full precision, visibly different samples",
+}
+GB = 1e9
+
+
+@dataclass
+class LoadPlan:
+    device: DeviceInfo
+    budget_bytes: int
+    plan: Plan
+    fits: bool
+    tried: list[tuple[str, bool, int]]  # (precision, text encoder on CPU, peak bytes) in the order tried
+
+    @property
+    def peak_bytes(self) -> int:
+        """Peak device memory, with the text encoder's bytes when the device is the host itself."""
+        return _peak(self.plan, self.device)
+
+    def describe(self) -> list[str]:
+        """The choice and its cost, in lines a person reads."""
+        p = self.plan
+        where = "on the CPU (host memory)" if p.text_encoder_on_cpu else f"on {self.device.device}"
+        lines = [
+            f"device {self.device.device}: {self.device.name}, {self.device.total_bytes / GB:.1f} GB "
+            f"({self.budget_bytes / GB:.1f} GB usable)",
+            f"precision {p.precision}: {PRECISION_COST[p.precision]}",
+            f"text encoder {where}, {p.text_encoder_bytes / GB:.1f} GB",
+            f"VAE decode per clip in {p.decode_dtype}, "
+            + ("transformer offloaded meanwhile" if p.offload_transformer_for_decode else "transformer resident"),
+            f"peak {self.peak_bytes / GB:.2f} GB: "
+            + ", ".join(f"{k} {v / GB:.2f}" for k, v in p.phases.items())
+            + ("" if self.fits else "  DOES NOT FIT: try a shorter duration, a smaller resolution or another device"),
+        ]
+        return lines
+
+
+def choose_load_plan(
+    preset: Preset,
+    device: DeviceInfo,
+    seconds: int,
+    aspect: str | float = "16:9",
+    batch: int = 1,
+    precision: str | None = None,
+    budget_bytes: int | None = None,
+) -> LoadPlan:
+    """The least costly choice that fits `budget_bytes` (default: 90% of the device's memory).
+
+    `precision` pins the precision; only the text encoder's place and the decode then adapt.
+    """
+    budget = int(device.total_bytes * DEVICE_HEADROOM) if budget_bytes is None else budget_bytes
+    precisions = (precision,) if precision else PRECISION_ORDER
+    tried: list[tuple[str, bool, int]] = []
+    candidate = None
+    placements = (False, True) if device.is_cuda else (True,)
+    # Offloading the transformer to host memory frees nothing when the device is the host.
+    ladder = [d for d in DECODE_LADDER if device.is_cuda or not d.offload_transformer]
+    for p in precisions:
+        encoder = 0 if device.is_cuda else plan(preset, seconds, aspect, p, batch).text_encoder_bytes
+        for on_cpu in placements:
+            candidate = plan(
+                preset, seconds, aspect, p, batch, memory_budget=budget - encoder, text_encoder_on_cpu=on_cpu,
+                decode_ladder=ladder,
+            )
+            peak = _peak(candidate, device)
+            tried.append((p, on_cpu, peak))
+            if peak <= budget:
+                return LoadPlan(device, budget, candidate, True, tried)
+    return LoadPlan(device, budget, candidate, False, tried)
+
+
+def _peak(p: Plan, device: DeviceInfo) -> int:
+    return p.peak_bytes + (0 if device.is_cuda else p.text_encoder_bytes)
