@@ -1,4 +1,4 @@
-"""`istar`: the engine's command line (presets, key tables, memory plans, self-test)."""
+"""`istar`: the engine's command line (presets, key tables, memory plans, self-test, the model store)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import PRESETS, ConfigError, get_preset
 from engine.runtime.precision import PRECISIONS
+from engine.service import models_cli
 
 if TYPE_CHECKING:
     from engine.runtime.planner import Plan
@@ -136,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time", action="store_true", help="also time one full guided sampling run")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_selftest)
+
+    models_cli.register(sub)
     return parser
 
 

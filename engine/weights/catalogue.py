@@ -1,0 +1,44 @@
+"""The models the store knows: each id's preset and where its files sit in a release (the hub repo's layout).
+
+Every release file name the studio relies on is in this table, so a renamed file upstream is a one-line fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RELEASE_REPO = "FoundationVision/InfinityStar"
+VAE_FILE = "infinitystar_videovae.pth"
+T5_DIR = "text_encoder/flan-t5-xl-official"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One installable model: `weights_dir` holds the safetensors shards and their index."""
+
+    model_id: str
+    preset: str
+    repo: str
+    weights_dir: str
+    vae_file: str = VAE_FILE
+    text_encoder_dir: str | None = T5_DIR
+    for_tests: bool = False
+
+    def layout(self) -> list[str]:
+        """The release paths this model takes, folders ending in '/'."""
+        folders = [f"{self.text_encoder_dir}/"] if self.text_encoder_dir else []
+        return [f"{self.weights_dir}/", self.vae_file, *folders]
+
+
+CATALOGUE: dict[str, CatalogueEntry] = {
+    e.model_id: e
+    for e in (
+        CatalogueEntry("infinitystar-8b-720p", "infinitystar-8b-720p", RELEASE_REPO, "infinitystar_8b_720p_weights"),
+        CatalogueEntry("infinitystar-8b-480p", "infinitystar-8b-480p", RELEASE_REPO, "infinitystar_8b_480p_weights"),
+        # Test sizes: not published anywhere; tests build release folders (or a fake hub) with this layout.
+        CatalogueEntry("tiny-a", "tiny-a", "infinitystar-studio/tiny-a", "tiny_a_weights",
+                       text_encoder_dir=None, for_tests=True),
+        CatalogueEntry("test-micro", "test-micro", "infinitystar-studio/test-micro", "test_micro_weights",
+                       text_encoder_dir=None, for_tests=True),
+    )
+}
