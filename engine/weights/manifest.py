@@ -102,7 +102,9 @@ def load_manifest(folder: Path) -> Manifest:
     try:
         return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise ModelStoreError(f"{path} is missing; remove the folder and install the model again") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise ModelStoreError(f"{path} is not a readable model manifest ({err}); "
-                              "remove the folder and install the model again") from None
+        problem = "is missing"
+    except KeyError as err:
+        problem = f"has no field {err}"
+    except (ValueError, TypeError, AttributeError) as err:
+        problem = f"is not a readable model manifest ({err})"
+    raise ModelStoreError(f"{path} {problem}; remove the model and install it again")

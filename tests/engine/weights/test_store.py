@@ -201,3 +201,15 @@ def test_quantize_records_the_variant_with_its_files(installed: ModelStore) -> N
     assert again.variants["nf4"].double_quant is False
     assert len([f for f in again.files if f.variant == "nf4"]) == len(files)
     assert installed.installed()[0].variants == ["fp32", "nf4"] and installed.verify("test-micro") == []
+
+
+def test_a_damaged_manifest_is_named(installed: ModelStore) -> None:
+    manifest = installed.root / "test-micro" / MANIFEST
+    data = json.loads(manifest.read_text())
+    del data["files"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ModelStoreError, match=rf"{manifest} has no field 'files'; remove the model and install"):
+        installed.resolve("test-micro")
+    manifest.write_text("{not json")
+    with pytest.raises(ModelStoreError, match=rf"{manifest} is not a readable model manifest \(Expecting"):
+        installed.verify("test-micro")
