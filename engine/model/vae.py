@@ -415,7 +415,8 @@ class VideoVAE(nn.Module):
     # -- decode -------------------------------------------------------------------------------------------
 
     def _decoder_input(self, latent: torch.Tensor) -> torch.Tensor:
-        z = latent / self.scale_learnable_parameters[0]
+        # the sampler's latents are float32; a VAE loaded in bf16 (the planner's lean decode) takes them in its dtype
+        z = latent.to(self.proj_up.weight.dtype) / self.scale_learnable_parameters[0]
         return _unfold(_linear_over_channels(self.proj_up, z))
 
     def _decode_chunk(self, latent: torch.Tensor, cache: CausalCache) -> torch.Tensor:

@@ -3,7 +3,7 @@
 Choices are tried in the order their cost rises and the first whose plan fits is taken:
 1. the text encoder beside the transformer (fastest prompt encoding);
 2. the text encoder in host memory (a prompt encodes in seconds on the CPU; only features move);
-3. a lower weight precision (bf16 -> int8 -> nf4), which costs fidelity.
+3. a lower weight precision (bf16 -> int8 -> nf4; on a CPU fp32 first), which costs fidelity.
 Within each, the planner takes the first decode step of its ladder that fits. On a CPU device host
 memory is the device memory, so the text encoder is counted as resident through every phase.
 """
@@ -17,6 +17,8 @@ from engine.runtime.hardware import DeviceInfo
 from engine.runtime.planner import DECODE_LADDER, Plan, plan
 
 PRECISION_ORDER = ("bf16", "int8", "nf4")
+# CPUs compute float32 natively; most emulate bfloat16 matmuls, so there full precision is also the fastest.
+CPU_PRECISION_ORDER = ("fp32", *PRECISION_ORDER)
 # What the allocator, the CUDA context and fragmentation take on top of the planned tensors.
 DEVICE_HEADROOM = 0.9
 PRECISION_COST = {
@@ -49,7 +51,7 @@ class LoadPlan:
             f"device {self.device.device}: {self.device.name}, {self.device.total_bytes / GB:.1f} GB "
             f"({self.budget_bytes / GB:.1f} GB usable)",
             f"precision {p.precision}: {PRECISION_COST[p.precision]}",
-            f"text encoder {where}, {p.text_encoder_bytes / GB:.1f} GB",
+            f"text encoder {where}, {p.text_encoder_bytes / GB:.1f} GB" if p.text_encoder_bytes else "no text encoder",
             f"VAE decode per clip in {p.decode_dtype}, "
             + ("transformer offloaded meanwhile" if p.offload_transformer_for_decode else "transformer resident"),
             f"peak {self.peak_bytes / GB:.2f} GB: "
@@ -73,7 +75,7 @@ def choose_load_plan(
     `precision` pins the precision; only the text encoder's place and the decode then adapt.
     """
     budget = int(device.total_bytes * DEVICE_HEADROOM) if budget_bytes is None else budget_bytes
-    precisions = (precision,) if precision else PRECISION_ORDER
+    precisions = (precision,) if precision else PRECISION_ORDER if device.is_cuda else CPU_PRECISION_ORDER
     tried: list[tuple[str, bool, int]] = []
     candidate = None
     placements = (False, True) if device.is_cuda else (True,)

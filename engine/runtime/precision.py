@@ -7,6 +7,7 @@ import math
 from engine.config import ConfigError
 
 PRECISIONS = ("fp32", "bf16", "int8", "nf4")
+QUANTIZED_PRECISIONS = ("nf4", "int8")
 QUANTIZED_LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 NF4_BLOCK = 64
 NF4_NESTED_BLOCK = 256

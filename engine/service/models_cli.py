@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.runtime.precision import QUANTIZED_PRECISIONS
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.manifest import Manifest
 from engine.weights.store import ModelStore
-
-QUANTIZE_CHOICES = ("nf4", "int8")  # quantize.QUANTIZED_PRECISIONS, restated so `istar` starts without torch
 
 
 def human_bytes(n: int) -> str:
@@ -114,6 +113,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = commands.add_parser("quantize", help="quantise the transformer once and keep it as a variant")
     p.add_argument("model")
-    p.add_argument("--precision", choices=QUANTIZE_CHOICES, required=True)
+    p.add_argument("--precision", choices=QUANTIZED_PRECISIONS, required=True)
     p.add_argument("--no-double-quant", action="store_true", help="nf4: keep the block scales in float32")
     p.set_defaults(run=_quantize)

@@ -20,13 +20,12 @@ from torch import nn
 from engine.atomic import write_text_atomic
 from engine.config import TransformerConfig
 from engine.model.transformer import InfinityStarTransformer
-from engine.runtime.precision import is_quantized, quantized_layout
+from engine.runtime.precision import QUANTIZED_PRECISIONS, is_quantized, quantized_layout
 from engine.weights.errors import CheckpointError
 from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
 from engine.weights.transformer_checkpoint import assign_tensors, expected_shapes, open_transformer_checkpoint
 from engine.weights.validate import check_shapes
 
-QUANTIZED_PRECISIONS = ("nf4", "int8")
 FORMAT = "infinitystar-studio/quantized-transformer"
 FORMAT_VERSION = 1
 MODEL_FILE = "model.safetensors"

@@ -1,0 +1,90 @@
+"""Load an installed model onto a device as its load plan says: precision, text encoder place, VAE dtype.
+
+A quantised precision the store does not hold yet is made once (and recorded in the store), so every later
+load reads the quantised checkpoint directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from engine.config import Preset, get_preset
+from engine.model.transformer import InfinityStarTransformer
+from engine.model.vae import VideoVAE
+from engine.runtime.hardware import DeviceInfo, detect_device
+from engine.runtime.load_plan import LoadPlan, choose_load_plan
+from engine.runtime.precision import QUANTIZED_PRECISIONS
+from engine.text import T5TextEncoder
+from engine.weights.store import ModelStore, ResolvedModel
+from engine.weights.transformer_checkpoint import load_transformer
+
+DENSE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+DEFAULT_SECONDS = 5
+VAE_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+class ModelLoadError(ValueError):
+    """The model cannot be loaded as asked: the message says why and what would fit."""
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    preset: Preset
+    precision: str
+    device: torch.device
+    transformer: InfinityStarTransformer
+    vae: VideoVAE
+    text_encoder: T5TextEncoder | None
+    plan: LoadPlan
+    resolved: ResolvedModel
+
+
+def load_model(
+    model_id: str,
+    device: str | DeviceInfo = "auto",
+    precision: str | None = None,
+    seconds: int | None = None,
+    aspect: str | float = "16:9",
+    store: ModelStore | None = None,
+    progress: Callable[[str], None] = print,
+) -> LoadedModel:
+    """`precision` None lets the load plan choose; a plan that does not fit the device is refused with its reasons.
+    The plan is made for videos of `seconds` (default: 5 s, or the model's longest if that is shorter)."""
+    store = store or ModelStore()
+    manifest = store.manifest(model_id)
+    preset = get_preset(manifest.preset)
+    info = device if isinstance(device, DeviceInfo) else detect_device(device)
+    seconds = min(DEFAULT_SECONDS, preset.schedule.max_seconds) if seconds is None else seconds
+    choice = choose_load_plan(preset, info, seconds, aspect, precision=precision)
+    if not choice.fits:
+        raise ModelLoadError(f"{model_id} does not fit {info.device}:\n  " + "\n  ".join(choice.describe()))
+    chosen = choice.plan.precision
+    for line in choice.describe():
+        progress(line)
+    if chosen in QUANTIZED_PRECISIONS and chosen not in manifest.variants:
+        progress(f"quantising {model_id} to {chosen} (once; the result is kept in the store)")
+        store.quantize(model_id, chosen)
+    resolved = store.resolve(model_id, chosen if chosen in QUANTIZED_PRECISIONS else None)
+    target = torch.device(info.device)
+    transformer = _transformer(resolved, chosen, target)
+    vae = VideoVAE.from_file(preset.vae, resolved.vae, target).to(VAE_DTYPES[choice.plan.decode_dtype])
+    text_encoder = None
+    if resolved.text_encoder is not None:
+        where = "cpu" if choice.plan.text_encoder_on_cpu else target
+        text_encoder = T5TextEncoder.from_folder(
+            resolved.text_encoder, device=where, channels=preset.transformer.text_channels
+        )
+    return LoadedModel(model_id, preset, chosen, target, transformer, vae, text_encoder, choice, resolved)
+
+
+def _transformer(resolved: ResolvedModel, precision: str, device: torch.device) -> InfinityStarTransformer:
+    cfg = resolved.preset.transformer
+    if precision in QUANTIZED_PRECISIONS:
+        from engine.weights.quantize import load_quantized
+
+        return load_quantized(resolved.transformer, cfg, device)
+    return load_transformer(resolved.transformer, cfg, DENSE_DTYPES[precision], device).fuse_projections()
