@@ -47,6 +47,8 @@ class LoadPlan:
         """The choice and its cost, in lines a person reads."""
         p = self.plan
         where = "on the CPU (host memory)" if p.text_encoder_on_cpu else f"on {self.device.device}"
+        if not self.device.is_cuda:
+            where = "on the CPU, kept in RAM (counted in every phase's peak)"
         lines = [
             f"device {self.device.device}: {self.device.name}, {self.device.total_bytes / GB:.1f} GB "
             f"({self.budget_bytes / GB:.1f} GB usable)",

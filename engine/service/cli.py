@@ -53,6 +53,9 @@ def format_shape(shape: tuple[int, ...]) -> str:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from engine.runtime.planner import plan
 
+    if args.device:
+        return _choose_for_device(args)
+    args.precision = args.precision or "bf16"
     budget = args.memory_gb * GB if args.memory_gb else None
     result = plan(
         get_preset(args.model), args.duration, args.aspect, args.precision, args.batch, args.text_tokens,
@@ -76,6 +79,28 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     fits = "" if budget is None else f" ({'fits' if result.peak_bytes <= budget else 'over'} {args.memory_gb:g} GB)"
     print(f"  peak {result.peak_bytes / GB:.2f} GB{fits}")
     return 0
+
+
+def _choose_for_device(args: argparse.Namespace) -> int:
+    """The load plan for a device: what precision, text-encoder place and decode fit it, and their cost."""
+    from engine.runtime.hardware import detect_device
+    from engine.runtime.load_plan import choose_load_plan
+
+    info = detect_device(args.device)
+    budget = int(args.memory_gb * GB) if args.memory_gb else None
+    choice = choose_load_plan(
+        get_preset(args.model), info, args.duration, args.aspect, args.batch, args.precision, budget
+    )
+    if args.json:
+        plan = choice.plan.to_dict()
+        plan.pop("flops_per_pass")
+        print(json.dumps({"device": info.to_dict(), "fits": choice.fits, "peak_bytes": choice.peak_bytes,
+                          "budget_bytes": choice.budget_bytes, "plan": plan}))
+    else:
+        print(f"{args.model}: {args.duration} s, aspect {args.aspect}, batch {args.batch}")
+        for line in choice.describe():
+            print(f"  {line}")
+    return 0 if choice.fits else 1
 
 
 def _decode_settings(result: Plan) -> str:
@@ -124,10 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="preset name")
     p.add_argument("--duration", type=int, default=5, help="seconds, 0 for an image")
     p.add_argument("--aspect", default="16:9", help="W:H such as 16:9, or h/w as a number")
-    p.add_argument("--precision", choices=PRECISIONS, default="bf16")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="weight precision (default bf16; with --device: chosen to fit unless given)")
+    p.add_argument("--device", default=None,
+                   help="auto, cpu or cuda[:N]: detect it and choose precision, text-encoder place and decode")
     p.add_argument("--batch", type=int, default=1, help="videos per run")
     p.add_argument("--text-tokens", type=int, default=None, help="prompt length (default: the maximum)")
-    p.add_argument("--memory-gb", type=float, default=None, help="device memory: pick decode settings that fit it")
+    p.add_argument("--memory-gb", type=float, default=None,
+                   help="memory to fit (default with --device: 90%% of the device's); picks decode settings")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_plan)
 

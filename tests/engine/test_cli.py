@@ -93,3 +93,14 @@ def test_selftest_on_a_device_this_machine_lacks(capsys):
     assert "device 'cuda' is not available" in capsys.readouterr().err
     assert main(["selftest", "--fixture", str(FIXTURE), "--device", "tpu"]) == 2
     assert "use cpu or cuda" in capsys.readouterr().err
+
+
+def test_plan_for_a_device_chooses_what_fits_and_says_when_nothing_does(capsys):
+    args = ["plan", "--model", "infinitystar-8b-480p", "--duration", "5", "--device", "cpu"]
+    assert main([*args, "--memory-gb", "64", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fits"] and data["device"]["device"] == "cpu" and data["plan"]["precision"] == "fp32"
+    assert data["peak_bytes"] <= data["budget_bytes"] == 64e9
+    assert main([*args, "--memory-gb", "4"]) == 1
+    out = capsys.readouterr().out
+    assert "precision nf4" in out and "DOES NOT FIT" in out

@@ -64,7 +64,7 @@ def test_on_the_cpu_the_text_encoder_counts_through_every_phase_and_nothing_is_o
     assert choice.peak_bytes == choice.plan.peak_bytes + choice.plan.text_encoder_bytes
     assert all(on_cpu for _, on_cpu, _ in choice.tried)
     text = "\n".join(choice.describe())
-    assert "text encoder on the CPU (host memory)" in text and "simulated CPU" in text
+    assert "text encoder on the CPU, kept in RAM" in text and "simulated CPU" in text
 
 
 def test_this_machine_is_detected_as_it_is() -> None:
