@@ -42,9 +42,6 @@ class Fixture:
     def io(self) -> dict[str, torch.Tensor]:
         return self._load("io.safetensors")
 
-    def transformer_state(self) -> dict[str, torch.Tensor]:
-        return self._load("transformer.safetensors")
-
     def _load(self, name: str) -> dict[str, torch.Tensor]:
         try:
             return load_file(str(self.root / name))

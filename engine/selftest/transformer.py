@@ -12,6 +12,8 @@ from engine.model.transformer import InfinityStarTransformer
 from engine.sampler import Guidance, PassEvent, generate, run_to_end
 from engine.schedule import Schedule, build_schedule
 from engine.selftest.fixture import Fixture, FixtureError
+from engine.weights.errors import CheckpointError
+from engine.weights.transformer_checkpoint import load_transformer
 
 
 def fixture_schedule(fixture: Fixture) -> Schedule:
@@ -51,14 +53,12 @@ def schedule_mismatches(fixture: Fixture, schedule: Schedule) -> list[str]:
 
 
 def load_fixture_model(fixture: Fixture, device: str) -> InfinityStarTransformer:
-    with torch.device("meta"):
-        model = InfinityStarTransformer(fixture.transformer_config())
+    """The official code's weights through the studio's own checkpoint loader, in float32 as recorded."""
     try:
-        model.load_state_dict(fixture.transformer_state(), strict=True, assign=True)
-    except RuntimeError as err:
-        path = fixture.root / "transformer.safetensors"
-        raise FixtureError(f"{path} does not fit the model fixture.json describes: {err}") from None
-    return model.to(device).eval()
+        return load_transformer(fixture.root / "transformer.safetensors", fixture.transformer_config(),
+                                torch.float32, device)
+    except CheckpointError as err:
+        raise FixtureError(str(err)) from None
 
 
 def check_transformer(fixture: Fixture, model: InfinityStarTransformer, schedule: Schedule) -> dict[str, float]:

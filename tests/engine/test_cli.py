@@ -83,7 +83,7 @@ def test_selftest_names_a_truncated_checkpoint(tmp_path, capsys):
     data = (fixture / "transformer.safetensors").read_bytes()
     (fixture / "transformer.safetensors").write_bytes(data[: len(data) // 2])
     assert main(["selftest", "--fixture", str(fixture)]) == 2
-    assert "transformer.safetensors is not a readable safetensors file" in capsys.readouterr().err
+    assert "transformer.safetensors is truncated: it is" in capsys.readouterr().err
 
 
 def test_selftest_on_a_device_this_machine_lacks(capsys):
