@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 import torch
-from conftest import random_bits
 from naive_reference import naive_logits
+from tiny_models import random_bits
 
 from engine.config import get_preset
 from engine.interact import SegmentEvent, condition_blocks, interact

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import three_clip_schedule
+from tiny_models import three_clip_schedule
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.config import TransformerConfig, get_preset

@@ -3,7 +3,7 @@
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import random_bits, three_clip_schedule
+from tiny_models import random_bits, three_clip_schedule
 
 from engine.config import get_preset
 from engine.model.running_sum import RunningSums

@@ -1,8 +1,8 @@
 """The cached SSA pass loop and the packed teacher-forced forward against an independent dense reference."""
 
 import torch
-from conftest import random_bits, three_clip_schedule
 from naive_reference import naive_logits
+from tiny_models import random_bits, three_clip_schedule
 
 from engine.model.packed import teacher_forced_logits
 from engine.sampler import Guidance, PassEvent, generate

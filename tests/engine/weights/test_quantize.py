@@ -9,7 +9,7 @@ from pathlib import Path
 import bitsandbytes as bnb
 import pytest
 import torch
-from conftest import random_bits, random_model, three_clip_schedule
+from tiny_models import random_bits, random_model, three_clip_schedule
 
 from engine.config import get_preset
 from engine.model.packed import teacher_forced_logits
