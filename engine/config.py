@@ -175,7 +175,7 @@ class ScheduleConfig:
         return len(self.image_repetitions)
 
 
-TEXT_ENCODERS = ("flan-t5-xl", "none")
+TEXT_ENCODERS = ("flan-t5-xl", "toyworld-words", "none")
 
 
 @dataclass(frozen=True)
@@ -286,6 +286,33 @@ PRESETS: dict[str, Preset] = {
                 max_seconds=5,
             ),
             mode="interact",
+        ),
+        Preset(
+            name="toyworld",
+            description="the built-in demo: a small InfinityStar trained here on a world of moving shapes, "
+            "64x64 at 16 fps, up to 6 s",
+            transformer=TransformerConfig(
+                depth=4, width=256, heads=4, kv_heads=2, block_chunks=2, text_channels=128, text_maxlen=24,
+                latent_channels=32, semantic_bits=8, detail_bits=32,
+            ),
+            schedule=ScheduleConfig(
+                resolution="64px",
+                semantic_scales=2,
+                image_repetitions=(1, 1, 2, 3),
+                video_repetitions=(1, 1, 2, 3),
+                detail_min_area=9,
+                tau_image=0.5,
+                tau_video=0.5,
+                guidance="cfg",
+                guidance_scale=3.0,
+                clip_frames=4,
+                max_seconds=6,
+            ),
+            vae=VAEConfig(
+                block_out_channels=(16, 32, 64, 64), layers_per_block=1, decoder_layers_per_block=1, mid_layers=1,
+                latent_channels=8, codebook_dim=32, semantic_bits=8, detail_bits=32,
+            ),
+            text_encoder="toyworld-words",
         ),
         Preset(
             name="tiny-a",

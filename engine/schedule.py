@@ -10,7 +10,7 @@ from engine.config import ConfigError, ScheduleConfig
 
 SCALE_SIDES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 40, 60)
 BASE_ASPECTS = (1.0, 100 / 116, 3 / 4, 2 / 3, 9 / 16, 1 / 2, 2 / 5, 1 / 3)
-RESOLUTION_SCALES = {"0.06M": 11, "0.25M": 13, "480p": 14, "720p": 15}
+RESOLUTION_SCALES = {"64px": 4, "0.06M": 11, "0.25M": 13, "480p": 14, "720p": 15}
 RESOLUTION_ALIASES = {"0.40M": "480p", "0.90M": "720p", "192p": "0.06M", "384p": "0.25M"}
 PIXELS_PER_TOKEN = 16
 ASPECT_TOLERANCE = 1.06

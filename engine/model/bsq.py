@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -112,6 +113,21 @@ def quantize_multiscale(
     leading clips (an image for I2V: clip 0; a video to continue: clips 0 and 1); then only their passes
     are returned.
     """
+    return [bits for bits, _ in residual_passes(latent, schedule, semantic_bits, detail_bits)]
+
+
+def residual_passes(
+    latent: torch.Tensor,
+    schedule: Schedule,
+    semantic_bits: int,
+    detail_bits: int,
+    corrupt: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Per pass: (the bits quantising the residual, the bits actually added to the running sum).
+
+    Without `corrupt` both are the same. With it (bitwise self-correction in training), the running sum is
+    built from `corrupt(bits)`, so every later pass's bits quantise what is left after earlier mistakes.
+    """
     _, height, width = schedule.latent_shape
     if latent.dim() != 5 or tuple(latent.shape[-2:]) != (height, width):
         raise ValueError(f"latent has shape {tuple(latent.shape)}; the schedule needs [B, C, T, {height}, {width}]")
@@ -119,7 +135,6 @@ def quantize_multiscale(
     channels = latent.shape[1]
     latent = latent.to(torch.float32)
     spans = _clip_spans(schedule)
-    out: list[torch.Tensor] = []
     running = latent.new_zeros(0)
     for p in schedule.passes:
         if p.clip >= clips:
@@ -133,6 +148,9 @@ def quantize_multiscale(
         bits = semantic_bits if p.semantic else detail_bits
         residual = area_downsample_channels(target - running, bits, p.h, p.w)
         codes, pass_bits = quantize_tokens(residual)
+        used = pass_bits
+        if corrupt is not None:
+            used = corrupt(pass_bits)
+            codes = bits_to_codes(used)
         running = running + upsample_codes(codes, channels, height, width)
-        out.append(pass_bits)
-    return out
+        yield pass_bits, used

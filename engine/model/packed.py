@@ -51,6 +51,7 @@ def teacher_forced_logits(
     """Logits [rows, n, 2*bits] of every pass, each pass's input built from the given bits of earlier passes.
 
     bits[i] is [batch, t, h, w, d]; rows are the batch's cond rows, then (with_uncond) its uncond rows.
+    `text` is one prompt's features [L, C] for every video, or one per video [batch, L, C] (training).
     """
     c = model.cfg
     device = model.word_embed.weight.device
@@ -58,7 +59,7 @@ def teacher_forced_logits(
     rows = batch * (2 if with_uncond else 1)
     _, full_h, full_w = schedule.latent_shape
     pieces = [model.text_tokens(text.to(device), batch, with_uncond)]
-    positions = [text_positions(text.shape[0])]
+    positions = [text_positions(text.shape[-2])]
     for cond in schedule.conditions:
         pieces.append(model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows))
         positions.append(visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w))
@@ -70,9 +71,9 @@ def teacher_forced_logits(
         sums.add(p, bits[p.index])
     x = torch.cat(pieces, dim=1)
     rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
-    mask = ssa_mask(schedule, text.shape[0], device)
+    mask = ssa_mask(schedule, text.shape[-2], device)
     for block in model.blocks():
         x, _ = block(x, rotations, mask=mask)
-    lengths = block_lengths(schedule, text.shape[0])
+    lengths = block_lengths(schedule, text.shape[-2])
     visual = x.split(lengths, dim=1)[1 + len(schedule.conditions) :]
     return [model.bit_logits(h, p.semantic) for h, p in zip(visual, schedule.passes, strict=True)]

@@ -267,13 +267,14 @@ class InfinityStarTransformer(nn.Module):
         return self.word_embed.weight.dtype
 
     def text_tokens(self, text: torch.Tensor, batch: int, with_uncond: bool) -> torch.Tensor:
-        """Text features [L, text_channels] -> prefix tokens [rows, L, width].
+        """Text features [L, text_channels] (or one prompt per video, [batch, L, text_channels]) -> prefix
+        tokens [rows, L, width].
 
-        Rows are `batch` copies of the prompt, then (with_uncond) `batch` copies of the learned uncond.
+        Rows are the `batch` videos' prompts, then (with_uncond) `batch` copies of the learned uncond.
         """
-        rows = [text] * batch
+        rows = list(text) if text.dim() == 3 else [text] * batch
         if with_uncond:
-            rows += [self.cfg_uncond[: text.shape[0]]] * batch
+            rows += [self.cfg_uncond[: text.shape[-2]]] * batch
         return self.text_proj(torch.stack(rows).to(self.compute_dtype))
 
     def embed_latent(self, features: torch.Tensor, rows: int) -> torch.Tensor:

@@ -412,6 +412,17 @@ class VideoVAE(nn.Module):
             z = mean + torch.exp(0.5 * logvar) * noise
         return _linear_over_channels(self.proj_down, z) * self.scale_learnable_parameters[0]
 
+    def training_latent(self, video: torch.Tensor) -> torch.Tensor:
+        """`encode`'s posterior-mean latent with autograd, in one time chunk: what training differentiates."""
+        self._check_video(video)
+        mean, _ = self.posterior(self.encoder(video, CausalCache()))
+        return _linear_over_channels(self.proj_down, mean) * self.scale_learnable_parameters[0]
+
+    def training_decode(self, latent: torch.Tensor) -> torch.Tensor:
+        """`decode` with autograd, in one time chunk."""
+        self._check_latent(latent)
+        return self.decoder(self._decoder_input(latent), CausalCache())
+
     # -- decode -------------------------------------------------------------------------------------------
 
     def _decoder_input(self, latent: torch.Tensor) -> torch.Tensor:

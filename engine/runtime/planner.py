@@ -27,11 +27,12 @@ from engine.schedule import Schedule, build_interact_schedule, build_schedule
 # flan-t5-xl encoder: 24 layers, d_model 2048, 32 heads x 64, gated-GELU FFN 5120, vocab 32128.
 TEXT_ENCODER_PARAMS = {
     "flan-t5-xl": 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 + 2 * 2048) + 32128 * 2048 + 2048 + 32 * 32,
+    "toyworld-words": 0,  # a few hundred thousand parameters: below the planner's resolution
     "none": 0,
 }
 
 # transformers keeps T5's FFN output projections (wo) in float32 when the rest runs in 16 bit.
-TEXT_ENCODER_FP32_PARAMS = {"flan-t5-xl": 24 * 5120 * 2048, "none": 0}
+TEXT_ENCODER_FP32_PARAMS = {"flan-t5-xl": 24 * 5120 * 2048, "toyworld-words": 0, "none": 0}
 
 
 def text_encoder_bytes(name: str, precision: str) -> int:

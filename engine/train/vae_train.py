@@ -1,0 +1,123 @@
+"""Stage 1 of toyworld: train the video VAE and its BSQ tokenizer (the 8B's code, at the toyworld preset's widths).
+
+    python -m engine.train.vae_train --out runs/toyworld/vae --minutes 25
+
+Every step encodes toyworld clips, quantises the latent with the multi-scale residual BSQ the transformer
+will predict (engine/model/bsq.py), and decodes the quantised latent; the encoder gets the gradient straight
+through the quantiser plus a commitment term pulling its latent onto what the codes can reach. Held-out PSNR
+is measured through the inference path (encode -> bits -> latent -> decode). Resumable: state is saved
+every few minutes and at the end; run the same command again to continue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.config import Preset, get_preset
+from engine.model.bsq import quantize_multiscale
+from engine.model.running_sum import bits_to_latent
+from engine.model.vae import VideoVAE
+from engine.schedule import Schedule, build_schedule
+from engine.train.checkpoint import load_training_state, save_training_state
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
+
+COMMITMENT = 0.25
+
+
+def to_video(frames: np.ndarray) -> torch.Tensor:
+    """uint8 [B, T, H, W, 3] -> float [B, 3, T, H, W] in [-1, 1]."""
+    return torch.from_numpy(frames).permute(0, 4, 1, 2, 3).float().div(127.5).sub(1.0)
+
+
+def quantised_latent(vae: VideoVAE, latent: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    cfg = vae.cfg
+    bits = quantize_multiscale(latent.detach(), schedule, cfg.semantic_bits, cfg.detail_bits)
+    return bits_to_latent(bits, schedule, cfg.codebook_dim)
+
+
+def reconstruct(vae: VideoVAE, video: torch.Tensor, schedule: Schedule) -> tuple[torch.Tensor, torch.Tensor]:
+    """(decoded video, commitment loss); the decoder sees exactly the quantised latent."""
+    latent = vae.training_latent(video)
+    target = quantised_latent(vae, latent, schedule)
+    straight_through = latent + (target - latent).detach()
+    return vae.training_decode(straight_through), F.mse_loss(latent, target)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Both in [-1, 1]; PSNR over the [0, 1] range."""
+    mse = F.mse_loss(a.clamp(-1, 1), b).item() / 4
+    return 10 * math.log10(1 / max(mse, 1e-12))
+
+
+@torch.no_grad()
+def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float:
+    """Through the inference path: encode, quantise to bits, bits -> latent, decode."""
+    schedule = build_schedule(preset.schedule, 1, "1:1")
+    frames, _ = sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + clips)), 1, size)
+    video = to_video(frames)
+    latent = quantised_latent(vae, vae.encode(video), schedule)
+    return psnr(vae.decode(latent), video)
+
+
+def train(args: argparse.Namespace) -> None:
+    preset = get_preset("toyworld")
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    vae = VideoVAE(preset.vae)
+    optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
+    state = load_training_state(args.out, vae, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
+    schedule = build_schedule(preset.schedule, 1, "1:1")
+    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes}")
+    print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {state['step']}")
+    start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
+    rng = np.random.default_rng(state["step"])
+    while time.perf_counter() - start < args.minutes * 60:
+        seeds = rng.integers(0, len(TRAIN_SEEDS), args.batch).tolist()
+        video = to_video(sample_batch(seeds, 1, args.size)[0])
+        decoded, commitment = reconstruct(vae, video, schedule)
+        loss = F.l1_loss(decoded, video) + F.mse_loss(decoded, video) + COMMITMENT * commitment
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        optimizer.step()
+        state["step"] += 1
+        elapsed = time.perf_counter() - start
+        if state["step"] % args.report == 0:
+            vae.eval()
+            score = held_out_psnr(vae, preset, args.eval_clips, args.size)
+            vae.train()
+            state["log"].append({"step": state["step"], "seconds": round(elapsed), "loss": loss.item(), "psnr": score})
+            print(f"step {state['step']:5d}  {elapsed / 60:5.1f} min  loss {loss.item():.4f}  "
+                  f"commit {commitment.item():.4f}  held-out PSNR {score:.2f} dB", flush=True)
+        if time.perf_counter() - last_save > args.save_every * 60:
+            state["seconds"] = elapsed
+            save_training_state(args.out, vae, optimizer, state)
+            last_save = time.perf_counter()
+    state["seconds"] = time.perf_counter() - start
+    save_training_state(args.out, vae, optimizer, state)
+    print(f"saved {args.out} at step {state['step']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="train the toyworld VAE + BSQ tokenizer")
+    parser.add_argument("--out", type=Path, default=Path("runs/toyworld/vae"))
+    parser.add_argument("--minutes", type=float, default=25.0, help="total training time, resumed runs included")
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
+    parser.add_argument("--eval-clips", type=int, default=8)
+    parser.add_argument("--save-every", type=float, default=3.0, help="minutes between checkpoints")
+    train(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

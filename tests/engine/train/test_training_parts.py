@@ -1,0 +1,109 @@
+"""The pieces toyworld training is made of, each against an independent computation or a property."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.config import get_preset
+from engine.model.bsq import area_downsample_channels, quantize_multiscale, quantize_tokens, residual_passes
+from engine.model.running_sum import RunningSums
+from engine.model.vae import VideoVAE
+from engine.schedule import build_schedule
+from engine.text.errors import PromptError
+from engine.text.words import WordTextEncoder
+
+TOY = get_preset("toyworld")
+
+
+def _latent(seconds: int, seed: int = 0) -> tuple[torch.Tensor, object]:
+    schedule = build_schedule(TOY.schedule, seconds, "1:1")
+    t, h, w = schedule.latent_shape
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(2, TOY.vae.codebook_dim, t, h, w, generator=g) * 0.3, schedule
+
+
+def test_without_corruption_the_passes_are_the_tokenizers_bits() -> None:
+    latent, schedule = _latent(2)
+    plain = quantize_multiscale(latent, schedule, TOY.vae.semantic_bits, TOY.vae.detail_bits)
+    pairs = list(residual_passes(latent, schedule, TOY.vae.semantic_bits, TOY.vae.detail_bits, lambda b: b))
+    assert all(torch.equal(a, t) and torch.equal(t, i) for a, (t, i) in zip(plain, pairs, strict=True))
+
+
+def test_self_corrected_targets_quantise_what_the_corrupted_running_sum_leaves() -> None:
+    latent, schedule = _latent(1)
+    g = torch.Generator().manual_seed(3)
+
+    def flip(bits: torch.Tensor) -> torch.Tensor:
+        return bits ^ (torch.rand(bits.shape, generator=g) < 0.3).to(bits.dtype)
+
+    pairs = list(residual_passes(latent, schedule, TOY.vae.semantic_bits, TOY.vae.detail_bits, flip))
+    sums = RunningSums(schedule, TOY.vae.codebook_dim, "cpu", batch=2)
+    starts = [0, *torch.tensor(schedule.clip_lengths).cumsum(0).tolist()]
+    changed = 0
+    for p, (target, used) in zip(schedule.passes, pairs, strict=True):
+        clip = latent[:, :, starts[p.clip] : starts[p.clip + 1]]
+        bits = TOY.vae.semantic_bits if p.semantic else TOY.vae.detail_bits
+        residual = area_downsample_channels(clip - sums.sums[p.clip], bits, p.h, p.w)
+        assert torch.equal(target, quantize_tokens(residual)[1]), p.index
+        changed += int(not torch.equal(target, used))
+        sums.add(p, used)
+    assert changed == len(schedule.passes)
+
+
+def test_the_training_paths_of_the_vae_equal_its_inference_paths() -> None:
+    torch.manual_seed(0)
+    vae = VideoVAE(TOY.vae).eval()
+    video = torch.rand(1, 3, 9, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(vae.training_latent(video), vae.encode(video, chunk_frames=None), atol=1e-6)
+        latent = vae.encode(video)
+        assert torch.allclose(vae.training_decode(latent), vae.decode(latent, chunk_latents=None), atol=1e-6)
+
+
+@pytest.fixture
+def words() -> WordTextEncoder:
+    torch.manual_seed(0)
+    return WordTextEncoder(["a", "red", "circle", "moves", "left", "on", "blue"], 16, 6).eval()
+
+
+def test_every_prompt_encodes_to_the_same_length_and_unknown_words_are_reported(words: WordTextEncoder) -> None:
+    assert words.encode("A red circle!").shape == (6, 16)
+    assert words.encode("a red circle moves left on blue").shape == (6, 16)
+    assert words.unknown_words("a purple circle flies, purple") == ["purple", "flies"]
+    assert words.dropped_tokens("a red circle moves left on blue") == 2
+    with pytest.raises(PromptError, match="none of the words of 'zebra' are known"):
+        words.encode("zebra")
+
+
+def test_padding_does_not_change_what_the_words_encode_to(words: WordTextEncoder) -> None:
+    ids = torch.tensor([words.token_ids("red circle")])
+    full = words(ids)[0]
+    # an independent run over the real tokens only (no padding at all) gives the same word features
+    short = words.norm(words.encoder(words.words(ids[:, :3]) + words.positions[:3]))[0]
+    assert torch.allclose(full[:3], short, atol=1e-5)
+
+
+def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, tmp_path: Path) -> None:
+    words.save(tmp_path / "text.safetensors")
+    again = WordTextEncoder.from_file(tmp_path / "text.safetensors")
+    assert again.vocab == words.vocab
+    assert torch.equal(again.encode("red circle moves"), words.encode("red circle moves"))
+
+
+def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
+    from engine.train.transformer_train import Toyworld, step_loss
+
+    torch.manual_seed(0)
+    model, vae = Toyworld(), VideoVAE(TOY.vae).eval()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(6):
+        loss, _ = step_loss(model, vae, [1, 2], 1, torch.Generator().manual_seed(0), 0.0, 0.0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 0.02
