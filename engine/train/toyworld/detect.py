@@ -5,9 +5,12 @@ Per frame: the background is a plane per channel fitted robustly to the border p
 gradient backgrounds alike); pixels far from it are foreground; each connected blob is named by the palette
 colour nearest its median interior colour, and measured through its coverage (how far each pixel lies from the
 background towards the blob's colour), so area and centroid are sub-pixel even on soft edges.
-Per clip: the main object is the colour covering the most area; its motion is "bouncing" when its track turns
-back along an axis, else the direction of its net displacement, else growing/shrinking from its area, else
-still. Shapes come from the blob's rotational symmetry (angular_moments).
+Per clip: the main object is the colour covering the most area; its motion is "bouncing" when its track runs
+out and back along an axis by REVERSAL or more (a bounce off a wall right at the start or end of a clip is
+not seen, and reads as the direction it mostly went), else the direction of its net displacement (least
+squares over the clip), else growing/shrinking from its area, else still. Shapes come from the blob's
+rotational symmetry (angular_moments), so a rotated shape reads the same. Two objects that overlap merge into
+one blob named by the colour covering more of it.
 """
 
 from __future__ import annotations
@@ -149,9 +152,8 @@ def find_blobs(frame: np.ndarray, bg: np.ndarray | None = None) -> list[Blob]:
         area = float(coverage.sum())
         if area <= 0:
             continue
-        gy, gx = np.mgrid[y0:y1, x0:x1]
-        cx = float((coverage * (gx + 0.5)).sum() / area) / w
-        cy = float((coverage * (gy + 0.5)).sum() / area) / h
+        cx = float(coverage.sum(axis=0) @ (np.arange(x0, x1) + 0.5)) / area / w
+        cy = float(coverage.sum(axis=1) @ (np.arange(y0, y1) + 0.5)) / area / h
         symmetry = angular_moments(coverage)
         blobs.append(Blob(nearest_colour(rgb), tuple(rgb.tolist()), cx, cy, area / (h * w), symmetry))
     return sorted(blobs, key=lambda b: -b.area)

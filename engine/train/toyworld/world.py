@@ -32,6 +32,7 @@ EVAL_SET_SIZE = 10**6  # eval_prompts(n, seed) uses seeds EVAL_SEED_START + seed
 TWO_OBJECT_CHANCE = 0.4
 PLAIN_CHANCE = 0.5
 CHANGE_CHANCE = 0.5
+MIN_SIZE = 16  # pixels; at 16 a shrunk small object is already under 2 pixels wide
 
 
 @dataclass
@@ -52,12 +53,22 @@ def frame_count(seconds: int, clip_frames: int = CLIP_FRAMES) -> int:
     return 1 + seconds * clip_frames
 
 
+def _check_layout(seconds: int, size: int, clip_frames: int) -> None:
+    if seconds < 0 or clip_frames < 1 or size < MIN_SIZE:
+        raise ValueError(
+            f"a toy-world video needs seconds >= 0, clip_frames >= 1 and size >= {MIN_SIZE}; "
+            f"got {seconds}, {clip_frames}, {size}"
+        )
+
+
 def _pick(rng: np.random.Generator, options: Sequence[str]) -> str:
     return options[rng.integers(len(options))]
 
 
 def sample_spec(rng: np.random.Generator, objects: int | None = None) -> ClipSpec:
     """A random clip: distinct object colours, a background that clashes with none of them, any motions."""
+    if objects not in (None, 1, 2):
+        raise ValueError(f"a toy-world scene has 1 or 2 objects, not {objects}")
     count = objects or (2 if rng.random() < TWO_OBJECT_CHANCE else 1)
     colours = [str(c) for c in rng.permutation(list(OBJECT_COLOURS))[:count]]
     name = _pick(rng, backgrounds_for(set(colours)))
@@ -115,6 +126,7 @@ def sample_video(
 ) -> Video:
     """A random video; `objects` fixes the count (1 or 2), `change_motion=False` keeps each object's first motion
     throughout (slowed evenly if it would leave the frame). `out` [T, size, size, 3] receives the frames."""
+    _check_layout(seconds, size, clip_frames)
     rng = np.random.default_rng(seed)
     scene = sample_spec(rng, objects)
     plans, per_object = [], []
@@ -145,11 +157,13 @@ def render_clips(clips: Sequence[ClipSpec], size: int = 128, seed: int = 0, clip
 def render(spec: ClipSpec, seconds: int, size: int = 128, seed: int = 0, clip_frames: int = CLIP_FRAMES) -> Video:
     """A `seconds`-long video of `spec`, its motions kept throughout (0 seconds: the scene as one image)."""
     spec.check()
+    _check_layout(seconds, size, clip_frames)
     motions = [[o.motion for o in spec.objects]] * seconds
     return _render_motions(spec, motions, size, seed, clip_frames)
 
 
 def _render_motions(scene: ClipSpec, motions: list[list[str]], size: int, seed: int, clip_frames: int) -> Video:
+    _check_layout(len(motions), size, clip_frames)
     rng = np.random.default_rng(seed)
     plans = []
     for i, obj in enumerate(scene.objects):

@@ -8,6 +8,7 @@ import pytest
 from engine.train.toyworld import (
     CLIP_FRAMES,
     EVAL_SEED_START,
+    TRAIN_SEEDS,
     ClipSpec,
     ObjectSpec,
     eval_prompts,
@@ -22,6 +23,7 @@ from engine.train.toyworld.captions import words_of
 from engine.train.toyworld.palette import BACKGROUND_COLOURS, OBJECT_COLOURS, backgrounds_for, gradient_ends
 from engine.train.toyworld.spec import DIRECTIONS
 from engine.train.toyworld.tracks import BOUNCE_SPEED, SPEED, TOLERANCE
+from engine.train.toyworld.world import eval_seed
 
 
 def test_same_seed_same_video_at_any_size():
@@ -144,6 +146,9 @@ def test_render_shows_the_spec_and_refuses_what_it_cannot_draw():
     ):
         with pytest.raises(ValueError, match=message):
             render(bad, 1, 64)
+    for call in (lambda: render(spec, -1), lambda: sample_video(0, 1, size=8), lambda: sample_video(0, 1, objects=3)):
+        with pytest.raises(ValueError):
+            call()
 
 
 def test_batch_is_the_videos_of_its_seeds():
@@ -157,7 +162,7 @@ def test_batch_is_the_videos_of_its_seeds():
 def test_eval_prompts_are_held_out_and_reproducible():
     prompts = eval_prompts(20, seed=1)
     assert prompts == eval_prompts(20, seed=1) and prompts != eval_prompts(20, seed=2)
-    assert EVAL_SEED_START >= 10**9
+    assert eval_seed(0, 0) == EVAL_SEED_START >= 10**9 > TRAIN_SEEDS.stop
     for caption, truth in prompts:
         truth.check()
         assert len(truth.objects) == 1 and set(words_of(caption)) <= set(vocabulary())
