@@ -87,10 +87,10 @@ BARE_BACKGROUND_PHRASES = {
 }
 GRADIENT_DIRECTIONS = {"vertical gradient": "vertical", "horizontal gradient": "horizontal"}
 
-# {o}: an object with its determiner, {b}: without; {v}: finite motion, {g}: -ing motion;
+# {o}: an object with its determiner, {b}: without, {i}: with "a"/"an"; {v}: finite motion, {g}: -ing motion;
 # {p}: background with its preposition, {q}: without.
 TEMPLATES = {
-    (1, False): ("{o} {v} {p}", "{b} {g}, {q}", "{p}, {o} {v}", "{o} {g} {p}", "there is {o} {g} {p}"),
+    (1, False): ("{o} {v} {p}", "{b} {g}, {q}", "{p}, {o} {v}", "{o} {g} {p}", "there is {i} {g} {p}"),
     (2, False): (
         "{o} {v} and {o2} {v2} {p}",
         "{o} {v} while {o2} {v2} {p}",
@@ -98,8 +98,8 @@ TEMPLATES = {
         "{b} {g}, {b2} {g2}, {q}",
         "{o} {g} and {o2} {g2} {p}",
     ),
-    (1, True): ("{o} {p}", "{b}, {q}", "there is {o} {p}"),
-    (2, True): ("{o} and {o2} {p}", "{b} and {b2}, {q}", "there is {o} and {o2} {p}"),
+    (1, True): ("{o} {p}", "{b}, {q}", "there is {i} {p}"),
+    (2, True): ("{o} and {o2} {p}", "{b} and {b2}, {q}", "there is {i} and {i2} {p}"),
 }
 ARTICLE_WORDS = ("a", "an")
 SIZE_WORD_CHANCE = 0.5
@@ -109,16 +109,14 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
     return options[rng.integers(len(options))]
 
 
-def _object_words(obj: ObjectSpec, rng: np.random.Generator) -> tuple[str, str]:
-    """(with determiner, without) for one object, sharing the same words."""
+def _object_words(obj: ObjectSpec, rng: np.random.Generator) -> tuple[str, str, str]:
+    """(with a determiner, without, with "a"/"an") for one object, sharing the same words."""
     words = [_pick(rng, COLOUR_WORDS[obj.colour]), _pick(rng, SHAPE_WORDS[obj.shape])]
     if rng.random() < SIZE_WORD_CHANCE:
         words.insert(0, _pick(rng, SIZE_WORDS[obj.size]))
     bare = " ".join(words)
-    determiner = _pick(rng, DETERMINERS)
-    if determiner == "a" and bare[0] in "aeiou":
-        determiner = "an"
-    return f"{determiner} {bare}", bare
+    indefinite = f"{'an' if bare[0] in 'aeiou' else 'a'} {bare}"
+    return (indefinite if _pick(rng, DETERMINERS) == "a" else f"the {bare}"), bare, indefinite
 
 
 def _motion_words(motion: str, rng: np.random.Generator) -> tuple[str, str]:
@@ -136,7 +134,7 @@ def caption_for(spec: ClipSpec, rng: np.random.Generator, static: bool = False) 
     slots = {}
     for i, obj in enumerate(spec.objects):
         suffix = "2" if i else ""
-        slots["o" + suffix], slots["b" + suffix] = _object_words(obj, rng)
+        slots["o" + suffix], slots["b" + suffix], slots["i" + suffix] = _object_words(obj, rng)
         slots["v" + suffix], slots["g" + suffix] = _motion_words(obj.motion, rng)
     kind = "plain" if spec.background_kind == "plain" else "gradient"
     words = {"c": _pick(rng, BACKGROUND_WORDS[spec.background]), "d": GRADIENT_DIRECTIONS.get(spec.background_kind)}
