@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from engine.model.pixels import pixels_to_uint8
 from engine.model.vae import VideoVAE
 
 
@@ -38,7 +39,7 @@ class PreviewMap:
         """
         if latent.dim() != 3 or latent.shape[0] != self.weight.shape[1]:
             raise ValueError(f"latent frame has shape {tuple(latent.shape)}; expected [{self.weight.shape[1]}, H, W]")
-        rgb = self.to_rgb(latent).clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+        rgb = pixels_to_uint8(self.to_rgb(latent))
         size = size or (latent.shape[1] * upscale, latent.shape[2] * upscale)
         image = rgb[None].contiguous(memory_format=torch.channels_last)
         image = F.interpolate(image, size=size, mode="bilinear", align_corners=False)

@@ -1,0 +1,2 @@
+class MediaError(ValueError):
+    """A media file cannot be read or written as asked; the message names the file and what was expected."""

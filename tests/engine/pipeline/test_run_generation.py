@@ -1,0 +1,154 @@
+"""One generation through the pipeline on test-micro: events in order, frames per clip, frame 0, seeds, cancel, I2V."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from engine.config import ConfigError
+from engine.model.bsq import quantize_multiscale
+from engine.model.preview import PreviewMap
+from engine.pipeline import (
+    ClipFrames,
+    Finished,
+    GenerationRequest,
+    PassProgress,
+    PipelineInputError,
+    Started,
+    run_generation,
+)
+from engine.pipeline.first_frame import fit_image
+from engine.sampler import GenerationCancelled
+from engine.schedule import build_schedule
+from engine.weights.loader import load_model
+from engine.weights.store import ModelStore
+
+TEXT = torch.randn(5, 32, generator=torch.Generator().manual_seed(7))
+PREVIEW = PreviewMap(torch.randn(3, 64, generator=torch.Generator().manual_seed(1)) * 0.1, torch.zeros(3))
+
+
+def picture(height: int = 200, width: int = 300, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def loaded(micro_home):
+    return load_model("test-micro", "cpu", store=ModelStore(micro_home / "models"), progress=lambda _: None)
+
+
+@pytest.fixture(scope="module")
+def three_clips(loaded):
+    """test-micro with 2-frame clips: 1 s is then an image clip and two video clips (17 frames, as 4-frame clips)."""
+    schedule = dataclasses.replace(loaded.preset.schedule, clip_frames=2)
+    return dataclasses.replace(loaded, preset=dataclasses.replace(loaded.preset, schedule=schedule))
+
+
+@pytest.fixture(scope="module")
+def i2v_events(three_clips):
+    request = GenerationRequest(seconds=1, aspect="1:1", seed=3, text_features=TEXT, first_frame=picture())
+    return list(run_generation(three_clips, request, preview=PREVIEW))
+
+
+def image(loaded, **fields) -> list:
+    return list(run_generation(loaded, GenerationRequest(seconds=0, aspect="1:1", text_features=TEXT, **fields)))
+
+
+def test_frames_stream_clip_by_clip_between_the_passes(i2v_events):
+    started, finished = i2v_events[0], i2v_events[-1]
+    assert isinstance(started, Started) and isinstance(finished, Finished)
+    assert (started.passes, started.clips, started.frames, started.height, started.width, started.fps) == (
+        38, 3, 17, 256, 256, 16)
+    kinds = [type(e).__name__ for e in i2v_events[1:-1]]
+    # clip 0 (12 passes) decodes to no frames of its own; each video clip's frames come right after its last pass
+    assert kinds == ["PassProgress"] * 25 + ["ClipFrames"] + ["PassProgress"] * 13 + ["ClipFrames"]
+    clips = [e for e in i2v_events if isinstance(e, ClipFrames)]
+    assert [(c.clip, c.frame_start, c.frames.shape) for c in clips] == [
+        (1, 0, (9, 256, 256, 3)), (2, 9, (8, 256, 256, 3))]
+    assert all(c.frames.dtype == np.uint8 for c in clips)
+    # the reference overwrites frame 0 (the image clip's own frame) with frame 1
+    assert np.array_equal(clips[0].frames[0], clips[0].frames[1])
+    assert len(finished.bits) == 38 and finished.decode_seconds > 0 and finished.seconds >= finished.sampling_seconds
+
+
+def test_every_pass_reports_progress_with_a_preview(i2v_events):
+    passes = [e for e in i2v_events if isinstance(e, PassProgress)]
+    assert [p.index for p in passes] == list(range(38)) and {p.total for p in passes} == {38}
+    assert [p.clip for p in passes] == [0] * 12 + [1] * 13 + [2] * 13
+    assert all(p.preview.shape == (64, 64, 3) and p.preview.dtype == np.uint8 for p in passes)
+    # clip 0 is forced from the image, so there is no sampling rate to estimate from until pass 12
+    assert all(p.eta_seconds is None for p in passes[:12]) and all(p.eta_seconds >= 0 for p in passes[12:])
+
+
+def test_image_to_video_forces_clip_0_from_the_encoded_image(i2v_events, three_clips):
+    schedule = build_schedule(three_clips.preset.schedule, 1, "1:1")
+    encoded = three_clips.vae.encode(fit_image(picture(), 256, 256))
+    want = quantize_multiscale(encoded, schedule)
+    bits = i2v_events[-1].bits
+    assert len(want) == 12 and all(torch.equal(a, b) for a, b in zip(bits, want, strict=False))
+    other = quantize_multiscale(three_clips.vae.encode(fit_image(picture(seed=1), 256, 256)), schedule)
+    assert not all(torch.equal(a, b) for a, b in zip(bits, other, strict=False))
+    assert i2v_events[0].settings["image_to_video"] is True
+
+
+def test_same_seed_same_frames_other_seed_other_frames(loaded):
+    def frames(seed: int) -> np.ndarray:
+        [clip] = [e for e in image(loaded, seed=seed) if isinstance(e, ClipFrames)]
+        assert (clip.clip, clip.frame_start, clip.frames.shape) == (0, 0, (1, 256, 256, 3))
+        return clip.frames
+
+    assert np.array_equal(frames(5), frames(5))
+    assert not np.array_equal(frames(5), frames(6))
+
+
+def test_cancel_stops_before_the_next_pass(loaded):
+    seen = []
+    request = GenerationRequest(seconds=1, aspect="1:1", text_features=TEXT)
+    with pytest.raises(GenerationCancelled, match="before pass 3"):
+        for event in run_generation(loaded, request, cancel=lambda: len(seen) >= 3):
+            assert not isinstance(event, ClipFrames)
+            if isinstance(event, PassProgress):
+                seen.append(event.index)
+    assert seen == [0, 1, 2]
+
+
+def test_overrides_reach_the_settings_and_a_storyboard_says_what_it_uses(loaded):
+    request = GenerationRequest(prompts=("a ball", "a cube"), seconds=0, aspect="1:1", text_features=TEXT,
+                                guidance_scale=2.5, tau_image=0.7)
+    started = next(run_generation(loaded, request))
+    assert started.settings["guidance_scale"] == 2.5 and started.settings["tau_image"] == 0.7
+    assert started.notes == ("only the first of 2 prompts is used: per-clip prompts are not supported yet",)
+
+
+class RecordingEncoder:
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def encode(self, prompt: str) -> torch.Tensor:
+        self.prompts.append(prompt)
+        return TEXT
+
+
+def test_prompts_go_through_the_models_text_encoder_as_written_for_models_trained_here(loaded):
+    encoder = RecordingEncoder()
+    model = dataclasses.replace(loaded, text_encoder=encoder)
+    next(run_generation(model, GenerationRequest(prompts=("a red ball", "later"), seconds=1, aspect="1:1")))
+    assert encoder.prompts == ["a red ball"]
+
+
+def test_requests_that_cannot_run_are_refused_clearly(loaded):
+    with pytest.raises(PipelineInputError, match="test-micro has no text encoder"):
+        next(run_generation(loaded, GenerationRequest(prompts=("a red ball",), seconds=0)))
+    with pytest.raises(PipelineInputError, match="the request has no prompt"):
+        next(run_generation(dataclasses.replace(loaded, text_encoder=RecordingEncoder()), GenerationRequest(seconds=0)))
+    with pytest.raises(PipelineInputError, match="not both"):
+        GenerationRequest(first_frame=picture(), continue_bits=(torch.zeros(1),))
+    with pytest.raises(ConfigError, match="duration 4 s is beyond the schedule"):
+        next(run_generation(loaded, GenerationRequest(seconds=4, text_features=TEXT)))
+    with pytest.raises(ConfigError, match="tau_image and tau_video must be > 0"):
+        next(run_generation(loaded, GenerationRequest(seconds=0, text_features=TEXT, tau_video=0)))
+    bad = GenerationRequest(seconds=0, aspect="1:1", text_features=TEXT, first_frame=picture()[..., :2])
+    with pytest.raises(PipelineInputError, match=r"uint8 RGB \[H, W, 3\], got uint8 \[200, 300, 2\]"):
+        next(run_generation(loaded, bad))
