@@ -20,6 +20,7 @@ from torch import nn
 from engine.text.errors import PromptError, TextEncoderError
 from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
 
+WORDS_FILE = "words.safetensors"  # the encoder's file in a model's text_encoder folder
 EOS = "</s>"
 PAD = "<pad>"
 

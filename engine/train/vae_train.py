@@ -4,7 +4,8 @@
 
 Every step encodes toyworld clips, quantises the latent with the multi-scale residual BSQ the transformer
 will predict (engine/model/bsq.py), and decodes the quantised latent; the encoder gets the gradient straight
-through the quantiser plus a commitment term pulling its latent onto what the codes can reach. Held-out PSNR
+through the quantiser plus a commitment term pulling its latent onto what the codes can reach; the first part
+of the time trains it as a continuous autoencoder (the release's knowledge inheritance). Held-out PSNR
 is measured through the inference path (encode -> bits -> latent -> decode). Resumable: state is saved
 every few minutes and at the end; run the same command again to continue.
 """
@@ -19,11 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from engine.config import Preset, get_preset
 from engine.model.bsq import quantize_multiscale
 from engine.model.running_sum import bits_to_latent
 from engine.model.vae import VideoVAE
+from engine.model.vae_blocks import SpatialNorm
 from engine.schedule import Schedule, build_schedule
 from engine.train.checkpoint import load_training_state, save_training_state
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
@@ -42,12 +45,25 @@ def quantised_latent(vae: VideoVAE, latent: torch.Tensor, schedule: Schedule) ->
     return bits_to_latent(bits, schedule, cfg.codebook_dim)
 
 
-def reconstruct(vae: VideoVAE, video: torch.Tensor, schedule: Schedule) -> tuple[torch.Tensor, torch.Tensor]:
-    """(decoded video, commitment loss); the decoder sees exactly the quantised latent."""
+def reconstruct(
+    vae: VideoVAE, video: torch.Tensor, schedule: Schedule, quantise: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(decoded video, commitment loss). Quantised, the decoder sees exactly the quantised latent; before
+    that (knowledge inheritance: a continuous autoencoder first) it sees the encoder's latent itself."""
     latent = vae.training_latent(video)
     target = quantised_latent(vae, latent, schedule)
-    straight_through = latent + (target - latent).detach()
-    return vae.training_decode(straight_through), F.mse_loss(latent, target)
+    decoder_input = latent + (target - latent).detach() if quantise else latent
+    return vae.training_decode(decoder_input), F.mse_loss(latent, target)
+
+
+def init_for_training(vae: VideoVAE) -> None:
+    """Spatial norms start as plain norms (gain 1, shift 0): random latent-conditioned gains stall early training."""
+    for module in vae.modules():
+        if isinstance(module, SpatialNorm):
+            nn.init.zeros_(module.conv_y.conv.weight)
+            nn.init.ones_(module.conv_y.conv.bias)
+            nn.init.zeros_(module.conv_b.conv.weight)
+            nn.init.zeros_(module.conv_b.conv.bias)
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -71,6 +87,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     vae = VideoVAE(preset.vae)
+    init_for_training(vae)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
     state = load_training_state(args.out, vae, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
     schedule = build_schedule(preset.schedule, 1, "1:1")
@@ -79,9 +96,11 @@ def train(args: argparse.Namespace) -> None:
     start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
     rng = np.random.default_rng(state["step"])
     while time.perf_counter() - start < args.minutes * 60:
+        elapsed_before = time.perf_counter() - start
         seeds = rng.integers(0, len(TRAIN_SEEDS), args.batch).tolist()
         video = to_video(sample_batch(seeds, 1, args.size)[0])
-        decoded, commitment = reconstruct(vae, video, schedule)
+        quantise = elapsed_before >= args.continuous_share * args.minutes * 60
+        decoded, commitment = reconstruct(vae, video, schedule, quantise)
         loss = F.l1_loss(decoded, video) + F.mse_loss(decoded, video) + COMMITMENT * commitment
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -111,7 +130,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=25.0, help="total training time, resumed runs included")
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--continuous-share", type=float, default=0.4,
+                        help="share of the time trained without quantisation before BSQ is inserted")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
     parser.add_argument("--eval-clips", type=int, default=8)

@@ -23,6 +23,7 @@ class CatalogueEntry:
     vae_file: str = VAE_FILE
     text_encoder_dir: str | None = T5_DIR
     for_tests: bool = False
+    builtin: bool = False  # shipped in resources/models, trained by this project; nothing to download
 
     def layout(self) -> list[str]:
         """The release paths this model takes, folders ending in '/'."""
@@ -35,6 +36,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
     for e in (
         CatalogueEntry("infinitystar-8b-720p", "infinitystar-8b-720p", RELEASE_REPO, "infinitystar_8b_720p_weights"),
         CatalogueEntry("infinitystar-8b-480p", "infinitystar-8b-480p", RELEASE_REPO, "infinitystar_8b_480p_weights"),
+        CatalogueEntry("toyworld", "toyworld", "infinitystar-studio/toyworld", "transformer",
+                       text_encoder_dir="text_encoder", builtin=True),
         # Test sizes: not published anywhere; tests build release folders (or a fake hub) with this layout.
         CatalogueEntry("tiny-a", "tiny-a", "infinitystar-studio/tiny-a", "tiny_a_weights",
                        text_encoder_dir=None, for_tests=True),

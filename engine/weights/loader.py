@@ -18,6 +18,7 @@ from engine.runtime.hardware import DeviceInfo, detect_device
 from engine.runtime.load_plan import LoadPlan, choose_load_plan
 from engine.runtime.precision import QUANTIZED_PRECISIONS
 from engine.text import T5TextEncoder
+from engine.text.words import WORDS_FILE, WordTextEncoder
 from engine.weights.store import ModelStore, ResolvedModel
 from engine.weights.transformer_checkpoint import load_transformer
 
@@ -72,13 +73,17 @@ def load_model(
     target = torch.device(info.device)
     transformer = _transformer(resolved, chosen, target)
     vae = VideoVAE.from_file(preset.vae, resolved.vae, target).to(VAE_DTYPES[choice.plan.decode_dtype])
-    text_encoder = None
-    if resolved.text_encoder is not None:
-        where = "cpu" if choice.plan.text_encoder_on_cpu else target
-        text_encoder = T5TextEncoder.from_folder(
-            resolved.text_encoder, device=where, channels=preset.transformer.text_channels
-        )
+    where = "cpu" if choice.plan.text_encoder_on_cpu else target
+    text_encoder = _text_encoder(resolved, where) if resolved.text_encoder is not None else None
     return LoadedModel(model_id, preset, chosen, target, transformer, vae, text_encoder, choice, resolved)
+
+
+def _text_encoder(resolved: ResolvedModel, device: str | torch.device) -> T5TextEncoder | WordTextEncoder:
+    if resolved.preset.text_encoder == "toyworld-words":
+        return WordTextEncoder.from_file(resolved.text_encoder / WORDS_FILE, device)
+    return T5TextEncoder.from_folder(
+        resolved.text_encoder, device=device, channels=resolved.preset.transformer.text_channels
+    )
 
 
 def _transformer(resolved: ResolvedModel, precision: str, device: torch.device) -> InfinityStarTransformer:

@@ -29,6 +29,8 @@ from engine.weights.manifest import (
 )
 from engine.weights.staging import STAGING_PREFIX
 
+BUILTIN_ROOT = Path(__file__).resolve().parents[2] / "resources" / "models"
+
 
 def default_root() -> Path:
     """`$ISTAR_HOME/models`, else `models` in the platform's user data folder."""
@@ -71,8 +73,13 @@ class ModelStore:
     Install, download and quantize import torch and huggingface_hub when called, so listing stays quick.
     """
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, builtin_root: Path = BUILTIN_ROOT) -> None:
         self.root = Path(root) if root is not None else default_root()
+        self.builtin_root = builtin_root
+
+    def is_builtin(self, model_id: str) -> bool:
+        """Shipped with the studio (resources/models), read-only; a model installed under the same id wins."""
+        return not (self.root / model_id).exists() and (self.builtin_root / model_id / MANIFEST).is_file()
 
     def entry(self, model_id: str) -> CatalogueEntry:
         try:
@@ -82,7 +89,7 @@ class ModelStore:
 
     def folder(self, model_id: str) -> Path:
         self.entry(model_id)
-        return self.root / model_id
+        return self.builtin_root / model_id if self.is_builtin(model_id) else self.root / model_id
 
     def manifest(self, model_id: str) -> Manifest:
         folder = self.folder(model_id)
@@ -96,7 +103,7 @@ class ModelStore:
     def installed(self) -> list[InstalledModel]:
         out = []
         for model_id in CATALOGUE:
-            folder = self.root / model_id
+            folder = self.folder(model_id)
             if not (folder / MANIFEST).is_file():
                 continue
             m = load_manifest(folder)
@@ -121,6 +128,8 @@ class ModelStore:
                  progress: Callable[[str], None] = print) -> Manifest:
         from engine.weights.download import download
 
+        if self.entry(model_id).builtin:
+            raise ModelStoreError(f"{model_id} ships with the studio in {self.builtin_root}; nothing to download")
         return download(self._new(model_id), self.root, revision, progress)
 
     def _new(self, model_id: str) -> CatalogueEntry:
@@ -135,7 +144,7 @@ class ModelStore:
     def verify(self, model_id: str) -> list[Problem]:
         """Re-hash every file; each missing, truncated, changed or unlisted file is one problem."""
         m = self.manifest(model_id)
-        folder = self.root / model_id
+        folder = self.folder(model_id)
         confirmed = _mtimes(m)
         problems = [Problem(f.path, what) for f in m.files if (what := _check(folder / f.path, f, full=True))]
         listed = {f.path for f in m.files} | {MANIFEST}
@@ -144,12 +153,14 @@ class ModelStore:
             for p in sorted(folder.rglob("*"))
             if p.is_file() and (rel := p.relative_to(folder).as_posix()) not in listed
         ]
-        if _mtimes(m) != confirmed:
+        if _mtimes(m) != confirmed and not self.is_builtin(model_id):
             m.save(folder)
         return problems
 
     def remove(self, model_id: str) -> int:
         """Delete the model's folder (and any interrupted install of it); returns the bytes freed."""
+        if self.is_builtin(model_id):
+            raise ModelStoreError(f"{model_id} ships with the studio ({self.folder(model_id)}) and cannot be removed")
         folders = [p for p in (self.folder(model_id), self.root / f"{STAGING_PREFIX}{model_id}") if p.exists()]
         if not folders:
             raise ModelStoreError(f"{model_id} is not installed in {self.root}")
@@ -168,7 +179,7 @@ class ModelStore:
                 f"{model_id} has no {precision} variant; installed: {', '.join(m.variants)} "
                 f"(make one with `istar models quantize {model_id} --precision {precision}`)"
             )
-        folder = self.root / model_id
+        folder = self.folder(model_id)
         confirmed = _mtimes(m)
         for f in m.variant_files(precision):
             what = _check(folder / f.path, f, full=False)
@@ -177,7 +188,7 @@ class ModelStore:
                     f"{model_id}: {f.path} {what}; refusing to load it. "
                     f"Run `istar models verify {model_id}`, then remove and install the model again"
                 )
-        if _mtimes(m) != confirmed:
+        if _mtimes(m) != confirmed and not self.is_builtin(model_id):
             m.save(folder)
         text_encoder = folder / TEXT_ENCODER_DIR if any(f.role == "text_encoder" for f in m.files) else None
         vae = next(f for f in m.files if f.role == "vae")
@@ -189,6 +200,8 @@ class ModelStore:
         """Quantise the release's transformer once and record the result as a variant of the model."""
         from engine.weights.quantize import quantize_checkpoint
 
+        if self.is_builtin(model_id):
+            raise ModelStoreError(f"{model_id} ships with the studio and is read-only; it runs at its own precision")
         release = self.resolve(model_id)
         m, folder = release.manifest, self.root / model_id
         work = folder / f".quantizing-{precision}"

@@ -170,7 +170,7 @@ def test_resolve_names_the_missing_precision_and_unknown_models(installed: Model
     with pytest.raises(ModelStoreError, match=r"has no nf4 variant; installed: fp32 .*istar models quantize"):
         installed.resolve("test-micro", "nf4")
     with pytest.raises(ModelStoreError, match=r"unknown model 'nope'; known models: infinitystar-8b-720p, "
-                                              r"infinitystar-8b-480p, tiny-a, test-micro"):
+                                              r"infinitystar-8b-480p, toyworld, tiny-a, test-micro"):
         installed.resolve("nope")
 
 

@@ -1,0 +1,74 @@
+"""Package trained toyworld weights as a built-in model: the store's layout and manifest, sha256 per file.
+
+    python -m engine.train.export --vae runs/toyworld/vae --transformer runs/toyworld/transformer \\
+        --out resources/models/toyworld
+
+The folder is built beside the target and renamed into place, so a half-written model never appears.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from engine.text.words import WORDS_FILE
+from engine.train.checkpoint import WEIGHTS
+from engine.train.transformer_train import Toyworld, load_vae
+from engine.weights.files import sha256_file
+from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
+from engine.weights.safetensors_file import save_safetensors
+
+MODEL_ID = "toyworld"
+TRANSFORMER_FILE = "transformer/model.safetensors"
+VAE_FILE = "vae/toyworld_vae.safetensors"
+SIZE_LIMIT = 40 * 2**20
+
+
+def export(vae_run: Path, transformer_run: Path, out: Path, source: dict[str, str]) -> Manifest:
+    vae = load_vae(vae_run)
+    pair = Toyworld()
+    pair.load_state_dict(load_file(transformer_run / WEIGHTS))
+    work = out.with_name(f".{out.name}.exporting")
+    shutil.rmtree(work, ignore_errors=True)
+    for sub in ("transformer", "vae", TEXT_ENCODER_DIR):
+        (work / sub).mkdir(parents=True)
+    save_safetensors(pair.transformer.state_dict(), work / TRANSFORMER_FILE, metadata={"format": "pt"})
+    save_safetensors(vae.state_dict(), work / VAE_FILE, metadata={"format": "pt"})
+    pair.text.save(work / TEXT_ENCODER_DIR / WORDS_FILE)
+    roles = {TRANSFORMER_FILE: "transformer", VAE_FILE: "vae", f"{TEXT_ENCODER_DIR}/{WORDS_FILE}": "text_encoder"}
+    files = []
+    for rel, role in roles.items():
+        variant = "fp32" if role == "transformer" else None
+        files.append(FileEntry(rel, role, (work / rel).stat().st_size, sha256_file(work / rel), variant))
+    total = sum(f.bytes for f in files)
+    if total > SIZE_LIMIT:
+        raise ValueError(f"the toyworld files are {total / 2**20:.1f} MB; the built-in model must stay under 40 MB")
+    manifest = Manifest(MODEL_ID, MODEL_ID, source, "fp32", {"fp32": Variant(TRANSFORMER_FILE)}, files)
+    manifest.save(work)
+    old = out.with_name(f".{out.name}.old")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(work, out)
+    shutil.rmtree(old, ignore_errors=True)
+    return manifest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="package trained toyworld weights as the built-in model")
+    parser.add_argument("--vae", type=Path, default=Path("runs/toyworld/vae"))
+    parser.add_argument("--transformer", type=Path, default=Path("runs/toyworld/transformer"))
+    parser.add_argument("--out", type=Path, default=Path("resources/models/toyworld"))
+    args = parser.parse_args()
+    source = {"trained": "python -m engine.train.vae_train; python -m engine.train.transformer_train (see docs)"}
+    manifest = export(args.vae, args.transformer, args.out, source)
+    for f in manifest.files:
+        print(f"{f.path:40s} {f.bytes / 2**20:6.2f} MB  sha256 {f.sha256}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
