@@ -1,22 +1,21 @@
-"""Reading a first-frame image: RGB order, and clear errors for files that are not images."""
+"""Still images: a written PNG reads back in RGB order, and files that are not images get clear errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from engine.media.errors import MediaError
-from engine.media.image import read_rgb
+from engine.media.image import read_rgb, write_png
 
 
-def test_a_png_reads_back_as_rgb(tmp_path: Path) -> None:
+def test_a_written_png_reads_back_as_rgb(tmp_path: Path) -> None:
     rgb = np.zeros((6, 10, 3), np.uint8)
     rgb[..., 0] = 200  # red
     path = tmp_path / "r\u00f6t.png"  # non-ASCII names work too
-    path.write_bytes(cv2.imencode(".png", rgb[..., ::-1])[1].tobytes())
+    write_png(path, rgb)
     assert np.array_equal(read_rgb(path), rgb)
 
 

@@ -6,35 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from random_toyworld import TEST_HOST, export_random_toyworld
 
-from engine.config import get_preset
-from engine.model.vae import VideoVAE
 from engine.pipeline import ClipFrames, GenerationRequest, run_generation
-from engine.runtime.hardware import DeviceInfo
 from engine.text.words import WordTextEncoder
-from engine.train.checkpoint import WEIGHTS
-from engine.train.export import export
-from engine.train.transformer_train import Toyworld
 from engine.weights.loader import load_model
 from engine.weights.manifest import ModelStoreError
-from engine.weights.safetensors_file import save_safetensors
 from engine.weights.store import ModelStore
-
-GB = 10**9
 
 
 @pytest.fixture(scope="module")
 def builtin(tmp_path_factory) -> Path:
-    runs = tmp_path_factory.mktemp("runs")
-    torch.manual_seed(0)
-    (runs / "vae").mkdir()
-    (runs / "transformer").mkdir()
-    save_safetensors(VideoVAE(get_preset("toyworld").vae).state_dict(), runs / "vae" / WEIGHTS)
-    save_safetensors(Toyworld().state_dict(), runs / "transformer" / WEIGHTS)
-    root = tmp_path_factory.mktemp("resources")
-    export(runs / "vae", runs / "transformer", root / "toyworld", {"trained": "random weights, for a test"})
-    return root
+    return export_random_toyworld(tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("resources"))
 
 
 def _store(builtin: Path, tmp_path: Path) -> ModelStore:
@@ -69,8 +52,7 @@ def test_a_changed_builtin_file_is_refused(builtin: Path, tmp_path: Path) -> Non
 
 
 def test_the_builtin_model_loads_with_its_word_encoder_and_generates(builtin: Path, tmp_path: Path) -> None:
-    host = DeviceInfo("cpu", "test CPU", 16 * GB, 16 * GB, 16 * GB, 16 * GB)
-    loaded = load_model("toyworld", host, store=_store(builtin, tmp_path), progress=lambda _: None)
+    loaded = load_model("toyworld", TEST_HOST, store=_store(builtin, tmp_path), progress=lambda _: None)
     assert isinstance(loaded.text_encoder, WordTextEncoder) and loaded.precision == "fp32"
     request = GenerationRequest(prompts=("a red circle moves to the left",), seconds=1, aspect="1:1", seed=3)
     clips = [e.frames for e in run_generation(loaded, request) if isinstance(e, ClipFrames)]

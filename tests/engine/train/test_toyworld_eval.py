@@ -1,0 +1,58 @@
+"""The toy-world evaluation: its plumbing on random weights, and a lower bound on the trained model when it exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from random_toyworld import TEST_HOST, export_random_toyworld
+
+from engine.media.image import read_rgb, write_png
+from engine.train.toyworld.evaluate import SECONDS, evaluate, judge
+from engine.train.toyworld.sheet import GAP, LINE, PAD, contact_sheet
+from engine.train.toyworld.world import eval_prompts, eval_seed, render
+from engine.weights.loader import load_model
+from engine.weights.manifest import MANIFEST
+from engine.weights.store import BUILTIN_ROOT, ModelStore
+
+
+def test_the_worlds_own_renders_of_the_prompts_score_full_marks():
+    for index, (_, spec) in enumerate(eval_prompts(6)):
+        judged = judge(render(spec, SECONDS, 64, seed=eval_seed(0, index)).frames, spec)
+        assert (judged["colour_hits"], judged["motion_hits"], judged["consistent"]) == (SECONDS, SECONDS, [True])
+        assert judged["read"][1][2] == spec.objects[0].motion
+
+
+def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(tmp_path_factory, tmp_path: Path):
+    builtin = export_random_toyworld(tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("resources"))
+    store = ModelStore(tmp_path / "user", builtin_root=builtin)
+    model = load_model("toyworld", TEST_HOST, store=store, progress=lambda _: None)
+    seen = []
+    evaluation = evaluate(model, 3, keep=2, progress=seen.append)
+    assert [s.index for s in seen] == [0, 1, 2] and evaluation.scores == seen
+    assert len({s.seed for s in seen}) == 3
+    for score in evaluation.scores:
+        assert len(score.read) == 1 + SECONDS and len(score.consistent) == SECONDS - 1
+        assert 0 <= score.colour_hits <= SECONDS and 0 <= score.motion_hits <= SECONDS
+        assert 0 < score.first_pass_seconds < score.seconds and not score.preview
+    summary = evaluation.summary()
+    assert (summary["n"], summary["clips"]) == (3, 3 * SECONDS)
+    assert all(0 <= summary[key] <= 1 for key in ("colour", "motion", "consistency"))
+    assert summary["seconds_median"] > 0 and summary["first_pass_seconds_median"] > 0
+    assert len(evaluation.to_json()["prompts"]) == 3
+
+    assert [v.shape for v in evaluation.videos] == [(1 + 16 * SECONDS, 64, 64, 3)] * 2
+    path = tmp_path / "sheet.png"
+    write_png(path, contact_sheet(evaluation.videos, ["one line", "two\nlines"], columns=9, scale=3))
+    band = PAD + 2 * LINE
+    assert read_rgb(path).shape == (2 * (band + 192), 9 * 192 + 8 * GAP, 3)
+
+
+@pytest.mark.skipif(
+    not (BUILTIN_ROOT / "toyworld" / MANIFEST).is_file(),
+    reason="the trained toyworld model is not in resources/models/toyworld yet (train and export it)",
+)
+def test_the_trained_model_shows_the_prompted_colour_and_motion(tmp_path: Path):
+    model = load_model("toyworld", TEST_HOST, store=ModelStore(tmp_path / "user"), progress=lambda _: None)
+    summary = evaluate(model, 8, keep=0).summary()
+    assert summary["colour"] >= 0.5 and summary["motion"] >= 0.3, summary
