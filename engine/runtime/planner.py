@@ -27,7 +27,7 @@ from engine.schedule import Schedule, build_interact_schedule, build_schedule
 # flan-t5-xl encoder: 24 layers, d_model 2048, 32 heads x 64, gated-GELU FFN 5120, vocab 32128.
 TEXT_ENCODER_PARAMS = {
     "flan-t5-xl": 24 * (4 * 2048 * 2048 + 3 * 2048 * 5120 + 2 * 2048) + 32128 * 2048 + 2048 + 32 * 32,
-    "toyworld-words": 0,  # a few hundred thousand parameters: below the planner's resolution
+    "toyworld-words": 281_856,  # engine/text/words.py at the toyworld preset (106 words, 128 channels, 2 layers)
     "none": 0,
 }
 

@@ -1,11 +1,13 @@
 """Stage 1 of toyworld: train the video VAE and its BSQ tokenizer (the 8B's code, at the toyworld preset's widths).
 
-    python -m engine.train.vae_train --out runs/toyworld/vae --minutes 25
+    python -m engine.train.vae_train --out runs/toyworld/vae --minutes 40
 
-Every step encodes toyworld clips, quantises the latent with the multi-scale residual BSQ the transformer
-will predict (engine/model/bsq.py), and decodes the quantised latent; the encoder gets the gradient straight
-through the quantiser plus a commitment term pulling its latent onto what the codes can reach; the first part
-of the time trains it as a continuous autoencoder (the release's knowledge inheritance). Held-out PSNR
+Steps alternate between a batch of single frames (spatial structure is learnt far faster from many images
+than from a few videos) and a batch of 1 s clips. Every step encodes, quantises the latent with the
+multi-scale residual BSQ the transformer will predict (engine/model/bsq.py), and decodes the quantised
+latent; the encoder gets the gradient straight through the quantiser plus a commitment term pulling its
+latent onto what the codes can reach. The first part of the time trains it as a continuous autoencoder
+(the release's knowledge inheritance). Held-out PSNR
 is measured through the inference path (encode -> bits -> latent -> decode). Resumable: state is saved
 every few minutes and at the end; run the same command again to continue.
 """
@@ -82,6 +84,14 @@ def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float
     return psnr(vae.decode(latent), video)
 
 
+def training_clips(rng: np.random.Generator, batch: int, size: int, images: bool) -> torch.Tensor:
+    """1 s toyworld clips, or (images) one random frame of each: objects anywhere in the frame, cheap to learn from."""
+    frames = sample_batch(rng.integers(0, len(TRAIN_SEEDS), batch).tolist(), 1, size)[0]
+    if images:
+        frames = frames[np.arange(batch), rng.integers(0, frames.shape[1], batch)][:, None]
+    return to_video(frames)
+
+
 def train(args: argparse.Namespace) -> None:
     preset = get_preset("toyworld")
     torch.manual_seed(0)
@@ -95,12 +105,13 @@ def train(args: argparse.Namespace) -> None:
     print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {state['step']}")
     start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
     rng = np.random.default_rng(state["step"])
+    image_schedule = build_schedule(preset.schedule, 0, "1:1")
     while time.perf_counter() - start < args.minutes * 60:
         elapsed_before = time.perf_counter() - start
-        seeds = rng.integers(0, len(TRAIN_SEEDS), args.batch).tolist()
-        video = to_video(sample_batch(seeds, 1, args.size)[0])
+        images = state["step"] % 2 == 0
+        video = training_clips(rng, args.image_batch if images else args.batch, args.size, images)
         quantise = elapsed_before >= args.continuous_share * args.minutes * 60
-        decoded, commitment = reconstruct(vae, video, schedule, quantise)
+        decoded, commitment = reconstruct(vae, video, image_schedule if images else schedule, quantise)
         loss = F.l1_loss(decoded, video) + F.mse_loss(decoded, video) + COMMITMENT * commitment
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -127,10 +138,11 @@ def train(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="train the toyworld VAE + BSQ tokenizer")
     parser.add_argument("--out", type=Path, default=Path("runs/toyworld/vae"))
-    parser.add_argument("--minutes", type=float, default=25.0, help="total training time, resumed runs included")
-    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=40.0, help="total training time, resumed runs included")
+    parser.add_argument("--batch", type=int, default=2, help="videos per video step")
+    parser.add_argument("--image-batch", type=int, default=16, help="frames per image step (steps alternate)")
     parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--continuous-share", type=float, default=0.4,
                         help="share of the time trained without quantisation before BSQ is inserted")
     parser.add_argument("--threads", type=int, default=2)

@@ -107,3 +107,12 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] - 0.02
+
+
+def test_the_planner_counts_the_toyworld_word_encoder_as_built() -> None:
+    from engine.runtime.planner import TEXT_ENCODER_PARAMS
+    from engine.train.toyworld.captions import vocabulary
+
+    cfg = TOY.transformer
+    encoder = WordTextEncoder(vocabulary(), cfg.text_channels, cfg.text_maxlen)
+    assert sum(p.numel() for p in encoder.parameters()) == TEXT_ENCODER_PARAMS["toyworld-words"]
