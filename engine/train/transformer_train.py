@@ -3,7 +3,8 @@ text encoder on toyworld videos tokenised by the stage-1 VAE.
 
     python -m engine.train.transformer_train --vae runs/toyworld/vae --out runs/toyworld/transformer --minutes 50
 
-Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: that is T2I) -> VAE latent ->
+Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: that is T2I) -> VAE latent (a pool
+encoded once at the start) ->
 multi-scale residual bits along the preset's schedule, with bitwise self-correction (the running sum each pass
 sees is built from randomly flipped earlier bits, and later targets are re-quantised against it) -> one
 teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,18 +65,41 @@ def video_captions(captions: list[list[str]]) -> list[str]:
 
 
 def training_bits(
-    vae: VideoVAE, video: torch.Tensor, schedule: Schedule, generator: torch.Generator, max_flip: float
+    latent: torch.Tensor, schedule: Schedule, bits: tuple[int, int], generator: torch.Generator, max_flip: float
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """(targets, inputs) per pass; inputs are the self-corrected bits the running sums are built from."""
-    latent = vae.encode(video)
     flip = torch.rand(latent.shape[0], generator=generator) * max_flip
 
-    def corrupt(bits: torch.Tensor) -> torch.Tensor:
-        p = flip.view(-1, *([1] * (bits.dim() - 1)))
-        return bits ^ (torch.rand(bits.shape, generator=generator) < p).to(bits.dtype)
+    def corrupt(pass_bits: torch.Tensor) -> torch.Tensor:
+        p = flip.view(-1, *([1] * (pass_bits.dim() - 1)))
+        return pass_bits ^ (torch.rand(pass_bits.shape, generator=generator) < p).to(pass_bits.dtype)
 
-    pairs = list(residual_passes(latent, schedule, vae.cfg.semantic_bits, vae.cfg.detail_bits, corrupt))
+    pairs = list(residual_passes(latent, schedule, *bits, corrupt))
     return [t for t, _ in pairs], [i for _, i in pairs]
+
+
+@dataclass
+class LatentPool:
+    """Videos of one duration encoded once by the VAE, reused across steps: the VAE costs as much as a
+    transformer step, and self-correction and text dropout make every reuse a new sample."""
+
+    seconds: int
+    latents: torch.Tensor  # [N, C, T, H, W]
+    prompts: list[str]
+
+    @classmethod
+    def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, chunk: int = 16) -> LatentPool:
+        latents, prompts = [], []
+        for start in range(0, len(seeds), chunk):
+            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=False)
+            with torch.no_grad():
+                latents.append(vae.encode(to_video(frames)))
+            prompts += video_captions(captions)
+        return cls(seconds, torch.cat(latents), prompts)
+
+    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[str]]:
+        index = rng.integers(0, len(self.prompts), batch)
+        return self.latents[torch.from_numpy(index)], [self.prompts[i] for i in index]
 
 
 def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor]) -> tuple[torch.Tensor, float]:
@@ -92,14 +117,13 @@ def texts(model: Toyworld, prompts: list[str], generator: torch.Generator, dropo
     return torch.where(drop[:, None, None], uncond, features)
 
 
-def step_loss(model: Toyworld, vae: VideoVAE, seeds: list[int], seconds: int, generator: torch.Generator,
-              max_flip: float, dropout: float) -> tuple[torch.Tensor, float]:
+def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[str], seconds: int,
+              generator: torch.Generator, max_flip: float, dropout: float) -> tuple[torch.Tensor, float]:
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
-    frames, captions = sample_batch(seeds, seconds, schedule.pixel_size[0], change_motion=False)
-    with torch.no_grad():
-        targets, inputs = training_bits(vae, to_video(frames), schedule, generator, max_flip)
-    text = texts(model, video_captions(captions), generator, dropout)
+    bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
+    targets, inputs = training_bits(latents, schedule, bits, generator, max_flip)
+    text = texts(model, prompts, generator, dropout)
     logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False)
     return bit_loss(logits, targets)
 
@@ -125,12 +149,18 @@ def train(args: argparse.Namespace) -> None:
     start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
     rng = np.random.default_rng(state["step"])
     generator = torch.Generator().manual_seed(state["step"])
+    size = build_schedule(get_preset("toyworld").schedule, 1, "1:1").pixel_size[0]
+    encoding = time.perf_counter()
+    pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size) for s in (1, 2)]
+    print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
+    start = time.perf_counter() - state["seconds"]
+    held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
     while time.perf_counter() - start < args.minutes * 60:
-        seconds = int(rng.choice([1, 2]))
-        seeds = rng.integers(0, len(TRAIN_SEEDS), args.batch).tolist()
+        pool = pools[int(rng.integers(0, 2))]
+        latents, prompts = pool.sample(rng, args.batch)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, state["step"], time.perf_counter() - start)
-        loss, accuracy = step_loss(model, vae, seeds, seconds, generator, MAX_FLIP, TEXT_DROPOUT)
+        loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -138,11 +168,11 @@ def train(args: argparse.Namespace) -> None:
         state["step"] += 1
         elapsed = time.perf_counter() - start
         if state["step"] % args.report == 0:
-            held_out = held_out_accuracy(model, vae, args.batch)
+            held = held_out_accuracy(model, held_out)
             state["log"].append({"step": state["step"], "seconds": round(elapsed), "loss": loss.item(),
-                                 "bit_accuracy": accuracy, "held_out_bit_accuracy": held_out})
+                                 "bit_accuracy": accuracy, "held_out_bit_accuracy": held})
             print(f"step {state['step']:5d}  {elapsed / 60:5.1f} min  loss {loss.item():.4f}  bits {accuracy:.3f}  "
-                  f"held-out bits {held_out:.3f}", flush=True)
+                  f"held-out bits {held:.3f}", flush=True)
         if time.perf_counter() - last_save > args.save_every * 60:
             state["seconds"] = elapsed
             save_training_state(args.out, model, optimizer, state)
@@ -153,11 +183,11 @@ def train(args: argparse.Namespace) -> None:
 
 
 @torch.no_grad()
-def held_out_accuracy(model: Toyworld, vae: VideoVAE, batch: int) -> float:
+def held_out_accuracy(model: Toyworld, held_out: LatentPool) -> float:
     """Teacher-forced bit accuracy on held-out 2 s videos, no self-correction, no text dropout."""
     model.eval()
-    seeds = list(range(EVAL_SEED_START, EVAL_SEED_START + batch))
-    _, accuracy = step_loss(model, vae, seeds, 2, torch.Generator().manual_seed(0), 0.0, 0.0)
+    generator = torch.Generator().manual_seed(0)
+    _, accuracy = step_loss(model, held_out.latents, held_out.prompts, 2, generator, 0.0, 0.0)
     model.train()
     return accuracy
 
@@ -171,6 +201,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", type=int, default=25)
+    parser.add_argument("--pool", type=int, default=1000, help="training videos encoded per duration (1 s, 2 s)")
     parser.add_argument("--save-every", type=float, default=3.0, help="minutes between checkpoints")
     train(parser.parse_args())
 

@@ -94,14 +94,16 @@ def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, t
 
 
 def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
-    from engine.train.transformer_train import Toyworld, step_loss
+    from engine.train.transformer_train import LatentPool, Toyworld, step_loss
 
     torch.manual_seed(0)
     model, vae = Toyworld(), VideoVAE(TOY.vae).eval()
+    pool = LatentPool.encode(vae, [1, 2], 1, 64)
+    assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, 4, 4) and len(pool.prompts) == 2
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(6):
-        loss, _ = step_loss(model, vae, [1, 2], 1, torch.Generator().manual_seed(0), 0.0, 0.0)
+        loss, _ = step_loss(model, pool.latents, pool.prompts, 1, torch.Generator().manual_seed(0), 0.0, 0.0)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
