@@ -151,7 +151,7 @@ def _run(
     loaded = load_model(args.model, args.device, args.precision, args.duration, args.aspect, store,
                         progress=lambda line: print(line, file=err))
     plan = loaded.plan.plan
-    events = run_generation(loaded, request, None, plan.decode_chunk_latents, plan.decode_tiling)
+    events = run_generation(loaded, request, loaded.preview, plan.decode_chunk_latents, plan.decode_tiling)
     started = next(events)
     for note in started.notes:
         print(f"note: {note}", file=err)

@@ -13,11 +13,16 @@ import os
 import shutil
 from pathlib import Path
 
+import torch
 from safetensors.torch import load_file
 
+from engine.model.preview import PreviewMap, fit_preview_from_vae
+from engine.model.vae import VideoVAE
 from engine.text.words import WORDS_FILE
 from engine.train.checkpoint import WEIGHTS
+from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
 from engine.train.transformer_train import Toyworld, load_vae
+from engine.train.vae_train import to_video
 from engine.weights.files import sha256_file
 from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
 from engine.weights.safetensors_file import save_safetensors
@@ -25,7 +30,18 @@ from engine.weights.safetensors_file import save_safetensors
 MODEL_ID = "toyworld"
 TRANSFORMER_FILE = "transformer/model.safetensors"
 VAE_FILE = "vae/toyworld_vae.safetensors"
+PREVIEW_FILE = "vae/preview.safetensors"
+PREVIEW_FIT_VIDEOS = 32
 SIZE_LIMIT = 40 * 2**20
+
+
+def preview_map(vae: VideoVAE) -> PreviewMap:
+    """The live-preview map, fitted on the VAE's own latents of toyworld videos (seeds outside training)."""
+    seeds = list(range(EVAL_SEED_START - PREVIEW_FIT_VIDEOS, EVAL_SEED_START))
+    frames, _ = sample_batch(seeds, 1, 64)
+    with torch.no_grad():
+        latents = vae.encode(to_video(frames))
+    return fit_preview_from_vae(vae, latents.split(8))
 
 
 def export(vae_run: Path, transformer_run: Path, out: Path, source: dict[str, str]) -> Manifest:
@@ -39,7 +55,9 @@ def export(vae_run: Path, transformer_run: Path, out: Path, source: dict[str, st
     save_safetensors(pair.transformer.state_dict(), work / TRANSFORMER_FILE, metadata={"format": "pt"})
     save_safetensors(vae.state_dict(), work / VAE_FILE, metadata={"format": "pt"})
     pair.text.save(work / TEXT_ENCODER_DIR / WORDS_FILE)
-    roles = {TRANSFORMER_FILE: "transformer", VAE_FILE: "vae", f"{TEXT_ENCODER_DIR}/{WORDS_FILE}": "text_encoder"}
+    preview_map(vae).save(work / PREVIEW_FILE)
+    roles = {TRANSFORMER_FILE: "transformer", VAE_FILE: "vae", f"{TEXT_ENCODER_DIR}/{WORDS_FILE}": "text_encoder",
+             PREVIEW_FILE: "preview"}
     files = []
     for rel, role in roles.items():
         variant = "fp32" if role == "transformer" else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.config import Preset, get_preset
+from engine.model.preview import PreviewMap
 from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import VideoVAE
 from engine.runtime.hardware import DeviceInfo, detect_device
@@ -42,6 +43,7 @@ class LoadedModel:
     text_encoder: T5TextEncoder | None
     plan: LoadPlan
     resolved: ResolvedModel
+    preview: PreviewMap | None = None
 
 
 def load_model(
@@ -75,7 +77,8 @@ def load_model(
     vae = VideoVAE.from_file(preset.vae, resolved.vae, target).to(VAE_DTYPES[choice.plan.decode_dtype])
     where = "cpu" if choice.plan.text_encoder_on_cpu else target
     text_encoder = _text_encoder(resolved, where) if resolved.text_encoder is not None else None
-    return LoadedModel(model_id, preset, chosen, target, transformer, vae, text_encoder, choice, resolved)
+    preview = PreviewMap.load(resolved.preview) if resolved.preview is not None else None
+    return LoadedModel(model_id, preset, chosen, target, transformer, vae, text_encoder, choice, resolved, preview)
 
 
 def _text_encoder(resolved: ResolvedModel, device: str | torch.device) -> T5TextEncoder | WordTextEncoder:

@@ -11,7 +11,7 @@ from engine.atomic import write_text_atomic
 
 SCHEMA = 1
 MANIFEST = "manifest.json"
-ROLES = ("transformer", "vae", "text_encoder", "quantized")
+ROLES = ("transformer", "vae", "text_encoder", "quantized", "preview")
 # Where each role's files sit in a model's folder.
 TRANSFORMER_DIR = "transformer"
 VAE_SAFETENSORS = "vae/infinitystar_videovae.safetensors"
@@ -90,8 +90,8 @@ class Manifest:
         )
 
     def variant_files(self, precision: str) -> list[FileEntry]:
-        """What loading `precision` reads: that variant's files plus the shared VAE and text encoder."""
-        return [f for f in self.files if f.variant == precision or f.role in ("vae", "text_encoder")]
+        """What loading `precision` reads: that variant's files plus the shared VAE, text encoder and preview map."""
+        return [f for f in self.files if f.variant == precision or f.role in ("vae", "text_encoder", "preview")]
 
     def save(self, folder: Path) -> None:
         write_text_atomic(folder / MANIFEST, json.dumps(self.to_dict(), indent=2) + "\n")

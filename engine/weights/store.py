@@ -50,6 +50,7 @@ class ResolvedModel:
     vae: Path  # converted safetensors
     text_encoder: Path | None  # the T5 folder; None for presets without a text encoder
     manifest: Manifest
+    preview: Path | None = None  # the latent -> RGB preview map (engine/model/preview.py), when the model has one
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,10 @@ class ModelStore:
             m.save(folder)
         text_encoder = folder / TEXT_ENCODER_DIR if any(f.role == "text_encoder" for f in m.files) else None
         vae = next(f for f in m.files if f.role == "vae")
+        preview = next((folder / f.path for f in m.files if f.role == "preview"), None)
         return ResolvedModel(
-            model_id, get_preset(m.preset), precision, folder / variant.entry, folder / vae.path, text_encoder, m
+            model_id, get_preset(m.preset), precision, folder / variant.entry, folder / vae.path, text_encoder, m,
+            preview,
         )
 
     def quantize(self, model_id: str, precision: str, double_quant: bool = True) -> Manifest:

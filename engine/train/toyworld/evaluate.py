@@ -88,7 +88,7 @@ def _generate(model: GenerationModel, caption: str, seed: int) -> tuple[np.ndarr
     request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed)
     clips, first, preview = [], None, False
     start = time.perf_counter()
-    for event in run_generation(model, request):
+    for event in run_generation(model, request, getattr(model, "preview", None)):
         if isinstance(event, PassProgress) and first is None:
             first, preview = time.perf_counter() - start, event.preview is not None
         elif isinstance(event, ClipFrames):

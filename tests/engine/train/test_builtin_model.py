@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from random_toyworld import TEST_HOST, export_random_toyworld
 
-from engine.pipeline import ClipFrames, GenerationRequest, run_generation
+from engine.pipeline import ClipFrames, GenerationRequest, PassProgress, run_generation
 from engine.text.words import WordTextEncoder
 from engine.weights.loader import load_model
 from engine.weights.manifest import ModelStoreError
@@ -55,6 +55,8 @@ def test_the_builtin_model_loads_with_its_word_encoder_and_generates(builtin: Pa
     loaded = load_model("toyworld", TEST_HOST, store=_store(builtin, tmp_path), progress=lambda _: None)
     assert isinstance(loaded.text_encoder, WordTextEncoder) and loaded.precision == "fp32"
     request = GenerationRequest(prompts=("a red circle moves to the left",), seconds=1, aspect="1:1", seed=3)
-    clips = [e.frames for e in run_generation(loaded, request) if isinstance(e, ClipFrames)]
-    video = np.concatenate(clips)
+    events = list(run_generation(loaded, request, loaded.preview))
+    video = np.concatenate([e.frames for e in events if isinstance(e, ClipFrames)])
     assert video.shape == (17, 64, 64, 3) and video.dtype == np.uint8
+    previews = [e.preview for e in events if isinstance(e, PassProgress)]
+    assert loaded.preview is not None and all(p is not None and p.dtype == np.uint8 for p in previews)
