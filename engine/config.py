@@ -189,6 +189,7 @@ class Preset:
     vae: VAEConfig = field(default_factory=VAEConfig)
     mode: str = "video"
     text_encoder: str = "flan-t5-xl"
+    default_aspect: str = "16:9"  # W:H; a model trained on one aspect only (toyworld: square) says so here
 
     def __post_init__(self) -> None:
         if self.mode not in ("video", "interact"):
@@ -213,6 +214,7 @@ class Preset:
                 vae=_build(VAEConfig, data.get("vae", {}), "vae"),
                 mode=data.get("mode", "video"),
                 text_encoder=data.get("text_encoder", "flan-t5-xl"),
+                default_aspect=data.get("default_aspect", "16:9"),
             )
         except KeyError as missing:
             raise ConfigError(f"preset is missing the field {missing}") from None
@@ -313,6 +315,7 @@ PRESETS: dict[str, Preset] = {
                 latent_channels=8, codebook_dim=32, semantic_bits=8, detail_bits=32,
             ),
             text_encoder="toyworld-words",
+            default_aspect="1:1",
         ),
         Preset(
             name="tiny-a",

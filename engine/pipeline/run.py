@@ -17,7 +17,7 @@ from engine.pipeline.events import ClipFrames, Finished, PassProgress, PipelineE
 from engine.pipeline.first_frame import first_frame_bits
 from engine.pipeline.frames import ClipDecoder
 from engine.pipeline.request import GenerationRequest, PipelineInputError, settings, storyboard_note
-from engine.pipeline.text import TextEncoder, prompt_features
+from engine.pipeline.text import TextEncoder, prompt_features, prompt_notes
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate
 from engine.schedule import Schedule, build_schedule
 
@@ -79,7 +79,9 @@ def run_generation(
     text = _text(model, request)
     forced = _forced(model, request, schedule)
     height, width = schedule.pixel_size
-    note = storyboard_note(request.prompts)
+    notes = [note] if (note := storyboard_note(request.prompts)) else []
+    if request.text_features is None and request.prompts:
+        notes += prompt_notes(model.text_encoder, request.prompts[0])
     yield Started(
         passes=len(schedule.passes),
         clips=schedule.clips,
@@ -88,7 +90,7 @@ def run_generation(
         width=width,
         fps=cfg.fps,
         settings=settings(cfg, schedule, request),
-        notes=(note,) if note else (),
+        notes=tuple(notes),
     )
     decoder = ClipDecoder(model.vae, schedule.clips, chunk_latents, tiling)
     eta = Eta(schedule, len(forced))

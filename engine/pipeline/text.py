@@ -17,6 +17,19 @@ class TextEncoder(Protocol):
     def encode(self, prompt: str) -> torch.Tensor: ...
 
 
+def prompt_notes(encoder: object, prompt: str) -> list[str]:
+    """What the encoder could not read of `prompt`, for the user: unknown words (a model with a fixed vocabulary)
+    and tokens cut beyond its limit."""
+    notes = []
+    unknown = getattr(encoder, "unknown_words", None)
+    if unknown is not None and (words := unknown(prompt)):
+        notes.append(f"this model does not know the words {', '.join(words)}: they were left out of the prompt")
+    dropped = getattr(encoder, "dropped_tokens", None)
+    if dropped is not None and (count := dropped(prompt)):
+        notes.append(f"the prompt is too long for this model: its last {count} tokens were cut")
+    return notes
+
+
 def prompt_features(encoder: TextEncoder, preset: Preset, prompt: str, seconds: int) -> torch.Tensor:
     """Features of `prompt` as the model was trained to read it: the released (flan-t5-xl) models learned with
     the released scripts' duration tag and suffix; a model trained here reads the prompt as written."""

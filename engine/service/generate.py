@@ -112,6 +112,7 @@ def generate(args: argparse.Namespace) -> int:
     model_id = args.model
     preset = _preset(store, model_id)
     _check_duration(preset, model_id, args.duration)
+    args.aspect = args.aspect or preset.default_aspect
     schedule = build_schedule(preset.schedule, args.duration, args.aspect)  # a bad aspect fails before loading
     text, inputs = _text_inputs(args, preset, model_id)
     image = None

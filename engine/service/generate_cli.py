@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--text-features", type=Path, default=None,
                    help="for models without a text encoder: a safetensors file with one [tokens, channels] tensor")
     p.add_argument("--duration", type=int, default=5, help="seconds, 0 for an image")
-    p.add_argument("--aspect", default="16:9", help="W:H such as 16:9, or h/w as a number")
+    p.add_argument("--aspect", default=None, help="W:H such as 16:9, or h/w as a number (default: the model's)")
     p.add_argument("--seed", type=int, default=None, help="same seed and settings, same video (default: random)")
     p.add_argument("--precision", choices=PRECISIONS, default=None, help="default: what the load plan chooses")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")

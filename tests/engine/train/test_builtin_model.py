@@ -60,3 +60,10 @@ def test_the_builtin_model_loads_with_its_word_encoder_and_generates(builtin: Pa
     assert video.shape == (17, 64, 64, 3) and video.dtype == np.uint8
     previews = [e.preview for e in events if isinstance(e, PassProgress)]
     assert loaded.preview is not None and all(p is not None and p.dtype == np.uint8 for p in previews)
+
+
+def test_unknown_words_are_told_to_the_user(builtin: Path, tmp_path: Path) -> None:
+    loaded = load_model("toyworld", TEST_HOST, store=_store(builtin, tmp_path), progress=lambda _: None)
+    request = GenerationRequest(prompts=("a red zeppelin moves left",), seconds=0, aspect="1:1", seed=1)
+    started = next(iter(run_generation(loaded, request)))
+    assert started.notes == ("this model does not know the words zeppelin: they were left out of the prompt",)
