@@ -110,7 +110,10 @@ class ModelStore:
             m = load_manifest(folder)
             variants = [m.release_precision] + [v for v in m.variants if v != m.release_precision]
             size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-            verified = all(_unchanged(folder / f.path, f) for f in m.files)
+            # built-in files carry checkout mtimes, so their sha256 is checked each time (tens of MB)
+            verified = not self.verify(model_id) if self.is_builtin(model_id) else all(
+                _unchanged(folder / f.path, f) for f in m.files
+            )
             out.append(InstalledModel(model_id, m.preset, variants, size, verified))
         return out
 

@@ -86,7 +86,7 @@ def test_bad_input_is_named_before_anything_loads(features, tmp_path, capsys):
                             str(tmp_path / "missing" / "x.mp4"))
     assert code == 2 and "the folder" in err and "does not exist" in err
     code = main(["generate", "--model", "tiny-a", "--prompt", "a red ball", "-o", out])
-    assert code == 2 and "model 'tiny-a' is not installed (installed: test-micro)" in capsys.readouterr().err
+    assert code == 2 and "model 'tiny-a' is not installed (installed: toyworld, test-micro)" in capsys.readouterr().err
     assert not list(tmp_path.glob("x.*"))
 
 

@@ -31,7 +31,7 @@ def release(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def store(tmp_path) -> ModelStore:
-    return ModelStore(tmp_path / "models")
+    return ModelStore(tmp_path / "models", builtin_root=tmp_path / "no-builtin-models")
 
 
 @pytest.fixture
