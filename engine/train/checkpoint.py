@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import torch
@@ -34,3 +35,58 @@ def load_training_state(folder: Path, model: nn.Module, optimizer: torch.optim.O
     model.load_state_dict(load_file(folder / WEIGHTS))
     optimizer.load_state_dict(torch.load(folder / OPTIMIZER, weights_only=True))
     return json.loads((folder / STATE).read_text())
+
+
+class TrainingRun:
+    """A training run with a time budget that resumes: step, seconds spent and log in its state, saved every
+    `save_every` minutes and at the end. The clock counts time already spent by earlier runs."""
+
+    def __init__(
+        self, folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, minutes: float, save_every: float
+    ) -> None:
+        self.folder, self.model, self.optimizer = folder, model, optimizer
+        self.state = load_training_state(folder, model, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
+        self.budget, self.save_every = minutes * 60, save_every * 60
+        self.start_clock()
+
+    def start_clock(self) -> None:
+        """(Re)start counting from the seconds already spent, e.g. after set-up that should not count."""
+        now = time.perf_counter()
+        self._start, self._last_save = now - self.state["seconds"], now
+
+    @property
+    def step(self) -> int:
+        return self.state["step"]
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._start
+
+    def running(self) -> bool:
+        return self.elapsed < self.budget
+
+    def optimize(self, loss: torch.Tensor) -> None:
+        """One optimizer step on `loss`, gradients clipped to norm 1."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.state["step"] += 1
+
+    def report(self, entry: dict, line: str) -> None:
+        elapsed = self.elapsed
+        self.state["log"].append({"step": self.step, "seconds": round(elapsed), **entry})
+        print(f"step {self.step:5d}  {elapsed / 60:5.1f} min  {line}", flush=True)
+
+    def save_if_due(self) -> None:
+        if time.perf_counter() - self._last_save > self.save_every:
+            self.save()
+
+    def save(self) -> None:
+        self.state["seconds"] = self.elapsed
+        save_training_state(self.folder, self.model, self.optimizer, self.state)
+        self._last_save = time.perf_counter()
+
+    def finish(self) -> None:
+        self.save()
+        print(f"saved {self.folder} at step {self.step}")

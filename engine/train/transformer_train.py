@@ -32,7 +32,7 @@ from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import VideoVAE
 from engine.schedule import Schedule, build_schedule
 from engine.text.words import WordTextEncoder
-from engine.train.checkpoint import WEIGHTS, load_training_state, save_training_state
+from engine.train.checkpoint import WEIGHTS, TrainingRun
 from engine.train.toyworld.captions import vocabulary
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
 from engine.train.vae_train import to_video
@@ -141,45 +141,32 @@ def train(args: argparse.Namespace) -> None:
     vae = load_vae(args.vae)
     model = Toyworld()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
-    state = load_training_state(args.out, model, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
+    run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every)
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
           f"--minutes {args.minutes}")
     params = sum(p.numel() for p in model.parameters())
-    print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {state['step']}")
-    start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
-    rng = np.random.default_rng(state["step"])
-    generator = torch.Generator().manual_seed(state["step"])
+    print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {run.step}")
+    rng = np.random.default_rng(run.step)
+    generator = torch.Generator().manual_seed(run.step)
     size = build_schedule(get_preset("toyworld").schedule, 1, "1:1").pixel_size[0]
     encoding = time.perf_counter()
     pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size) for s in (1, 2)]
     print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
-    start = time.perf_counter() - state["seconds"]
+    run.start_clock()
     held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
-    while time.perf_counter() - start < args.minutes * 60:
+    while run.running():
         pool = pools[int(rng.integers(0, 2))]
         latents, prompts = pool.sample(rng, args.batch)
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(args, state["step"], time.perf_counter() - start)
+            group["lr"] = learning_rate(args, run.step, run.elapsed)
         loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        state["step"] += 1
-        elapsed = time.perf_counter() - start
-        if state["step"] % args.report == 0:
+        run.optimize(loss)
+        if run.step % args.report == 0:
             held = held_out_accuracy(model, held_out)
-            state["log"].append({"step": state["step"], "seconds": round(elapsed), "loss": loss.item(),
-                                 "bit_accuracy": accuracy, "held_out_bit_accuracy": held})
-            print(f"step {state['step']:5d}  {elapsed / 60:5.1f} min  loss {loss.item():.4f}  bits {accuracy:.3f}  "
-                  f"held-out bits {held:.3f}", flush=True)
-        if time.perf_counter() - last_save > args.save_every * 60:
-            state["seconds"] = elapsed
-            save_training_state(args.out, model, optimizer, state)
-            last_save = time.perf_counter()
-    state["seconds"] = time.perf_counter() - start
-    save_training_state(args.out, model, optimizer, state)
-    print(f"saved {args.out} at step {state['step']}")
+            run.report({"loss": loss.item(), "bit_accuracy": accuracy, "held_out_bit_accuracy": held},
+                       f"loss {loss.item():.4f}  bits {accuracy:.3f}  held-out bits {held:.3f}")
+        run.save_if_due()
+    run.finish()
 
 
 @torch.no_grad()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from engine.model.running_sum import bits_to_latent
 from engine.model.vae import VideoVAE
 from engine.model.vae_blocks import SpatialNorm
 from engine.schedule import Schedule, build_schedule
-from engine.train.checkpoint import load_training_state, save_training_state
+from engine.train.checkpoint import TrainingRun
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
 
 COMMITMENT = 0.25
@@ -99,40 +98,27 @@ def train(args: argparse.Namespace) -> None:
     vae = VideoVAE(preset.vae)
     init_for_training(vae)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
-    state = load_training_state(args.out, vae, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
+    run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
     schedule = build_schedule(preset.schedule, 1, "1:1")
     print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes}")
-    print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {state['step']}")
-    start, last_save = time.perf_counter() - state["seconds"], time.perf_counter()
-    rng = np.random.default_rng(state["step"])
+    print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {run.step}")
+    rng = np.random.default_rng(run.step)
     image_schedule = build_schedule(preset.schedule, 0, "1:1")
-    while time.perf_counter() - start < args.minutes * 60:
-        elapsed_before = time.perf_counter() - start
-        images = state["step"] % 2 == 0
+    while run.running():
+        images = run.step % 2 == 0
+        quantise = run.elapsed >= args.continuous_share * args.minutes * 60
         video = training_clips(rng, args.image_batch if images else args.batch, args.size, images)
-        quantise = elapsed_before >= args.continuous_share * args.minutes * 60
         decoded, commitment = reconstruct(vae, video, image_schedule if images else schedule, quantise)
         loss = F.l1_loss(decoded, video) + F.mse_loss(decoded, video) + COMMITMENT * commitment
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        optimizer.step()
-        state["step"] += 1
-        elapsed = time.perf_counter() - start
-        if state["step"] % args.report == 0:
+        run.optimize(loss)
+        if run.step % args.report == 0:
             vae.eval()
             score = held_out_psnr(vae, preset, args.eval_clips, args.size)
             vae.train()
-            state["log"].append({"step": state["step"], "seconds": round(elapsed), "loss": loss.item(), "psnr": score})
-            print(f"step {state['step']:5d}  {elapsed / 60:5.1f} min  loss {loss.item():.4f}  "
-                  f"commit {commitment.item():.4f}  held-out PSNR {score:.2f} dB", flush=True)
-        if time.perf_counter() - last_save > args.save_every * 60:
-            state["seconds"] = elapsed
-            save_training_state(args.out, vae, optimizer, state)
-            last_save = time.perf_counter()
-    state["seconds"] = time.perf_counter() - start
-    save_training_state(args.out, vae, optimizer, state)
-    print(f"saved {args.out} at step {state['step']}")
+            run.report({"loss": loss.item(), "psnr": score},
+                       f"loss {loss.item():.4f}  commit {commitment.item():.4f}  held-out PSNR {score:.2f} dB")
+        run.save_if_due()
+    run.finish()
 
 
 def main() -> None:
