@@ -16,13 +16,13 @@ Everything runs on this computer, offline.</p>
 <h3>What works in this build</h3>
 <ul>
 <li>This window: <b>File &gt; Quit</b> and <b>Help &gt; About</b>.</li>
+<li>Generating from the terminal with the built-in <i>toyworld</i> demo model or an installed InfinityStar model:
+<code>istar generate --model toyworld --prompt "a red circle moves to the right" --duration 2 -o out.mp4</code></li>
 </ul>
 <h3>Not here yet</h3>
 <ul>
-<li>Generating video or images from this window: the engine core (model, sampler, weights) is being built
-and tested on its own first.</li>
+<li>Generating video or images from this window (the engine process it talks to comes next).</li>
 <li>The timeline editor, preview monitor and export.</li>
-<li>The small <i>toyworld</i> demo model.</li>
 </ul>
 """
 

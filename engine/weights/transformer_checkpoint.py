@@ -103,10 +103,6 @@ def open_transformer_checkpoint(path: str | Path, cfg: TransformerConfig) -> Sha
     return ckpt
 
 
-def check_transformer_checkpoint(index_json: Path, cfg: TransformerConfig) -> None:
-    open_transformer_checkpoint(index_json, cfg)
-
-
 def load_transformer(
     path: str | Path,
     cfg: TransformerConfig,
