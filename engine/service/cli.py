@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import PRESETS, ConfigError, get_preset
 from engine.runtime.precision import PRECISIONS
-from engine.service import generate_cli, models_cli
+from engine.service import job_cli, models_cli
 
 if TYPE_CHECKING:
     from engine.runtime.planner import Plan
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_selftest)
 
     models_cli.register(sub)
-    generate_cli.register(sub)
+    job_cli.register(sub)
     return parser
 
 

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from engine.config import Preset, get_preset
+from engine.home import studio_home
 from engine.weights.catalogue import CATALOGUE, CatalogueEntry
 from engine.weights.files import sha256_file
 from engine.weights.manifest import (
@@ -33,10 +32,7 @@ BUILTIN_ROOT = Path(__file__).resolve().parents[2] / "resources" / "models"
 
 
 def default_root() -> Path:
-    """`$ISTAR_HOME/models`, else `models` in the platform's user data folder."""
-    home = os.environ.get("ISTAR_HOME")
-    base = Path(home) if home else Path(platformdirs.user_data_dir("InfinityStarStudio", appauthor=False))
-    return base / "models"
+    return studio_home() / "models"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,219 @@
+"""`istar generate | storyboard | continue | bridge | serve`: jobs sent to an engine process, with a progress bar.
+
+The command is a client like the studio: it starts a local engine (or reaches `--engine HOST:PORT`), submits one
+job and shows its events. Ctrl-C cancels the job at its next pass; nothing half-made is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from engine.home import studio_home
+from engine.media.layout import bits_path
+from engine.runtime.precision import PRECISIONS
+from engine.service import protocol as p
+from engine.service.client import EngineClient
+from engine.service.jobs import JobInputError, JobSpec
+from engine.service.transport import LocalEngine, RemoteEngine, Transport
+
+BAR = 24
+DEFAULT_MODEL = "toyworld"
+
+
+def engine_log() -> Path:
+    return studio_home() / "logs" / "engine.log"
+
+
+def _connect(args: argparse.Namespace) -> Callable[[], Transport]:
+    if args.engine is None:
+        return lambda: LocalEngine(engine_log())
+    from engine.service.tcp import parse_address, read_token
+
+    if args.token_file is None:
+        raise JobInputError("--engine needs --token-file: the file holding the server's token")
+    host, port = parse_address(args.engine)
+    token = read_token(args.token_file)
+    return lambda: RemoteEngine(host, port, token)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}" if minutes >= 60 else f"{minutes}:{secs:02d}"
+
+
+def progress_line(event: p.Progress, clips: int) -> str:
+    done = event.index + 1
+    filled = BAR * done // event.total
+    eta = "--:--" if event.eta_seconds is None else _clock(event.eta_seconds)
+    return (f"[{'#' * filled}{'.' * (BAR - filled)}] pass {done}/{event.total}  clip {event.clip + 1}/{clips}  "
+            f"{event.seconds:.2f} s/pass  ETA {eta}")
+
+
+def _show(line: str, out: TextIO) -> None:
+    if out.isatty():
+        out.write(f"\r{line}\033[K")
+        out.flush()
+    else:
+        print(line, file=out)
+
+
+def _report(message: p.Message, clips: int, err: TextIO) -> int:
+    """Print one event; the number of clips once known."""
+    if isinstance(message, p.Started):
+        for note in message.notes:
+            print(f"note: {note}", file=err)
+        frames = f"{message.frames} frame{'s' if message.frames > 1 else ''}"
+        print(f"{frames} of {message.width}x{message.height} at {message.fps} fps, {message.passes} passes "
+              f"({message.precision} on {message.device})", file=err)
+        return message.clips
+    if isinstance(message, p.Progress):
+        _show(progress_line(message, clips), err)
+    elif isinstance(message, p.Failed) and message.job_id is None:
+        print(f"engine: {message.message}", file=err)
+    return clips
+
+
+def _end(message: p.Message, spec: JobSpec, err: TextIO) -> int:
+    if err.isatty():
+        print(file=err)
+    if isinstance(message, p.Finished):
+        print(f"seed {spec.seed}: done in {message.seconds:.1f} s (sampling {message.sampling_seconds:.1f} s, decoding "
+              f"{message.decode_seconds:.1f} s); bits to continue from: {message.bits}", file=err)
+        print(message.video)
+        return 0
+    if isinstance(message, p.Cancelled):
+        print(f"cancelled; {spec.output} was not written", file=err)
+        return 130
+    print(f"error ({message.kind}): {message.message}", file=err)
+    if message.hint:
+        print(f"hint: {message.hint}", file=err)
+    return 1
+
+
+def run_job(spec: JobSpec, connect: Callable[[], Transport], err: TextIO = sys.stderr) -> int:
+    """Submit `spec`, show its progress on `err` until it ends; the exit code."""
+    events: queue.Queue[p.Message] = queue.Queue()
+    client = EngineClient(connect, events.put)
+    clips = 1
+    try:
+        client.submit(spec)
+        while True:
+            try:
+                message = events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                print("\ncancelling...", file=err)
+                client.cancel(spec.id)
+                continue
+            if isinstance(message, p.TERMINAL) and message.job_id == spec.id:
+                return _end(message, spec, err)
+            clips = _report(message, clips, err)
+    finally:
+        client.close()
+
+
+def _continued_bits(path: Path) -> str:
+    """The bits of the video at `path` (an MP4 the studio made, or its .bits.safetensors itself)."""
+    bits = path if path.name.endswith(".bits.safetensors") else bits_path(path)
+    if not bits.is_file():
+        raise JobInputError(f"{path} has no bits beside it ({bits}); only videos the studio made can be continued")
+    return str(bits)
+
+
+def _spec(args: argparse.Namespace) -> JobSpec:
+    common = {
+        "model": args.model, "output": str(args.output.resolve()), "precision": args.precision, "device": args.device,
+        "seed": secrets.randbelow(2**31) if args.seed is None else args.seed, "guidance_scale": args.guidance_scale,
+        "tau_image": args.tau_image, "tau_video": args.tau_video,
+    }
+    if args.command in ("generate", "storyboard"):
+        prompts = tuple(args.prompt or ())
+        image = str(args.image.resolve()) if getattr(args, "image", None) else None
+        features = str(args.text_features.resolve()) if getattr(args, "text_features", None) else None
+        return JobSpec(kind=args.command, prompts=prompts, seconds=args.duration, aspect=args.aspect, image=image,
+                       text_features=features, **common)
+    prompts = (args.prompt,) if args.prompt else ()
+    bridge_to = str(args.to.resolve()) if args.command == "bridge" else None
+    return JobSpec(kind=args.command, prompts=prompts, seconds=args.seconds,
+                   continue_from=_continued_bits(args.source.resolve()), bridge_to=bridge_to, **common)
+
+
+def _run(args: argparse.Namespace) -> int:
+    spec = _spec(args)
+    if not Path(spec.output).parent.is_dir():
+        raise JobInputError(f"cannot write {spec.output}: the folder {Path(spec.output).parent} does not exist")
+    return run_job(spec, _connect(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from engine.service.engine_main import LOG_FORMAT
+    from engine.service.tcp import parse_address, read_token, serve_tcp
+    from engine.weights.store import ModelStore
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    host, port = parse_address(args.listen)
+    token = read_token(args.token_file, create=True)
+    try:
+        serve_tcp(host, port, token, ModelStore())
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"an installed model id (default {DEFAULT_MODEL}; "
+                                                          "see `istar models list`)")
+    p.add_argument("--seed", type=int, default=None, help="same seed and settings, same video (default: random)")
+    p.add_argument("--precision", choices=PRECISIONS, default=None, help="default: what the load plan chooses")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--guidance-scale", type=float, default=None, help="override the model's guidance scale")
+    p.add_argument("--tau-image", type=float, default=None, help="override the first frame's sampling temperature")
+    p.add_argument("--tau-video", type=float, default=None, help="override the video clips' sampling temperature")
+    p.add_argument("--engine", default=None, help="HOST:PORT of an `istar serve` engine (default: start one here)")
+    p.add_argument("--token-file", type=Path, default=None, help="with --engine: the file holding its token")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")
+    p.set_defaults(run=_run)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser("generate", help="make a video (or an image, --duration 0) from a prompt into an MP4")
+    g.add_argument("--prompt", action="append", help="what the video should show")
+    g.add_argument("--text-features", type=Path, default=None,
+                   help="for models without a text encoder: a safetensors file with one [tokens, channels] tensor")
+    g.add_argument("--duration", type=int, default=5, help="seconds, 0 for an image")
+    g.add_argument("--aspect", default=None, help="W:H such as 16:9, or h/w as a number (default: the model's)")
+    g.add_argument("--image", type=Path, default=None, help="first frame: make the video from this picture")
+    _common(g)
+
+    s = sub.add_parser("storyboard", help="make a video with one prompt per clip")
+    s.add_argument("--prompt", action="append", required=True, help="a clip's prompt; give one per clip, in order")
+    s.add_argument("--duration", type=int, default=5, help="seconds")
+    s.add_argument("--aspect", default=None, help="W:H such as 16:9 (default: the model's)")
+    _common(s)
+
+    c = sub.add_parser("continue", help="make a video longer, from the bits stored beside it")
+    c.add_argument("source", type=Path, help="an MP4 the studio made (or its .bits.safetensors)")
+    c.add_argument("--seconds", type=int, default=5, help="seconds to add")
+    c.add_argument("--prompt", default=None, help="what the new part shows (default: the video's last prompt)")
+    _common(c)
+
+    b = sub.add_parser("bridge", help="join two videos with a generated middle: SOURCE, the bridge, then --to")
+    b.add_argument("source", type=Path, help="the first video: an MP4 the studio made (or its .bits.safetensors)")
+    b.add_argument("--to", type=Path, required=True, help="the video to bridge toward")
+    b.add_argument("--seconds", type=int, default=2, help="length of the bridge")
+    b.add_argument("--prompt", default=None, help="what the bridge shows (default: the --to video's first prompt)")
+    _common(b)
+
+    v = sub.add_parser("serve", help="serve the engine over TCP (for a GPU on another machine)")
+    v.add_argument("--listen", default="127.0.0.1:7860", help="HOST:PORT (default 127.0.0.1:7860, this machine only)")
+    v.add_argument("--token-file", type=Path, required=True,
+                   help="clients must send the token in this file; a new one is written if it does not exist")
+    v.set_defaults(run=_serve)

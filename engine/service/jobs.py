@@ -1,0 +1,118 @@
+"""What a job asks the engine to make. Plain data checked without torch, so the desktop can build and queue jobs.
+
+Kinds:
+- generate: a video of `seconds` from one prompt (0 s: an image); `image` makes it image-to-video.
+- storyboard: one prompt per clip of the model's schedule.
+- continue: `seconds` more of the video whose bits are in `continue_from`, with `prompts` (default: its own).
+- bridge: `seconds` that start where `continue_from`'s video ends and head toward `bridge_to`'s video (prompted with
+  `prompts`, default `bridge_to`'s own prompt); the output is the first video, the bridge, then the second.
+`text_features` (a safetensors file) stands in for the prompt's encoding, for models without a text encoder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("generate", "storyboard", "continue", "bridge")
+MAX_PROMPT_CHARS = 4000  # far beyond what any text encoder reads (flan-t5-xl: 512 tokens); more is a mistake
+MAX_SECONDS = 600
+
+
+class JobInputError(ValueError):
+    """A job that cannot run as given; the message names the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    model: str
+    output: str
+    prompts: tuple[str, ...] = ()
+    seconds: int = 5
+    seed: int = 0
+    precision: str | None = None
+    device: str = "auto"
+    aspect: str | None = None
+    guidance_scale: float | None = None
+    tau_image: float | None = None
+    tau_video: float | None = None
+    image: str | None = None
+    continue_from: str | None = None
+    bridge_to: str | None = None
+    text_features: str | None = None
+    id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompts", tuple(self.prompts))
+        self._check_types()
+        self._check_kind()
+
+    def _check_types(self) -> None:
+        for name in ("kind", "model", "output", "device", "id"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise JobInputError(f"job field {name!r} must be non-empty text, got {value!r:.80}")
+        for name in ("precision", "aspect", "image", "continue_from", "bridge_to", "text_features"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise JobInputError(f"job field {name!r} must be non-empty text or absent, got {value!r:.80}")
+        for name in ("guidance_scale", "tau_image", "tau_video"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
+                raise JobInputError(f"job field {name!r} must be a number > 0 or absent, got {value!r:.80}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise JobInputError(f"job field 'seed' must be a whole number from 0 to 2^63 - 1, got {self.seed!r:.80}")
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int) or not 0 <= self.seconds <= MAX_SECONDS:
+            raise JobInputError(
+                f"job field 'seconds' must be whole seconds from 0 to {MAX_SECONDS}, got {self.seconds!r}"
+            )
+        for i, prompt in enumerate(self.prompts):
+            if not isinstance(prompt, str) or not prompt.strip():
+                raise JobInputError(f"prompt {i + 1} is empty; describe what the video should show")
+            if len(prompt) > MAX_PROMPT_CHARS:
+                raise JobInputError(
+                    f"prompt {i + 1} has {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS} "
+                    "(models read far fewer)"
+                )
+
+    def _check_kind(self) -> None:
+        if self.kind not in KINDS:
+            raise JobInputError(f"job kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        continuing = self.kind in ("continue", "bridge")
+        if continuing and self.continue_from is None:
+            raise JobInputError(f"a {self.kind} job needs 'continue_from': the bits file of the video to extend")
+        if not continuing and self.continue_from is not None:
+            raise JobInputError(f"a {self.kind} job takes no 'continue_from'; use a continue job")
+        if (self.kind == "bridge") != (self.bridge_to is not None):
+            raise JobInputError("'bridge_to' (the video to bridge toward) is needed by, and only by, a bridge job")
+        if self.image is not None and self.kind != "generate":
+            raise JobInputError("'image' (a first frame) is for generate jobs only")
+        if self.kind in ("generate", "storyboard") and not self.prompts and self.text_features is None:
+            raise JobInputError(f"a {self.kind} job needs a prompt: what the video should show")
+        if self.kind == "generate" and len(self.prompts) > 1:
+            raise JobInputError("a generate job takes one prompt; give one per clip in a storyboard job")
+        if continuing and self.seconds < 1:
+            raise JobInputError(f"a {self.kind} job adds at least 1 s, got {self.seconds}")
+
+    def to_json(self) -> dict[str, Any]:
+        body = dataclasses.asdict(self)
+        body["prompts"] = list(self.prompts)
+        return body
+
+    @classmethod
+    def from_json(cls, body: Any) -> JobSpec:
+        if not isinstance(body, dict):
+            raise JobInputError(f"a job must be a JSON object, got {type(body).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        if unknown := sorted(set(body) - known):
+            raise JobInputError(f"a job has no field {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        missing = [name for name in ("kind", "model", "output") if name not in body]
+        if missing:
+            raise JobInputError(f"a job needs the field(s) {', '.join(missing)}")
+        prompts = body.get("prompts", ())
+        if not isinstance(prompts, list | tuple):
+            raise JobInputError(f"job field 'prompts' must be a list of prompts, got {prompts!r:.80}")
+        return cls(**{**body, "prompts": tuple(prompts)})

@@ -1,0 +1,283 @@
+"""The engine protocol: typed messages as JSON lines, each carrying the protocol version. No torch, no Qt.
+
+A line is one JSON object `{"v": PROTOCOL_VERSION, "type": ..., <fields>}`. Decoding checks the version, the type,
+and every field's presence and JSON type, so a bad line is refused with a message that names what was wrong.
+Big data travels as files (clip segments, bits); preview images are small and travel inline as base64 RGB.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+PROTOCOL_VERSION = 1
+MAX_LINE_BYTES = 4 * 1024 * 1024  # a preview of a 720p video is ~0.3 MB in base64; nothing legitimate is near this
+
+
+class ProtocolError(ValueError):
+    """A line that is not a message of this protocol; the message says what was wrong."""
+
+
+class ConnectionLost(Exception):
+    """The other side is gone: nothing more can be sent."""
+
+
+@dataclass(frozen=True)
+class Message:
+    type: ClassVar[str]
+
+
+# Client -> engine
+
+
+@dataclass(frozen=True)
+class Hello(Message):
+    """The first message on a TCP connection: the shared secret from the server's token file."""
+
+    type: ClassVar[str] = "hello"
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class Submit(Message):
+    """Queue a job; `job` is a JobSpec as a dict (engine.service.jobs)."""
+
+    type: ClassVar[str] = "submit"
+    job: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cancel(Message):
+    """Cancel a queued job, or the running one at its next pass boundary."""
+
+    type: ClassVar[str] = "cancel"
+    job_id: str
+
+
+@dataclass(frozen=True)
+class Shutdown(Message):
+    """Finish nothing more: cancel the running job, drop the queue, exit."""
+
+    type: ClassVar[str] = "shutdown"
+
+
+# Engine -> client
+
+
+@dataclass(frozen=True)
+class Ready(Message):
+    """The engine is up and reads messages of `protocol`."""
+
+    type: ClassVar[str] = "ready"
+    protocol: int
+    engine_version: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class Accepted(Message):
+    """The job is queued; `ahead` jobs (the running one included) come before it."""
+
+    type: ClassVar[str] = "accepted"
+    job_id: str
+    ahead: int
+
+
+@dataclass(frozen=True)
+class Started(Message):
+    """The job's model is loaded and sampling begins: `frames` frames of `width` x `height` at `fps` will come."""
+
+    type: ClassVar[str] = "started"
+    job_id: str
+    passes: int
+    clips: int
+    frames: int
+    width: int
+    height: int
+    fps: int
+    precision: str
+    device: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Progress(Message):
+    """Pass `index` (0-based) of `total` is done, in `seconds`; `eta_seconds` is null until one was sampled."""
+
+    type: ClassVar[str] = "progress"
+    job_id: str
+    index: int
+    total: int
+    clip: int
+    seconds: float
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class Preview(Message):
+    """The running sum of clip `clip` after pass `index`, as `width` x `height` RGB bytes in base64."""
+
+    type: ClassVar[str] = "preview"
+    job_id: str
+    index: int
+    total: int
+    clip: int
+    width: int
+    height: int
+    rgb: str
+
+    @classmethod
+    def from_image(cls, job_id: str, index: int, total: int, clip: int, image: Any) -> Preview:
+        """`image`: a uint8 array [h, w, 3]."""
+        height, width = image.shape[:2]
+        rgb = base64.b64encode(image.tobytes()).decode("ascii")
+        return cls(job_id, index, total, clip, width, height, rgb)
+
+    def pixels(self) -> bytes:
+        """The raw RGB bytes, row-major, `height * width * 3` of them."""
+        return base64.b64decode(self.rgb)
+
+
+@dataclass(frozen=True)
+class ClipReady(Message):
+    """Clip `clip` is decoded: `video` holds its frames (from frame `frame_start` of the whole video), `bits`
+    every pass up to its end (continue from them), `provenance` what made it."""
+
+    type: ClassVar[str] = "clip_ready"
+    job_id: str
+    clip: int
+    frame_start: int
+    frames: int
+    video: str
+    bits: str
+    provenance: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finished(Message):
+    """The job's whole video is at `video`, its bits at `bits`."""
+
+    type: ClassVar[str] = "finished"
+    job_id: str
+    video: str
+    bits: str
+    provenance: dict[str, Any]
+    seconds: float
+    sampling_seconds: float
+    decode_seconds: float
+
+
+FAILURE_KINDS = ("out_of_memory", "bad_input", "bad_checkpoint", "crashed", "cancelled")
+
+
+@dataclass(frozen=True)
+class Failed(Message):
+    """The job failed (`job_id` null: a message that named no job). `hint` says what the user can do."""
+
+    type: ClassVar[str] = "failed"
+    job_id: str | None
+    kind: str
+    message: str
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAILURE_KINDS:
+            raise ProtocolError(f"failure kind must be one of {', '.join(FAILURE_KINDS)}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Cancelled(Message):
+    """The job stopped because it was cancelled; nothing of it was written beyond the clips already ready."""
+
+    type: ClassVar[str] = "cancelled"
+    job_id: str
+
+
+MESSAGES: dict[str, type[Message]] = {
+    m.type: m
+    for m in (Hello, Submit, Cancel, Shutdown, Ready, Accepted, Started, Progress, Preview, ClipReady, Finished,
+              Failed, Cancelled)
+}
+TERMINAL = (Finished, Failed, Cancelled)
+
+
+def encode(message: Message) -> bytes:
+    """One line: the message as JSON with the version and type, ending in a newline."""
+    body = {"v": PROTOCOL_VERSION, "type": message.type, **dataclasses.asdict(message)}
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (str, int, float, bool, list[...], dict[...], X | None)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is Any:
+        return True
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_matches(v, item) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _fields(cls: type[Message], body: dict[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    if unknown := sorted(set(body) - set(known)):
+        raise ProtocolError(f"a {cls.type!r} message has no field {', '.join(unknown)}")
+    for name, f in known.items():
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if name not in body:
+            if required:
+                raise ProtocolError(f"a {cls.type!r} message needs the field {name!r}")
+            continue
+        if not _matches(body[name], hints[name]):
+            expected = hints[name]
+            raise ProtocolError(f"field {name!r} of a {cls.type!r} message must be {expected}, got {body[name]!r:.80}")
+    return body
+
+
+def decode(line: bytes | str) -> Message:
+    """The message on `line`, or ProtocolError naming what is wrong with it."""
+    if len(line) > MAX_LINE_BYTES:
+        raise ProtocolError(f"a message of {len(line)} bytes is over the limit of {MAX_LINE_BYTES}")
+    try:
+        body = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ProtocolError(f"not a JSON message: {err}") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(f"a message must be a JSON object, got {type(body).__name__}")
+    version = body.pop("v", None)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {version!r} is not spoken here; this engine speaks {PROTOCOL_VERSION}")
+    kind = body.pop("type", None)
+    cls = MESSAGES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ProtocolError(f"unknown message type {kind!r}; known: {', '.join(MESSAGES)}")
+    return cls(**_fields(cls, body))
+
+
+def job_id_of(line: bytes | str) -> str | None:
+    """The job a line that failed to decode was about, when one can be read from it, so its failure names it."""
+    try:
+        body = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    job = body.get("job")
+    candidate = body.get("job_id", job.get("id") if isinstance(job, dict) else None)
+    return candidate if isinstance(candidate, str) else None

@@ -1,0 +1,211 @@
+"""The engine as its own process, through the client the studio uses: results, bad input, cancel, crashes, restarts.
+
+All with the shipped toyworld model on the CPU, so every job is real and takes about a second.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import av
+import numpy as np
+import pytest
+import torch
+from engine_session import PROMPT, Session, toyworld_job
+
+from engine.media.mp4 import read_frames, read_provenance
+from engine.pipeline import Finished as PipelineFinished
+from engine.pipeline import run_generation
+from engine.pipeline.bits import load_bits
+from engine.service import protocol as p
+from engine.service.job_queue import JobQueue
+from engine.service.prepare import prepare
+from engine.service.transport import LocalEngine
+from engine.weights.loader import load_model
+from engine.weights.store import ModelStore
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty studio home (toyworld is built in), and engines that use one thread, as the tests do."""
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def session(home):
+    s = Session(home / "engine.log")
+    yield s
+    s.close()
+
+
+def _of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_same_job_in_process(session, tmp_path):
+    spec = toyworld_job(tmp_path, "a", seconds=2)
+    session.client.submit(spec)
+    events = session.until_end(spec.id)
+    assert isinstance(events[0], p.Ready) and isinstance(events[1], p.Accepted) and events[1].ahead == 0
+    started, finished = _of(events, p.Started)[0], events[-1]
+    assert isinstance(finished, p.Finished), events[-1]
+    assert (started.passes, started.clips, started.frames, started.width, started.fps) == (21, 3, 33, 64, 16)
+    assert [e.index for e in _of(events, p.Progress)] == list(range(21))
+    previews = _of(events, p.Preview)
+    assert previews and previews[-1].index == 20 and len(previews[-1].pixels()) == 16 * 16 * 3
+    clips = _of(events, p.ClipReady)
+    assert [(c.clip, c.frame_start, c.frames) for c in clips] == [(1, 0, 17), (2, 17, 16)]
+    for clip in clips:  # each clip plays, and can be continued, before the job ends
+        assert len(read_frames(clip.video)[0]) == clip.frames
+        assert load_bits(clip.bits)[1]["seconds"] == str(clip.clip)
+    frames, fps = read_frames(finished.video)
+    assert frames.shape == (33, 64, 64, 3) and fps == 16
+    meta = read_provenance(finished.video)
+    assert meta == finished.provenance and meta["model"] == "toyworld" and len(meta["weights_sha256"]) == 64
+    assert meta["settings"]["seed"] == 3 and meta["inputs"]["prompts"] == [PROMPT, PROMPT] and meta["engine_version"]
+
+    store = ModelStore()
+    model = load_model("toyworld", "cpu", store=store, progress=lambda _: None)
+    in_process = [e for e in run_generation(model, prepare(spec, store).request) if isinstance(e, PipelineFinished)]
+    served, _ = load_bits(finished.bits)
+    assert len(served) == 21 and all(torch.equal(a, b) for a, b in zip(served, in_process[0].bits, strict=True))
+
+
+def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
+    first = toyworld_job(tmp_path, "first", seconds=1)
+    second = toyworld_job(tmp_path, "second", seconds=1, prompts=("a yellow star moves up on a black background",))
+    for spec in (first, second):
+        session.client.submit(spec)
+        assert isinstance(session.until_end(spec.id)[-1], p.Finished)
+
+    board = toyworld_job(tmp_path, "board", seconds=2, kind="storyboard",
+                         prompts=(PROMPT, "a red circle moves to the left on a blue background"))
+    session.client.submit(board)
+    assert isinstance(session.until_end(board.id)[-1], p.Finished)
+    assert read_provenance(tmp_path / "board.mp4")["inputs"]["prompts"] == list(board.prompts)
+
+    longer = toyworld_job(tmp_path, "longer", seconds=1, kind="continue", prompts=("a red circle moves down",),
+                          continue_from=str(tmp_path / "first.bits.safetensors"))
+    session.client.submit(longer)
+    assert isinstance(session.until_end(longer.id)[-1], p.Finished)
+    before, _ = load_bits(tmp_path / "first.bits.safetensors")
+    after, meta = load_bits(tmp_path / "longer.bits.safetensors")
+    assert len(after) > len(before) and all(torch.equal(a, b) for a, b in zip(before, after, strict=False))
+    assert meta["seconds"] == "2" and meta["prompts"] == f'["{PROMPT}", "a red circle moves down"]'
+
+    bridge = toyworld_job(tmp_path, "bridge", seconds=1, kind="bridge", prompts=(),
+                          continue_from=str(tmp_path / "first.bits.safetensors"), bridge_to=str(tmp_path / "second.mp4"))
+    session.client.submit(bridge)
+    assert isinstance(session.until_end(bridge.id)[-1], p.Finished)
+    joined, _ = read_frames(tmp_path / "bridge.mp4")
+    target, _ = read_frames(tmp_path / "second.mp4")
+    assert len(joined) == 17 + 16 + 17  # the first video, one bridge clip, the second video
+    assert np.abs(joined[-17:].astype(int) - target).mean() < 3  # the second video, through one more encode
+    inputs = read_provenance(tmp_path / "bridge.mp4")["inputs"]
+    assert inputs["prompts"] == [PROMPT, second.prompts[0]] and len(inputs["bridge_to_sha256"]) == 64
+
+
+def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
+    engine = LocalEngine(home / "engine.log")
+    lines = iter(engine.lines())
+    try:
+        ready = p.decode(next(lines))
+        good = toyworld_job(tmp_path, "good").to_json()
+        bad = {
+            "garbage": b"this is not json\n",
+            "version": b'{"v": 7, "type": "submit", "job": {}}\n',
+            "oversize prompt": p.encode(p.Submit({**good, "id": "long", "prompts": ["a red ball " * 1000]})),
+            "unknown model": p.encode(p.Submit({**good, "id": "nomodel", "model": "nope"})),
+            "missing first frame": p.encode(p.Submit({**good, "id": "noimage", "image": str(tmp_path / "x.png")})),
+            "missing bits": p.encode(p.Submit({**good, "id": "nobits", "kind": "continue",
+                                                "continue_from": str(tmp_path / "x.bits.safetensors")})),
+            "bad duration": p.encode(p.Submit({**good, "id": "long video", "seconds": 60})),
+        }
+        says = {
+            "garbage": "not a JSON message",
+            "version": "protocol version 7 is not spoken here; this engine speaks 1",
+            "oversize prompt": "prompt 1 has 11000 characters; the limit is 4000",
+            "unknown model": "model 'nope' is not installed (installed: toyworld)",
+            "missing first frame": f"the first frame {tmp_path / 'x.png'} does not exist",
+            "missing bits": "the bits file to continue",
+            "bad duration": "duration 60 s is beyond the schedule",
+        }
+        for name, line in bad.items():
+            engine.send(line)
+            reply = p.decode(next(lines))
+            while not isinstance(reply, p.Failed):  # accepted, then failed once the job is looked at
+                reply = p.decode(next(lines))
+            assert reply.kind == "bad_input" and says[name] in reply.message, (name, reply)
+        engine.send(p.encode(p.Submit(good)))
+        while not isinstance(reply := p.decode(next(lines)), p.TERMINAL):
+            pass
+        assert isinstance(reply, p.Finished) and engine.process.poll() is None and engine.pid == ready.pid
+    finally:
+        engine.close(10)
+
+
+def test_killing_the_engine_mid_job_fails_that_job_as_crashed_and_the_next_one_runs_ten_times(home, tmp_path):
+    queue_file = home / "queue.json"
+    session = Session(home / "engine.log", JobQueue(queue_file))
+    try:
+        for round in range(10):
+            doomed = toyworld_job(tmp_path, f"doomed{round}", seconds=6)
+            waiting = toyworld_job(tmp_path, f"waiting{round}", seconds=1)
+            session.client.submit(doomed)
+            if round % 2:  # odd rounds: a job already queued behind the doomed one goes to the fresh engine
+                session.client.submit(waiting)
+            while not isinstance(event := session.next(), p.Progress):
+                pass
+            os.kill(session.client.transport.pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            while not isinstance(event := session.next(5), p.Failed):
+                pass
+            assert time.monotonic() - killed_at < 2, "the crash was reported late"
+            assert event.job_id == doomed.id and event.kind == "crashed" and "SIGKILL" in event.message
+            assert not (tmp_path / f"doomed{round}.mp4").exists()
+            records = {r.spec.id: r for r in JobQueue.open(queue_file).records}  # the file is whole after a kill
+            assert records[doomed.id].state == "failed" and records[doomed.id].failure == "crashed"
+            if not round % 2:  # even rounds: the next request starts a fresh engine
+                session.client.submit(waiting)
+            end = session.until_end(waiting.id)[-1]
+            assert isinstance(end, p.Finished), end
+            assert JobQueue.open(queue_file).get(waiting.id).state == "done"
+    finally:
+        session.close()
+
+
+def test_unfinished_jobs_are_offered_back_after_the_app_restarts(home, tmp_path):
+    queue_file = home / "queue.json"
+    session = Session(home / "engine.log", JobQueue(queue_file))
+    running, queued = toyworld_job(tmp_path, "running", seconds=6), toyworld_job(tmp_path, "queued")
+    session.client.submit(running)
+    session.client.submit(queued)
+    while not isinstance(session.next(), p.Progress):
+        pass
+    session.close()  # the app quits mid-job
+    assert not (tmp_path / "running.mp4").exists()
+    offered = JobQueue.open(queue_file)
+    assert [r.spec.id for r in offered.unfinished()] == [running.id, queued.id]
+
+    again = Session(home / "engine.log", offered)
+    try:
+        assert [r.spec.id for r in again.client.resume()] == [running.id, queued.id]
+        assert isinstance(again.until_end(running.id)[-1], p.Finished)
+        assert isinstance(again.until_end(queued.id)[-1], p.Finished)
+    finally:
+        again.close()
+    assert {r.state for r in JobQueue.open(queue_file).records} == {"done"}
+
+
+def test_the_mp4_of_a_job_is_h264_with_provenance(session, tmp_path):
+    spec = toyworld_job(tmp_path, "still", seconds=0)
+    session.client.submit(spec)
+    end = session.until_end(spec.id)[-1]
+    with av.open(end.video) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert stream.frames == 1

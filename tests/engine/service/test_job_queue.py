@@ -1,0 +1,65 @@
+"""The client's job queue file: states survive a restart, unfinished jobs are offered back, a broken file is named."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.service.job_queue import JobQueue, JobQueueError
+from engine.service.jobs import JobSpec
+
+
+def _spec(name: str) -> JobSpec:
+    return JobSpec(kind="generate", model="toyworld", output=f"/tmp/{name}.mp4", prompts=(f"a {name} ball",), seed=1)
+
+
+def test_states_survive_a_reopen_and_unfinished_jobs_are_offered_back(tmp_path):
+    path = tmp_path / "queue.json"
+    queue = JobQueue(path)
+    a, b, c, d = (queue.add(_spec(n)).spec for n in ("red", "blue", "green", "white"))
+    queue.update(a.id, state="done", video="/tmp/red.mp4", bits="/tmp/red.bits.safetensors", provenance={"seed": 1})
+    queue.update(b.id, state="failed", failure="out_of_memory", message="CUDA out of memory", hint="try nf4")
+    queue.update(c.id, state="running")
+    reopened = JobQueue.open(path)
+    assert [r.spec for r in reopened.records] == [a, b, c, d]
+    assert [r.spec.id for r in reopened.unfinished()] == [c.id, d.id]
+    failed = reopened.get(b.id)
+    assert (failed.state, failed.failure, failed.hint) == ("failed", "out_of_memory", "try nf4")
+    assert reopened.get(a.id).provenance == {"seed": 1}
+    reopened.remove(a.id)
+    assert [r.spec for r in JobQueue.open(path).records] == [b, c, d]
+
+
+def test_a_queue_without_a_file_starts_empty_and_one_in_memory_writes_nothing(tmp_path):
+    assert JobQueue.open(tmp_path / "none.json").records == []
+    JobQueue().add(_spec("red"))
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"version": 1, "jobs": [', "cannot be read"),
+        ('{"version": 2, "jobs": []}', "is not a version 1 queue file"),
+        ('{"version": 1, "jobs": [{"spec": {"kind": "generate"}}]}', "holds a broken job"),
+        ('{"version": 1, "jobs": [{"state": "queued"}]}', "holds a broken job"),
+    ],
+)
+def test_a_broken_queue_file_is_named_and_left_as_it_was(tmp_path, text, says):
+    path = tmp_path / "queue.json"
+    path.write_text(text)
+    with pytest.raises(JobQueueError) as err:
+        JobQueue.open(path)
+    assert str(path) in str(err.value) and says in str(err.value)
+    assert path.read_text() == text
+
+
+def test_a_record_with_an_unknown_state_is_refused(tmp_path):
+    path = tmp_path / "queue.json"
+    JobQueue(path).add(_spec("red"))
+    body = json.loads(path.read_text())
+    body["jobs"][0]["state"] = "exploded"
+    path.write_text(json.dumps(body))
+    with pytest.raises(JobQueueError, match="job state must be one of"):
+        JobQueue.open(path)
