@@ -1,7 +1,8 @@
 """The pass loop: prefill the text (and any condition blocks), then run every pass of a schedule.
 
-One loop serves T2I, T2V, I2V and continuation (leading passes forced from given bits) and the
-Interact segments (prefilled condition blocks). It yields an event after every pass and never prints.
+One loop serves T2I, T2V, I2V and continuation (leading passes forced from given bits), storyboards
+(a text per clip) and the Interact segments (prefilled condition blocks). It yields an event after
+every pass and never prints.
 """
 
 from __future__ import annotations
@@ -112,6 +113,25 @@ def _check_text(model: InfinityStarTransformer, text: torch.Tensor) -> None:
         )
 
 
+def _clip_texts(
+    model: InfinityStarTransformer, schedule: Schedule, text: torch.Tensor | Sequence[torch.Tensor]
+) -> list[torch.Tensor]:
+    """One text per clip of the schedule, checked."""
+    texts = [text] * schedule.clips if isinstance(text, torch.Tensor) else list(text)
+    if len(texts) != schedule.clips:
+        raise SamplerInputError(
+            f"{len(texts)} per-clip texts given; the schedule has {schedule.clips} clips: "
+            f"give one text or {schedule.clips}"
+        )
+    for t in texts:
+        _check_text(model, t)
+    return texts
+
+
+def _same_text(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a is b or torch.equal(a, b)
+
+
 def _check_forced(
     model: InfinityStarTransformer, schedule: Schedule, forced: Sequence[torch.Tensor], batch: int
 ) -> None:
@@ -157,10 +177,20 @@ def _run_blocks(
     return x, kept
 
 
+def _prefill_text(
+    model: InfinityStarTransformer, text: torch.Tensor, batch: int, with_uncond: bool, chunk: int
+) -> list[KV]:
+    """The K/V of the text prefix at every layer: the text sees only itself."""
+    c = model.cfg
+    tokens = model.text_tokens(text, batch, with_uncond)
+    rotations = rope_rotations(text_positions(text.shape[0]).to(text.device), c.head_dim, c.rope_base)
+    return _run_blocks(model, tokens, rotations, {}, (), chunk, keep=True)[1]
+
+
 def generate(
     model: InfinityStarTransformer,
     schedule: Schedule,
-    text: torch.Tensor,
+    text: torch.Tensor | Sequence[torch.Tensor],
     guidance: Guidance,
     seed: int = 0,
     batch: int = 1,
@@ -170,9 +200,12 @@ def generate(
     return_logits: bool = False,
     chunk_budget: int | None = None,
 ) -> Iterator[Event]:
-    """Run every pass of `schedule` for one prompt and yield events as they happen.
+    """Run every pass of `schedule` and yield events as they happen.
 
-    `batch` videos share the prompt; video i draws its bits from a generator seeded `seed + i`.
+    `text` [tokens, text_channels] is one prompt for every clip, or a sequence with one per clip of the
+    schedule (a storyboard; token counts may differ): a clip's passes attend to its own text, and the
+    kept K/V of earlier clips stay as computed with theirs. `batch` videos share the text; video i
+    draws its bits from a generator seeded `seed + i`.
     `forced` holds bits for the leading passes (I2V, continuation; [batch or 1, t, h, w, d]):
     those are not sampled, and a forced pass is not even run unless a later pass attends to it
     (or `return_logits` asks for its logits). `conditions` supplies the schedule's prefilled
@@ -182,10 +215,11 @@ def generate(
     c = model.cfg
     if batch < 1:
         raise SamplerInputError(f"batch must be >= 1, got {batch}")
-    _check_text(model, text)
+    texts = _clip_texts(model, schedule, text)
     _check_forced(model, schedule, forced, batch)
     _check_conditions(schedule, conditions or {}, c.latent_channels, batch)
     device = model.word_embed.weight.device
+    texts = [t.to(device) for t in texts]
     rows = batch * (2 if guidance.with_uncond else 1)
     chunk = token_chunk(c, rows, model.compute_dtype.itemsize, chunk_budget)
     generators = [torch.Generator(device=device).manual_seed(seed + i) for i in range(batch)]
@@ -193,9 +227,7 @@ def generate(
     started = time.perf_counter()
     with torch.inference_mode():
         cache: dict[object, list[KV]] = {}
-        tokens = model.text_tokens(text.to(device), batch, guidance.with_uncond)
-        rotations = rope_rotations(text_positions(text.shape[0]).to(device), c.head_dim, c.rope_base)
-        _, cache["text"] = _run_blocks(model, tokens, rotations, cache, (), chunk, keep=True)
+        prefilled: torch.Tensor | None = None
         for cond in schedule.conditions:
             x = model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows)
             pos = visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w)
@@ -212,6 +244,12 @@ def generate(
             bits = forced[p.index].to(device, torch.uint8).expand(shape) if p.index < len(forced) else None
             logits = None
             if bits is None or p.keeps or return_logits:
+                # the prefix switches only when a pass runs: a forced pass kept for later ones needs its
+                # clip's text too, and a clip none of whose passes run needs no prefill at all
+                if prefilled is None or not _same_text(prefilled, texts[p.clip]):
+                    cache.pop("text", None)  # free the old prefix before the new one is built
+                    prefilled = texts[p.clip]
+                    cache["text"] = _prefill_text(model, prefilled, batch, guidance.with_uncond, chunk)
                 x = model.embed_latent(sums.input_for(p), rows)
                 frames = range(p.frame_start, p.frame_start + p.t)
                 pos = visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w)

@@ -39,11 +39,14 @@ class PassProgress:
 
 @dataclass(frozen=True)
 class ClipFrames:
-    """Final frames [f, H, W, 3] of the video from frame `frame_start` on, decoded once `clip`'s latent was."""
+    """Final frames [f, H, W, 3] of the video from frame `frame_start` on, decoded once `clip`'s latent was.
+    `bits` are those of every pass up to this clip's last (the same tensors Finished will hold): stored with the
+    frames so far, they make that much of the video continuable before the run ends."""
 
     clip: int
     frame_start: int
     frames: np.ndarray
+    bits: list[torch.Tensor] = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.config import ScheduleConfig
+from engine.config import Preset, ScheduleConfig
 from engine.schedule import Schedule
 
 
@@ -20,12 +20,14 @@ class PipelineInputError(ValueError):
 @dataclass(frozen=True)
 class GenerationRequest:
     """One generation. The text comes from `prompts` through the model's text encoder, or, for a model without one,
-    from `text_features` [tokens, text_channels] given directly (any prompts are then only recorded).
+    from `text_features` [tokens, text_channels] given directly for every clip (one prompt is then only recorded).
 
-    `prompts` holds one prompt, or one per clip for a storyboard: only the first is encoded yet (see
-    `storyboard_note`). `seconds` 0 makes an image. The overrides replace the preset's guidance scale and
-    sampling temperatures. `first_frame` (uint8 RGB [H, W, 3]) makes image-to-video; `continue_bits` (one
+    `prompts` holds one prompt for the whole video, or a storyboard: one per video clip, in order (the first
+    frame, clip 0, takes the first). `seconds` 0 makes an image. The overrides replace the preset's guidance scale
+    and sampling temperatures. `first_frame` (uint8 RGB [H, W, 3]) makes image-to-video; `continue_bits` (one
     tensor per leading pass, as a finished run returns them) continues an earlier video. At most one of the two.
+    To continue a video with a new prompt, give the prompts of the whole longer video: those the continued clips
+    were made with, then the new ones.
     """
 
     prompts: tuple[str, ...] = ()
@@ -53,17 +55,40 @@ class GenerationRequest:
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def storyboard_note(prompts: tuple[str, ...]) -> str | None:
-    """Per-clip text needs the sampler to switch the text prefix at clip boundaries, which it does not do yet:
-    until then a storyboard runs on its first prompt, and the caller is told so."""
-    if len(prompts) <= 1:
-        return None
-    return f"only the first of {len(prompts)} prompts is used: per-clip prompts are not supported yet"
+def _clips_phrase(preset: Preset, schedule: Schedule) -> str:
+    """'a 3 s toyworld video has 3 clips of 1 s' (the lengths listed when the last clip is shorter)."""
+    if schedule.clips == 1:
+        return f"a {preset.name} image is one clip"
+    cfg = preset.schedule
+    seconds = [f"{t * cfg.frames_per_latent / cfg.fps:g} s" for t in schedule.clip_lengths[1:]]
+    lengths = f"of {seconds[0]}" if len(set(seconds)) == 1 else f"({', '.join(seconds)})"
+    clips = f"{len(seconds)} clip{'s' if len(seconds) > 1 else ''}"
+    return f"a {schedule.seconds} s {preset.name} video has {clips} {lengths}"
 
 
-def settings(cfg: ScheduleConfig, schedule: Schedule, request: GenerationRequest) -> dict[str, Any]:
-    """The settings a run actually used, for provenance: enough to make the same video again."""
+def clip_prompts(preset: Preset, schedule: Schedule, request: GenerationRequest) -> tuple[str, ...]:
+    """The prompt of every clip of `schedule` (clip 0 first), or () when the request has none."""
+    prompts = request.prompts
+    video_clips = schedule.clips - 1
+    if len(prompts) > 1 and len(prompts) != video_clips:
+        raise PipelineInputError(
+            f"{len(prompts)} prompts given, but {_clips_phrase(preset, schedule)}: give 1 prompt"
+            + (f" or {video_clips}" if video_clips > 1 else "")
+        )
+    if request.text_features is not None and len(set(prompts)) > 1:
+        raise PipelineInputError("text features are one text for every clip: a storyboard needs a text encoder")
+    if len(prompts) == 1:
+        return prompts * schedule.clips
+    return prompts[:1] + prompts
+
+
+def settings(
+    cfg: ScheduleConfig, schedule: Schedule, request: GenerationRequest, prompts: tuple[str, ...]
+) -> dict[str, Any]:
+    """The settings a run actually used, for provenance: enough to make the same video again. `prompts` holds
+    the prompt of every clip."""
     return {
+        "prompts": list(prompts),
         "seconds": schedule.seconds,
         "aspect_h_over_w": schedule.aspect,
         "resolution": schedule.resolution,

@@ -16,7 +16,7 @@ from engine.pipeline.eta import Eta
 from engine.pipeline.events import ClipFrames, Finished, PassProgress, PipelineEvent, Started
 from engine.pipeline.first_frame import first_frame_bits
 from engine.pipeline.frames import ClipDecoder
-from engine.pipeline.request import GenerationRequest, PipelineInputError, settings, storyboard_note
+from engine.pipeline.request import GenerationRequest, PipelineInputError, clip_prompts, settings
 from engine.pipeline.text import TextEncoder, prompt_features, prompt_notes
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate
 from engine.schedule import Schedule, build_schedule
@@ -33,16 +33,33 @@ class GenerationModel(Protocol):
     text_encoder: TextEncoder | None
 
 
-def _text(model: GenerationModel, request: GenerationRequest) -> torch.Tensor:
+def _text(
+    model: GenerationModel, request: GenerationRequest, prompts: tuple[str, ...]
+) -> torch.Tensor | list[torch.Tensor]:
+    """The text features of every clip (`prompts` holds the prompt of each); each distinct prompt is encoded once,
+    so clips sharing a prompt share one tensor and the sampler keeps its prefix."""
     if request.text_features is not None:
         return request.text_features
-    if not request.prompts:
+    if not prompts:
         raise PipelineInputError("the request has no prompt")
     if model.text_encoder is None:
         raise PipelineInputError(
             f"{model.preset.name} has no text encoder, so a prompt cannot be encoded; give text features instead"
         )
-    return prompt_features(model.text_encoder, model.preset, request.prompts[0], request.seconds)
+    encoder, preset = model.text_encoder, model.preset
+    features = {p: prompt_features(encoder, preset, p, request.seconds) for p in dict.fromkeys(prompts)}
+    return [features[p] for p in prompts]
+
+
+def _notes(model: GenerationModel, request: GenerationRequest) -> list[str]:
+    """What the text encoder could not read of each distinct prompt, each note naming its prompt in a storyboard."""
+    if request.text_features is not None:
+        return []
+    distinct = list(dict.fromkeys(request.prompts))
+    if len(distinct) == 1:
+        return prompt_notes(model.text_encoder, distinct[0])
+    encoder = model.text_encoder
+    return [f"prompt {request.prompts.index(p) + 1}: {note}" for p in distinct for note in prompt_notes(encoder, p)]
 
 
 def _forced(model: GenerationModel, request: GenerationRequest, schedule: Schedule) -> list[torch.Tensor]:
@@ -76,12 +93,10 @@ def run_generation(
         raise PipelineInputError(f"{preset.name} is an Interact model: it generates segment by segment, not here")
     cfg = request.schedule_config(preset.schedule)
     schedule = build_schedule(cfg, request.seconds, request.aspect)
-    text = _text(model, request)
+    prompts = clip_prompts(preset, schedule, request)
+    text = _text(model, request, prompts)
     forced = _forced(model, request, schedule)
     height, width = schedule.pixel_size
-    notes = [note] if (note := storyboard_note(request.prompts)) else []
-    if request.text_features is None and request.prompts:
-        notes += prompt_notes(model.text_encoder, request.prompts[0])
     yield Started(
         passes=len(schedule.passes),
         clips=schedule.clips,
@@ -89,15 +104,17 @@ def run_generation(
         height=height,
         width=width,
         fps=cfg.fps,
-        settings=settings(cfg, schedule, request),
-        notes=tuple(notes),
+        settings=settings(cfg, schedule, request, prompts),
+        notes=tuple(_notes(model, request)),
     )
     decoder = ClipDecoder(model.vae, schedule.clips, chunk_latents, tiling)
     eta = Eta(schedule, len(forced))
     sampling_seconds = decode_seconds = 0.0
     guidance = Guidance.from_schedule(cfg)
+    bits: list[torch.Tensor] = []  # on the CPU, pass by pass: every clip's frames carry the bits so far
     for event in generate(model.transformer, schedule, text, guidance, request.seed, forced=forced, cancel=cancel):
         if isinstance(event, PassEvent):
+            bits.append(event.bits.cpu())
             sampling_seconds += event.seconds
             eta.pass_done(event.index, event.seconds)
             image = None
@@ -112,7 +129,6 @@ def run_generation(
             decode_seconds += seconds
             eta.clip_decoded(event.latent.shape[2], seconds)
             if decoded is not None:
-                yield ClipFrames(event.clip, *decoded)
+                yield ClipFrames(event.clip, *decoded, bits=list(bits))
         else:
-            bits = [b.cpu() for b in event.bits]
             yield Finished(bits, sampling_seconds, decode_seconds, time.perf_counter() - started)

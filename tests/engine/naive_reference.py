@@ -44,17 +44,24 @@ def _block_positions(scale_pos: int, frames: list[int], h: int, w: int, full_h: 
     return [(scale_pos, f, hs[i], ws[j]) for f in frames for i in range(h) for j in range(w)]
 
 
+def _text_block(sd: dict, text: torch.Tensor, with_uncond: bool) -> tuple[torch.Tensor, list]:
+    rows_text = [text] + ([sd["cfg_uncond"][: text.shape[0]]] if with_uncond else [])
+    tokens = torch.stack([t @ sd["text_proj.weight"].T + sd["text_proj.bias"] for t in rows_text])
+    return tokens, [(j, 0, 0, 0) for j in range(text.shape[0])]
+
+
 def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True) -> list[torch.Tensor]:
-    """Logits [rows, n, 2*bits] of every pass; bits[i] [1, t, h, w, d] are the given bits of pass i."""
+    """Logits [rows, n, 2*bits] of every pass; bits[i] [1, t, h, w, d] are the given bits of pass i.
+
+    `text` is one text for every clip or a list with one per clip: each clip's text is its own prefix block,
+    at text positions 0.., and only that clip's passes see it."""
     sd = {k: v.float() for k, v in model.state_dict().items()}
     cfg = model.cfg
     heads, kv_heads, head_dim = cfg.heads, cfg.kv_heads, cfg.head_dim
     _, full_h, full_w = schedule.latent_shape
-    rows_text = [text] + ([sd["cfg_uncond"][: text.shape[0]]] if with_uncond else [])
-    text_tokens = torch.stack([t @ sd["text_proj.weight"].T + sd["text_proj.bias"] for t in rows_text])
-    rows = text_tokens.shape[0]
-
-    blocks = [("text", text_tokens, [(j, 0, 0, 0) for j in range(text.shape[0])])]
+    texts = text if isinstance(text, list) else [text] * schedule.clips
+    blocks = [(("text", clip), *_text_block(sd, t, with_uncond)) for clip, t in enumerate(texts)]
+    rows = blocks[0][1].shape[0]
     for cond in schedule.conditions:
         feat = conditions[cond.name][0].flatten(1).T
         tokens = (feat @ sd["word_embed.weight"].T + sd["word_embed.bias"]).expand(rows, -1, -1)
@@ -77,10 +84,10 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
         up = F.interpolate(per_frame, size=(cfg.latent_channels, full_h, full_w), mode="trilinear")
         sums[p.clip] = sums[p.clip] + up.permute(0, 2, 1, 3, 4)
 
-    # the SSA rule, restated: text and condition blocks see themselves; a pass sees the text, the
+    # the SSA rule, restated: text and condition blocks see themselves; a pass sees its clip's text, the
     # condition blocks, itself and the final pass of the previous clip
     last_pass_of_clip = {p.clip: p.index for p in schedule.passes}
-    n_prefix = 1 + len(schedule.conditions)
+    n_prefix = len(texts) + len(schedule.conditions)
     lengths = [b[1].shape[1] for b in blocks]
     starts = [sum(lengths[:i]) for i in range(len(blocks))]
     total = sum(lengths)
@@ -90,7 +97,7 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
         visible = [i]
         if i >= n_prefix:
             p = schedule.passes[key]
-            visible += list(range(n_prefix))
+            visible += [p.clip, *range(len(texts), n_prefix)]
             if p.clip > 0:
                 visible.append(n_prefix + last_pass_of_clip[p.clip - 1])
         for j in visible:

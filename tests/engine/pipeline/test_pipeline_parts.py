@@ -14,8 +14,9 @@ from engine.config import get_preset
 from engine.pipeline.bits import bits_path, load_bits, save_bits
 from engine.pipeline.eta import Eta
 from engine.pipeline.first_frame import fit_image
-from engine.pipeline.request import PipelineInputError
+from engine.pipeline.request import GenerationRequest, PipelineInputError, clip_prompts
 from engine.pipeline.text import prompt_features
+from engine.schedule import build_schedule
 from engine.text import PromptError
 from engine.weights.errors import CheckpointError
 
@@ -38,6 +39,25 @@ def test_the_released_models_get_the_duration_tag_models_trained_here_the_prompt
                          "a red ball", "a red ball"]
     with pytest.raises(PromptError, match="the prompt is empty"):
         prompt_features(echo, get_preset("test-micro"), "  ", 5)
+
+
+def test_one_prompt_serves_every_clip_a_storyboard_has_one_per_video_clip():
+    preset = get_preset("toyworld")
+    schedule = build_schedule(preset.schedule, 3, "1:1")
+
+    def prompts(*given: str) -> tuple[str, ...]:
+        return clip_prompts(preset, schedule, GenerationRequest(prompts=given))
+
+    assert prompts() == ()
+    assert prompts("a") == ("a",) * 4
+    assert prompts("a", "b", "c") == ("a", "a", "b", "c")  # the first frame (clip 0) takes the first prompt
+    with pytest.raises(PipelineInputError, match="2 prompts given, but a 3 s toyworld video has 3 clips of 1 s: "
+                                                 "give 1 prompt or 3"):
+        prompts("a", "b")
+    released = get_preset("infinitystar-8b-480p")
+    seven = build_schedule(released.schedule, 7)
+    with pytest.raises(PipelineInputError, match=r"a 7 s infinitystar-8b-480p video has 2 clips \(5 s, 2 s\)"):
+        clip_prompts(released, seven, GenerationRequest(prompts=("a", "b", "c")))
 
 
 def test_the_first_frame_covers_the_video_frame_and_is_cropped_at_the_centre():

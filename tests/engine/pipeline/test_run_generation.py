@@ -71,6 +71,10 @@ def test_frames_stream_clip_by_clip_between_the_passes(i2v_events):
     # the reference overwrites frame 0 (the image clip's own frame) with frame 1
     assert np.array_equal(clips[0].frames[0], clips[0].frames[1])
     assert len(finished.bits) == 38 and finished.decode_seconds > 0 and finished.seconds >= finished.sampling_seconds
+    # each clip's frames come with the bits so far (the very tensors the run ends with), to store a continuable file
+    assert [len(c.bits) for c in clips] == [25, 38]
+    assert all(a is b for c in clips for a, b in zip(c.bits, finished.bits, strict=False))
+    assert all(b.device.type == "cpu" and b.dtype == torch.uint8 for b in finished.bits)
 
 
 def test_every_pass_reports_progress_with_a_preview(i2v_events):
@@ -114,28 +118,80 @@ def test_cancel_stops_before_the_next_pass(loaded):
     assert seen == [0, 1, 2]
 
 
-def test_overrides_reach_the_settings_and_a_storyboard_says_what_it_uses(loaded):
-    request = GenerationRequest(prompts=("a ball", "a cube"), seconds=0, aspect="1:1", text_features=TEXT,
+def test_overrides_and_the_prompt_of_every_clip_reach_the_settings(loaded):
+    request = GenerationRequest(prompts=("a ball",), seconds=0, aspect="1:1", text_features=TEXT,
                                 guidance_scale=2.5, tau_image=0.7)
     started = next(run_generation(loaded, request))
     assert started.settings["guidance_scale"] == 2.5 and started.settings["tau_image"] == 0.7
-    assert started.notes == ("only the first of 2 prompts is used: per-clip prompts are not supported yet",)
+    assert started.settings["prompts"] == ["a ball"] and started.notes == ()
 
 
 class RecordingEncoder:
+    """Features of its own for every prompt (the same prompt, the same features); knows no 'zeppelin'."""
+
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
     def encode(self, prompt: str) -> torch.Tensor:
         self.prompts.append(prompt)
-        return TEXT
+        seed = sum(map(ord, prompt))
+        return torch.randn(3 + seed % 5, 32, generator=torch.Generator().manual_seed(seed))
+
+    def unknown_words(self, prompt: str) -> list[str]:
+        return [w for w in prompt.split() if w == "zeppelin"]
 
 
 def test_prompts_go_through_the_models_text_encoder_as_written_for_models_trained_here(loaded):
     encoder = RecordingEncoder()
     model = dataclasses.replace(loaded, text_encoder=encoder)
-    next(run_generation(model, GenerationRequest(prompts=("a red ball", "later"), seconds=1, aspect="1:1")))
-    assert encoder.prompts == ["a red ball"]
+    started = next(run_generation(model, GenerationRequest(prompts=("a red ball",), seconds=1, aspect="1:1")))
+    assert encoder.prompts == ["a red ball"] and started.settings["prompts"] == ["a red ball"] * 2
+
+
+def run(model, **fields) -> list:
+    return list(run_generation(model, GenerationRequest(seconds=1, aspect="1:1", seed=3, **fields)))
+
+
+@pytest.fixture(scope="module")
+def one_prompt_bits(three_clips) -> list[torch.Tensor]:
+    return run(dataclasses.replace(three_clips, text_encoder=RecordingEncoder()), prompts=("a ball",))[-1].bits
+
+
+def test_a_storyboard_gives_each_video_clip_its_prompt(three_clips, one_prompt_bits):
+    encoder = RecordingEncoder()
+    model = dataclasses.replace(three_clips, text_encoder=encoder)
+    events = run(model, prompts=("a ball", "a red zeppelin"))
+    single, story = one_prompt_bits, events[-1].bits
+    assert encoder.prompts == ["a ball", "a red zeppelin"]  # each distinct prompt encoded once
+    assert events[0].settings["prompts"] == ["a ball", "a ball", "a red zeppelin"]
+    assert events[0].notes == ("prompt 2: this model does not know the words zeppelin: they were left out of the "
+                               "prompt",)
+    # clips 0 and 1 (passes 0..24) read the first prompt, as in the single-prompt run; clip 2 reads its own
+    assert all(torch.equal(a, b) for a, b in zip(single[:25], story[:25], strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(single[25:], story[25:], strict=True))
+
+
+def test_a_video_continues_with_a_new_prompt_after_the_prompts_it_was_made_with(three_clips, one_prompt_bits):
+    encoder = RecordingEncoder()
+    model = dataclasses.replace(three_clips, text_encoder=encoder)
+    earlier = one_prompt_bits[:25]
+    events = run(model, prompts=("a ball", "a cube"), continue_bits=tuple(earlier))
+    assert encoder.prompts == ["a ball", "a cube"]
+    assert events[0].settings["continued_passes"] == 25
+    assert all(torch.equal(a, b) for a, b in zip(earlier, events[-1].bits, strict=False))
+
+
+def test_a_wrong_number_of_prompts_says_how_many_the_video_takes(loaded, three_clips):
+    with pytest.raises(PipelineInputError, match="3 prompts given, but a 1 s test-micro video has 2 clips of 0.5 s: "
+                                                 "give 1 prompt or 2$"):
+        next(run_generation(three_clips, GenerationRequest(prompts=("a", "b", "c"), seconds=1)))
+    with pytest.raises(PipelineInputError, match="2 prompts given, but a 1 s test-micro video has 1 clip of 1 s: "
+                                                 "give 1 prompt$"):
+        next(run_generation(loaded, GenerationRequest(prompts=("a", "b"), seconds=1)))
+    with pytest.raises(PipelineInputError, match="but a test-micro image is one clip: give 1 prompt$"):
+        next(run_generation(loaded, GenerationRequest(prompts=("a", "b"), seconds=0)))
+    with pytest.raises(PipelineInputError, match="text features are one text for every clip"):
+        next(run_generation(three_clips, GenerationRequest(prompts=("a", "b"), seconds=1, text_features=TEXT)))
 
 
 def test_requests_that_cannot_run_are_refused_clearly(loaded):
