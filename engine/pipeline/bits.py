@@ -11,14 +11,6 @@ import torch
 from engine.pipeline.request import PipelineInputError
 from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
 
-BITS_SUFFIX = ".bits.safetensors"
-
-
-def bits_path(video: str | Path) -> Path:
-    """Where the bits of `video` live: out.mp4 -> out.bits.safetensors."""
-    video = Path(video)
-    return video.with_name(video.stem + BITS_SUFFIX)
-
 
 def _name(index: int) -> str:
     return f"pass_{index:04d}"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.home import studio_home
-from engine.media.layout import bits_path
+from engine.media.layout import BITS_SUFFIX, bits_path
 from engine.runtime.precision import PRECISIONS
 from engine.service import protocol as p
 from engine.service.client import EngineClient
@@ -94,11 +94,12 @@ def _end(message: p.Message, spec: JobSpec, err: TextIO) -> int:
     print(f"error ({message.kind}): {message.message}", file=err)
     if message.hint:
         print(f"hint: {message.hint}", file=err)
-    return 1
+    return 2 if message.kind == "bad_input" else 1  # 2, as for bad arguments
 
 
-def run_job(spec: JobSpec, connect: Callable[[], Transport], err: TextIO = sys.stderr) -> int:
-    """Submit `spec`, show its progress on `err` until it ends; the exit code."""
+def run_job(spec: JobSpec, connect: Callable[[], Transport], err: TextIO | None = None) -> int:
+    """Submit `spec`, show its progress on `err` (default: stderr) until it ends; the exit code."""
+    err = err or sys.stderr
     events: queue.Queue[p.Message] = queue.Queue()
     client = EngineClient(connect, events.put)
     clips = 1
@@ -122,7 +123,7 @@ def run_job(spec: JobSpec, connect: Callable[[], Transport], err: TextIO = sys.s
 
 def _continued_bits(path: Path) -> str:
     """The bits of the video at `path` (an MP4 the studio made, or its .bits.safetensors itself)."""
-    bits = path if path.name.endswith(".bits.safetensors") else bits_path(path)
+    bits = path if path.name.endswith(BITS_SUFFIX) else bits_path(path)
     if not bits.is_file():
         raise JobInputError(f"{path} has no bits beside it ({bits}); only videos the studio made can be continued")
     return str(bits)

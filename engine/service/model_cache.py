@@ -11,7 +11,7 @@ import torch
 
 from engine.config import get_preset
 from engine.runtime.hardware import detect_device
-from engine.runtime.load_plan import choose_load_plan
+from engine.runtime.load_plan import LoadPlan, choose_load_plan
 from engine.weights.loader import LoadedModel, load_model
 from engine.weights.store import ModelStore
 
@@ -22,6 +22,7 @@ class ModelCache:
     def __init__(self, store: ModelStore) -> None:
         self.store = store
         self._models: OrderedDict[Key, LoadedModel] = OrderedDict()
+        self._plans: dict[tuple[Key, int, str | float], LoadPlan] = {}  # planning takes ~0.3 s: once per video shape
 
     @property
     def loaded(self) -> list[Key]:
@@ -38,8 +39,11 @@ class ModelCache:
         key = (model_id, info.device, precision)
         kept = self._models.get(key)
         if kept is not None:
-            choice = choose_load_plan(kept.preset, info, seconds, aspect, precision=kept.precision)
+            shape = (key, seconds, aspect)
+            choice = self._plans.get(shape) or choose_load_plan(kept.preset, info, seconds, aspect,
+                                                                precision=kept.precision)
             if choice.fits:
+                self._plans[shape] = choice
                 self._models.move_to_end(key)
                 return dataclasses.replace(kept, plan=choice)
             self._evict(key)
@@ -56,6 +60,7 @@ class ModelCache:
 
     def _evict(self, key: Key) -> None:
         del self._models[key]
+        self._plans = {shape: plan for shape, plan in self._plans.items() if shape[0] != key}
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

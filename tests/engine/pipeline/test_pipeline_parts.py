@@ -11,7 +11,8 @@ from safetensors.torch import save_file
 from tiny_models import random_bits, random_model, three_clip_schedule
 
 from engine.config import get_preset
-from engine.pipeline.bits import bits_path, load_bits, save_bits
+from engine.media.layout import bits_path
+from engine.pipeline.bits import load_bits, save_bits
 from engine.pipeline.eta import Eta
 from engine.pipeline.first_frame import fit_image
 from engine.pipeline.request import GenerationRequest, PipelineInputError, clip_prompts

@@ -15,6 +15,7 @@ import pytest
 import torch
 from engine_session import PROMPT, Session, toyworld_job
 
+from engine.media.layout import BITS_SUFFIX as BITS
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline import Finished as PipelineFinished
 from engine.pipeline import run_generation
@@ -98,7 +99,7 @@ def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
     assert meta["seconds"] == "2" and meta["prompts"] == f'["{PROMPT}", "a red circle moves down"]'
 
     bridge = toyworld_job(tmp_path, "bridge", seconds=1, kind="bridge", prompts=(),
-                          continue_from=str(tmp_path / "first.bits.safetensors"), bridge_to=str(tmp_path / "second.mp4"))
+                          bridge_to=str(tmp_path / "second.mp4"), continue_from=str(first.output)[:-4] + BITS)
     session.client.submit(bridge)
     assert isinstance(session.until_end(bridge.id)[-1], p.Finished)
     joined, _ = read_frames(tmp_path / "bridge.mp4")

@@ -75,15 +75,16 @@ def test_a_refused_line_still_names_its_job_when_it_can():
 def test_a_job_round_trips_and_bad_jobs_name_the_field():
     spec = JobSpec(kind="storyboard", model="toyworld", output="/tmp/s.mp4", prompts=("a", "b"), seconds=2, seed=9)
     assert JobSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
+    job = {"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": ["a"]}
     cases = [
         ({"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": [" "]}, "prompt 1 is empty"),
         ({"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": ["x" * 5000]}, "5000 characters"),
         ({"kind": "generate", "model": "toyworld", "output": "o.mp4"}, "needs a prompt"),
         ({"kind": "paint", "model": "toyworld", "output": "o.mp4"}, "job kind must be one of"),
         ({"kind": "continue", "model": "toyworld", "output": "o.mp4"}, "needs 'continue_from'"),
-        ({"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": ["a"], "seconds": -1}, "'seconds'"),
-        ({"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": ["a"], "seed": "7"}, "'seed'"),
-        ({"kind": "generate", "model": "toyworld", "output": "o.mp4", "prompts": ["a"], "colour": 1}, "no field colour"),
+        ({**job, "seconds": -1}, "'seconds'"),
+        ({**job, "seed": "7"}, "'seed'"),
+        ({**job, "colour": 1}, "no field colour"),
         ({"model": "toyworld", "output": "o.mp4"}, "needs the field(s) kind"),
         ({"kind": "bridge", "model": "m", "output": "o.mp4", "continue_from": "a.bits.safetensors"}, "'bridge_to'"),
     ]
