@@ -1,0 +1,60 @@
+"""What a failed job tells the user: its kind and a hint; and the client side needs no torch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from engine.media.errors import MediaError
+from engine.service import protocol as p
+from engine.service.jobs import JobSpec
+from engine.service.runner import JobRunner, classify
+from engine.weights.errors import CheckpointError
+from engine.weights.loader import ModelLoadError
+from engine.weights.store import ModelStore
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "hint"),
+    [
+        (torch.OutOfMemoryError("CUDA out of memory"), "out_of_memory", "lower precision"),
+        (ModelLoadError("toyworld does not fit cuda"), "out_of_memory", "shorter duration"),
+        (CheckpointError("model.safetensors is truncated"), "bad_checkpoint", "istar models verify toyworld"),
+        (MediaError("x.png is not an image"), "bad_input", ""),
+        (KeyError("surprise"), "crashed", "log"),
+    ],
+)
+def test_each_failure_has_its_kind_and_a_hint(error, kind, hint):
+    got_kind, got_hint = classify(error, "toyworld")
+    assert got_kind == kind and hint in got_hint
+
+
+def test_a_damaged_model_file_fails_the_job_as_bad_checkpoint_and_names_the_file(micro_home, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(micro_home, home)
+    store = ModelStore(home / "models")
+    shard = sorted((home / "models" / "test-micro" / "transformer").glob("*.safetensors"))[0]
+    os.truncate(shard, 100)
+    features = tmp_path / "features.safetensors"
+    save_file({"text": torch.zeros(5, 32)}, features)
+    events: list[p.Message] = []
+    spec = JobSpec(kind="generate", model="test-micro", output=str(tmp_path / "x.mp4"), seconds=0, device="cpu",
+                   text_features=str(features))
+    JobRunner(store, events.append).run(spec, lambda: False)
+    assert isinstance(events[-1], p.Failed) and events[-1].kind == "bad_checkpoint"
+    assert shard.name in events[-1].message and "truncated" in events[-1].message
+    assert "istar models verify test-micro" in events[-1].hint
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_the_client_side_imports_neither_torch_nor_qt():
+    code = ("import sys; import engine.service.client, engine.service.job_queue, engine.service.job_cli; "
+            "print(sorted(m for m in ('torch', 'numpy', 'PySide6') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
