@@ -1,0 +1,136 @@
+"""What a project is: media files, tracks of clips on a frame grid, and the settings of the video it makes.
+
+Time on the timeline is whole frames at the project's fps, so every edit is frame accurate and two equal projects
+compare equal. A clip shows `length` frames of its media from `source_in` on (media time = frame / project fps),
+starting at timeline frame `start`. Clips on one track never overlap and are kept in order of `start`. Video tracks
+are listed top first: where video clips overlap in time, the upper track's clip is what the viewer sees. Audio is
+the sum of every unmuted audio track and the sound of every unmuted video clip.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+MediaKind = Literal["video", "audio", "image"]
+TrackKind = Literal["video", "audio"]
+DEFAULT_FPS = 16  # the rate InfinityStar models generate at, so generated clips need no resampling
+STILL_SECONDS = 3.0  # how long an imported still image lasts when first placed
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ProjectError(ValueError):
+    """An edit or a project that does not hold together; the message names what and why."""
+
+
+@dataclass
+class MediaItem:
+    """A file the project uses. `path` is absolute in memory (stored relative to the project file when it can be).
+    `duration` is in seconds (0 for a still image); `provenance` is what the engine recorded for a generated file."""
+
+    id: str
+    path: Path
+    kind: MediaKind
+    duration: float
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    has_audio: bool = False
+    provenance: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class Clip:
+    id: str
+    media_id: str
+    start: int
+    length: int
+    source_in: int = 0
+    gain: float = 1.0
+
+    @property
+    def end(self) -> int:
+        """The first frame after the clip."""
+        return self.start + self.length
+
+
+@dataclass
+class Track:
+    id: str
+    kind: TrackKind
+    name: str
+    muted: bool = False
+    locked: bool = False
+    clips: list[Clip] = field(default_factory=list)
+
+    def clip_at(self, frame: int) -> Clip | None:
+        return next((c for c in self.clips if c.start <= frame < c.end), None)
+
+    def fits(self, start: int, length: int, ignore: str | None = None) -> bool:
+        """Whether frames [start, start + length) are free on this track (clip `ignore` aside)."""
+        return start >= 0 and all(c.end <= start or c.start >= start + length for c in self.clips if c.id != ignore)
+
+    def place(self, clip: Clip) -> None:
+        if not self.fits(clip.start, clip.length, ignore=clip.id):
+            raise ProjectError(f"clip {clip.id} ({clip.start}..{clip.end}) overlaps another clip on {self.name}")
+        self.clips.append(clip)
+        self.clips.sort(key=lambda c: c.start)
+
+
+@dataclass
+class Project:
+    fps: int = DEFAULT_FPS
+    width: int = 1280
+    height: int = 720
+    sample_rate: int = 48000
+    media: dict[str, MediaItem] = field(default_factory=dict)
+    tracks: list[Track] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, **settings: Any) -> Project:
+        """A new project with one video track and one audio track."""
+        project = cls(**settings)
+        project.tracks = [Track(new_id(), "video", "Video 1"), Track(new_id(), "audio", "Audio 1")]
+        return project
+
+    @property
+    def duration(self) -> int:
+        """Frames up to the end of the last clip."""
+        return max((c.end for t in self.tracks for c in t.clips), default=0)
+
+    def track(self, track_id: str) -> Track:
+        for track in self.tracks:
+            if track.id == track_id:
+                return track
+        raise ProjectError(f"no track {track_id}")
+
+    def find_clip(self, clip_id: str) -> tuple[Track, Clip]:
+        for track in self.tracks:
+            for clip in track.clips:
+                if clip.id == clip_id:
+                    return track, clip
+        raise ProjectError(f"no clip {clip_id}")
+
+    def media_of(self, clip: Clip) -> MediaItem:
+        try:
+            return self.media[clip.media_id]
+        except KeyError:
+            raise ProjectError(f"clip {clip.id} uses media {clip.media_id}, which the project does not have") from None
+
+    def source_frames(self, media: MediaItem) -> int | None:
+        """How many project frames `media` holds; None for a still image, which lasts as long as it is shown."""
+        if media.kind == "image":
+            return None
+        return max(1, round(media.duration * self.fps))
+
+    def seconds(self, frames: int) -> float:
+        return frames / self.fps
