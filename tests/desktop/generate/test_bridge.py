@@ -1,0 +1,70 @@
+"""The engine bridge under a running Qt event loop: the GUI never stalls, a killed engine shows as crashed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from desktop.generate.bridge import EngineBridge
+from engine.service import protocol as p
+from engine.service.job_queue import JobQueue
+from engine.service.jobs import JobSpec
+from engine.service.transport import LocalEngine
+
+PROMPT = "a red circle moves to the right on a blue background"
+
+
+@pytest.fixture
+def bridge(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    queue = JobQueue(tmp_path / "queue.json")
+    b = EngineBridge(lambda: LocalEngine(tmp_path / "engine.log"), queue)
+    events: list[p.Message] = []
+    b.event.connect(events.append)
+    b.events = events
+    yield b
+    b.close()
+
+
+def _job(tmp_path, name: str, seconds: int) -> JobSpec:
+    return JobSpec(kind="generate", model="toyworld", output=str(tmp_path / f"{name}.mp4"), prompts=(PROMPT,),
+                   seconds=seconds, seed=1, device="cpu")
+
+
+def _ended(events, job_id):
+    return next((e for e in events if isinstance(e, p.TERMINAL) and e.job_id == job_id), None)
+
+
+def test_the_event_loop_keeps_ticking_while_a_job_runs(qtbot, bridge, tmp_path):
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    spec = _job(tmp_path, "long", seconds=6)
+    bridge.submit(spec)
+    qtbot.waitUntil(lambda: _ended(bridge.events, spec.id) is not None, timeout=120_000)
+    timer.stop()
+    assert isinstance(_ended(bridge.events, spec.id), p.Finished)
+    assert sum(isinstance(e, p.Preview) for e in bridge.events) >= 5  # previews came through the loop too
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) > 100 and max(gaps) < 0.1, f"the GUI stalled for {max(gaps) * 1000:.0f} ms"
+
+
+def test_a_killed_engine_shows_the_job_crashed_and_the_next_job_runs(qtbot, bridge, tmp_path):
+    doomed, after = _job(tmp_path, "doomed", seconds=6), _job(tmp_path, "after", seconds=1)
+    bridge.submit(doomed)
+    qtbot.waitUntil(lambda: any(isinstance(e, p.Progress) for e in bridge.events), timeout=60_000)
+    os.kill(bridge.engine_pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: _ended(bridge.events, doomed.id) is not None, timeout=2_000)
+    failed = _ended(bridge.events, doomed.id)
+    assert isinstance(failed, p.Failed) and failed.kind == "crashed"
+    assert bridge.queue.get(doomed.id).state == "failed"
+    bridge.submit(after)
+    qtbot.waitUntil(lambda: _ended(bridge.events, after.id) is not None, timeout=60_000)
+    assert isinstance(_ended(bridge.events, after.id), p.Finished)
