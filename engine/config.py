@@ -190,6 +190,7 @@ class Preset:
     mode: str = "video"
     text_encoder: str = "flan-t5-xl"
     default_aspect: str = "16:9"  # W:H; a model trained on one aspect only (toyworld: square) says so here
+    aspects: tuple[str, ...] = ()  # the W:H ratios it was trained on, when only some; empty: any it has a template for
 
     def __post_init__(self) -> None:
         if self.mode not in ("video", "interact"):
@@ -215,6 +216,7 @@ class Preset:
                 mode=data.get("mode", "video"),
                 text_encoder=data.get("text_encoder", "flan-t5-xl"),
                 default_aspect=data.get("default_aspect", "16:9"),
+                aspects=tuple(data.get("aspects", ())),
             )
         except KeyError as missing:
             raise ConfigError(f"preset is missing the field {missing}") from None
@@ -316,6 +318,7 @@ PRESETS: dict[str, Preset] = {
             ),
             text_encoder="toyworld-words",
             default_aspect="1:1",
+            aspects=("1:1",),
         ),
         Preset(
             name="tiny-a",

@@ -41,6 +41,14 @@ class _Worker(QObject):
     def resume(self) -> None:
         self.client.resume()
 
+    @Slot(str, int)
+    def move(self, job_id: str, index: int) -> None:
+        self.client.move(job_id, index)
+
+    @Slot(str, int)
+    def list_models(self, device: str, seconds: int) -> None:
+        self.client.list_models(device, seconds)
+
     @Slot()
     def close(self) -> None:
         self.client.close()
@@ -54,6 +62,8 @@ class EngineBridge(QObject):
     _cancel = Signal(str)
     _retry = Signal(str)
     _resume = Signal()
+    _move = Signal(str, int)
+    _list_models = Signal(str, int)
 
     def __init__(self, connect: Callable[[], Transport], queue: JobQueue, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +77,8 @@ class EngineBridge(QObject):
         self._cancel.connect(self._worker.cancel)
         self._retry.connect(self._worker.retry)
         self._resume.connect(self._worker.resume)
+        self._move.connect(self._worker.move)
+        self._list_models.connect(self._worker.list_models)
         self._thread.start()
 
     @property
@@ -86,6 +98,14 @@ class EngineBridge(QObject):
     def resume(self) -> None:
         """Send again the jobs the queue file left queued or running."""
         self._resume.emit()
+
+    def move(self, job_id: str, index: int) -> None:
+        """Put a queued job at `index` among the queued jobs (0: next to run)."""
+        self._move.emit(job_id, index)
+
+    def list_models(self, device: str = "auto", seconds: int = 5) -> None:
+        """Ask for the installed models and their plans: a Models event answers."""
+        self._list_models.emit(device, seconds)
 
     def close(self) -> None:
         """Stop the engine (jobs in flight stay queued in the file) and the bridge's thread; waits for both."""

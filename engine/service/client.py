@@ -77,6 +77,23 @@ class EngineClient:
         with self._lock:
             self._send_job(record.spec)
 
+    def list_models(self, device: str = "auto", seconds: int = 5) -> None:
+        """Ask the engine for its installed models and their plans; a Models event answers."""
+        with self._lock:
+            self._send(p.ListModels(device, seconds))
+
+    def move(self, job_id: str, index: int) -> None:
+        """Put a queued job at `index` among the queued jobs (0: next to run), here and in the engine."""
+        with self._lock:
+            waiting = [j for j in self._in_flight[1:] if j != job_id]
+            if job_id not in self._in_flight[1:]:
+                raise ValueError(f"job {job_id} is not waiting in the engine's queue")
+            index = max(0, min(index, len(waiting)))
+            before = waiting[index] if index < len(waiting) else None  # by name: the engine's queue may have moved on
+            self.queue.move(job_id, before)
+            self._in_flight = self._in_flight[:1] + waiting[:index] + [job_id] + waiting[index:]
+            self._send(p.Move(job_id, before))
+
     def cancel(self, job_id: str) -> None:
         """Cancel a job: a queued one at once, the running one at its next pass boundary (a Cancelled event follows)."""
         with self._lock:

@@ -100,6 +100,16 @@ class JobQueue:
                 setattr(record, name, value)
             self._save()
 
+    def move(self, job_id: str, before: str | None) -> None:
+        """Put the job just before job `before` (None: last)."""
+        with self._lock:
+            record = self._records.pop(job_id)
+            order = list(self._records.values())
+            at = next((i for i, r in enumerate(order) if r.spec.id == before), len(order))
+            order.insert(at, record)
+            self._records = {r.spec.id: r for r in order}
+            self._save()
+
     def remove(self, job_id: str) -> None:
         with self._lock:
             if self._records.pop(job_id, None) is not None:

@@ -60,6 +60,24 @@ class Cancel(Message):
 
 
 @dataclass(frozen=True)
+class Move(Message):
+    """Move a queued job just before queued job `before` (null, or a job no longer queued: to the end)."""
+
+    type: ClassVar[str] = "move"
+    job_id: str
+    before: str | None
+
+
+@dataclass(frozen=True)
+class ListModels(Message):
+    """Ask for the installed models and their load plans on `device` for videos of `seconds`."""
+
+    type: ClassVar[str] = "list_models"
+    device: str = "auto"
+    seconds: int = 5
+
+
+@dataclass(frozen=True)
 class Shutdown(Message):
     """Finish nothing more: cancel the running job, drop the queue, exit."""
 
@@ -172,6 +190,16 @@ class Finished(Message):
     decode_seconds: float
 
 
+@dataclass(frozen=True)
+class Models(Message):
+    """The answer to ListModels: `device` (name, memory) and one dict per installed model
+    (engine.service.models_info.describe_models)."""
+
+    type: ClassVar[str] = "models"
+    device: dict[str, Any]
+    models: list[dict[str, Any]]
+
+
 FAILURE_KINDS = ("out_of_memory", "bad_input", "bad_checkpoint", "crashed", "cancelled")
 
 
@@ -200,8 +228,8 @@ class Cancelled(Message):
 
 MESSAGES: dict[str, type[Message]] = {
     m.type: m
-    for m in (Hello, Submit, Cancel, Shutdown, Ready, Accepted, Started, Progress, Preview, ClipReady, Finished,
-              Failed, Cancelled)
+    for m in (Hello, Submit, Cancel, Move, ListModels, Shutdown, Ready, Accepted, Started, Progress, Preview,
+              ClipReady, Finished, Models, Failed, Cancelled)
 }
 TERMINAL = (Finished, Failed, Cancelled)
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from engine.service import protocol as p
 from engine.service.jobs import JobInputError, JobSpec
+from engine.service.models_info import describe_models
 from engine.service.provenance import engine_version
 from engine.service.runner import JobRunner
 
@@ -86,6 +87,10 @@ class EngineServer:
             self._submit(message)
         elif isinstance(message, p.Cancel):
             self._cancel(message.job_id)
+        elif isinstance(message, p.Move):
+            self._move(message.job_id, message.before)
+        elif isinstance(message, p.ListModels):
+            self._list_models(message)
         elif isinstance(message, p.Shutdown):
             self._stop()
         else:
@@ -124,6 +129,22 @@ class EngineServer:
             self.emit(p.Cancelled(job_id))
         elif not running:  # it may have just ended: the reply names no job, so nothing is marked failed
             self.emit(p.Failed(None, "bad_input", f"no job {job_id} is queued or running"))
+
+    def _move(self, job_id: str, before: str | None) -> None:
+        with self._changed:
+            job = next((j for j in self._queue if j.id == job_id), None)
+            if job is not None:
+                self._queue.remove(job)
+                at = next((i for i, j in enumerate(self._queue) if j.id == before), len(self._queue))
+                self._queue.insert(at, job)
+        if job is None:
+            self.emit(p.Failed(None, "bad_input", f"job {job_id} is not queued, so it cannot be moved"))
+
+    def _list_models(self, message: p.ListModels) -> None:
+        try:
+            self.emit(p.Models(**describe_models(self.runner.store, message.device, message.seconds)))
+        except (ValueError, OSError) as err:
+            self.emit(p.Failed(None, "bad_input", f"cannot list the models: {err}"))
 
     def _stop(self) -> None:
         with self._changed:

@@ -76,6 +76,26 @@ def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_s
     assert len(served) == 21 and all(torch.equal(a, b) for a, b in zip(served, in_process[0].bits, strict=True))
 
 
+def test_the_engine_lists_its_models_with_their_plan_and_reorders_its_queue(session, tmp_path):
+    session.client.list_models("cpu", 2)
+    while not isinstance(answer := session.next(), p.Models):
+        pass
+    [toyworld] = answer.models
+    assert toyworld["id"] == "toyworld" and toyworld["builtin"] and toyworld["aspects"] == ["1:1"]
+    assert (toyworld["max_seconds"], toyworld["clip_seconds"], toyworld["fps"]) == (6, 1, 16)
+    assert toyworld["plan"]["fits"] and toyworld["plan"]["precision"] == "fp32" and toyworld["plan"]["lines"]
+    assert answer.device["device"] == "cpu"
+
+    first, second, third = (toyworld_job(tmp_path, name, seconds=s) for name, s in (("1", 6), ("2", 1), ("3", 1)))
+    for spec in (first, second, third):
+        session.client.submit(spec)
+    session.client.move(third.id, 0)
+    assert [r.spec.id for r in session.client.queue.records] == [first.id, third.id, second.id]
+    events = session.until_end(second.id)
+    started = [e.job_id for e in events if isinstance(e, p.Started)]
+    assert started == [first.id, third.id, second.id]
+
+
 def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
     first = toyworld_job(tmp_path, "first", seconds=1)
     second = toyworld_job(tmp_path, "second", seconds=1, prompts=("a yellow star moves up on a black background",))

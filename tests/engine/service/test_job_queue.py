@@ -31,6 +31,14 @@ def test_states_survive_a_reopen_and_unfinished_jobs_are_offered_back(tmp_path):
     assert [r.spec for r in JobQueue.open(path).records] == [b, c, d]
 
 
+def test_moving_a_job_changes_the_saved_order(tmp_path):
+    queue = JobQueue(tmp_path / "queue.json")
+    a, b, c = (queue.add(_spec(n)).spec.id for n in ("red", "blue", "green"))
+    queue.move(c, before=a)
+    queue.move(b, before=None)
+    assert [r.spec.id for r in JobQueue.open(tmp_path / "queue.json").records] == [c, a, b]
+
+
 def test_a_queue_without_a_file_starts_empty_and_one_in_memory_writes_nothing(tmp_path):
     assert JobQueue.open(tmp_path / "none.json").records == []
     JobQueue().add(_spec("red"))
