@@ -41,9 +41,9 @@ class _Worker(QObject):
     def resume(self) -> None:
         self.client.resume()
 
-    @Slot(str, int)
-    def move(self, job_id: str, index: int) -> None:
-        self.client.move(job_id, index)
+    @Slot(str, str)
+    def move(self, job_id: str, before: str) -> None:
+        self.client.move(job_id, before or None)
 
     @Slot(str, int)
     def list_models(self, device: str, seconds: int) -> None:
@@ -62,7 +62,7 @@ class EngineBridge(QObject):
     _cancel = Signal(str)
     _retry = Signal(str)
     _resume = Signal()
-    _move = Signal(str, int)
+    _move = Signal(str, str)
     _list_models = Signal(str, int)
 
     def __init__(self, connect: Callable[[], Transport], queue: JobQueue, parent: QObject | None = None) -> None:
@@ -99,9 +99,9 @@ class EngineBridge(QObject):
         """Send again the jobs the queue file left queued or running."""
         self._resume.emit()
 
-    def move(self, job_id: str, index: int) -> None:
-        """Put a queued job at `index` among the queued jobs (0: next to run)."""
-        self._move.emit(job_id, index)
+    def move(self, job_id: str, before: str | None) -> None:
+        """Put a waiting job just before waiting job `before` (None: last)."""
+        self._move.emit(job_id, before or "")
 
     def list_models(self, device: str = "auto", seconds: int = 5) -> None:
         """Ask for the installed models and their plans: a Models event answers."""

@@ -82,16 +82,16 @@ class EngineClient:
         with self._lock:
             self._send(p.ListModels(device, seconds))
 
-    def move(self, job_id: str, index: int) -> None:
-        """Put a queued job at `index` among the queued jobs (0: next to run), here and in the engine."""
+    def move(self, job_id: str, before: str | None) -> None:
+        """Put a waiting job just before waiting job `before` (None: last), here and in the engine. By name, not by
+        position: the engine may have started the next job meanwhile."""
         with self._lock:
-            waiting = [j for j in self._in_flight[1:] if j != job_id]
             if job_id not in self._in_flight[1:]:
                 raise ValueError(f"job {job_id} is not waiting in the engine's queue")
-            index = max(0, min(index, len(waiting)))
-            before = waiting[index] if index < len(waiting) else None  # by name: the engine's queue may have moved on
-            self.queue.move(job_id, before)
-            self._in_flight = self._in_flight[:1] + waiting[:index] + [job_id] + waiting[index:]
+            waiting = [j for j in self._in_flight[1:] if j != job_id]
+            at = waiting.index(before) if before in waiting else len(waiting)
+            self.queue.move(job_id, before if before in waiting else None)
+            self._in_flight = self._in_flight[:1] + waiting[:at] + [job_id] + waiting[at:]
             self._send(p.Move(job_id, before))
 
     def cancel(self, job_id: str) -> None:

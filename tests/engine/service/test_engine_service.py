@@ -89,7 +89,7 @@ def test_the_engine_lists_its_models_with_their_plan_and_reorders_its_queue(sess
     first, second, third = (toyworld_job(tmp_path, name, seconds=s) for name, s in (("1", 6), ("2", 1), ("3", 1)))
     for spec in (first, second, third):
         session.client.submit(spec)
-    session.client.move(third.id, 0)
+    session.client.move(third.id, before=second.id)
     assert [r.spec.id for r in session.client.queue.records] == [first.id, third.id, second.id]
     events = session.until_end(second.id)
     started = [e.job_id for e in events if isinstance(e, p.Started)]

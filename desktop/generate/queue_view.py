@@ -1,0 +1,148 @@
+"""The job queue dock: every job with its state and progress; cancel, retry, reorder and remove.
+
+Rows come from the JobQueue (so jobs from an earlier session show too) and follow the engine's events. A failed
+job shows its kind and the hint that says what to try.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from engine.service import protocol as p
+from engine.service.job_queue import JobQueue, JobRecord
+
+STATE_TEXT = {"queued": "queued", "running": "running", "done": "done", "failed": "failed", "cancelled": "cancelled"}
+COLUMNS = ("Job", "State", "Progress")
+JOB_ID = Qt.ItemDataRole.UserRole
+
+
+def describe(record: JobRecord) -> str:
+    spec = record.spec
+    what = {"generate": "Generate", "storyboard": "Storyboard", "continue": "Continue", "bridge": "Bridge"}[spec.kind]
+    prompt = spec.prompts[0] if spec.prompts else ""
+    seconds = "image" if spec.seconds == 0 and spec.kind == "generate" else f"{spec.seconds} s"
+    return f"{what} {seconds}: {prompt}" if prompt else f"{what} {seconds}"
+
+
+class QueueView(QWidget):
+    """Emits the user's requests; the owner sends them to the engine bridge."""
+
+    cancel_requested = Signal(str)
+    retry_requested = Signal(str)
+    move_requested = Signal(str, str)  # job, the job to go before ("" for last)
+    open_requested = Signal(str)
+
+    def __init__(self, queue: JobQueue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.queue = queue
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setColumnWidth(0, 260)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(lambda item: self.open_requested.emit(item.data(0, JOB_ID)))
+        self.buttons = {}
+        row = QHBoxLayout()
+        for name, slot in (("Cancel", self._cancel), ("Retry", self._retry), ("Up", lambda: self._move(-1)),
+                           ("Down", lambda: self._move(1)), ("Remove", self._remove)):
+            button = QPushButton(name)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+            self.buttons[name] = button
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.tree)
+        layout.addLayout(row)
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the rows from the queue, keeping the selection."""
+        selected = self.selected_id()
+        self.tree.clear()
+        self._items = {}
+        for record in self.queue.records:
+            item = QTreeWidgetItem([describe(record), "", ""])
+            item.setData(0, JOB_ID, record.spec.id)
+            self._items[record.spec.id] = item
+            self.tree.addTopLevelItem(item)
+            self._show_state(record)
+        if selected in self._items:
+            self._items[selected].setSelected(True)
+        self._update_buttons()
+
+    def _show_state(self, record: JobRecord) -> None:
+        item = self._items[record.spec.id]
+        item.setText(1, STATE_TEXT[record.state] if record.state != "failed" else f"failed: {record.failure}")
+        tip = record.message + (f"\n\nWhat to try: {record.hint}" if record.hint else "")
+        for column in range(len(COLUMNS)):
+            item.setToolTip(column, tip or describe(record))
+        if record.state in ("done", "failed", "cancelled"):
+            item.setText(2, "" if record.state != "failed" else record.hint)
+
+    def on_event(self, message: p.Message) -> None:
+        job_id = getattr(message, "job_id", None)
+        if job_id is None:
+            return
+        if job_id not in self._items:
+            self.refresh()
+        item = self._items.get(job_id)
+        if item is None:
+            return
+        if isinstance(message, p.Progress):
+            item.setText(2, f"pass {message.index + 1}/{message.total}")
+        record = self.queue.get(job_id)
+        if record is not None and not isinstance(message, p.Progress | p.Preview):
+            self._show_state(record)
+        self._update_buttons()
+
+    def selected_id(self) -> str | None:
+        items = self.tree.selectedItems()
+        return items[0].data(0, JOB_ID) if items else None
+
+    def select(self, job_id: str) -> None:
+        self.tree.clearSelection()
+        if job_id in self._items:
+            self._items[job_id].setSelected(True)
+
+    def _selected(self) -> JobRecord | None:
+        job_id = self.selected_id()
+        return self.queue.get(job_id) if job_id else None
+
+    def _update_buttons(self) -> None:
+        record = self._selected()
+        state = record.state if record else None
+        self.buttons["Cancel"].setEnabled(state in ("queued", "running"))
+        self.buttons["Retry"].setEnabled(state in ("failed", "cancelled"))
+        self.buttons["Up"].setEnabled(state == "queued")
+        self.buttons["Down"].setEnabled(state == "queued")
+        self.buttons["Remove"].setEnabled(state in ("done", "failed", "cancelled"))
+
+    def _queued(self) -> list[str]:
+        return [r.spec.id for r in self.queue.records if r.state == "queued"]
+
+    def _cancel(self) -> None:
+        if (record := self._selected()) is not None:
+            self.cancel_requested.emit(record.spec.id)
+
+    def _retry(self) -> None:
+        if (record := self._selected()) is not None:
+            self.retry_requested.emit(record.spec.id)
+
+    def _move(self, step: int) -> None:
+        record = self._selected()
+        if record is None:
+            return
+        queued = self._queued()
+        index = queued.index(record.spec.id)
+        if step < 0 and index > 0:
+            self.move_requested.emit(record.spec.id, queued[index - 1])
+        elif step > 0 and index + 1 < len(queued):
+            self.move_requested.emit(record.spec.id, queued[index + 2] if index + 2 < len(queued) else "")
+
+    def _remove(self) -> None:
+        record = self._selected()
+        if record is not None and record.state in ("done", "failed", "cancelled"):
+            self.queue.remove(record.spec.id)
+            self.refresh()
