@@ -1,0 +1,126 @@
+"""Sound: media decoded to float32 stereo at the project's rate (kept per file), and the timeline's mix."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import av
+import numpy as np
+
+from desktop.media.errors import MediaReadError
+from desktop.project.model import MediaItem, Project
+
+DEFAULT_AUDIO_BYTES = 512 * 2**20  # about 23 minutes of 48 kHz stereo float32
+
+
+def decode_audio(path: Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """The first audio stream of `path` as float32 stereo [n, 2] at `sample_rate` (None: the file's own), and the
+    rate. Sample 0 is media time 0, the start of the file's video when it has one. Mono plays on both sides at
+    full level (FFmpeg's upmix would lower it 3 dB)."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise MediaReadError(f"{path.name} has no audio stream")
+            stream = container.streams.audio[0]
+            rate = sample_rate or stream.rate
+            channels = 1 if stream.channels == 1 else 2
+            resampler = av.AudioResampler(format="flt", layout="mono" if channels == 1 else "stereo", rate=rate)
+            reference = container.streams.video[0] if container.streams.video else stream
+            start = float(reference.start_time * reference.time_base) if reference.start_time is not None else 0.0
+            chunks, lead = _decode(container, stream, resampler, start, rate)
+    except av.error.FFmpegError as err:
+        raise MediaReadError(f"{path.name}: its sound cannot be decoded ({err})") from None
+    samples = np.concatenate(chunks, axis=1).reshape(-1, channels) if chunks else np.zeros((0, channels), np.float32)
+    samples = samples[-lead:] if lead < 0 else np.pad(samples, ((lead, 0), (0, 0)))
+    return (np.repeat(samples, 2, axis=1) if channels == 1 else samples), rate
+
+
+def _decode(
+    container: av.container.InputContainer,
+    stream: av.audio.stream.AudioStream,
+    resampler: av.AudioResampler,
+    start: float,
+    rate: int,
+) -> tuple[list[np.ndarray], int]:
+    """The resampled chunks, and how many samples of silence come before them (negative: to drop from them)."""
+    chunks: list[np.ndarray] = []
+    lead = 0
+    try:
+        for frame in container.decode(stream):
+            if not chunks and frame.time is not None:
+                lead = round((frame.time - start) * rate)
+            chunks += [out.to_ndarray() for out in resampler.resample(frame)]
+    except av.error.FFmpegError:
+        if not chunks:
+            raise
+        # damage partway: the sound before it still plays
+    chunks += [out.to_ndarray() for out in resampler.resample(None)]
+    return chunks, lead
+
+
+class AudioCache:
+    """Decoded sound of media files, one entry per file version and rate, least recently used dropped first
+    beyond `max_bytes`. Thread safe (two threads asking for the same new file may both decode it)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_AUDIO_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._sounds: OrderedDict[tuple[Path, int, int, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def samples(self, media: MediaItem, sample_rate: int) -> np.ndarray:
+        """float32 stereo [n, 2] of `media` at `sample_rate` (read-only)."""
+        try:
+            stat = media.path.stat()
+        except OSError as err:
+            raise MediaReadError(f"{media.name} cannot be read: {err.strerror}") from None
+        key = (media.path, stat.st_size, stat.st_mtime_ns, sample_rate)
+        with self._lock:
+            sound = self._sounds.get(key)
+            if sound is not None:
+                self._sounds.move_to_end(key)
+                return sound
+        sound, _ = decode_audio(media.path, sample_rate)
+        sound.flags.writeable = False
+        with self._lock:
+            if key not in self._sounds:
+                self._sounds[key] = sound
+                self._bytes += sound.nbytes
+            while self._bytes > self.max_bytes and len(self._sounds) > 1:
+                self._bytes -= self._sounds.popitem(last=False)[1].nbytes
+        return sound
+
+
+shared_audio = AudioCache()
+
+
+def mix(project: Project, start_frame: int, n_samples: int, cache: AudioCache | None = None) -> np.ndarray:
+    """float32 stereo [n_samples, 2] of the timeline from the start of frame `start_frame`."""
+    return mix_samples(project, _sample(project, start_frame), n_samples, cache)
+
+
+def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache | None = None) -> np.ndarray:
+    """float32 stereo [n_samples, 2] of the timeline from sample `start` (at project.sample_rate): every unmuted
+    track's clips that have sound, each times its gain, summed and clipped to [-1, 1]."""
+    cache = cache if cache is not None else shared_audio
+    out = np.zeros((n_samples, 2), np.float32)
+    end = start + n_samples
+    for track in project.tracks:
+        if track.muted:
+            continue
+        for clip in track.clips:
+            clip_start, clip_end = _sample(project, clip.start), _sample(project, clip.end)
+            first, last = max(start, clip_start), min(end, clip_end)
+            media = project.media_of(clip)
+            if first >= last or not (media.kind == "audio" or media.has_audio):
+                continue
+            offset = _sample(project, clip.source_in) - clip_start
+            sound = cache.samples(media, project.sample_rate)[first + offset : last + offset]
+            out[first - start : first - start + len(sound)] += clip.gain * sound
+    return np.clip(out, -1.0, 1.0, out=out)
+
+
+def _sample(project: Project, frame: int) -> int:
+    return round(frame * project.sample_rate / project.fps)

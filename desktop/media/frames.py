@@ -1,0 +1,249 @@
+"""Frames of media files as uint8 RGB: decoders fast for playback and exact on random access, an LRU cache of
+decoded frames under a byte cap, and a pool that renders frames on a worker thread ahead of the play head."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import av
+import cv2
+import numpy as np
+
+from desktop.media.errors import MediaReadError
+from desktop.project.model import MediaItem
+from engine.media.errors import MediaError
+from engine.media.image import read_rgb
+
+DEFAULT_CACHE_BYTES = 512 * 2**20
+FORWARD_SECONDS = 1.0  # a frame at most this far ahead is reached by decoding on; farther, seeking is cheaper
+
+Size = tuple[int, int]  # (width, height)
+FrameKey = tuple[str, int, Size]  # media id, frame index in the media's own rate, the box it was fitted to
+Rendered = TypeVar("Rendered")  # what a FramePool's render function makes of a frame index
+Timed = tuple[float, av.VideoFrame]  # a decoded frame and its time in seconds
+
+
+class FrameCache:
+    """Decoded frames, least recently used dropped first once they hold more than `max_bytes`. Thread safe;
+    frames are stored read-only so no caller can change another's picture."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._frames: OrderedDict[FrameKey, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def get(self, key: FrameKey) -> np.ndarray | None:
+        with self._lock:
+            frame = self._frames.get(key)
+            if frame is not None:
+                self._frames.move_to_end(key)
+            return frame
+
+    def put(self, key: FrameKey, frame: np.ndarray) -> None:
+        if frame.nbytes > self.max_bytes:
+            return
+        frame.flags.writeable = False
+        with self._lock:
+            old = self._frames.pop(key, None)
+            self.bytes += frame.nbytes - (old.nbytes if old is not None else 0)
+            self._frames[key] = frame
+            while self.bytes > self.max_bytes:
+                self.bytes -= self._frames.popitem(last=False)[1].nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+            self.bytes = 0
+
+
+def fit(width: int, height: int, box: Size) -> Size:
+    """The largest size with the aspect of width x height that fits in `box`."""
+    scale = min(box[0] / width, box[1] / height)
+    return min(box[0], max(1, round(width * scale))), min(box[1], max(1, round(height * scale)))
+
+
+class VideoDecoder:
+    """One video file's frames by media time (0 = its first frame). Decodes on from the last frame when the next
+    asked for is a little ahead (playback), else seeks to the keyframe before and decodes forward to it.
+    Not thread safe: hold `lock` around calls."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self._container: av.container.InputContainer | None = None
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._container = av.open(str(self.path))
+        except av.error.FFmpegError as err:
+            raise MediaReadError(f"{self.path.name} cannot be read: {err.strerror or err}") from None
+        if not self._container.streams.video:
+            self.close()
+            raise MediaReadError(f"{self.path.name} has no video stream")
+        self._stream = self._container.streams.video[0]
+        self.fps = float(self._stream.average_rate or self._stream.guessed_rate or 25)
+        start = self._stream.start_time
+        self._start = float(start * self._stream.time_base) if start is not None else 0.0
+        self._decoded = self._container.decode(self._stream)
+        self._current: Timed | None = None
+        self._next: Timed | None = None
+
+    def index(self, time_s: float) -> int:
+        """The frame shown at `time_s` counted at the file's own rate: the nearest one."""
+        return max(0, round(time_s * self.fps))
+
+    def frame_at(self, time_s: float) -> av.VideoFrame:
+        """The frame nearest to `time_s` (the last one past the end)."""
+        if self._container is None:
+            self._open()
+        target = self._start + time_s
+        half = 0.5 / self.fps  # any timestamp jitter under half a frame still finds the same frame
+        if self._current is None or not self._current[0] - half <= target <= self._current[0] + FORWARD_SECONDS:
+            self._seek(target)
+            if self._current is not None and self._current[0] > target + half:
+                self._seek(self._start)  # the reader landed past the target: start from the beginning
+        while (upcoming := self._peek()) is not None and upcoming[0] <= target + half:
+            self._current, self._next = upcoming, None
+        if self._current is None:
+            raise MediaReadError(f"{self.path.name} has no decodable frames")
+        return self._current[1]
+
+    def _seek(self, target: float) -> None:
+        try:
+            self._container.seek(int(target / self._stream.time_base), stream=self._stream, backward=True)
+        except av.error.FFmpegError as err:
+            raise MediaReadError(f"{self.path.name} cannot be read at {target:.2f} s: {err}") from None
+        self._decoded = self._container.decode(self._stream)
+        self._current = self._next = None
+        self._current, self._next = self._peek(), None
+
+    def _peek(self) -> Timed | None:
+        if self._next is None:
+            try:
+                frame = next(self._decoded)
+            except (StopIteration, av.error.FFmpegError):
+                return None  # the end, or damage: what decoded before it is all there is
+            if frame.time is not None:
+                self._next = (frame.time, frame)
+            else:  # a raw stream without timestamps: count frames
+                self._next = (self._current[0] + 1 / self.fps if self._current else self._start, frame)
+        return self._next
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+class MediaFrames:
+    """The pictures of a project's media, fitted to a box, through a FrameCache. Thread safe: each file's decoder
+    is used by one thread at a time; at most `max_open` files stay open."""
+
+    def __init__(self, cache: FrameCache, max_open: int = 8) -> None:
+        self.cache = cache
+        self._max_open = max_open
+        self._decoders: OrderedDict[tuple[str, Path], VideoDecoder] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fitted(self, media: MediaItem, time_s: float, box: Size) -> np.ndarray:
+        """uint8 RGB [h, w, 3] of `media` at media time `time_s`, scaled to fit `box` with its aspect kept."""
+        if media.kind == "image":
+            return self._cached((media.id, 0, box), lambda: _fit_image(media.path, box))
+        if media.kind != "video":
+            raise MediaReadError(f"{media.name} is audio: it has no pictures")
+        decoder = self._decoder(media)
+        return self._cached((media.id, decoder.index(time_s), box), lambda: _fit_video(decoder, time_s, box))
+
+    def _cached(self, key: FrameKey, make: Callable[[], np.ndarray]) -> np.ndarray:
+        frame = self.cache.get(key)
+        if frame is None:
+            frame = make()
+            self.cache.put(key, frame)
+        return frame
+
+    def _decoder(self, media: MediaItem) -> VideoDecoder:
+        key = (media.id, media.path)
+        with self._lock:
+            decoder = self._decoders.pop(key, None) or VideoDecoder(media.path)
+            self._decoders[key] = decoder
+            evicted = [self._decoders.popitem(last=False)[1] for _ in range(len(self._decoders) - self._max_open)]
+        for old in evicted:
+            with old.lock:
+                old.close()  # a thread still holding it reopens it on its next frame
+        return decoder
+
+    def close(self) -> None:
+        with self._lock:
+            decoders, self._decoders = list(self._decoders.values()), OrderedDict()
+        for decoder in decoders:
+            with decoder.lock:
+                decoder.close()
+
+
+def _fit_video(decoder: VideoDecoder, time_s: float, box: Size) -> np.ndarray:
+    with decoder.lock:
+        frame = decoder.frame_at(time_s)
+        width, height = fit(frame.width, frame.height, box)
+        return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+
+
+def _fit_image(path: Path, box: Size) -> np.ndarray:
+    try:
+        image = read_rgb(path)
+    except MediaError as err:
+        raise MediaReadError(str(err)) from None
+    return scale_rgb(image, fit(image.shape[1], image.shape[0], box))
+
+
+def scale_rgb(image: np.ndarray, size: Size) -> np.ndarray:
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    shrinking = size[0] < image.shape[1]
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+class FramePool(Generic[Rendered]):
+    """Renders frames on a worker thread: `request(frame)` returns a Future at once. During playback
+    (`prefetch=True`) the next `ahead` frames are queued too. A request cancels queued frames outside its window,
+    so after a jump the worker does not first finish frames nobody will show.
+
+    One worker by default: frames are then decoded in order, and a second worker taking them out of order
+    would make each file's decoder seek back and forth."""
+
+    def __init__(self, render: Callable[[int], Rendered], workers: int = 1, ahead: int = 8) -> None:
+        self._render = render
+        self._ahead = ahead
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="frames")
+        self._futures: dict[int, Future[Rendered]] = {}
+        self._lock = threading.Lock()
+
+    def request(self, frame: int, prefetch: bool = False) -> Future[Rendered]:
+        last = frame + (self._ahead if prefetch else 0)
+        with self._lock:
+            for stale in [f for f in self._futures if not frame <= f <= last]:
+                self._futures.pop(stale).cancel()
+            for wanted in range(frame, last + 1):
+                if wanted not in self._futures:
+                    self._futures[wanted] = self._executor.submit(self._render, wanted)
+            return self._futures[frame]
+
+    def invalidate(self) -> None:
+        """Forget every requested frame (after an edit): the next requests render anew."""
+        with self._lock:
+            futures, self._futures = self._futures, {}
+        for future in futures.values():
+            future.cancel()
+
+    def close(self) -> None:
+        self.invalidate()
+        self._executor.shutdown(wait=True, cancel_futures=True)

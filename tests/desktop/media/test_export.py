@@ -1,0 +1,129 @@
+"""Export: the whole timeline as H.264 + AAC with the generated clips' provenance, atomic and cancellable; stills."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from media_samples import pattern
+
+from desktop.media.errors import MediaReadError
+from desktop.media.export import ExportCancelled, export_still, export_video
+from desktop.media.probe import probe_media
+from desktop.media.render import TimelineRenderer
+from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
+from engine.media.image import read_rgb
+
+GENERATED = {"model": "toyworld", "seed": 7, "prompt": "a red ball"}
+
+
+@pytest.fixture
+def project(numbers: MediaItem, still: MediaItem, wav: MediaItem) -> Project:
+    """128x64 at 16 fps: numbers frames 4..19 then the still for 8 frames on the video track, the tone from
+    frame 4 on the audio track; 24 frames, 1.5 s."""
+    generated = replace(numbers, provenance=GENERATED)
+    project = Project(fps=16, width=128, height=64, sample_rate=48000)
+    project.media = {m.id: m for m in (generated, still, wav)}
+    video, audio = Track(new_id(), "video", "Video 1"), Track(new_id(), "audio", "Audio 1")
+    video.place(Clip(new_id(), generated.id, start=0, length=16, source_in=4))
+    video.place(Clip(new_id(), still.id, start=16, length=8))
+    audio.place(Clip(new_id(), wav.id, start=4, length=16))
+    project.tracks = [video, audio]
+    return project
+
+
+def test_the_export_holds_the_whole_timeline_picture_sound_and_provenance(project: Project, tmp_path: Path) -> None:
+    path = tmp_path / "out.mp4"
+    done: list[float] = []
+    export_video(project, path, progress=done.append)
+    assert done == sorted(done) and done[-1] == 1.0 and len(done) == 24
+    with av.open(str(path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.codec_context.pix_fmt) == ("h264", "yuv420p")
+        assert (video.width, video.height, video.average_rate) == (128, 64, 16)
+        assert (audio.codec_context.name, audio.rate, audio.channels) == ("aac", 48000, 2)
+        assert abs(container.duration / av.time_base - 1.5) < 0.05
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video)]
+    assert len(frames) == 24
+    at_half_second = frames[8].astype(int)  # numbers frame 12, pillarboxed in the middle 64 columns
+    assert np.abs(at_half_second[:, 32:96] - pattern(12)).mean() < 6
+    assert at_half_second[:, :32].mean() < 2 and at_half_second[:, 96:].mean() < 2
+    still = TimelineRenderer(project).frame(20).astype(int)
+    assert np.abs(frames[20] - still).mean() < 6
+    probed = probe_media(path)
+    assert probed.has_audio and (probed.width, probed.height) == (128, 64)
+    assert probed.provenance == {
+        "clips": [
+            {
+                "track": "Video 1",
+                "file": "numbers.mp4",
+                "start_s": 0.0,
+                "end_s": 1.0,
+                "source_in_s": 0.25,
+                "provenance": GENERATED,
+            }
+        ]
+    }
+
+
+def rms(part: np.ndarray) -> float:
+    return float(np.sqrt((part**2).mean()))
+
+
+def test_the_exported_sound_is_the_mix(project: Project, tmp_path: Path) -> None:
+    project.tracks[0].muted = True  # only the tone, from 0.25 s to 1.25 s
+    export_video(project, tmp_path / "out.mp4")
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)  # fltp [2, n]
+    assert rms(sound[0, :9000]) < 0.01 and rms(sound[0, 62000:72000]) < 0.01
+    assert abs(rms(sound[0, 20000:50000]) - 0.2 / 2**0.5) < 0.02
+
+
+def test_a_cancelled_export_leaves_nothing_and_keeps_an_earlier_file(project: Project, tmp_path: Path) -> None:
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 5
+
+    with pytest.raises(ExportCancelled):
+        export_video(project, tmp_path / "out.mp4", cancelled=cancelled)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "out.mp4").write_bytes(b"the earlier export")
+    asked.clear()
+    with pytest.raises(ExportCancelled):
+        export_video(project, tmp_path / "out.mp4", cancelled=cancelled)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+    assert (tmp_path / "out.mp4").read_bytes() == b"the earlier export"
+
+
+def test_an_empty_timeline_is_not_exported(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="empty"):
+        export_video(Project.empty(), tmp_path / "out.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_still_is_the_rendered_frame_as_png(project: Project, tmp_path: Path) -> None:
+    export_still(project, 3, tmp_path / "frame.png")
+    assert np.array_equal(read_rgb(tmp_path / "frame.png"), TimelineRenderer(project).frame(3))
+
+
+def test_a_media_file_gone_midway_fails_the_export_and_keeps_the_earlier_file(project: Project, tmp_path: Path) -> None:
+    (tmp_path / "out.mp4").write_bytes(b"the earlier export")
+    still = next(m for m in project.media.values() if m.kind == "image")
+    project.media[still.id] = replace(still, path=tmp_path / "moved.png")
+    with pytest.raises(MediaReadError, match="moved.png"):
+        export_video(project, tmp_path / "out.mp4")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+    assert (tmp_path / "out.mp4").read_bytes() == b"the earlier export"
+
+
+def test_odd_project_sides_are_made_even(project: Project, tmp_path: Path) -> None:
+    project.width, project.height = 65, 33
+    project.tracks[0].clips.pop()  # the first second only
+    export_video(project, tmp_path / "odd.mp4")
+    with av.open(str(tmp_path / "odd.mp4")) as container:
+        assert (container.streams.video[0].width, container.streams.video[0].height) == (66, 34)
