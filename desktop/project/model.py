@@ -47,6 +47,12 @@ class MediaItem:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def track_kind(self) -> TrackKind:
+        """The kind of track it goes on: sound files on audio tracks; videos (their sound with them) and stills on
+        video tracks."""
+        return "audio" if self.kind == "audio" else "video"
+
 
 @dataclass
 class Clip:

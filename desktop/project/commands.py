@@ -1,0 +1,386 @@
+"""Every edit of a project as an undoable command. `do` checks the whole edit before it changes anything, so a refused
+edit (ProjectError) leaves the project as it was; `undo` puts the project back exactly (equal dataclasses, same order,
+same ids). Which media goes on which track is `MediaItem.track_kind`: sound files on audio tracks, videos (with their
+sound) and stills on video tracks.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal, get_args
+
+from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
+from desktop.project.rules import check_clip
+
+
+class Command(ABC):
+    """One undoable edit; `text` names it in the Edit menu. `undo` is valid right after `do`, or once every command
+    done after it has been undone; `do` again after `undo` redoes it."""
+
+    text: str
+
+    @abstractmethod
+    def do(self, project: Project) -> None: ...
+
+    @abstractmethod
+    def undo(self, project: Project) -> None: ...
+
+
+def _unlocked(track: Track) -> Track:
+    if track.locked:
+        raise ProjectError(f"track {track.name} is locked")
+    return track
+
+
+def _editable_clip(project: Project, clip_id: str) -> tuple[Track, Clip]:
+    track, clip = project.find_clip(clip_id)
+    return _unlocked(track), clip
+
+
+def _take(track: Track, clip_id: str) -> Clip:
+    index = next(i for i, c in enumerate(track.clips) if c.id == clip_id)
+    return track.clips.pop(index)
+
+
+def _check_placement(project: Project, track: Track, clip: Clip) -> None:
+    check_clip(project, track, clip)
+    if not track.fits(clip.start, clip.length, ignore=clip.id):
+        raise ProjectError(f"frames {clip.start}..{clip.end} on {track.name} are taken by another clip")
+
+
+def _source_after(project: Project, clip: Clip, frames: int) -> int:
+    """Where a clip's media starts once its start moves `frames` later. Every frame of a still is the same, so a
+    still's source position never moves, which lets it grow either way."""
+    if project.source_frames(project.media_of(clip)) is None:
+        return clip.source_in
+    return clip.source_in + frames
+
+
+class Macro(Command):
+    """Several commands as one undo step; if one is refused, those already done are undone before the error rises."""
+
+    def __init__(self, text: str, commands: Sequence[Command]) -> None:
+        self.text = text
+        self.commands = list(commands)
+
+    def do(self, project: Project) -> None:
+        done: list[Command] = []
+        try:
+            for command in self.commands:
+                command.do(project)
+                done.append(command)
+        except ProjectError:
+            for command in reversed(done):
+                command.undo(project)
+            raise
+
+    def undo(self, project: Project) -> None:
+        for command in reversed(self.commands):
+            command.undo(project)
+
+
+class AddTrack(Command):
+    text = "Add track"
+
+    def __init__(self, kind: TrackKind, name: str, index: int | None = None) -> None:
+        """`index` None puts the track last. The id is made here so that a redo brings back the same track."""
+        self.track = Track(new_id(), kind, name)
+        self.index = index
+
+    def do(self, project: Project) -> None:
+        if self.track.kind not in get_args(TrackKind):
+            raise ProjectError(f"there are no {self.track.kind!r} tracks, only video and audio")
+        index = len(project.tracks) if self.index is None else self.index
+        if not 0 <= index <= len(project.tracks):
+            raise ProjectError(f"no place {index} among {len(project.tracks)} tracks")
+        project.tracks.insert(index, copy.deepcopy(self.track))
+
+    def undo(self, project: Project) -> None:
+        project.tracks.remove(project.track(self.track.id))
+
+
+class RemoveTrack(Command):
+    """Removes a track with its clips; undo puts it back in its place."""
+
+    text = "Remove track"
+
+    def __init__(self, track_id: str) -> None:
+        self.track_id = track_id
+
+    def do(self, project: Project) -> None:
+        track = _unlocked(project.track(self.track_id))
+        self._index = next(i for i, t in enumerate(project.tracks) if t is track)
+        self._track = project.tracks.pop(self._index)
+
+    def undo(self, project: Project) -> None:
+        project.tracks.insert(self._index, self._track)
+
+
+class SetTrackFlag(Command):
+    """Mutes or locks a track. Allowed on a locked track: the lock guards the clips, and must be undoable itself."""
+
+    def __init__(self, track_id: str, flag: Literal["muted", "locked"], value: bool) -> None:
+        if flag not in ("muted", "locked"):
+            raise ProjectError(f"a track has no flag {flag!r}, only muted and locked")
+        verb = {"muted": "Mute", "locked": "Lock"}[flag]
+        self.text = f"{verb if value else 'Un' + verb.lower()} track"
+        self.track_id, self.flag, self.value = track_id, flag, value
+
+    def do(self, project: Project) -> None:
+        track = project.track(self.track_id)
+        self._before = getattr(track, self.flag)
+        setattr(track, self.flag, self.value)
+
+    def undo(self, project: Project) -> None:
+        setattr(project.track(self.track_id), self.flag, self._before)
+
+
+def _media(project: Project, media_id: str) -> MediaItem:
+    try:
+        return project.media[media_id]
+    except KeyError:
+        raise ProjectError(f"no media {media_id}") from None
+
+
+class AddMedia(Command):
+    text = "Import media"
+
+    def __init__(self, item: MediaItem) -> None:
+        self.item = copy.deepcopy(item)
+
+    def do(self, project: Project) -> None:
+        if self.item.kind not in get_args(MediaKind):
+            raise ProjectError(f"{self.item.name}: unknown media kind {self.item.kind!r}")
+        if self.item.id in project.media:
+            raise ProjectError(f"the project already has media {self.item.id}")
+        project.media[self.item.id] = copy.deepcopy(self.item)
+
+    def undo(self, project: Project) -> None:
+        del project.media[self.item.id]
+
+
+class RemoveMedia(Command):
+    """Refused while clips use the media; undo puts it back in its place in the media list."""
+
+    text = "Remove media"
+
+    def __init__(self, media_id: str) -> None:
+        self.media_id = media_id
+
+    def do(self, project: Project) -> None:
+        item = _media(project, self.media_id)
+        users = [t.name for t in project.tracks for c in t.clips if c.media_id == self.media_id]
+        if users:
+            raise ProjectError(f"{item.name} is used by {len(users)} clip(s) on {', '.join(dict.fromkeys(users))}")
+        self._index = list(project.media).index(self.media_id)
+        self._item = project.media.pop(self.media_id)
+
+    def undo(self, project: Project) -> None:
+        entries = list(project.media.items())
+        entries.insert(self._index, (self.media_id, self._item))
+        project.media.clear()
+        project.media.update(entries)
+
+
+class RelinkMedia(Command):
+    """Points media at another file (moved or replaced), with what probing that file found. The media keeps its kind;
+    refused if the new file is too short for the clips that use it."""
+
+    text = "Relink media"
+
+    def __init__(
+        self,
+        media_id: str,
+        new_path: Path,
+        *,
+        duration: float | None = None,
+        fps: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        has_audio: bool | None = None,
+    ) -> None:
+        self.media_id = media_id
+        probed = {"duration": duration, "fps": fps, "width": width, "height": height, "has_audio": has_audio}
+        self.changes = {"path": Path(new_path)} | {k: v for k, v in probed.items() if v is not None}
+
+    def do(self, project: Project) -> None:
+        item = _media(project, self.media_id)
+        relinked = replace(item, **self.changes)
+        if not (math.isfinite(relinked.duration) and relinked.duration >= 0):
+            raise ProjectError(f"{relinked.name}: duration {relinked.duration} is not a length of time")
+        frames = project.source_frames(relinked)
+        for track in project.tracks:
+            for clip in track.clips:
+                if clip.media_id == item.id and frames is not None and clip.source_in + clip.length > frames:
+                    raise ProjectError(
+                        f"{relinked.name} has {frames} frames; a clip on {track.name} uses frames up to "
+                        f"{clip.source_in + clip.length}"
+                    )
+        self._before = {key: getattr(item, key) for key in self.changes}
+        for key, value in self.changes.items():
+            setattr(item, key, value)
+
+    def undo(self, project: Project) -> None:
+        item = project.media[self.media_id]
+        for key, value in self._before.items():
+            setattr(item, key, value)
+
+
+class AddClip(Command):
+    text = "Add clip"
+
+    def __init__(self, track_id: str, clip: Clip) -> None:
+        self.track_id = track_id
+        self.clip = replace(clip)
+
+    def do(self, project: Project) -> None:
+        track = _unlocked(project.track(self.track_id))
+        if any(c.id == self.clip.id for t in project.tracks for c in t.clips):
+            raise ProjectError(f"the project already has clip {self.clip.id}")
+        _check_placement(project, track, self.clip)
+        track.place(replace(self.clip))
+
+    def undo(self, project: Project) -> None:
+        _take(project.track(self.track_id), self.clip.id)
+
+
+class RemoveClip(Command):
+    """Removes a clip and leaves a gap where it was."""
+
+    text = "Delete clip"
+
+    def __init__(self, clip_id: str) -> None:
+        self.clip_id = clip_id
+
+    def do(self, project: Project) -> None:
+        track, _ = _editable_clip(project, self.clip_id)
+        self._track_id = track.id
+        self._clip = _take(track, self.clip_id)
+
+    def undo(self, project: Project) -> None:
+        project.track(self._track_id).place(self._clip)
+
+
+class RippleDelete(Command):
+    """Removes a clip and closes the gap: the later clips of its track move left by its length (other tracks stay)."""
+
+    text = "Ripple delete"
+
+    def __init__(self, clip_id: str) -> None:
+        self.clip_id = clip_id
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        _take(track, clip.id)
+        for later in track.clips:
+            if later.start >= clip.end:
+                later.start -= clip.length
+        self._track_id, self._clip = track.id, clip
+
+    def undo(self, project: Project) -> None:
+        track = project.track(self._track_id)
+        for later in track.clips:
+            if later.start >= self._clip.start:
+                later.start += self._clip.length
+        track.place(self._clip)
+
+
+class MoveClip(Command):
+    """Moves a clip to `start` on a track, its own or another of the kind its media goes on."""
+
+    text = "Move clip"
+
+    def __init__(self, clip_id: str, track_id: str, start: int) -> None:
+        self.clip_id, self.track_id, self.start = clip_id, track_id, start
+
+    def do(self, project: Project) -> None:
+        source, clip = _editable_clip(project, self.clip_id)
+        target = _unlocked(project.track(self.track_id))
+        _check_placement(project, target, replace(clip, start=self.start))
+        self._from = (source.id, clip.start)
+        _take(source, clip.id)
+        clip.start = self.start
+        target.place(clip)
+
+    def undo(self, project: Project) -> None:
+        source_id, start = self._from
+        clip = _take(project.track(self.track_id), self.clip_id)
+        clip.start = start
+        project.track(source_id).place(clip)
+
+
+class TrimClip(Command):
+    """Moves one edge of a clip to timeline `frame`. Trimming the start moves where the media starts with it, so the
+    rest of the clip stays put; a clip cannot reach beyond its media, shrink below 1 frame or run into a neighbour."""
+
+    text = "Trim clip"
+
+    def __init__(self, clip_id: str, edge: Literal["start", "end"], frame: int) -> None:
+        if edge not in ("start", "end"):
+            raise ProjectError(f"a clip has no edge {edge!r}, only start and end")
+        self.clip_id, self.edge, self.frame = clip_id, edge, frame
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        if self.edge == "start":
+            shift = self.frame - clip.start
+            source_in = _source_after(project, clip, shift)
+            trimmed = replace(clip, start=self.frame, length=clip.length - shift, source_in=source_in)
+        else:
+            trimmed = replace(clip, length=self.frame - clip.start)
+        _check_placement(project, track, trimmed)
+        self._before = (clip.start, clip.length, clip.source_in)
+        clip.start, clip.length, clip.source_in = trimmed.start, trimmed.length, trimmed.source_in
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.start, clip.length, clip.source_in = self._before
+
+
+class SplitClip(Command):
+    """Cuts a clip in two at timeline `frame`: the left part keeps the clip's id, the right part is a new clip whose
+    media starts where the left part's ends."""
+
+    text = "Split clip"
+
+    def __init__(self, clip_id: str, frame: int) -> None:
+        self.clip_id, self.frame = clip_id, frame
+        self.right_id = new_id()  # made once, so a redo recreates the same clip
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        if not clip.start < self.frame < clip.end:
+            raise ProjectError(f"frame {self.frame} is not inside the clip (frames {clip.start}..{clip.end})")
+        left = self.frame - clip.start
+        source_in = _source_after(project, clip, left)
+        right = replace(clip, id=self.right_id, start=self.frame, length=clip.length - left, source_in=source_in)
+        clip.length = left
+        track.place(right)
+        self._track_id = track.id
+
+    def undo(self, project: Project) -> None:
+        right = _take(project.track(self._track_id), self.right_id)
+        _, clip = project.find_clip(self.clip_id)
+        clip.length += right.length
+
+
+class SetClipGain(Command):
+    text = "Change clip volume"
+
+    def __init__(self, clip_id: str, gain: float) -> None:
+        self.clip_id, self.gain = clip_id, gain
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        check_clip(project, track, replace(clip, gain=self.gain))
+        self._before = clip.gain
+        clip.gain = self.gain
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.gain = self._before

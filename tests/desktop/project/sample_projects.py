@@ -1,0 +1,44 @@
+"""A small project to edit in tests: two video tracks over one audio track, media of every kind, a few clips."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from desktop.project.model import Clip, MediaItem, Project, Track
+
+FOOTAGE = Path("/footage")
+
+
+def sample_project(folder: Path = FOOTAGE) -> Project:
+    """At 16 fps: `vid` 80 frames with sound, `short` 32 frames, `still` an image, `music` 160 frames.
+    V2 (top): short@20..36. V1: vid@0..40 (from its frame 10), still@40..88, short@100..132. A1: music@0..160."""
+    project = Project(fps=16)
+    project.media = {
+        "vid": MediaItem("vid", folder / "vid.mp4", "video", 5.0, 16, 64, 64, True, {"seed": 7, "model": "toyworld"}),
+        "short": MediaItem("short", folder / "short.mp4", "video", 2.0, 16, 64, 64),
+        "still": MediaItem("still", folder / "still.png", "image", 0.0, None, 64, 64),
+        "music": MediaItem("music", folder / "music.wav", "audio", 10.0),
+    }
+    project.tracks = [
+        Track("v2", "video", "Video 2", clips=[Clip("top", "short", 20, 16)]),
+        Track(
+            "v1",
+            "video",
+            "Video 1",
+            clips=[Clip("c1", "vid", 0, 40, source_in=10), Clip("c2", "still", 40, 48), Clip("c3", "short", 100, 32)],
+        ),
+        Track("a1", "audio", "Audio 1", clips=[Clip("m1", "music", 0, 160, gain=0.5)]),
+    ]
+    return project
+
+
+def snapshot(project: Project) -> tuple[Project, list[str]]:
+    """A deep copy to compare against later, with the media order (dict equality ignores order)."""
+    return copy.deepcopy(project), list(project.media)
+
+
+def assert_same(project: Project, before: tuple[Project, list[str]]) -> None:
+    expected, media_order = before
+    assert project == expected
+    assert list(project.media) == media_order
