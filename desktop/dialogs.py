@@ -1,0 +1,152 @@
+"""The editor's dialogs: offer a recovered project, relink missing media, show provenance, export with progress."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.media.errors import MediaReadError
+from desktop.media.probe import probe_media
+from desktop.project.model import MediaItem
+
+
+def offer_recovery(parent: QWidget | None, recovery: Path, readable: bool, reason: str = "") -> str:
+    """'recover', 'discard' or 'later'. A recovery file that cannot be read is only offered for discarding."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Recover unsaved work?")
+    if readable:
+        box.setText("The studio stopped before your last changes were saved. Recover them?")
+        box.setInformativeText(f"Autosaved in {recovery}. Your project file has not been changed.")
+        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    else:
+        box.setText("An autosave was found, but it cannot be read.")
+        box.setInformativeText(f"{recovery}: {reason}")
+        recover = None
+    discard = box.addButton("Discard autosave", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Not now", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    clicked = box.clickedButton()
+    return "recover" if clicked is recover and recover is not None else "discard" if clicked is discard else "later"
+
+
+class RelinkDialog(QDialog):
+    """One row per missing file: where it was, and a button to find it. `found` maps media id -> probed item."""
+
+    def __init__(self, missing: list[MediaItem], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Missing media")
+        self.found: dict[str, MediaItem] = {}
+        grid = QGridLayout()
+        grid.addWidget(QLabel("These files were moved or deleted. Find them, or keep working without them:"),
+                       0, 0, 1, 3)
+        self._labels: dict[str, QLabel] = {}
+        for row, media in enumerate(missing, start=1):
+            grid.addWidget(QLabel(media.name), row, 0)
+            where = QLabel(str(media.path))
+            where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(where, row, 1)
+            self._labels[media.id] = where
+            button = QPushButton("Find...")
+            button.clicked.connect(lambda _=False, m=media: self._find(m))
+            grid.addWidget(button, row, 2)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(buttons)
+
+    def _find(self, media: MediaItem) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Find {media.name}", str(media.path.parent))
+        if path:
+            self.relink(media, Path(path))
+
+    def relink(self, media: MediaItem, path: Path) -> None:
+        try:
+            probed = probe_media(path)
+        except MediaReadError as err:
+            QMessageBox.warning(self, "Cannot use that file", str(err))
+            return
+        if probed.kind != media.kind:
+            QMessageBox.warning(self, "Cannot use that file", f"{path.name} is {probed.kind}; {media.name} was "
+                                                               f"{media.kind}")
+            return
+        self.found[media.id] = probed
+        self._labels[media.id].setText(f"{path}  \N{CHECK MARK}")
+
+
+def show_provenance(parent: QWidget | None, title: str, text: str) -> None:
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    view = QPlainTextEdit(text)
+    view.setReadOnly(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(view)
+    layout.addWidget(buttons)
+    dialog.resize(640, 480)
+    dialog.exec()
+
+
+class _Task(QObject):
+    progressed = Signal(float)
+    done = Signal(object)  # None, or the exception
+
+    def __init__(self, work: Callable[[Callable[[float], None], Callable[[], bool]], None]) -> None:
+        super().__init__()
+        self.work = work
+        self.cancel = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.work(self.progressed.emit, self.cancel.is_set)
+        except Exception as err:  # noqa: BLE001 - the GUI thread shows it
+            self.done.emit(err)
+        else:
+            self.done.emit(None)
+
+
+class ProgressTask(QObject):
+    """Runs `work(progress, cancelled)` on a thread under a progress dialog with Cancel; `finished(error or None)`."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget, title: str,
+                 work: Callable[[Callable[[float], None], Callable[[], bool]], None]) -> None:
+        super().__init__(parent)
+        self.dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(0)
+        self.thread = QThread()
+        self.task = _Task(work)
+        self.task.moveToThread(self.thread)
+        self.thread.started.connect(self.task.run)
+        self.task.progressed.connect(lambda f: self.dialog.setValue(round(f * 1000)))
+        self.task.done.connect(self._done)
+        self.dialog.canceled.connect(self.task.cancel.set)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _done(self, error: object) -> None:
+        self.thread.quit()
+        self.thread.wait()
+        self.dialog.reset()
+        self.finished.emit(error)

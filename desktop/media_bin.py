@@ -1,0 +1,72 @@
+"""The media bin: the project's files with a thumbnail, length and kind; generated ones are marked."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+from desktop.project.model import MediaItem, Project
+from desktop.timecode import timecode
+from desktop.timeline.previews import MediaPreviews
+
+ICON = QSize(96, 54)
+MEDIA_ID = Qt.ItemDataRole.UserRole
+
+
+def label(media: MediaItem, fps: int) -> str:
+    length = "still" if media.kind == "image" else timecode(round(media.duration * fps), fps)
+    generated = "  \N{SPARKLES} generated" if media.provenance else ""
+    return f"{media.name}\n{media.kind}, {length}{generated}"
+
+
+class MediaBin(QWidget):
+    """`place_requested(media_id)` when an item is double-clicked (the owner puts it at the playhead)."""
+
+    place_requested = Signal(str)
+    import_requested = Signal()
+
+    def __init__(self, previews: MediaPreviews, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.previews = previews
+        self.list = QListWidget()
+        self.list.setIconSize(ICON)
+        self.list.setWordWrap(True)
+        self.list.itemDoubleClicked.connect(lambda item: self.place_requested.emit(item.data(MEDIA_ID)))
+        button = QPushButton("Import media...")
+        button.clicked.connect(self.import_requested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list)
+        layout.addWidget(button)
+        self.project: Project | None = None
+        previews.changed.connect(self._refresh_icons)
+
+    def show_project(self, project: Project) -> None:
+        self.project = project
+        selected = self.selected_id()
+        self.list.clear()
+        for media in project.media.values():
+            item = QListWidgetItem(label(media, project.fps))
+            item.setData(MEDIA_ID, media.id)
+            item.setToolTip(str(media.path))
+            self.list.addItem(item)
+            if media.id == selected:
+                item.setSelected(True)
+        self._refresh_icons()
+
+    def selected_id(self) -> str | None:
+        items = self.list.selectedItems()
+        return items[0].data(MEDIA_ID) if items else None
+
+    def _refresh_icons(self) -> None:
+        if self.project is None:
+            return
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            media = self.project.media.get(item.data(MEDIA_ID))
+            if media is None or media.kind == "audio" or not item.icon().isNull():
+                continue
+            pixmap = self.previews.thumbnail(media, min(1.0, media.duration / 2), ICON.height())
+            if pixmap is not None:
+                item.setIcon(QIcon(pixmap))
