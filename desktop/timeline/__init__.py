@@ -1,0 +1,1 @@
+"""The timeline editor (view.TimelineView) and the parts it is made of."""

@@ -1,0 +1,147 @@
+"""A clip on the timeline: a rectangle naming its media, with a filmstrip (pictures) or a waveform (sound).
+
+Painting is the hot path (every scroll and every playhead step repaints what is under it): it draws only the
+exposed part, from pixmaps that are ready, and never lays anything out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.timeline.layout import LABEL_HEIGHT, track_height
+from desktop.timeline.previews import WAVEFORM_TILE, MediaPreviews
+from desktop.timeline.scale import TimeScale
+
+_BODY = {"video": QColor(48, 84, 128), "audio": QColor(44, 104, 72)}
+_WAVE = QColor(150, 230, 170)
+_BORDER = QPen(QColor(20, 20, 22), 1)
+_SELECTED = QPen(QColor(255, 200, 60), 2)
+_REFUSED = QColor(200, 60, 60)
+_LOCKED_SHADE = QColor(0, 0, 0, 90)
+_TEXT = QColor(235, 235, 238)
+_MIN_DETAIL_WIDTH = 20  # narrower clips are a plain block: their pictures would hardly be seen
+_MIN_LABEL_WIDTH = 28
+
+
+@dataclass
+class ClipLook:
+    """What every clip item paints with, shared so a zoom or a new picture reaches all of them at once."""
+
+    scale: TimeScale
+    previews: MediaPreviews
+    font: QFont = field(default_factory=lambda: QFont("Sans", 8))
+    _labels: dict[tuple[str, int], QStaticText] = field(default_factory=dict)
+
+    def label(self, text: str, width: int) -> QStaticText:
+        key = (text, width)
+        label = self._labels.get(key)
+        if label is None:
+            if len(self._labels) > 5000:
+                self._labels.clear()
+            elided = QFontMetrics(self.font).elidedText(text, Qt.TextElideMode.ElideRight, width)
+            label = self._labels[key] = QStaticText(elided)
+            label.prepare(font=self.font)
+        return label
+
+
+class ClipItem(QGraphicsItem):
+    def __init__(self, look: ClipLook) -> None:
+        super().__init__()
+        self.look = look
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.refused = False  # a drag would put it where it cannot go
+        self._rect = QRectF()
+
+    def show_clip(self, project: Project, track: Track, clip: Clip, top: float) -> None:
+        """Take the clip's place and looks from the project (after an edit, a zoom, a track change)."""
+        self.clip_id = clip.id
+        self.track_id = track.id
+        self.kind = track.kind
+        self.media: MediaItem = project.media_of(clip)
+        self.start, self.length, self.source_in = clip.start, clip.length, clip.source_in
+        self.source_frames = project.source_frames(self.media)
+        self.locked, self.muted = track.locked, track.muted
+        self._body = _BODY[self.kind].darker(170) if self.muted else _BODY[self.kind]
+        self.set_refused(False)
+        self.setToolTip(f"{self.media.name}\n{project.seconds(clip.length):.2f} s")
+        self.show_span(clip.start, clip.length, clip.source_in, top)
+
+    def set_refused(self, refused: bool) -> None:
+        """Show that the drag in progress would put it where it cannot go."""
+        self.refused = refused
+        self._fill = _REFUSED if refused else self._body
+        self.update()
+
+    def show_span(self, start: int, length: int, source_in: int, top: float) -> None:
+        """Show it at `start` for `length` frames from `source_in` on the row at `top` (also while dragging)."""
+        scale = self.look.scale
+        rect = QRectF(0, 0, max(1.0, scale.x(length)), track_height(self.kind))
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+            self._outline = rect.adjusted(0.5, 0.5, -0.5, -0.5)
+            self._strip = QRectF(1, LABEL_HEIGHT, rect.width() - 2, rect.height() - LABEL_HEIGHT - 1)
+        self._shown_source_in = source_in
+        self.setPos(scale.x(start), top)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        rect, width = self._rect, self._rect.width()
+        painter.fillRect(rect, self._fill)
+        if width >= _MIN_DETAIL_WIDTH:
+            strip = self._strip
+            exposed = option.exposedRect.intersected(strip)
+            if not exposed.isEmpty():
+                painter.save()
+                painter.setClipRect(exposed)
+                if self.kind == "audio":
+                    self._paint_waveform(painter, strip, exposed)
+                else:
+                    self._paint_filmstrip(painter, strip, exposed)
+                painter.restore()
+            if width >= _MIN_LABEL_WIDTH:
+                painter.setFont(self.look.font)
+                painter.setPen(_TEXT)
+                painter.drawStaticText(QPointF(4, 1), self.look.label(self.media.name, int(width) - 8))
+        if self.locked:
+            painter.fillRect(rect, _LOCKED_SHADE)
+        painter.setPen(_SELECTED if self.isSelected() else _BORDER)
+        painter.drawRect(self._outline)
+
+    def _source_x(self) -> float:
+        """Where the clip's left edge falls in the media, in pixels at this zoom."""
+        return self.look.scale.x(self._shown_source_in)
+
+    def _paint_filmstrip(self, painter: QPainter, strip: QRectF, exposed: QRectF) -> None:
+        media, scale = self.media, self.look.scale
+        height = int(strip.height())
+        aspect = media.width / media.height if media.width and media.height else 16 / 9
+        slot = max(8, round(height * aspect))
+        source_x = self._source_x()
+        last_frame = (self.source_frames or 1) - 1
+        for k in range(math.floor((source_x + exposed.left()) / slot), math.floor((source_x + exposed.right()) / slot)
+                       + 1):
+            frame = 0 if self.source_frames is None else min(last_frame, math.floor(k * slot / scale.pixels_per_frame))
+            pixmap = self.look.previews.thumbnail(media, frame / scale.fps, height)
+            if pixmap is not None:
+                painter.drawPixmap(QPointF(k * slot - source_x, strip.top()), pixmap)
+
+    def _paint_waveform(self, painter: QPainter, strip: QRectF, exposed: QRectF) -> None:
+        scale = self.look.scale
+        pixels_per_second = scale.pixels_per_frame * scale.fps
+        source_x = self._source_x()
+        for index in range(math.floor((source_x + exposed.left()) / WAVEFORM_TILE),
+                           math.floor((source_x + exposed.right()) / WAVEFORM_TILE) + 1):
+            tile = self.look.previews.waveform_tile(self.media, pixels_per_second, int(strip.height()), index, _WAVE)
+            if tile is not None:
+                painter.drawPixmap(QPointF(index * WAVEFORM_TILE - source_x, strip.top()), tile)

@@ -1,0 +1,43 @@
+"""The one place edits meet Qt's undo stack: a QUndoCommand that runs a Qt-free project command."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from desktop.project.model import Project
+
+
+class ProjectCommand(Protocol):
+    text: str
+
+    def do(self, project: Project) -> None: ...
+
+    def undo(self, project: Project) -> None: ...
+
+
+class EditCommand(QUndoCommand):
+    """Redo and undo are the command's own do and undo, which restore the project exactly."""
+
+    def __init__(self, project: Project, command: ProjectCommand) -> None:
+        super().__init__(command.text)
+        self.project = project
+        self.command = command
+        self._done = True  # push() calls redo() at once; apply_edit has already done the command
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.command.do(self.project)
+
+    def undo(self) -> None:
+        self.command.undo(self.project)
+
+
+def apply_edit(stack: QUndoStack, project: Project, command: ProjectCommand) -> None:
+    """Do `command` and put it on `stack`. An edit that cannot be done raises ProjectError and changes nothing,
+    the stack included; that is why it runs here rather than in the first redo, where Qt would swallow the error."""
+    command.do(project)
+    stack.push(EditCommand(project, command))

@@ -1,0 +1,106 @@
+"""The column left of the tracks: each track's name with mute, lock and remove buttons, and buttons to add tracks.
+The buttons only ask (signals); the view turns each into an undoable edit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from desktop.project.model import Track
+from desktop.timeline.layout import track_height
+
+
+class TrackHeader(QFrame):
+    def __init__(self, track: Track, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.track_id = track.id
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.name = QLabel(track.name)
+        self.name.setToolTip(f"{track.kind.capitalize()} track")
+        self.mute = self._button("M", "Mute: leave this track out of the picture or the sound")
+        self.lock = self._button("L", "Lock: keep this track's clips from being edited")
+        self.remove = self._button("✕", "Remove this track and its clips")
+        self.remove.setCheckable(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.name, 1)
+        for button in (self.mute, self.lock, self.remove):
+            layout.addWidget(button)
+        self.show_flags(track)
+
+    def _button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setCheckable(True)
+        button.setAutoRaise(True)
+        return button
+
+    def show_flags(self, track: Track) -> None:
+        self.name.setText(track.name)
+        self.mute.setChecked(track.muted)
+        self.lock.setChecked(track.locked)
+        self.remove.setEnabled(not track.locked)
+
+
+class TrackHeaders(QWidget):
+    """`flag_changed(track_id, "muted" | "locked", value)`, `remove_requested(track_id)`."""
+
+    flag_changed = Signal(str, str, bool)
+    remove_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, TrackHeader] = {}
+        self._tracks: list[tuple[str, str]] = []  # id and kind, top to bottom
+        self._tops: list[int] = []
+        self._offset = 0
+
+    def show_tracks(self, tracks: list[Track], tops: list[int]) -> None:
+        for gone in set(self.rows) - {t.id for t in tracks}:
+            self.rows.pop(gone).deleteLater()
+        for track in tracks:
+            row = self.rows.get(track.id)
+            if row is None:
+                row = self.rows[track.id] = TrackHeader(track, self)
+                row.mute.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "muted", on))
+                row.lock.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "locked", on))
+                row.remove.clicked.connect(lambda _=False, t=track.id: self.remove_requested.emit(t))
+                row.show()
+            row.show_flags(track)
+        self._tracks = [(t.id, t.kind) for t in tracks]
+        self._tops = tops
+        self._place_rows()
+
+    def scroll_to(self, offset: int) -> None:
+        self._offset = offset
+        self._place_rows()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._place_rows()
+
+    def _place_rows(self) -> None:
+        for (track_id, kind), top in zip(self._tracks, self._tops, strict=False):
+            self.rows[track_id].setGeometry(0, top - self._offset, self.width(), track_height(kind))
+
+
+class AddTrackButtons(QWidget):
+    """`add_requested(kind)`."""
+
+    add_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        self.buttons: dict[str, QToolButton] = {}
+        for kind in ("video", "audio"):
+            button = self.buttons[kind] = QToolButton(self)
+            button.setText(f"+ {kind.capitalize()}")
+            button.setToolTip(f"Add a {kind} track")
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.clicked.connect(lambda _=False, k=kind: self.add_requested.emit(k))
+            layout.addWidget(button)
+        layout.addStretch(1)

@@ -1,0 +1,426 @@
+"""The timeline editor: tracks of clips under a time ruler, edited with the mouse and keys, every edit undoable.
+
+Clips are QGraphicsItems in scene pixels (x = frame * zoom, y = track rows); the ruler and the track headers sit
+in the view's margins. Edits go through `apply_edit`, and the view redraws from the project whenever the undo
+stack moves, so what is shown is always the project as it is.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QResizeEvent,
+    QUndoStack,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
+
+from desktop.project.commands import (
+    AddTrack,
+    Command,
+    Macro,
+    MoveClip,
+    RemoveClip,
+    RemoveTrack,
+    RippleDelete,
+    SetTrackFlag,
+    SplitClip,
+    TrimClip,
+)
+from desktop.project.model import Project, ProjectError
+from desktop.timeline.clip_item import ClipItem, ClipLook
+from desktop.timeline.drags import Landing, move_landing, trim_landing
+from desktop.timeline.edit_command import apply_edit
+from desktop.timeline.layout import EDGE_GRIP, HEADER_WIDTH, RULER_HEIGHT, TAIL_SECONDS, track_tops
+from desktop.timeline.previews import MediaPreviews
+from desktop.timeline.ruler import PLAYHEAD_COLOR, Ruler
+from desktop.timeline.scale import ZOOM_STEP, TimeScale
+from desktop.timeline.track_headers import AddTrackButtons, TrackHeaders
+
+SNAP_PIXELS = 8
+PLAYHEAD_GRIP = 4  # pixels either side of the playhead line where a press grabs it
+_GUIDE = QColor(255, 230, 120)
+_BACKGROUND = QColor(28, 28, 30)
+_ROW = QColor(36, 36, 39)
+
+
+@dataclass
+class _Drag:
+    item: ClipItem
+    action: str  # "move", "start" or "end" (the edge being trimmed)
+    press: QPointF  # scene position of the press
+    grab: float  # scene x of the press minus the x of what it grabbed (clip start or edge)
+    started: bool = False
+    landing: Landing | None = None
+
+
+class TimelineView(QGraphicsView):
+    """Signals: `playhead_moved(frame)`, `selection_changed(clip_ids)`, `play_toggled()` (Space),
+    `shuttle(key)` ("j", "k" or "l": reverse, pause, forward), `edit_refused(message)` (an edit the project
+    does not allow, nothing changed)."""
+
+    playhead_moved = Signal(int)
+    selection_changed = Signal(list)
+    play_toggled = Signal()
+    shuttle = Signal(str)
+    edit_refused = Signal(str)
+
+    def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.undo_stack = undo_stack
+        self.scale = TimeScale(project.fps)
+        self.previews = previews if previews is not None else MediaPreviews(parent=self)
+        self.snapping = True
+        self._look = ClipLook(self.scale, self.previews)
+        self._playhead = 0
+        self._guide: int | None = None
+        self._drag: _Drag | None = None
+        self._dragging_playhead = False
+        self._items: dict[str, ClipItem] = {}
+        self._tops: list[int] = [0]
+
+        self.setScene(QGraphicsScene(self))
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setBackgroundBrush(_BACKGROUND)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState
+                                  | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.viewport().setMouseTracking(True)
+        self.setViewportMargins(HEADER_WIDTH, RULER_HEIGHT, 0, 0)
+
+        self.ruler = Ruler(self.scale, self)
+        self.headers = TrackHeaders(self)
+        self.add_track_buttons = AddTrackButtons(self)
+        self.ruler.seek.connect(self.set_playhead)
+        self.headers.flag_changed.connect(lambda track_id, flag, on: self.edit(SetTrackFlag(track_id, flag, on)))
+        self.headers.remove_requested.connect(lambda track_id: self.edit(RemoveTrack(track_id)))
+        self.add_track_buttons.add_requested.connect(self.add_track)
+        self.horizontalScrollBar().valueChanged.connect(self._scrolled)
+        self.verticalScrollBar().valueChanged.connect(self.headers.scroll_to)
+        self.scene().selectionChanged.connect(self._selection_changed)
+        self.previews.changed.connect(self.viewport().update)
+        undo_stack.indexChanged.connect(self.refresh)
+        self.refresh()
+
+    # what it shows
+
+    @property
+    def playhead(self) -> int:
+        return self._playhead
+
+    def set_playhead(self, frame: int) -> None:
+        frame = max(0, frame)
+        if frame == self._playhead:
+            return
+        self._update_line(self._playhead)
+        self._playhead = frame
+        self._update_line(frame)
+        self.ruler.playhead = frame
+        self.ruler.update()
+        self._keep_in_view(frame)
+        self.playhead_moved.emit(frame)
+
+    def selected_clip_ids(self) -> list[str]:
+        items = sorted((i for i in self.scene().selectedItems() if isinstance(i, ClipItem)),
+                       key=lambda i: (i.y(), i.x()))
+        return [item.clip_id for item in items]
+
+    def select_clips(self, clip_ids: list[str]) -> None:
+        wanted = set(clip_ids)
+        for clip_id, item in self._items.items():
+            item.setSelected(clip_id in wanted)
+
+    def clip_item(self, clip_id: str) -> ClipItem:
+        return self._items[clip_id]
+
+    def refresh(self) -> None:
+        """Show the project as it is now (the view calls this itself whenever the undo stack moves)."""
+        project = self.project
+        self._tops = track_tops(project.tracks)
+        shown = set()
+        for row, track in enumerate(project.tracks):
+            for clip in track.clips:
+                item = self._items.get(clip.id)
+                if item is None:
+                    item = self._items[clip.id] = ClipItem(self._look)
+                    self.scene().addItem(item)
+                item.show_clip(project, track, clip, self._tops[row])
+                item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not track.locked)
+                shown.add(clip.id)
+        for gone in set(self._items) - shown:
+            self.scene().removeItem(self._items.pop(gone))
+        self._fit_scene()
+        self.headers.show_tracks(project.tracks, self._tops)
+        self.ruler.update()
+        self.viewport().update()
+
+    def zoom(self, factor: float, anchor: float | None = None) -> None:
+        """Zoom by `factor` keeping the frame at viewport x `anchor` (default: the playhead) where it is."""
+        scroll = self.horizontalScrollBar()
+        if anchor is None:
+            anchor = self.scale.x(self._playhead) - scroll.value()
+        frame = (scroll.value() + anchor) / self.scale.pixels_per_frame
+        self.scale.zoom(factor)
+        self.refresh()
+        scroll.setValue(round(self.scale.x(frame) - anchor))
+
+    # edits
+
+    def edit(self, command: Command) -> bool:
+        """Do `command` through the undo stack; False (and `edit_refused`) if the project does not allow it."""
+        try:
+            apply_edit(self.undo_stack, self.project, command)
+        except ProjectError as error:
+            self.refresh()
+            self.edit_refused.emit(str(error))
+            return False
+        return True
+
+    def add_track(self, kind: str) -> None:
+        """A new video track goes on top (it covers the others), a new audio track at the bottom."""
+        names = {t.name for t in self.project.tracks}
+        number = next(n for n in range(1, len(names) + 2) if f"{kind.capitalize()} {n}" not in names)
+        self.edit(AddTrack(kind, f"{kind.capitalize()} {number}", 0 if kind == "video" else None))
+
+    def split_at_playhead(self) -> None:
+        """Split the selected clips under the playhead, or every clip under it when none of those is selected."""
+        frame = self._playhead
+        under = [c for t in self.project.tracks if not t.locked for c in t.clips if c.start < frame < c.end]
+        selected = set(self.selected_clip_ids())
+        targets = [c for c in under if c.id in selected] or under
+        if targets:
+            self.edit(_one([SplitClip(c.id, frame) for c in targets], "Split clips"))
+
+    def delete_selected(self, ripple: bool = False) -> None:
+        """Lift the selected clips (leaving gaps), or with `ripple` close the gaps on their tracks."""
+        ids = self.selected_clip_ids()
+        if ids:
+            commands = [RippleDelete(i) if ripple else RemoveClip(i) for i in ids]
+            self.edit(_one(commands, "Ripple delete clips" if ripple else "Delete clips"))
+
+    # painting
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, _BACKGROUND)
+        for top, bottom in zip(self._tops, self._tops[1:], strict=False):
+            row = QRectF(rect.left(), top, rect.width(), bottom - top - 2)
+            painter.fillRect(row.intersected(rect), _ROW)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        x = self.scale.x(self._playhead)
+        if rect.left() - 2 <= x <= rect.right() + 2:
+            painter.setPen(QPen(PLAYHEAD_COLOR, 1))
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+        if self._guide is not None:
+            painter.setPen(QPen(_GUIDE, 1, Qt.PenStyle.DashLine))
+            guide = self.scale.x(self._guide)
+            painter.drawLine(QPointF(guide, rect.top()), QPointF(guide, rect.bottom()))
+
+    # mouse
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        scene_pos = self.mapToScene(event.position().toPoint())
+        item = self._clip_at(event.position().toPoint())
+        if item is None:
+            if abs(scene_pos.x() - self.scale.x(self._playhead)) <= PLAYHEAD_GRIP:
+                self._dragging_playhead = True
+                return
+            super().mousePressEvent(event)  # rubber band, or a press on nothing that clears the selection
+            return
+        if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            item.setSelected(not item.isSelected())
+            return
+        if not item.isSelected():
+            self.scene().clearSelection()
+            item.setSelected(True)
+        if item.locked:
+            return
+        action = self._grip(item, scene_pos.x())
+        edge_x = item.x() + (item.boundingRect().width() if action == "end" else 0)
+        self._drag = _Drag(item, action, scene_pos, scene_pos.x() - edge_x)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        point = event.position().toPoint()
+        if self._dragging_playhead:
+            self.set_playhead(self.scale.nearest_frame(self.mapToScene(point).x()))
+            return
+        drag = self._drag
+        if drag is None:
+            if not event.buttons():
+                self._show_cursor(point)
+            super().mouseMoveEvent(event)
+            return
+        scene_pos = self.mapToScene(point)
+        if not drag.started:
+            if (scene_pos - drag.press).manhattanLength() < QApplication.startDragDistance():
+                return
+            drag.started = True
+            drag.item.setZValue(1)
+        drag.landing = self._landing(drag, scene_pos)
+        self._show_landing(drag.item, drag.landing)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        drag, self._drag = self._drag, None
+        if self._dragging_playhead:
+            self._dragging_playhead = False
+            return
+        if drag is None:
+            super().mouseReleaseEvent(event)
+            return
+        self._set_guide(None)
+        drag.item.setZValue(0)
+        drag.item.set_refused(False)
+        landing = drag.landing
+        if drag.started and landing is not None and landing.allowed:
+            item = drag.item
+            if drag.action == "move" and (landing.start, landing.track_id) != (item.start, item.track_id):
+                self.edit(MoveClip(item.clip_id, landing.track_id, landing.start))
+                return
+            if drag.action == "start" and landing.start != item.start:
+                self.edit(TrimClip(item.clip_id, "start", landing.start))
+                return
+            if drag.action == "end" and landing.start + landing.length != item.start + item.length:
+                self.edit(TrimClip(item.clip_id, "end", landing.start + landing.length))
+                return
+        self.refresh()  # put back a drag that changed nothing or was refused
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier and delta:
+            self.zoom(ZOOM_STEP ** (delta / 120), event.position().x())
+        elif event.modifiers() & Qt.KeyboardModifier.ShiftModifier and delta:
+            scroll = self.horizontalScrollBar()
+            scroll.setValue(scroll.value() - delta)
+        else:
+            super().wheelEvent(event)
+
+    def _clip_at(self, point: QPoint) -> ClipItem | None:
+        return next((i for i in self.items(point) if isinstance(i, ClipItem)), None)
+
+    def _grip(self, item: ClipItem, scene_x: float) -> str:
+        """Which part of the clip a press at `scene_x` takes: an edge to trim, or the body to move."""
+        width = item.boundingRect().width()
+        if width >= 3 * EDGE_GRIP:
+            if scene_x - item.x() <= EDGE_GRIP:
+                return "start"
+            if item.x() + width - scene_x <= EDGE_GRIP:
+                return "end"
+        return "move"
+
+    def _show_cursor(self, point: QPoint) -> None:
+        item = self._clip_at(point)
+        trim = item is not None and not item.locked and self._grip(item, self.mapToScene(point).x()) != "move"
+        self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if trim else Qt.CursorShape.ArrowCursor)
+
+    def _landing(self, drag: _Drag, scene_pos: QPointF) -> Landing:
+        tolerance = int(SNAP_PIXELS / self.scale.pixels_per_frame) if self.snapping else None
+        frame = self.scale.nearest_frame(scene_pos.x() - drag.grab)
+        if drag.action == "move":
+            row = min(max(bisect.bisect_right(self._tops, scene_pos.y()) - 1, 0), len(self.project.tracks) - 1)
+            return move_landing(self.project, drag.item.clip_id, self.project.tracks[row].id, frame, tolerance,
+                                self._playhead)
+        return trim_landing(self.project, drag.item.clip_id, drag.action, frame, tolerance, self._playhead)
+
+    def _show_landing(self, item: ClipItem, landing: Landing) -> None:
+        row = next(i for i, t in enumerate(self.project.tracks) if t.id == landing.track_id)
+        item.set_refused(not landing.allowed)
+        item.show_span(landing.start, landing.length, landing.source_in, self._tops[row])
+        self._set_guide(landing.guide)
+
+    # keys
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, modifiers = event.key(), event.modifiers()
+        shift = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        if modifiers & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier):
+            super().keyPressEvent(event)  # Ctrl and Alt combinations are the window's shortcuts
+            return
+        step = self.project.fps if shift else 1
+        actions = {
+            Qt.Key.Key_S: self.split_at_playhead,
+            Qt.Key.Key_Delete: lambda: self.delete_selected(ripple=shift),
+            Qt.Key.Key_Backspace: lambda: self.delete_selected(ripple=shift),
+            Qt.Key.Key_J: lambda: self.shuttle.emit("j"),
+            Qt.Key.Key_K: lambda: self.shuttle.emit("k"),
+            Qt.Key.Key_L: lambda: self.shuttle.emit("l"),
+            Qt.Key.Key_Space: self.play_toggled.emit,
+            Qt.Key.Key_Left: lambda: self.set_playhead(self._playhead - step),
+            Qt.Key.Key_Right: lambda: self.set_playhead(self._playhead + step),
+            Qt.Key.Key_Home: lambda: self.set_playhead(0),
+            Qt.Key.Key_End: lambda: self.set_playhead(self.project.duration),
+            Qt.Key.Key_Plus: lambda: self.zoom(ZOOM_STEP),
+            Qt.Key.Key_Equal: lambda: self.zoom(ZOOM_STEP),
+            Qt.Key.Key_Minus: lambda: self.zoom(1 / ZOOM_STEP),
+        }
+        action = actions.get(Qt.Key(key))
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+
+    # layout of the margins and the scene
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        viewport = self.viewport().geometry()
+        self.ruler.setGeometry(viewport.left(), 0, viewport.width(), RULER_HEIGHT)
+        self.headers.setGeometry(0, viewport.top(), HEADER_WIDTH, viewport.height())
+        self.add_track_buttons.setGeometry(0, 0, HEADER_WIDTH, RULER_HEIGHT)
+        self._fit_scene()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.previews.parent() is self:
+            self.previews.close()
+        super().closeEvent(event)
+
+    def _fit_scene(self) -> None:
+        frames = max(self.project.duration, self._playhead) + TAIL_SECONDS * self.project.fps
+        width = max(self.scale.x(frames), self.viewport().width())
+        self.setSceneRect(0, 0, width, self._tops[-1])
+
+    def _selection_changed(self) -> None:
+        self.selection_changed.emit(self.selected_clip_ids())
+
+    def _scrolled(self, value: int) -> None:
+        self.ruler.offset = value
+        self.ruler.update()
+
+    def _keep_in_view(self, frame: int) -> None:
+        """Page the view when the playhead leaves it (playing on, stepping, dragging past the edge)."""
+        scroll, width = self.horizontalScrollBar(), self.viewport().width()
+        x = self.scale.x(frame)
+        if x < scroll.value():
+            scroll.setValue(round(x - width * 0.9))
+        elif x > scroll.value() + width:
+            scroll.setValue(round(x - width * 0.1))
+
+    def _update_line(self, frame: int) -> None:
+        x = round(self.scale.x(frame)) - self.horizontalScrollBar().value()
+        self.viewport().update(QRect(x - 2, 0, 5, self.viewport().height()))
+
+    def _set_guide(self, frame: int | None) -> None:
+        if frame != self._guide:
+            for shown in (self._guide, frame):
+                if shown is not None:
+                    self._update_line(shown)
+            self._guide = frame
+
+
+def _one(commands: list[Command], text: str) -> Command:
+    return commands[0] if len(commands) == 1 else Macro(text, commands)

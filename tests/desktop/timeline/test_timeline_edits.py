@@ -1,0 +1,192 @@
+"""Edits made with the mouse and keys on the timeline, each undone and redone through the undo stack exactly."""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtCore import QEvent, QPoint, Qt
+from timeline_helpers import drag, send_mouse, viewport_point
+
+from desktop.project.model import Project
+from desktop.timeline.view import TimelineView
+
+VIDEO2, VIDEO1, AUDIO1 = 0, 1, 2  # track rows
+
+
+def spans(project: Project) -> dict[str, tuple[str, int, int, int]]:
+    """clip id -> (track id, start, length, source_in)"""
+    return {c.id: (t.id, c.start, c.length, c.source_in) for t in project.tracks for c in t.clips}
+
+
+def check_undo_redo(view: TimelineView, before: Project) -> None:
+    """Undo gives back `before` exactly; redo gives back what the edit made, exactly; the view follows."""
+    after = copy.deepcopy(view.project)
+    view.undo_stack.undo()
+    assert view.project == before
+    assert view.clip_item("c2").x() == view.scale.x(before.find_clip("c2")[1].start)
+    view.undo_stack.redo()
+    assert view.project == after
+
+
+def test_dragging_a_clip_moves_it_and_undo_redo_restore_exactly(view):
+    before = copy.deepcopy(view.project)
+    drag(view, viewport_point(view, 100, VIDEO1), viewport_point(view, 110, VIDEO1))
+    assert spans(view.project)["c2"] == ("t1", 70, 80, 10)
+    assert view.clip_item("c2").x() == view.scale.x(70)
+    assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Move clip"
+    check_undo_redo(view, before)
+
+
+def test_a_clip_moves_to_another_track_of_its_kind_only(view):
+    drag(view, viewport_point(view, 20, VIDEO1), viewport_point(view, 220, VIDEO2))
+    assert spans(view.project)["c1"] == ("t2", 200, 48, 0)
+    drag(view, viewport_point(view, 210, VIDEO2), viewport_point(view, 310, AUDIO1))
+    assert spans(view.project)["c1"] == ("t2", 300, 48, 0)  # an audio track does not take a video clip
+
+
+def test_a_drag_onto_another_clip_shows_refused_and_changes_nothing(view):
+    before = copy.deepcopy(view.project)
+    left = Qt.MouseButton.LeftButton
+    send_mouse(view, QEvent.Type.MouseButtonPress, viewport_point(view, 100, VIDEO1), left)
+    send_mouse(view, QEvent.Type.MouseMove, viewport_point(view, 70, VIDEO1), left)  # c2 to 30: over c1
+    assert view.clip_item("c2").refused and view.clip_item("c2").x() == view.scale.x(30)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, viewport_point(view, 70, VIDEO1), Qt.MouseButton.NoButton)
+    assert view.project == before and view.undo_stack.count() == 0
+    assert view.clip_item("c2").x() == view.scale.x(60) and not view.clip_item("c2").refused
+
+
+def test_trimming_either_edge_by_dragging(view):
+    before = copy.deepcopy(view.project)
+    c2 = view.clip_item("c2")
+    end = view.mapFromScene(c2.sceneBoundingRect().topRight()) + QPoint(-2, 30)
+    drag(view, end, end + QPoint(-round(view.scale.x(5)), 0))
+    assert spans(view.project)["c2"] == ("t1", 60, 75, 10)
+    start = view.mapFromScene(c2.sceneBoundingRect().topLeft()) + QPoint(2, 30)
+    drag(view, start, start + QPoint(round(view.scale.x(3)), 0))
+    assert spans(view.project)["c2"] == ("t1", 63, 72, 13)  # the media moves with the start: the rest stays put
+    assert view.undo_stack.count() == 2
+    view.undo_stack.undo()
+    view.undo_stack.undo()
+    assert view.project == before
+    view.undo_stack.redo()
+    view.undo_stack.redo()
+    assert spans(view.project)["c2"] == ("t1", 63, 72, 13)
+
+
+def test_trimming_stops_at_the_neighbour_and_the_media_start(view):
+    c2 = view.clip_item("c2")
+    start = view.mapFromScene(c2.sceneBoundingRect().topLeft()) + QPoint(2, 30)
+    view.snapping = False
+    drag(view, start, start - QPoint(round(view.scale.x(30)), 0))  # the media has only 10 frames before
+    assert spans(view.project)["c2"] == ("t1", 50, 90, 0)
+
+
+def test_s_splits_the_selected_clip_at_the_playhead(view, qtbot):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c2"])
+    view.set_playhead(100)
+    qtbot.keyClick(view, Qt.Key.Key_S)
+    clips = {c.id: c for c in view.project.track("t1").clips}
+    right = next(c for i, c in clips.items() if i not in ("c1", "c2"))
+    assert (clips["c2"].start, clips["c2"].length) == (60, 40)
+    assert (right.start, right.length, right.source_in) == (100, 40, 50)
+    assert spans(view.project)["c3"] == ("t3", 10, 100, 0)  # the selection chose which clip splits
+    check_undo_redo(view, before)
+    assert right.id in spans(view.project)  # redo brings back the same right part
+
+
+def test_s_without_a_selection_splits_every_clip_under_the_playhead(view, qtbot):
+    view.set_playhead(30)
+    qtbot.keyClick(view, Qt.Key.Key_S)
+    assert spans(view.project)["c1"][2] == 30 and spans(view.project)["c3"][2] == 20
+    assert view.undo_stack.count() == 1
+
+
+def test_shift_delete_ripples_and_delete_lifts(view, qtbot):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c1"])
+    qtbot.keyClick(view, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    assert "c1" not in spans(view.project) and spans(view.project)["c2"] == ("t1", 12, 80, 10)
+    assert spans(view.project)["c3"] == ("t3", 10, 100, 0)  # other tracks stay
+    check_undo_redo(view, before)
+    view.undo_stack.undo()
+    view.select_clips(["c1"])
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert "c1" not in spans(view.project) and spans(view.project)["c2"] == ("t1", 60, 80, 10)
+    view.undo_stack.undo()
+    assert view.project == before
+
+
+def test_clips_snap_to_clip_edges_and_the_playhead(view):
+    drag(view, viewport_point(view, 100, VIDEO1), viewport_point(view, 89, VIDEO1))  # c2 to 49: near c1's end
+    assert spans(view.project)["c2"][1] == 48
+    view.set_playhead(200)
+    drag(view, viewport_point(view, 100, VIDEO1), viewport_point(view, 173, VIDEO1))  # 121..201
+    assert spans(view.project)["c2"][1] == 120  # its end snapped to the playhead
+    view.snapping = False
+    drag(view, viewport_point(view, 150, VIDEO1), viewport_point(view, 151, VIDEO1) + QPoint(8, 0))  # 3 frames
+    assert spans(view.project)["c2"][1] == 123
+
+
+def test_zoom_changes_the_scale_and_keeps_the_anchor(view, qtbot):
+    width = view.clip_item("c2").boundingRect().width()
+    scale = view.scale.pixels_per_frame
+    view.set_playhead(80)
+    x_before = view.mapFromScene(view.scale.x(80), 0).x()
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    assert view.scale.pixels_per_frame > scale
+    assert view.clip_item("c2").boundingRect().width() == view.scale.x(80) > width
+    assert abs(view.mapFromScene(view.scale.x(80), 0).x() - x_before) <= 1  # zoomed about the playhead
+    qtbot.keyClick(view, Qt.Key.Key_Minus)
+    assert abs(view.scale.pixels_per_frame - scale) < 1e-9
+    view.zoom(0.5, anchor=100)
+    assert abs(view.scale.pixels_per_frame - scale / 2) < 1e-9
+
+
+def test_arrows_step_the_playhead_and_jkl_space_ask_playback(view, qtbot):
+    moved, shuttle, toggled = [], [], []
+    view.playhead_moved.connect(moved.append)
+    view.shuttle.connect(shuttle.append)
+    view.play_toggled.connect(lambda: toggled.append(True))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert moved == [1, 17, 16] and view.playhead == 16
+    for key in (Qt.Key.Key_L, Qt.Key.Key_K, Qt.Key.Key_J):
+        qtbot.keyClick(view, key)
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert shuttle == ["l", "k", "j"] and toggled == [True]
+
+
+def test_the_playhead_follows_the_ruler_and_its_line_drags_and_clicks_select(view, qtbot):
+    ruler_x = round(view.scale.x(40))
+    qtbot.mouseClick(view.ruler, Qt.MouseButton.LeftButton, pos=QPoint(ruler_x, 10))
+    assert view.playhead == 40
+    drag(view, viewport_point(view, 40, VIDEO2), viewport_point(view, 70, VIDEO2))  # the line, over no clip
+    assert view.playhead == 70
+    selected = []
+    view.selection_changed.connect(selected.append)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=viewport_point(view, 100, VIDEO1))
+    assert selected[-1] == ["c2"]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     viewport_point(view, 50, AUDIO1))
+    assert selected[-1] == ["c2", "c3"]
+
+
+def test_track_headers_mute_lock_add_and_remove_tracks_undoably(view, qtbot):
+    before = copy.deepcopy(view.project)
+    header = view.headers.rows["t1"]
+    qtbot.mouseClick(header.mute, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(header.lock, Qt.MouseButton.LeftButton)
+    assert view.project.track("t1").muted and view.project.track("t1").locked
+    assert view.clip_item("c1").locked
+    view.select_clips(["c1"])
+    assert view.selected_clip_ids() == []  # a locked track's clips cannot be picked for an edit
+    qtbot.mouseClick(view.add_track_buttons.buttons["audio"], Qt.MouseButton.LeftButton)
+    assert [t.name for t in view.project.tracks][-1] == "Audio 2"
+    qtbot.mouseClick(view.headers.rows["t2"].remove, Qt.MouseButton.LeftButton)
+    assert [t.id for t in view.project.tracks][:1] == ["t1"] and "t2" not in view.headers.rows
+    while view.undo_stack.canUndo():
+        view.undo_stack.undo()
+    assert view.project == before
+    assert not view.headers.rows["t1"].mute.isChecked() and "t2" in view.headers.rows
