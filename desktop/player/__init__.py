@@ -1,0 +1,1 @@
+"""The monitor, playback with sound, and voice-over recording."""

@@ -1,0 +1,134 @@
+"""The monitor: the timeline's picture at the playhead, rendered on a worker thread, with a one-line message below.
+
+Frames come from a FramePool (desktop.media.frames) that renders only the latest request's window, so a fast scrub
+does not queue up every frame it passed; a frame that arrives after a newer one has been shown is dropped.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from desktop.media.errors import MediaReadError
+from desktop.media.frames import FramePool
+from desktop.media.render import TimelineRenderer
+from desktop.project.model import Project, ProjectError
+
+
+def _image(rgb: np.ndarray) -> QImage:
+    height, width = rgb.shape[:2]
+    return QImage(np.ascontiguousarray(rgb).data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class _Screen(QWidget):
+    """The picture, as large as fits with its aspect kept, black around it; or why there is no picture."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.image: QImage | None = None
+        self.error = ""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 270)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0))
+        if self.error:
+            painter.setPen(QColor(230, 120, 110))
+            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.error)
+        elif self.image is not None:
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2,
+                           size.width(), size.height())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, self.image)
+
+
+class Monitor(QWidget):
+    """`frame_shown(frame)` once the picture of `frame` is on screen. Closing it stops rendering and closes the
+    media files."""
+
+    frame_shown = Signal(int)
+    _rendered = Signal(int, int, object)  # request number, frame, QImage or the error's message
+
+    def __init__(self, project: Project, renderer: TimelineRenderer | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.renderer = renderer if renderer is not None else TimelineRenderer(project)
+        self._pool = FramePool(self.renderer.frame)
+        self._requests = 0
+        self._shown_request = 0
+        self._wanted = 0
+        self._closed = False
+        self.screen = _Screen(self)
+        self.message = QLabel(self)
+        self.message.setObjectName("monitorMessage")
+        self.message.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.screen, 1)
+        layout.addWidget(self.message)
+        self._rendered.connect(self._show)
+
+    @property
+    def image(self) -> QImage | None:
+        return self.screen.image
+
+    def show_frame(self, frame: int, playing: bool = False) -> None:
+        """Show timeline frame `frame` as soon as it is rendered; `playing` renders the frames after it ahead."""
+        if self._closed:
+            return  # signals may still arrive from parts closing after it
+        self._wanted = frame
+        self._requests += 1
+        request = self._requests
+        future = self._pool.request(frame, prefetch=playing)
+        future.add_done_callback(lambda done: self._deliver(request, frame, done))
+
+    def refresh(self) -> None:
+        """Render the shown frame again (after an edit)."""
+        self._pool.invalidate()
+        self.show_frame(self._wanted)
+
+    def show_message(self, text: str) -> None:
+        """One line under the picture; "" hides it."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
+        self._pool.close()
+        self.renderer.close()
+        super().closeEvent(event)
+
+    def _deliver(self, request: int, frame: int, done: Future) -> None:
+        """On the worker thread: the picture, made a QImage here to spare the GUI thread, or why there is none."""
+        if done.cancelled():
+            return
+        try:
+            result: QImage | str = _image(done.result())
+        except (MediaReadError, ProjectError) as error:
+            result = str(error)
+        self._rendered.emit(request, frame, result)
+
+    def _show(self, request: int, frame: int, result: QImage | str) -> None:
+        if request < self._shown_request:
+            return
+        self._shown_request = request
+        if isinstance(result, str):
+            self.screen.error = result
+            self.screen.repaint()
+            return
+        self.screen.error = ""
+        self.screen.image = result
+        self.screen.repaint()
+        self.frame_shown.emit(frame)
