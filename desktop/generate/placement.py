@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop.project.commands import AddClip, AddMedia, AddTrack, Command, Macro, MoveClip, RemoveClip
-from desktop.project.model import Clip, MediaItem, Project, Track, new_id
+from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,23 @@ class Placement:
     label: str = ""
 
 
-def _free_video_track(project: Project, start: int, length: int) -> Track | None:
-    return next((t for t in project.tracks if t.kind == "video" and not t.locked and t.fits(start, length)), None)
-
-
 def _push_later(track: Track, after: int, by: int, skip: set[str]) -> list[Command]:
     """Moves of `track`'s clips starting at or after `after` by `by` frames, last first so none collide."""
     later = [c for c in track.clips if c.start >= after and c.id not in skip]
     return [MoveClip(c.id, track.id, c.start + by) for c in sorted(later, key=lambda c: -c.start)] if by > 0 else []
+
+
+def place_media(project: Project, media: MediaItem, start: int, new_track_name: str = "") -> list[Command]:
+    """`media` (already in the project, or added by the caller first) at `start` on the first track of its kind with
+    room, or on a new track of that kind (a video track goes on top)."""
+    length = project.source_frames(media) or round(STILL_SECONDS * project.fps)
+    kind = media.track_kind
+    track = next((t for t in project.tracks if t.kind == kind and not t.locked and t.fits(start, length)), None)
+    if track is not None:
+        return [AddClip(track.id, Clip(new_id(), media.id, start, length))]
+    count = sum(t.kind == kind for t in project.tracks) + 1
+    new_track = AddTrack(kind, new_track_name or f"{kind.capitalize()} {count}", index=0 if kind == "video" else None)
+    return [new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
 
 
 def place_result(project: Project, media: MediaItem, placement: Placement) -> Command:
@@ -43,16 +52,11 @@ def place_result(project: Project, media: MediaItem, placement: Placement) -> Co
         clip = Clip(new_id(), media.id, first.start, length)
         text = "Continue clip" if placement.label == "continue" else placement.label or "Replace clip"
         return Macro(text, [*removed, *moves, add_media, AddClip(track.id, clip)])
-    start = placement.start
-    if placement.mode != "variant":
-        track = _free_video_track(project, start, length)
-        if track is not None:
-            return Macro("Generate clip", [add_media, AddClip(track.id, Clip(new_id(), media.id, start, length))])
-    new_track = AddTrack("video", placement.label or f"Video {sum(t.kind == 'video' for t in project.tracks) + 1}",
-                         index=0)
-    clip = Clip(new_id(), media.id, start, length)
-    return Macro("Generate variant" if placement.mode == "variant" else "Generate clip",
-                 [new_track, add_media, AddClip(new_track.track.id, clip)])
+    if placement.mode == "variant":
+        new_track = AddTrack("video", placement.label or "Variant", index=0)
+        clip = Clip(new_id(), media.id, placement.start, length)
+        return Macro("Generate variant", [new_track, add_media, AddClip(new_track.track.id, clip)])
+    return Macro("Generate clip", [add_media, *place_media(project, media, placement.start)])
 
 
 def _has_clip(project: Project, clip_id: str) -> bool:

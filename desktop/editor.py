@@ -1,0 +1,43 @@
+"""One open project in the window: its undo stack, the monitor above the timeline, and playback between them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from desktop.player.monitor import Monitor
+from desktop.player.playback import Playback
+from desktop.player.wiring import connect_player
+from desktop.project.model import Project
+from desktop.timeline.previews import MediaPreviews
+from desktop.timeline.view import TimelineView
+
+
+class Editor(QWidget):
+    def __init__(self, project: Project, previews: MediaPreviews, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.stack = QUndoStack(self)
+        self.timeline = TimelineView(project, self.stack, previews)
+        self.monitor = Monitor(project)
+        self.playback = Playback(project, parent=self)
+        connect_player(self.timeline, self.playback, self.monitor)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.monitor)
+        self.splitter.addWidget(self.timeline)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+    def project_changed(self) -> None:
+        """The project changed outside the undo stack (live generation clips): show it again."""
+        self.timeline.refresh()
+        self.monitor.refresh()
+
+    def close_parts(self) -> None:
+        self.playback.close()
+        self.monitor.close()
+        self.timeline.close()
