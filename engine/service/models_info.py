@@ -1,4 +1,5 @@
-"""What the studio shows in its model picker: each installed model, what it can make, and its plan on this device.
+"""What the studio shows in its model picker and first-run wizard: each installed model, what it can make and its plan
+on this device, then the catalogue's models not installed yet ("installed": false) with the plan they would have.
 
 Computed in the engine (the desktop never imports torch, and planning builds models on the meta device).
 """
@@ -46,26 +47,36 @@ def _plan(preset: Preset, device: DeviceInfo, seconds: int) -> dict[str, Any]:
             "lines": choice.describe()}
 
 
+def _describe(model_id: str, preset: Preset, device: DeviceInfo, seconds: int) -> dict[str, Any]:
+    return {
+        "id": model_id,
+        "preset": preset.name,
+        "description": preset.description,
+        "builtin": CATALOGUE[model_id].builtin,
+        "installed": False,
+        "precisions": [],
+        "verified": False,
+        "needs_text_features": preset.text_encoder == "none",
+        "fps": preset.schedule.fps,
+        "max_seconds": preset.schedule.max_seconds,
+        "clip_seconds": clip_seconds(preset),
+        "aspects": supported_aspects(preset),
+        "default_aspect": preset.default_aspect,
+        "guidance_scale": preset.schedule.guidance_scale,
+        "tau_video": preset.schedule.tau_video,
+        "plan": _plan(preset, device, seconds),
+    }
+
+
 def describe_models(store: ModelStore, device: str = "auto", seconds: int = 5) -> dict[str, Any]:
     info = detect_device(device)
     models = []
     for installed in store.installed():
-        preset = get_preset(installed.preset)
-        models.append({
-            "id": installed.model_id,
-            "preset": installed.preset,
-            "description": preset.description,
-            "builtin": CATALOGUE[installed.model_id].builtin,
-            "precisions": installed.variants,
-            "verified": installed.verified,
-            "needs_text_features": preset.text_encoder == "none",
-            "fps": preset.schedule.fps,
-            "max_seconds": preset.schedule.max_seconds,
-            "clip_seconds": clip_seconds(preset),
-            "aspects": supported_aspects(preset),
-            "default_aspect": preset.default_aspect,
-            "guidance_scale": preset.schedule.guidance_scale,
-            "tau_video": preset.schedule.tau_video,
-            "plan": _plan(preset, info, seconds),
-        })
+        model = _describe(installed.model_id, get_preset(installed.preset), info, seconds)
+        model.update(installed=True, precisions=installed.variants, verified=installed.verified)
+        models.append(model)
+    listed = {m["id"] for m in models}
+    for entry in CATALOGUE.values():
+        if entry.model_id not in listed and not entry.for_tests:
+            models.append(_describe(entry.model_id, get_preset(entry.preset), info, seconds))
     return {"device": info.to_dict(), "models": models}

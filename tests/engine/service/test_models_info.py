@@ -1,0 +1,28 @@
+"""The models event's content: installed models first, then the catalogue's others with the plan they would have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.service import protocol as p
+from engine.service.models_info import describe_models
+from engine.weights.store import BUILTIN_ROOT, ModelStore
+
+
+def test_installed_models_come_first_then_the_installable_ones_with_their_plan(micro_home: Path):
+    answer = describe_models(ModelStore(micro_home / "models", builtin_root=BUILTIN_ROOT), "cpu", 1)
+    models = {m["id"]: m for m in answer["models"]}
+    assert list(models) == ["toyworld", "test-micro", "infinitystar-8b-720p", "infinitystar-8b-480p"]
+
+    assert models["toyworld"]["installed"] and models["toyworld"]["builtin"]
+    assert models["test-micro"]["installed"] and models["test-micro"]["precisions"] == ["fp32"]
+    for model_id in ("infinitystar-8b-720p", "infinitystar-8b-480p"):
+        model = models[model_id]
+        assert not model["installed"] and not model["builtin"] and not model["verified"]
+        assert model["precisions"] == [] and model["preset"] == model_id
+        assert model["plan"]["precision"] in ("bf16", "int8", "nf4") and model["plan"]["lines"]
+        assert model["plan"]["peak_gb"] > 5  # an 8B model: a plan of its real size, not a placeholder
+    assert "tiny-a" not in models, "test sizes are listed only once installed"
+
+    assert answer["device"]["device"] == "cpu"
+    assert p.decode(p.encode(p.Models(**answer))) == p.Models(**answer)
