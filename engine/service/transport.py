@@ -50,8 +50,14 @@ class LocalEngine:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("ab")
         self._log_start = self._log.tell()
+        # A frozen studio has no Python to run -m with: its own executable is the engine when given
+        # --engine-process (installer/pyinstaller/istar_studio.py).
+        if getattr(sys, "frozen", False):
+            command = [sys.executable, "--engine-process"]
+        else:
+            command = [python, "-m", "engine.service.engine_main"]
         self.process = subprocess.Popen(
-            [python, "-m", "engine.service.engine_main"],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             env=env, cwd=Path(__file__).resolve().parents[2],
         )
