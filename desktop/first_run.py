@@ -1,0 +1,337 @@
+"""The first-run wizard: what this computer can run (the engine's `models` event: device, and each model's plan), then
+installing a model from a folder or a download, run as `istar models ...` in a child process whose lines it shows.
+
+Shown once on first start (a QSettings flag) and again from Help; `FirstRunWizard(bridge, settings, parent)`.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QSettings, QTimer, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from engine.service import protocol as p
+from engine.weights.catalogue import CATALOGUE
+
+SHOWN_KEY = "first_run/shown"
+GB = 1e9
+STEP_PREFIXES = ("copying ", "downloading ", "converting ")  # the lines `istar models install|download` prints
+KILL_AFTER_MS = 3000
+
+
+def first_run_due(settings: QSettings) -> bool:
+    return not settings.value(SHOWN_KEY, False, type=bool)
+
+
+def istar_command(args: list[str]) -> tuple[str, list[str]]:
+    """Program and arguments that run `istar ARGS`; a frozen studio is its own `istar` given --istar
+    (installer/pyinstaller/istar_studio.py)."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, ["--istar", *args]
+    return sys.executable, ["-u", "-m", "engine.service.cli", *args]
+
+
+def device_summary(device: dict[str, Any]) -> str:
+    ram = device["host_total_bytes"] / GB
+    if device["device"].startswith("cuda"):
+        return (f"GPU: <b>{html.escape(device['name'])}</b> with {device['total_bytes'] / GB:.1f} GB of video memory; "
+                f"{ram:.1f} GB of RAM.")
+    return (f"No NVIDIA GPU found: the engine runs on the CPU (<b>{html.escape(device['name'])}</b>) "
+            f"with {ram:.1f} GB of RAM.")
+
+
+def what_fits(device: dict[str, Any], models: list[dict[str, Any]]) -> str:
+    """One line per model on what it can do here, then what to install, if anything fits."""
+    lines = []
+    for m in models:
+        plan = m["plan"]
+        if m["builtin"]:
+            lines.append(f"<b>{m['id']}</b>, the built-in demo model, always runs here, on any computer.")
+        elif plan["fits"]:
+            lines.append(f"<b>{m['id']}</b> fits at <b>{plan['precision']}</b> (peak {plan['peak_gb']:g} GB).")
+        else:
+            lines.append(f"<b>{m['id']}</b> does not fit: even at {plan['precision']} it needs "
+                         f"{plan['peak_gb']:g} GB at its peak.")
+    if not device["device"].startswith("cuda") and any(m["plan"]["fits"] and not m["builtin"] for m in models):
+        lines.append("On the CPU the big models run, but far slower than on a GPU: they are made for one.")
+    best = installable(models)
+    if best and best[0]["plan"]["fits"]:
+        lines.append(f"Next: install <b>{best[0]['id']}</b> (it would run at {best[0]['plan']['precision']}).")
+    return "<br>".join(lines)
+
+
+def installable(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Not installed yet, best first: those that fit this device, then the rest."""
+    todo = [m for m in models if not m.get("installed", True) and not m["builtin"]]
+    return sorted(todo, key=lambda m: not m["plan"]["fits"])
+
+
+def expected_steps(model_id: str, folder: Path) -> int:
+    """How many steps an install from `folder` prints: a copy per transformer and text-encoder file, one VAE
+    conversion. Only a guide for the progress bar: a resumed install skips the files it already has."""
+    entry = CATALOGUE[model_id]
+    dirs = [folder / entry.weights_dir] + ([folder / entry.text_encoder_dir] if entry.text_encoder_dir else [])
+    files = [f for d in dirs for f in d.rglob("*") if f.is_file() and not f.name.startswith(".")]
+    return len(files) + 1
+
+
+class InstallProcess(QObject):
+    """`istar models install ID --from DIR` or `istar models download ID` as a child process."""
+
+    line = Signal(str)
+    step = Signal(int)  # steps done so far
+    ended = Signal(bool, str)  # success, what happened
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._process = QProcess(self)
+        self._process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self._process.readyReadStandardOutput.connect(self._read)
+        self._process.finished.connect(self._finished)
+        self._process.errorOccurred.connect(self._error)
+        self._kill = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
+        self._kill.timeout.connect(self._process.kill)
+        self._pending = b""
+        self._steps = 0
+        self._last = ""
+        self._cancelled = False
+
+    @property
+    def running(self) -> bool:
+        return self._process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self, model_id: str, folder: Path | None) -> None:
+        """From `folder` (laid out like the release), or downloaded from the hub when `folder` is None."""
+        args = ["models", "install", model_id, "--from", str(folder)] if folder else ["models", "download", model_id]
+        self._pending, self._steps, self._last, self._cancelled = b"", 0, "", False
+        program, arguments = istar_command(args)
+        self.line.emit("$ istar " + " ".join(args))
+        self._process.start(program, arguments)
+
+    def cancel(self) -> None:
+        if not self.running:
+            return
+        self._cancelled = True
+        self._process.terminate()
+        self._kill.start()
+
+    def _read(self) -> None:
+        self._pending += self._process.readAllStandardOutput().data()
+        *lines, self._pending = self._pending.split(b"\n")
+        for raw in lines:
+            text = raw.decode(errors="replace").rstrip()
+            if not text:
+                continue
+            self._last = text
+            self.line.emit(text)
+            if text.startswith(STEP_PREFIXES):
+                self._steps += 1
+                self.step.emit(self._steps)
+
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._kill.stop()
+        self._read()
+        if status == QProcess.ExitStatus.NormalExit and code == 0:  # it may have ended before a cancel arrived
+            self.ended.emit(True, self._last)
+        elif self._cancelled:
+            self.ended.emit(False, "cancelled: installing again resumes where it stopped")
+        else:
+            self.ended.emit(False, f"failed (exit code {code}): {self._last}")
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.ended.emit(False, f"could not start {self._process.program()}: {self._process.errorString()}")
+
+
+class DevicePage(QWizardPage):
+    """What this computer is and which models run on it, once the engine has answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("What this computer can run")
+        self.device = QLabel("Asking the engine about this computer and the models...")
+        self.device.setWordWrap(True)
+        self.table = QTreeWidget()
+        self.table.setHeaderLabels(["Model", "State", "Precision", "Peak memory", "Fits"])
+        self.table.setRootIsDecorated(False)
+        self.fits = QLabel()
+        self.fits.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        for widget in (self.device, self.table, self.fits):
+            layout.addWidget(widget)
+        self._answered = False
+
+    def show_models(self, device: dict[str, Any], models: list[dict[str, Any]]) -> None:
+        self.device.setText(device_summary(device))
+        self.table.clear()
+        for m in models:
+            state = "built in" if m["builtin"] else "installed" if m.get("installed", True) else "not installed"
+            plan = m["plan"]
+            QTreeWidgetItem(self.table, [m["id"], state, plan["precision"], f"{plan['peak_gb']:g} GB",
+                                         "yes" if plan["fits"] else "no"]).setToolTip(0, m["description"])
+        for column in range(self.table.columnCount()):
+            self.table.resizeColumnToContents(column)
+        self.fits.setText(what_fits(device, models))
+        self._answered = True
+        self.completeChanged.emit()
+
+    def show_failure(self, message: str) -> None:
+        self.device.setText(f"The engine could not answer: {html.escape(message)}")
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt's name)
+        return self._answered
+
+
+class InstallPage(QWizardPage):
+    """Pick a model that is not installed yet; install it from a folder or download it, with progress and cancel."""
+
+    installed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Install a model (optional)")
+        self.setSubTitle("toyworld works without this. Downloads resume where they stopped, and every file's "
+                         "sha256 is checked before it is used.")
+        self.model = QComboBox()
+        self.from_folder = QRadioButton("From a folder laid out like the release (FoundationVision/InfinityStar):")
+        self.from_hub = QRadioButton("Download from the Hugging Face hub")
+        self.from_folder.setChecked(True)
+        self._source = QButtonGroup(self)
+        self._source.addButton(self.from_folder)
+        self._source.addButton(self.from_hub)
+        self.folder = QLineEdit()
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse)
+        self.install_button = QPushButton("Install")
+        self.install_button.clicked.connect(self.install)
+        self.cancel_button = QPushButton("Cancel install")
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder)
+        folder_row.addWidget(browse)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.install_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.model)
+        layout.addWidget(self.from_folder)
+        layout.addLayout(folder_row)
+        layout.addWidget(self.from_hub)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.log)
+
+        self.process = InstallProcess(self)
+        self.cancel_button.clicked.connect(self.process.cancel)
+        self.process.line.connect(self.log.appendPlainText)
+        self.process.step.connect(self.progress.setValue)
+        self.process.ended.connect(self._ended)
+
+    def show_models(self, models: list[dict[str, Any]]) -> None:
+        self.model.clear()
+        for m in installable(models):
+            fits = f"fits at {m['plan']['precision']}" if m["plan"]["fits"] else "does not fit this device"
+            self.model.addItem(f"{m['id']} ({fits})", m["id"])
+        if not self.process.running:
+            self.install_button.setEnabled(self.model.count() > 0)
+            if self.model.count() == 0:
+                self.status.setText("Every model of the catalogue is installed.")
+
+    def install(self) -> None:
+        model_id = self.model.currentData()
+        folder = Path(self.folder.text()).expanduser() if self.from_folder.isChecked() else None
+        if model_id is None:
+            return
+        if folder is not None and not folder.is_dir():
+            self.status.setText(f"{folder} is not a folder: choose the folder that holds the release files.")
+            return
+        # a folder install's steps can be counted ahead; a download's files are known only to the hub
+        self.progress.setRange(0, expected_steps(model_id, folder) if folder else 0)
+        self.progress.setValue(0)
+        self.status.setText(f"Installing {model_id}...")
+        self.install_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.process.start(model_id, folder)
+        self.completeChanged.emit()
+
+    def _ended(self, ok: bool, message: str) -> None:
+        self.progress.setRange(0, max(self.progress.maximum(), 1))
+        if ok:
+            self.progress.setValue(self.progress.maximum())
+        self.status.setText(("Done: " if ok else "Stopped: ") + message)
+        self.install_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.completeChanged.emit()
+        if ok:
+            self.installed.emit()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with the release files", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt's name)
+        return not self.process.running
+
+
+class FirstRunWizard(QWizard):
+    """`bridge`: the app's EngineBridge (its `event` signal and `list_models()`); `settings`: where the
+    shown-once flag is kept. Make one each time it is shown: closing it lets go of the bridge."""
+
+    def __init__(self, bridge: Any, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Set up InfinityStar Studio")
+        self.bridge = bridge
+        self.settings = settings
+        self.device_page = DevicePage()
+        self.install_page = InstallPage()
+        self.addPage(self.device_page)
+        self.addPage(self.install_page)
+        self.resize(760, 560)
+        bridge.event.connect(self._on_event)
+        self.install_page.installed.connect(bridge.list_models)  # the new model's state and plan
+        bridge.list_models()
+
+    def _on_event(self, message: p.Message) -> None:
+        if isinstance(message, p.Models):
+            self.device_page.show_models(message.device, message.models)
+            self.install_page.show_models(message.models)
+        elif isinstance(message, p.Failed) and message.job_id is None and not self.device_page.isComplete():
+            self.device_page.show_failure(message.message)
+
+    def done(self, result: int) -> None:
+        """Closing stops an install in progress (running it again resumes) and keeps the wizard from coming back
+        on its own."""
+        self.install_page.process.cancel()
+        self.bridge.event.disconnect(self._on_event)
+        self.settings.setValue(SHOWN_KEY, True)
+        super().done(result)

@@ -1,0 +1,142 @@
+"""The first-run wizard: what fits this device from a models event, and a model installed from a folder by a real
+`istar models install` child process, with progress, cancel and the shown-once flag."""
+
+from __future__ import annotations
+
+import pytest
+from model_release import write_release
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from desktop.first_run import FirstRunWizard, device_summary, first_run_due
+from engine.service import protocol as p
+from engine.weights.catalogue import CATALOGUE
+from engine.weights.store import ModelStore
+
+GB = 10**9
+CPU = {"device": "cpu", "name": "Test CPU (2 threads)", "total_bytes": 24 * GB, "free_bytes": 20 * GB,
+       "host_total_bytes": 24 * GB, "host_available_bytes": 20 * GB}
+
+
+def model(model_id: str, installed: bool, fits: bool, precision: str, peak_gb: float, builtin: bool = False) -> dict:
+    return {"id": model_id, "preset": model_id, "description": f"the {model_id} model", "builtin": builtin,
+            "installed": installed, "precisions": [precision] if installed else [], "verified": installed,
+            "needs_text_features": False, "fps": 16, "max_seconds": 5, "clip_seconds": 5, "aspects": ["16:9"],
+            "default_aspect": "16:9", "guidance_scale": 3.0, "tau_video": 1.0,
+            "plan": {"fits": fits, "precision": precision, "peak_gb": peak_gb, "lines": [f"peak {peak_gb} GB"]}}
+
+
+MODELS = p.Models(device=CPU, models=[
+    model("toyworld", installed=True, fits=True, precision="fp32", peak_gb=0.2, builtin=True),
+    model("infinitystar-8b-720p", installed=False, fits=False, precision="nf4", peak_gb=31.5),
+    model("infinitystar-8b-480p", installed=False, fits=True, precision="int8", peak_gb=20.3),
+    model("test-micro", installed=False, fits=True, precision="fp32", peak_gb=0.01),
+])
+
+
+class FakeBridge(QObject):
+    """The two things the wizard uses of an EngineBridge; its `event` carries real protocol messages."""
+
+    event = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def list_models(self, device: str = "auto", seconds: int = 5) -> None:
+        self.asked += 1
+
+
+@pytest.fixture
+def wizard(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    bridge = FakeBridge()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = FirstRunWizard(bridge, settings)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_it_shows_what_fits_this_device_from_the_models_event(wizard):
+    assert wizard.bridge.asked == 1, "the wizard asks the engine as it opens"
+    assert not wizard.device_page.isComplete()
+    wizard.bridge.event.emit(MODELS)
+
+    assert wizard.device_page.isComplete()
+    assert "No NVIDIA GPU" in wizard.device_page.device.text() and "24.0 GB of RAM" in wizard.device_page.device.text()
+    table = wizard.device_page.table
+    rows = [[table.topLevelItem(i).text(c) for c in range(5)] for i in range(table.topLevelItemCount())]
+    assert rows[0] == ["toyworld", "built in", "fp32", "0.2 GB", "yes"]
+    assert rows[1] == ["infinitystar-8b-720p", "not installed", "nf4", "31.5 GB", "no"]
+    fits = wizard.device_page.fits.text()
+    assert "<b>toyworld</b>, the built-in demo model, always runs here" in fits
+    assert "<b>infinitystar-8b-480p</b> fits at <b>int8</b>" in fits and "On the CPU" in fits
+    assert "<b>infinitystar-8b-720p</b> does not fit: even at nf4 it needs 31.5 GB" in fits
+    assert "Next: install <b>infinitystar-8b-480p</b>" in fits
+
+    picker = wizard.install_page.model
+    offered = [picker.itemData(i) for i in range(picker.count())]
+    assert offered == ["infinitystar-8b-480p", "test-micro", "infinitystar-8b-720p"], "what fits first"
+
+
+def test_a_gpu_is_named_with_its_video_memory():
+    gpu = {**CPU, "device": "cuda:0", "name": "NVIDIA RTX 4090", "total_bytes": 24 * GB, "host_total_bytes": 64 * GB}
+    assert device_summary(gpu) == ("GPU: <b>NVIDIA RTX 4090</b> with 24.0 GB of video memory; 64.0 GB of RAM.")
+
+
+def _choose(wizard, model_id: str, folder) -> None:
+    wizard.bridge.event.emit(MODELS)
+    wizard.next()
+    assert wizard.currentPage() is wizard.install_page
+    page = wizard.install_page
+    page.model.setCurrentIndex(page.model.findData(model_id))
+    page.from_folder.setChecked(True)
+    page.folder.setText(str(folder))
+
+
+def test_installing_from_a_folder_shows_each_step_and_ends_with_the_model_in_the_store(qtbot, wizard, tmp_path):
+    release = write_release(tmp_path / "release", CATALOGUE["test-micro"])
+    _choose(wizard, "test-micro", release)
+    page = wizard.install_page
+    steps: list[int] = []
+    page.progress.valueChanged.connect(steps.append)
+
+    page.install_button.click()
+    assert not page.isComplete() and page.cancel_button.isEnabled(), "no leaving the page mid-install"
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=120_000)
+
+    assert page.status.text().startswith("Done: installed test-micro"), page.log.toPlainText()
+    assert page.progress.maximum() == 4 and steps == [0, 1, 2, 3, 4], "index, two shards, the VAE conversion"
+    log = page.log.toPlainText()
+    assert "copying transformer/model-00002-of-00002.safetensors" in log and "converting" in log
+    assert [m.model_id for m in ModelStore().installed() if m.model_id == "test-micro"] == ["test-micro"]
+    assert wizard.bridge.asked == 2, "after an install the wizard asks the engine for the models again"
+
+
+def test_cancel_stops_the_install_and_installing_again_completes(qtbot, wizard, tmp_path):
+    release = write_release(tmp_path / "release", CATALOGUE["test-micro"])
+    _choose(wizard, "test-micro", release)
+    page = wizard.install_page
+
+    page.install_button.click()
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+    assert page.status.text().startswith("Stopped: cancelled"), page.log.toPlainText()
+    assert not ModelStore().installed() or "test-micro" not in {m.model_id for m in ModelStore().installed()}
+
+    page.install_button.click()
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=120_000)
+    assert page.status.text().startswith("Done: installed test-micro"), page.log.toPlainText()
+
+
+def test_a_missing_folder_is_named_and_nothing_runs(wizard, tmp_path):
+    _choose(wizard, "test-micro", tmp_path / "nowhere")
+    wizard.install_page.install_button.click()
+    assert "nowhere is not a folder" in wizard.install_page.status.text()
+    assert not wizard.install_page.process.running
+
+
+def test_it_is_due_until_it_has_been_closed_once(wizard):
+    assert first_run_due(wizard.settings)
+    wizard.reject()
+    assert not first_run_due(wizard.settings)
