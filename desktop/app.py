@@ -4,37 +4,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QBuffer, QIODevice, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
 from engine.atomic import write_bytes_atomic
-from engine.home import studio_home
-from engine.service.job_cli import engine_log
-from engine.service.job_queue import JobQueue, JobQueueError
-from engine.service.transport import LocalEngine
 
-SCREENSHOT_DELAY_MS = 1500  # the engine answers with its models and thumbnails load before the picture is taken
-SETTINGS_ORG, SETTINGS_APP = "InfinityStarStudio", "Studio"
-
-
-def open_queue() -> JobQueue:
-    """The job queue of earlier sessions; a queue file that cannot be read is set aside (and said so), never fatal."""
-    path = studio_home() / "queue.json"
-    try:
-        return JobQueue.open(path)
-    except JobQueueError as err:
-        aside = path.with_suffix(".broken.json")
-        path.replace(aside)
-        QMessageBox.warning(None, "Job queue", f"{err}\n\nIt was moved to {aside}; the queue starts empty.")
-        return JobQueue(path)
+SCREENSHOT_DELAY_MS = 500
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """Split our own options from the rest, which go to Qt (e.g. -platform offscreen)."""
     parser = argparse.ArgumentParser(prog="istar-studio", description=f"{APP_NAME} desktop app")
-    parser.add_argument("project", nargs="?", type=Path, help="a project file (.istar) to open")
     parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     parser.add_argument(
         "--screenshot", metavar="PATH", type=Path, help="save a PNG of the window once it has settled, then exit"
@@ -62,12 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(app_version())
     apply_dark_theme(app)
 
-    window = MainWindow(QSettings(SETTINGS_ORG, SETTINGS_APP), lambda: LocalEngine(engine_log()), open_queue())
+    window = MainWindow()
     window.show()
-    if args.screenshot is None and not args.self_check:
-        window.open_project(args.project)
-    elif args.project is not None:
-        window.open_project(args.project, ask=False)
 
     if args.self_check:
         from desktop.self_check import run_self_check
