@@ -22,6 +22,7 @@ from engine.service.transport import LocalEngine
 PROMPT = "a red circle moves to the right on a black background"
 SECONDS = 1
 GENERATION_TIMEOUT_S = 600  # a cold start on a slow machine loads torch and the model first
+LOG_TAIL_LINES = 20
 
 
 class SelfCheckFailed(Exception):
@@ -54,7 +55,7 @@ def _generate(folder: Path, start: float) -> p.Finished:
     loop.exec()
     bridge.close()
     if not outcome:
-        raise SelfCheckFailed(f"no answer from the engine in {GENERATION_TIMEOUT_S} s; its log: {folder}/engine.log")
+        raise SelfCheckFailed(f"no answer from the engine in {GENERATION_TIMEOUT_S} s")
     ended = outcome[0]
     if isinstance(ended, p.Failed):
         raise SelfCheckFailed(f"generation failed ({ended.kind}): {ended.message} {ended.hint}".rstrip())
@@ -84,7 +85,15 @@ def _export(video: Path, out: Path) -> str:
 
 
 def run_self_check(app: QApplication, window: QWidget) -> int:
+    """Run the steps, then close the window (so that it lets go of its own engine) and return the exit code."""
     start = time.monotonic()
+    try:
+        return _run(app, window, start)
+    finally:
+        window.close()
+
+
+def _run(app: QApplication, window: QWidget, start: float) -> int:
     app.processEvents()
     if not window.isVisible():
         _say(start, "FAILED: the main window is not shown")
@@ -98,6 +107,10 @@ def run_self_check(app: QApplication, window: QWidget) -> int:
             _say(start, _export(Path(finished.video), folder / "exported.mp4"))
         except Exception as err:  # whatever broke, the check reports it and fails
             _say(start, f"FAILED: {type(err).__name__}: {err}")
+            log = folder / "engine.log"
+            if log.is_file():  # it goes with the temporary folder: show its end now
+                tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+                print("engine log ends:\n  " + "\n  ".join(tail), flush=True)
             return 1
     _say(start, "passed")
     return 0
