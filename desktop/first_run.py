@@ -83,7 +83,7 @@ def what_fits(device: dict[str, Any], models: list[dict[str, Any]]) -> str:
 
 def installable(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Not installed yet, best first: those that fit this device, then the rest."""
-    todo = [m for m in models if not m.get("installed", True) and not m["builtin"]]
+    todo = [m for m in models if not m["installed"] and not m["builtin"]]
     return sorted(todo, key=lambda m: not m["plan"]["fits"])
 
 
@@ -186,7 +186,7 @@ class DevicePage(QWizardPage):
         self.device.setText(device_summary(device))
         self.table.clear()
         for m in models:
-            state = "built in" if m["builtin"] else "installed" if m.get("installed", True) else "not installed"
+            state = "built in" if m["builtin"] else "installed" if m["installed"] else "not installed"
             plan = m["plan"]
             QTreeWidgetItem(self.table, [m["id"], state, plan["precision"], f"{plan['peak_gb']:g} GB",
                                          "yes" if plan["fits"] else "no"]).setToolTip(0, m["description"])
