@@ -2,21 +2,54 @@
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QBuffer, QIODevice, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
 from engine.atomic import write_bytes_atomic
+from engine.home import studio_home
+from engine.service.job_cli import engine_log
+from engine.service.job_queue import JobQueue, JobQueueError
+from engine.service.transport import LocalEngine
 
-SCREENSHOT_DELAY_MS = 500
+SETTLE_MS = 800  # after the engine has listed its models: thumbnails and the first frame load meanwhile
+ENGINE_WAIT_MS = 30_000
+
+
+def when_settled(window: MainWindow, then: Callable[[], None]) -> None:
+    """Call `then` once the engine has answered (or after ENGINE_WAIT_MS) and the window has had time to draw."""
+    waited = time.monotonic()
+
+    def check() -> None:
+        if window.models or (time.monotonic() - waited) * 1000 > ENGINE_WAIT_MS:
+            QTimer.singleShot(SETTLE_MS, then)
+        else:
+            QTimer.singleShot(100, check)
+
+    QTimer.singleShot(100, check)
+
+
+def open_queue() -> JobQueue:
+    """The job queue of earlier sessions; a queue file that cannot be read is set aside (and said so), never fatal."""
+    path = studio_home() / "queue.json"
+    try:
+        return JobQueue.open(path)
+    except JobQueueError as err:
+        aside = path.with_suffix(".broken.json")
+        path.replace(aside)
+        QMessageBox.warning(None, "Job queue", f"{err}\n\nIt was moved to {aside}; the queue starts empty.")
+        return JobQueue(path)
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """Split our own options from the rest, which go to Qt (e.g. -platform offscreen)."""
     parser = argparse.ArgumentParser(prog="istar-studio", description=f"{APP_NAME} desktop app")
+    parser.add_argument("project", nargs="?", type=Path, help="a project file (.istar) to open")
     parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
     parser.add_argument(
         "--screenshot", metavar="PATH", type=Path, help="save a PNG of the window once it has settled, then exit"
@@ -44,8 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(app_version())
     apply_dark_theme(app)
 
-    window = MainWindow()
+    # Settings live beside the queue and models in the studio folder, so ISTAR_HOME isolates a whole session.
+    settings = QSettings(str(studio_home() / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: LocalEngine(engine_log()), open_queue())
     window.show()
+    if args.screenshot is None and not args.self_check:
+        window.open_project(args.project)
+    elif args.project is not None:
+        window.open_project(args.project, ask=False)
 
     if args.self_check:
         from desktop.self_check import run_self_check
@@ -63,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
                 app.exit(1)
                 return
             print(f"istar-studio: wrote {args.screenshot} ({window.width()}x{window.height()})")
+            window.close()
             app.exit(0)
 
-        QTimer.singleShot(SCREENSHOT_DELAY_MS, take_screenshot)
+        when_settled(window, take_screenshot)
 
     return app.exec()
 

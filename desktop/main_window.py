@@ -1,30 +1,55 @@
-"""The studio's main window: menus, status bar, and a page that says what this build can do."""
+"""The studio's main window: the editor in the middle, media bin, inspector, generate panel and job queue around it,
+menus, toolbar and status bar. Wiring only: each part lives in its own module."""
 
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
+from desktop.editor import Editor
+from desktop.generate import actions
+from desktop.generate.bridge import EngineBridge
+from desktop.generate.controller import GenerationController
+from desktop.generate.outputs import media_folder
+from desktop.generate.panel import GeneratePanel
+from desktop.generate.placement import place_media
+from desktop.generate.queue_view import QueueView
+from desktop.inspector import Inspector, provenance_text
+from desktop.media.errors import MediaReadError
+from desktop.media.export import export_still, export_video
+from desktop.media.probe import probe_media
+from desktop.media_bin import MediaBin
+from desktop.player.level_meter import LevelMeter
+from desktop.player.voice_over import VoiceOverRecorder
+from desktop.project.commands import AddMedia, Macro, RelinkMedia, SetClipGain
+from desktop.project.file import (
+    PROJECT_SUFFIX,
+    discard_recovery,
+    find_recovery,
+    load_project,
+    missing_media,
+    save_project,
+    write_recovery,
+)
+from desktop.project.model import Project, ProjectError
+from desktop.timeline.previews import MediaPreviews
+from engine.service import protocol as p
+from engine.service.job_queue import JobQueue
+from engine.service.transport import Transport
 
 APP_NAME = "InfinityStar Studio"
-DEFAULT_SIZE = QSize(1100, 700)
-
-STATUS_TEXT = """\
-<h1>InfinityStar Studio</h1>
-<p>Text-to-video and image generation with a local InfinityStar model, plus a timeline editor.
-Everything runs on this computer, offline.</p>
-<h3>What works in this build</h3>
-<ul>
-<li>This window: <b>File &gt; Quit</b> and <b>Help &gt; About</b>.</li>
-<li>Generating from the terminal with the built-in <i>toyworld</i> demo model or an installed InfinityStar model:
-<code>istar generate --model toyworld --prompt "a red circle moves to the right" --duration 2 -o out.mp4</code></li>
-</ul>
-<h3>Not here yet</h3>
-<ul>
-<li>Generating video or images from this window (the engine process it talks to comes next).</li>
-<li>The timeline editor, preview monitor and export.</li>
-</ul>
-"""
+DEFAULT_SIZE = QSize(1400, 860)
+AUTOSAVE_SECONDS = 60
+PROJECT_FILTER = f"Studio projects (*{PROJECT_SUFFIX})"
+MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.png *.jpg *.jpeg);;All (*)"
 
 
 def app_version() -> str:
@@ -35,43 +60,421 @@ def app_version() -> str:
 
 
 def about_text() -> str:
-    return (
-        f"<b>{APP_NAME}</b> {app_version()}<p>Text-to-video and image generation with a local InfinityStar "
-        "model, plus a timeline editor. Runs offline.</p><p>This is an early build: only the window shell "
-        "is in place.</p>"
-    )
+    return (f"<b>{APP_NAME}</b> {app_version()}<p>Text-to-video generation with a local InfinityStar model and a "
+            "timeline editor, in one window. Everything runs on this computer, offline.</p>")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, settings: QSettings, connect_engine: Callable[[], Transport], queue: JobQueue) -> None:
         super().__init__()
-        self.setWindowTitle(APP_NAME)
-        self.resize(DEFAULT_SIZE)
+        self.settings = settings
+        self.project_path: Path | None = None
+        self.previews = MediaPreviews(parent=self)
+        self.bridge = EngineBridge(connect_engine, queue, self)
+        self.editor: Editor | None = None
+        self.recorder = VoiceOverRecorder(parent=self)
+        self.models: dict[str, dict] = {}
+        self._build_docks(queue)
+        self._set_editor(Project.empty())
+        self.controller = GenerationController(self.bridge, self.project, self.editor.stack)
+        self._wire_generation()
         self._build_menus()
+        self._build_status()
+        self.autosave = QTimer(self)
+        self.autosave.setInterval(int(settings.value("autosave_seconds", AUTOSAVE_SECONDS)) * 1000)
+        self.autosave.timeout.connect(self.write_autosave)
+        self.autosave.start()
+        self.resize(DEFAULT_SIZE)
+        self.restoreGeometry(settings.value("window/geometry", b""))
+        self.restoreState(settings.value("window/state", b""))
+        self.bridge.list_models()
 
-        page = QLabel(STATUS_TEXT)
-        page.setObjectName("statusPage")
-        page.setTextFormat(Qt.TextFormat.RichText)
-        page.setWordWrap(True)
-        page.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        page.setContentsMargins(32, 24, 32, 24)
-        self.setCentralWidget(page)
+    # building
 
-        self.statusBar().showMessage(
-            f"{APP_NAME} {app_version()}: no engine connected, generation is not available yet"
-        )
+    @property
+    def project(self) -> Project:
+        return self.editor.project
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "") + "Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self, queue: JobQueue) -> None:
+        self.bin = MediaBin(self.previews)
+        self.inspector = Inspector()
+        self.panel = GeneratePanel(self.settings)
+        self.queue_view = QueueView(queue)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks = {
+            "bin": self._dock("Media", self.bin, left),
+            "inspector": self._dock("Inspector", self.inspector, left),
+            "generate": self._dock("Generate", self.panel, right),
+            "queue": self._dock("Jobs", self.queue_view, right),
+        }
+        self.bin.import_requested.connect(self.import_media)
+        self.bin.place_requested.connect(self.place_media)
+        self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
+        self.inspector.provenance_requested.connect(self.open_provenance_of)
+
+    def _set_editor(self, project: Project) -> None:
+        old = self.editor
+        self.editor = Editor(project, self.previews, self)
+        self.setCentralWidget(self.editor)
+        if old is not None:
+            old.close_parts()
+            old.deleteLater()
+        timeline = self.editor.timeline
+        timeline.selection_changed.connect(self._selection_changed)
+        timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.editor.stack.indexChanged.connect(self._project_edited)
+        self.editor.stack.cleanChanged.connect(self._update_title)
+        if hasattr(self, "controller"):
+            self.controller.set_project(project, self.editor.stack)
+        self.bin.show_project(project)
+        self.inspector.show_clip(project, None)
+        self._update_title()
+
+    def _wire_generation(self) -> None:
+        self.panel.generate_clicked.connect(self.generate)
+        self.bridge.event.connect(self._engine_event)
+        self.bridge.event.connect(self.queue_view.on_event)
+        self.queue_view.cancel_requested.connect(self.bridge.cancel)
+        self.queue_view.retry_requested.connect(self.bridge.retry)
+        self.queue_view.move_requested.connect(lambda job, before: self.bridge.move(job, before or None))
+        self.controller.changed.connect(lambda: self.editor.project_changed())
+        self.controller.preview.connect(lambda image, label: self.editor.monitor.show_image(image, label))
+        self.controller.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.controller.failed.connect(self._generation_failed)
+        self.controller.placed.connect(lambda _: self.bin.show_project(self.project))
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "&New project", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&Open project...", self.open_project_dialog, QKeySequence.StandardKey.Open)
+        self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self._action(file, "Save &as...", self.save_as, QKeySequence.StandardKey.SaveAs)
+        file.addSeparator()
+        self._action(file, "&Import media...", self.import_media, "Ctrl+I")
+        self._action(file, "&Export video...", self.export_video_dialog, "Ctrl+E")
+        self._action(file, "Export &frame as PNG...", self.export_frame_dialog, "Ctrl+Shift+E")
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        about_action = QAction(f"&About {APP_NAME}", self)
-        about_action.triggered.connect(self.show_about)
-        help_menu.addAction(about_action)
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo", lambda: self.editor.stack.undo(), QKeySequence.StandardKey.Undo)
+        self._action(edit, "&Redo", lambda: self.editor.stack.redo(), QKeySequence.StandardKey.Redo)
+        edit.addSeparator()
+        self._action(edit, "&Split at playhead", lambda: self.editor.timeline.split_at_playhead(), "S")
+        self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(), "Delete")
+        self._action(edit, "&Ripple delete", lambda: self.editor.timeline.delete_selected(ripple=True),
+                     "Shift+Delete")
+
+        timeline = bar.addMenu("&Timeline")
+        self._action(timeline, "Add &video track", lambda: self.editor.timeline.add_track("video"))
+        self._action(timeline, "Add &audio track", lambda: self.editor.timeline.add_track("audio"))
+        self._action(timeline, "&Play / pause", lambda: self.editor.playback.toggle())
+        self.record_action = self._action(timeline, "&Record voice-over", self.toggle_voice_over, "R",
+                                          "Record from the microphone into a new audio clip at the playhead")
+        self.record_action.setCheckable(True)
+
+        generate = bar.addMenu("&Generate")
+        self._action(generate, "&Generate", self.generate, "Ctrl+G")
+        self.clip_actions = actions.ClipActions(self)
+        for action in self.clip_actions.menu_actions():
+            generate.addAction(action)
+
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, f"&About {APP_NAME}", self.show_about)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("MainToolbar")
+        for text, slot in (("Play", lambda: self.editor.playback.toggle()),
+                           ("Split", lambda: self.editor.timeline.split_at_playhead()),
+                           ("Undo", lambda: self.editor.stack.undo()), ("Redo", lambda: self.editor.stack.redo()),
+                           ("Generate", self.generate), ("Export", self.export_video_dialog)):
+            toolbar.addAction(text, slot)
+        toolbar.addAction(self.record_action)
+
+    def _build_status(self) -> None:
+        self.engine_label = QLabel("engine: starting")
+        self.meter = LevelMeter()
+        self.meter.hide()
+        self.statusBar().addPermanentWidget(self.meter)
+        self.statusBar().addPermanentWidget(self.engine_label)
+        self.recorder.level.connect(self.meter.set_level)
+        self.recorder.message.connect(self._voice_over_message)
+
+    # project files
+
+    def _update_title(self) -> None:
+        name = self.project_path.name if self.project_path else "Untitled"
+        dirty = "" if self.editor is None or self.editor.stack.isClean() else " *"
+        self.setWindowTitle(f"{name}{dirty} - {APP_NAME}")
+
+    def _project_edited(self) -> None:
+        self.bin.show_project(self.project)
+        self._selection_changed(self.editor.timeline.selected_clip_ids())
+        self._update_title()
+
+    def confirm_discard(self) -> bool:
+        if self.editor.stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Save the changes to this project first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_project(self) -> None:
+        if self.confirm_discard():
+            self.project_path = None
+            self._set_editor(Project.empty())
+
+    def open_project_dialog(self) -> None:
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path | None, ask: bool = True) -> bool:
+        """Open `path` (None: an untitled project), offering an autosave newer than it; False if it cannot be read."""
+        project = None
+        recovery = find_recovery(path)
+        if recovery is not None and ask:
+            project = self._recover(recovery, path)
+        if project is None and path is not None:
+            try:
+                project = load_project(path)
+            except ProjectError as err:
+                QMessageBox.critical(self, "Cannot open the project", str(err))
+                return False
+        self.project_path = path
+        self._set_editor(project or Project.empty())
+        if recovery is not None and project is not None and ask:
+            self.editor.stack.push(QUndoCommand("Recover autosave"))  # shown, but not saved yet: the title says so
+        if path is not None:
+            self._offer_relink()
+        return True
+
+    def _recover(self, recovery: Path, path: Path | None) -> Project | None:
+        try:
+            recovered = load_project(recovery)
+        except ProjectError as err:
+            if offer_recovery(self, recovery, readable=False, reason=str(err)) == "discard":
+                discard_recovery(path)
+            return None
+        choice = offer_recovery(self, recovery, readable=True)
+        if choice == "discard":
+            discard_recovery(path)
+        return recovered if choice == "recover" else None
+
+    def _offer_relink(self) -> None:
+        missing = missing_media(self.project)
+        if not missing:
+            return
+        dialog = RelinkDialog(missing, self)
+        if dialog.exec() and dialog.found:
+            commands = [RelinkMedia(media_id, item.path, duration=item.duration, fps=item.fps, width=item.width,
+                                    height=item.height, has_audio=item.has_audio)
+                        for media_id, item in dialog.found.items()]
+            self.editor.timeline.edit(Macro("Relink media", commands))
+
+    def save(self) -> bool:
+        if self.project_path is None:
+            return self.save_as()
+        return self._save_to(self.project_path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", "", PROJECT_FILTER)
+        if not path:
+            return False
+        path = Path(path)
+        return self._save_to(path if path.suffix == PROJECT_SUFFIX else path.with_suffix(PROJECT_SUFFIX))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            save_project(self.project, path)
+        except (OSError, ProjectError) as err:
+            QMessageBox.critical(self, "Cannot save", f"{path}: {err}")
+            return False
+        if self.project_path is None:
+            discard_recovery(None)
+        self.project_path = path
+        self.editor.stack.setClean()
+        self._update_title()
+        self.statusBar().showMessage(f"saved {path}", 4000)
+        return True
+
+    def write_autosave(self) -> None:
+        """A recovery copy beside the project (never over it) while there are unsaved changes."""
+        if not self.editor.stack.isClean():
+            try:
+                write_recovery(self.project, self.project_path)
+            except OSError as err:
+                self.statusBar().showMessage(f"autosave failed: {err}", 5000)
+
+    # media
+
+    def import_media(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import media", "", MEDIA_FILTER)
+        self.import_paths([Path(p) for p in paths])
+
+    def import_paths(self, paths: list[Path]) -> list[str]:
+        """Add files to the bin in one undo step; the ones that cannot be read are listed with why."""
+        added, problems = [], []
+        for path in paths:
+            try:
+                added.append(probe_media(path))
+            except MediaReadError as err:
+                problems.append(str(err))
+        if added:
+            self.editor.timeline.edit(Macro("Import media", [AddMedia(m) for m in added]))
+        if problems:
+            QMessageBox.warning(self, "Some files could not be imported", "\n".join(problems))
+        return [m.id for m in added]
+
+    def place_media(self, media_id: str) -> None:
+        media = self.project.media[media_id]
+        self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
+
+    def export_video_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export video", "", "MP4 video (*.mp4)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> ProgressTask:
+        snapshot = copy.deepcopy(self.project)  # edits during the export do not change what it writes
+        task = ProgressTask(self, f"Exporting {path.name}...",
+                            lambda progress, cancelled: export_video(snapshot, path, progress, cancelled))
+        task.finished.connect(lambda error: self._exported(path, error))
+        task.start()
+        return task
+
+    def _exported(self, path: Path, error: object) -> None:
+        if error is None:
+            self.statusBar().showMessage(f"exported {path}", 6000)
+        elif type(error).__name__ == "ExportCancelled":
+            self.statusBar().showMessage("export cancelled; nothing was written", 6000)
+        else:
+            QMessageBox.critical(self, "Export failed", f"{path}: {error}")
+
+    def export_frame_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export frame", "", "PNG image (*.png)")
+        if path:
+            try:
+                export_still(self.project, self.editor.timeline.playhead, Path(path))
+            except (MediaReadError, ProjectError, OSError) as err:
+                QMessageBox.critical(self, "Cannot export the frame", str(err))
+
+    # voice-over
+
+    def toggle_voice_over(self) -> None:
+        if self.recorder.is_recording:
+            self._finish_voice_over()
+            return
+        folder = media_folder(self.project_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._record_start = self.editor.timeline.playhead
+        started = self.recorder.start(folder / f"voice-over-{time.strftime('%Y%m%d-%H%M%S')}.wav")
+        self.record_action.setChecked(started)
+        self.meter.setVisible(started)
+        if started:
+            self.statusBar().showMessage("recording voice-over: press R again to stop")
+
+    def _finish_voice_over(self) -> None:
+        path = self.recorder.stop()
+        self.record_action.setChecked(False)
+        self.meter.hide()
+        if path is None:
+            return
+        try:
+            media = probe_media(path)
+        except MediaReadError as err:
+            QMessageBox.warning(self, "Voice-over", str(err))
+            return
+        self.editor.timeline.edit(Macro("Record voice-over",
+                                        [AddMedia(media), *place_media(self.project, media, self._record_start)]))
+
+    def _voice_over_message(self, text: str) -> None:
+        self.record_action.setChecked(False)
+        self.meter.hide()
+        self.statusBar().showMessage(text, 8000)
+        QMessageBox.information(self, "Voice-over", text)
+
+    # generation
+
+    def generate(self) -> None:
+        actions.generate_from_panel(self)
+
+    def _engine_event(self, message: p.Message) -> None:
+        if isinstance(message, p.Ready):
+            self.engine_label.setText(f"engine ready (pid {message.pid})")
+        elif isinstance(message, p.Models):
+            # The engine also lists catalogue models that are not installed; the first-run wizard offers those.
+            installed = [m for m in message.models if m.get("installed", True)]
+            self.models = {m["id"]: m for m in installed}
+            self.panel.set_models(installed, message.device)
+            self.engine_label.setText(f"engine: {message.device.get('name', message.device.get('device'))}")
+
+    def _generation_failed(self, message: str, hint: str) -> None:
+        """Said without blocking: the editor stays usable and the queue keeps the failure with its hint."""
+        self.statusBar().showMessage(f"generation failed: {message}", 10000)
+        self.docks["queue"].raise_()
+        box = QMessageBox(QMessageBox.Icon.Warning, "Generation failed",
+                          message + (f"\n\nWhat to try: {hint}" if hint else ""), parent=self)
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self.failure_box = box
+
+    def _selection_changed(self, clip_ids: list) -> None:
+        clip = None
+        if len(clip_ids) == 1:
+            try:
+                clip = self.project.find_clip(clip_ids[0])[1]
+            except ProjectError:
+                clip = None
+        self.inspector.show_clip(self.project, clip)
+        self.clip_actions.update_enabled()
+
+    def open_provenance_of(self, media_id: str) -> None:
+        media = self.project.media.get(media_id)
+        if media is not None and media.provenance:
+            show_provenance(self, f"What made {media.name}", provenance_text(media.provenance))
+
+    # window
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_text())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        if self.recorder.is_recording:
+            self.recorder.stop()
+        self.autosave.stop()
+        self.bridge.close()
+        self.editor.close_parts()
+        self.previews.close()
+        super().closeEvent(event)

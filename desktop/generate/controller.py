@@ -8,6 +8,7 @@ undoable command (desktop.generate.placement), so one Undo removes a generation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ LIVE_TRACK = "Generating"
 class _Running:
     spec: JobSpec
     placement: Placement
+    then: Callable[[p.Finished], None] | None = None
     live: list[str] = field(default_factory=list)  # ids of the live clips and their media
     model_fps: int = 16
 
@@ -55,8 +57,10 @@ class GenerationController(QObject):
     def set_project(self, project: Project, stack: QUndoStack) -> None:
         self.project, self.stack = project, stack
 
-    def submit(self, spec: JobSpec, placement: Placement) -> None:
-        self.jobs[spec.id] = _Running(spec, placement)
+    def submit(self, spec: JobSpec, placement: Placement, then: Callable[[p.Finished], None] | None = None) -> None:
+        """Run `spec` and place its video as `placement` says ("none": not placed); `then(finished)` follows a
+        successful end (a job that needs another one's result)."""
+        self.jobs[spec.id] = _Running(spec, placement, then)
         self.bridge.submit(spec)
         self.status.emit(f"queued: {spec.kind} {spec.seconds} s")
 
@@ -82,7 +86,10 @@ class GenerationController(QObject):
             del self.jobs[message.job_id]
             self._drop_live(job)
             if isinstance(message, p.Finished):
-                self._place(job, message)
+                if job.placement.mode != "none":
+                    self._place(job, message)
+                if job.then is not None:
+                    job.then(message)
             elif isinstance(message, p.Failed):
                 self.failed.emit(message.message, message.hint)
                 self.status.emit(f"generation failed ({message.kind})")
@@ -97,6 +104,8 @@ class GenerationController(QObject):
         return track
 
     def _show_live(self, job: _Running, ready: p.ClipReady) -> None:
+        if job.placement.mode == "none":
+            return
         try:
             media = probe_media(ready.video)
         except MediaReadError:

@@ -99,7 +99,7 @@ class GeneratePanel(QWidget):
         self.random_seed = QCheckBox("random")
         self.random_seed.setChecked(True)
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
-        dice = QPushButton("\N{GAME DIE}")
+        dice = QPushButton("\N{DIE FACE-5}")
         dice.setToolTip("A new random seed, kept fixed")
         dice.setFixedWidth(36)
         dice.clicked.connect(self.roll_seed)

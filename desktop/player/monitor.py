@@ -99,6 +99,16 @@ class Monitor(QWidget):
         self._pool.invalidate()
         self.show_frame(self._wanted)
 
+    def show_image(self, image: QImage, caption: str) -> None:
+        """Show a picture that is not a timeline frame (a generation's preview) with a caption, until the next
+        frame is shown."""
+        self._requests += 1  # a frame rendered for an older request must not replace it
+        self._shown_request = self._requests
+        self.screen.error = ""
+        self.screen.image = image
+        self.screen.repaint()
+        self.show_message(caption)
+
     def show_message(self, text: str) -> None:
         """One line under the picture; "" hides it."""
         self.message.setText(text)

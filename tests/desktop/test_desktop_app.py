@@ -19,7 +19,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def test_screenshot_writes_png_of_the_window(tmp_path):
     out = tmp_path / "window.png"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "ISTAR_HOME": str(tmp_path / "home")}
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from desktop.app import main; sys.exit(main())", "--screenshot", str(out)],
         env=env,

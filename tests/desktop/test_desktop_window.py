@@ -1,40 +1,66 @@
-"""The main window opens with its title, menus and an honest status page."""
+"""The main window opens with its title, menus, docks and toolbar, and remembers its layout."""
 
 import tomllib
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QSettings
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
+from engine.service.job_queue import JobQueue
+from engine.service.transport import LocalEngine
 
 
 def menu_titles(window: MainWindow) -> dict[str, list[str]]:
-    return {action.text(): [item.text() for item in action.menu().actions()] for action in window.menuBar().actions()}
+    return {action.text(): [item.text() for item in action.menu().actions() if item.text()]
+            for action in window.menuBar().actions()}
 
 
-def test_window_opens_with_title(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
+@pytest.fixture
+def make_window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+    def make() -> MainWindow:
+        window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobQueue(tmp_path / "q.json"))
+        qtbot.addWidget(window)
+        return window
+
+    return make
+
+
+def test_window_opens_untitled_with_its_docks(make_window, qtbot):
+    window = make_window()
     window.show()
     qtbot.waitExposed(window)
-    assert window.isVisible()
-    assert window.windowTitle() == "InfinityStar Studio"
+    assert window.windowTitle() == f"Untitled - {APP_NAME}"
+    assert {d.windowTitle() for d in window.docks.values()} == {"Media", "Inspector", "Generate", "Jobs"}
+    qtbot.waitUntil(lambda: bool(window.models), timeout=60_000)
+    assert "toyworld" in window.models and window.panel.model.currentData() == "toyworld"
+    window.close()
 
 
-def test_menus_offer_quit_and_about(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    assert menu_titles(window) == {"&File": ["&Quit"], "&Help": [f"&About {APP_NAME}"]}
+def test_menus_offer_the_editing_and_generation_actions(make_window):
+    menus = menu_titles(make_window())
+    assert menus["&File"][:4] == ["&New project", "&Open project...", "&Save", "Save &as..."]
+    assert "&Export video..." in menus["&File"] and "&Quit" in menus["&File"]
+    assert menus["&Edit"][:3] == ["&Undo", "&Redo", "&Split at playhead"]
+    assert "&Record voice-over" in menus["&Timeline"]
+    assert "&Continue clip..." in menus["&Generate"] and "&Bridge to next clip..." in menus["&Generate"]
+    assert menus["&Help"] == [f"&About {APP_NAME}"]
 
 
-def test_quit_closes_the_window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
+def test_quit_closes_the_window_and_the_layout_is_remembered(make_window, qtbot):
+    window = make_window()
     window.show()
-    quit_action = window.menuBar().actions()[0].menu().actions()[0]
+    window.resize(700, 500)  # inside the offscreen screen, which clamps restored geometry
+    window.docks["queue"].hide()
+    quit_action = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == "&Quit")
     quit_action.trigger()
     assert not window.isVisible()
+    again = make_window()
+    assert again.size().width() == 700 and not again.docks["queue"].isVisibleTo(again)
+    again.close()
 
 
 def test_about_names_the_installed_version():
@@ -43,13 +69,3 @@ def test_about_names_the_installed_version():
         pytest.skip("infinitystar-studio is not pip-installed in this environment")
     assert app_version() == pyproject["project"]["version"]
     assert app_version() in about_text()
-
-
-def test_status_page_says_generation_is_not_available_yet(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    page = window.centralWidget()
-    assert isinstance(page, QLabel)
-    assert "What works in this build" in page.text()
-    assert "Not here yet" in page.text()
-    assert "no engine connected, generation is not available yet" in window.statusBar().currentMessage()

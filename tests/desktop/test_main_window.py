@@ -1,0 +1,154 @@
+"""The studio as a person uses it, with the toyworld model through a real engine process: generate onto the
+timeline, continue, undo, save and reload; a killed engine; import, export and recovery."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QSettings, QTimer
+
+from desktop.generate import actions
+from desktop.main_window import MainWindow
+from desktop.project.file import load_project, write_recovery
+from desktop.project.model import Project
+from engine.media.layout import bits_path
+from engine.media.mp4 import read_frames, read_provenance
+from engine.pipeline.bits import load_bits
+from engine.service.job_queue import JobQueue
+from engine.service.transport import LocalEngine
+
+PROMPT = "a red circle moves to the right on a blue background"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobQueue(tmp_path / "queue.json"))
+    qtbot.addWidget(w)
+    monkeypatch.setattr(w, "confirm_discard", lambda: True)  # closing at teardown must not wait on a question
+    w.show()
+    qtbot.waitUntil(lambda: bool(w.models), timeout=60_000)
+    yield w
+    w.close()
+
+
+def _video_clips(project: Project):
+    return [c for t in project.tracks if t.kind == "video" and t.name != "Generating" for c in t.clips]
+
+
+def _generate(window, qtbot, seconds=1):
+    window.panel.prompt.setPlainText(PROMPT)
+    window.panel.duration.setValue(seconds)
+    window.panel.random_seed.setChecked(False)
+    window.panel.seed.setValue(3)
+    lives, ticks = [], []
+    window.controller.changed.connect(lambda: lives.append(len(window.project.tracks)))
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    window.generate()
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
+    timer.stop()
+    gaps = np.diff(ticks)
+    # previews paint and the live clip grows on the GUI thread: none of that may stall it
+    assert len(ticks) > 50 and gaps.max() < 0.1, f"the window stalled for {gaps.max() * 1000:.0f} ms"
+    return lives
+
+
+def test_generate_continue_undo_save_and_reload(window, qtbot, tmp_path):
+    lives = _generate(window, qtbot, seconds=1)
+    assert lives and max(lives) == 3  # a live "Generating" track came and went while the clip was made
+    [clip] = _video_clips(window.project)
+    media = window.project.media_of(clip)
+    assert clip.start == 0 and clip.length == 17 and media.provenance["settings"]["seed"] == 3
+    assert media.provenance["inputs"]["prompts"] == [PROMPT]
+    assert [t.name for t in window.project.tracks] == ["Video 1", "Audio 1"]
+
+    window.editor.timeline.select_clips([clip.id])
+    assert window.clip_actions.continue_.isEnabled() and window.clip_actions.regenerate.isEnabled()
+    actions.continue_clip(window, clip, 1, "a red circle moves up")
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
+    [longer] = _video_clips(window.project)
+    longer_media = window.project.media_of(longer)
+    assert longer.start == 0 and longer.length == 33
+    before, after = load_bits(bits_path(media.path))[0], load_bits(bits_path(longer_media.path))[0]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=False))  # its first part is unchanged
+    first, _ = read_frames(media.path)
+    extended, _ = read_frames(longer_media.path)
+    assert np.abs(first.astype(int) - extended[:17]).mean() < 3
+    assert read_provenance(longer_media.path)["inputs"]["prompts"] == [PROMPT, "a red circle moves up"]
+
+    window.editor.stack.undo()
+    assert [c.length for c in _video_clips(window.project)] == [17]
+    window.editor.stack.undo()
+    assert _video_clips(window.project) == []
+    window.editor.stack.redo()
+    window.editor.stack.redo()
+    path = tmp_path / "film.istar"
+    assert window._save_to(path)
+    reloaded = load_project(path)
+    assert reloaded == window.project and window.windowTitle().startswith("film.istar - ")
+
+
+def test_a_killed_engine_fails_the_job_as_crashed_and_leaves_the_project_intact(window, qtbot, tmp_path):
+    _generate(window, qtbot, seconds=1)
+    kept = window.project.tracks[0].clips[:]
+    window.panel.duration.setValue(6)
+    window.generate()
+    [job_id] = list(window.controller.jobs)
+
+    def running() -> bool:
+        item = window.queue_view._items.get(job_id)
+        return item is not None and item.text(2).startswith("pass")
+
+    qtbot.waitUntil(running, timeout=60_000)
+    pid = window.bridge.engine_pid
+    assert pid and pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=5_000)
+    assert window.queue_view._items[job_id].text(1) == "failed: crashed"
+    assert window.project.tracks[0].clips == kept
+    assert "crashed" in window.statusBar().currentMessage() or window.failure_box.isVisible()
+    assert [t.name for t in window.project.tracks] == ["Video 1", "Audio 1"]  # the live clips went with the job
+    window.panel.duration.setValue(1)
+    window.generate()
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
+    assert len(_video_clips(window.project)) == 2
+
+
+def test_import_export_and_an_autosave_offered_back(window, qtbot, tmp_path, monkeypatch):
+    _generate(window, qtbot, seconds=1)
+    [clip] = _video_clips(window.project)
+    out = tmp_path / "exported.mp4"
+    task = window.export_to(out)
+    qtbot.waitSignal(task.finished, timeout=60_000)
+    qtbot.waitUntil(out.is_file, timeout=10_000)
+    frames, fps = read_frames(out)
+    assert len(frames) == 17 and fps == 16
+    [entry] = read_provenance(out)
+    assert entry["provenance"]["settings"]["seed"] == 3
+
+    (tmp_path / "notes.txt").write_text("not a video")
+    monkeypatch.setattr("desktop.main_window.QMessageBox.warning", lambda *args: None)
+    [imported] = window.import_paths([out, tmp_path / "notes.txt"])
+    media = window.project.media[imported]
+    assert actions.generation_of(media)["settings"]["seed"] == 3  # Regenerate and Continue come back
+
+    path = tmp_path / "film.istar"
+    window._save_to(path)
+    window.editor.timeline.delete_selected()
+    window.editor.timeline.select_clips([clip.id])
+    window.editor.timeline.delete_selected()
+    write_recovery(window.project, path)
+    monkeypatch.setattr("desktop.main_window.offer_recovery", lambda *args, **kwargs: "recover")
+    window.editor.stack.setClean()
+    assert window.open_project(path)
+    assert _video_clips(window.project) == [] and window.windowTitle().startswith("film.istar * ")
+    assert len(load_project(path).tracks[0].clips) == 1  # the user's file was never written by the autosave
