@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from desktop.first_run import first_run_due
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
 from engine.atomic import write_bytes_atomic
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.screenshot is None and not args.self_check:
         window.open_project(args.project)
+        if first_run_due(settings):
+            window.show_setup()
     elif args.project is not None:
         window.open_project(args.project, ask=False)
 

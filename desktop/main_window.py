@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
+from desktop.first_run import FirstRunWizard
 from desktop.generate import actions
 from desktop.generate.bridge import EngineBridge
 from desktop.generate.controller import GenerationController
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.resize(DEFAULT_SIZE)
         self.restoreGeometry(settings.value("window/geometry", b""))
         self.restoreState(settings.value("window/state", b""))
+        self.editor.splitter.restoreState(settings.value("window/editor", b""))
         self.bridge.list_models()
 
     # building
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Set up &models...", self.show_setup)
         self._action(help_menu, f"&About {APP_NAME}", self.show_about)
 
         toolbar = self.addToolBar("Main")
@@ -462,6 +465,13 @@ class MainWindow(QMainWindow):
 
     # window
 
+    def show_setup(self) -> FirstRunWizard:
+        """The first-run wizard (what fits this machine, installing a model), beside the window, not blocking it."""
+        wizard = FirstRunWizard(self.bridge, self.settings, self)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.show()
+        return wizard
+
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_text())
 
@@ -471,6 +481,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/editor", self.editor.splitter.saveState())
         if self.recorder.is_recording:
             self.recorder.stop()
         self.autosave.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from desktop.project.model import MediaItem, Project
@@ -12,11 +12,12 @@ from desktop.timeline.previews import MediaPreviews
 
 ICON = QSize(96, 54)
 MEDIA_ID = Qt.ItemDataRole.UserRole
+WAVEFORM_COLOUR = QColor("#7fd18b")
 
 
 def label(media: MediaItem, fps: int) -> str:
     length = "still" if media.kind == "image" else timecode(round(media.duration * fps), fps)
-    generated = "  \N{SPARKLES} generated" if media.provenance else ""
+    generated = "  \N{BLACK STAR} generated" if media.provenance else ""
     return f"{media.name}\n{media.kind}, {length}{generated}"
 
 
@@ -65,8 +66,16 @@ class MediaBin(QWidget):
         for row in range(self.list.count()):
             item = self.list.item(row)
             media = self.project.media.get(item.data(MEDIA_ID))
-            if media is None or media.kind == "audio" or not item.icon().isNull():
+            if media is None or not item.icon().isNull():
                 continue
-            pixmap = self.previews.thumbnail(media, min(1.0, media.duration / 2), ICON.height())
+            pixmap = self._icon(media)
             if pixmap is not None:
                 item.setIcon(QIcon(pixmap))
+
+    def _icon(self, media: MediaItem) -> QPixmap | None:
+        """A frame from its first second, or for sound its whole waveform."""
+        if media.kind != "audio":
+            return self.previews.thumbnail(media, min(1.0, media.duration / 2), ICON.height())
+        whole = ICON.width() / max(media.duration, 1e-3)
+        tile = self.previews.waveform_tile(media, whole, ICON.height(), 0, WAVEFORM_COLOUR)
+        return None if tile is None else tile.copy(0, 0, ICON.width(), ICON.height())

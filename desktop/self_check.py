@@ -1,27 +1,27 @@
-"""`istar-studio --self-check`: with the main window open, generate 1 s of toyworld through the engine bridge and
-export it, printing one line per step; exit 0 only if every step worked. Proves an install or a build end to end."""
+"""`istar-studio --self-check`: in the main window as a person uses it, generate 1 s of toyworld from the generate
+panel onto the timeline and export the timeline, printing one line per step; exit 0 only if every step worked.
+Proves an install or a build end to end."""
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
-from desktop.generate.bridge import EngineBridge
-from desktop.project.model import Clip, MediaItem, Project, new_id
+from desktop.generate import actions
+from desktop.main_window import MainWindow
+from desktop.media.export import export_video
 from engine.media.mp4 import read_frames
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.jobs import JobSpec
-from engine.service.transport import LocalEngine
+from engine.service.job_cli import engine_log
 
 PROMPT = "a red circle moves to the right on a black background"
 SECONDS = 1
-GENERATION_TIMEOUT_S = 600  # a cold start on a slow machine loads torch and the model first
+ENGINE_TIMEOUT_S = 300  # a cold start on a slow machine imports torch before it can list its models
+GENERATION_TIMEOUT_S = 600
 LOG_TAIL_LINES = 20
 
 
@@ -33,84 +33,87 @@ def _say(start: float, text: str) -> None:
     print(f"self-check [{time.monotonic() - start:6.1f} s] {text}", flush=True)
 
 
-def _generate(folder: Path, start: float) -> p.Finished:
-    """Submit the job through the bridge the window uses and run the event loop until it ends."""
-    bridge = EngineBridge(lambda: LocalEngine(folder / "engine.log"), JobQueue(folder / "queue.json"))
-    spec = JobSpec(kind="generate", model="toyworld", output=str(folder / "generated.mp4"), prompts=(PROMPT,),
-                   seconds=SECONDS, seed=1)
+def wait_until(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop (the window stays live) until `done()` or the timeout; True if done."""
     loop = QEventLoop()
-    outcome: list[p.Message] = []
+    deadline = time.monotonic() + timeout_s
 
-    def on_event(message: p.Message) -> None:
-        if isinstance(message, p.Started):
-            _say(start, f"engine started the job: {message.frames} frames {message.width}x{message.height} "
-                        f"on {message.device} ({message.precision}), {message.passes} passes")
-        elif isinstance(message, p.TERMINAL) and message.job_id == spec.id:
-            outcome.append(message)
+    def check() -> None:
+        if done() or time.monotonic() > deadline:
             loop.quit()
+        else:
+            QTimer.singleShot(50, check)
 
-    bridge.event.connect(on_event)
-    QTimer.singleShot(GENERATION_TIMEOUT_S * 1000, loop.quit)
-    bridge.submit(spec)
+    QTimer.singleShot(0, check)
     loop.exec()
-    bridge.close()
-    if not outcome:
+    return done()
+
+
+def _generate(window: MainWindow, start: float) -> Path:
+    """Ask for the clip through the generate panel, as a click on Generate does, and wait until it is placed."""
+    if not wait_until(lambda: "toyworld" in window.models, ENGINE_TIMEOUT_S):
+        raise SelfCheckFailed(f"the engine did not list the toyworld model in {ENGINE_TIMEOUT_S} s")
+    panel = window.panel
+    panel.model.setCurrentIndex(panel.model.findData("toyworld"))
+    panel.mode.setCurrentText("Text to video")
+    panel.prompt.setPlainText(PROMPT)
+    panel.duration.setValue(SECONDS)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(1)
+    failures: list[str] = []
+    window.controller.failed.connect(lambda message, hint: failures.append(f"{message} {hint}".rstrip()))
+    if not actions.generate_from_panel(window):
+        raise SelfCheckFailed(f"the generate panel made no job: {window.statusBar().currentMessage()}")
+    if not wait_until(lambda: not window.controller.jobs, GENERATION_TIMEOUT_S):
         raise SelfCheckFailed(f"no answer from the engine in {GENERATION_TIMEOUT_S} s")
-    ended = outcome[0]
-    if isinstance(ended, p.Failed):
-        raise SelfCheckFailed(f"generation failed ({ended.kind}): {ended.message} {ended.hint}".rstrip())
-    if not isinstance(ended, p.Finished):
-        raise SelfCheckFailed("generation was cancelled")
-    return ended
+    if failures:
+        raise SelfCheckFailed(f"generation failed: {failures[0]}")
+    clips = [c for t in window.project.tracks if t.kind == "video" for c in t.clips]
+    if not clips:
+        raise SelfCheckFailed("the job ended but no clip was placed on the timeline")
+    return window.project.media_of(clips[0]).path
 
 
-def _export(video: Path, out: Path) -> str:
-    """Export a one-clip project holding `video`, or, in a build without the exporter, only check it decodes."""
-    frames, fps = read_frames(video)
-    if importlib.util.find_spec("desktop.media.export") is None:
-        return (f"decodes: {len(frames)} frames at {fps:g} fps (desktop.media.export is not in this build, "
-                "so no timeline export was tried)")
-    from desktop.media.export import export_video
-
-    count, height, width = frames.shape[:3]
-    project = Project.empty(fps=round(fps), width=width, height=height)
-    media = MediaItem(new_id(), video, "video", count / fps, fps, width, height)
-    project.media[media.id] = media
-    project.tracks[0].place(Clip(new_id(), media.id, start=0, length=count))
-    export_video(project, out)
-    exported, _ = read_frames(out)
-    if len(exported) != count:
-        raise SelfCheckFailed(f"the export {out} holds {len(exported)} frames, the clip {count}")
-    return f"exported a one-clip project to MP4 and decoded it back: {len(exported)} frames {width}x{height}"
+def _export(window: MainWindow, out: Path) -> str:
+    """Export the window's timeline, then decode the file back."""
+    expected = window.project.duration
+    export_video(window.project, out)
+    exported, fps = read_frames(out)
+    if len(exported) != expected:
+        raise SelfCheckFailed(f"the export {out} holds {len(exported)} frames, the timeline {expected}")
+    height, width = exported.shape[1:3]
+    return f"exported the timeline to MP4 and decoded it back: {len(exported)} frames {width}x{height} at {fps:g} fps"
 
 
-def run_self_check(app: QApplication, window: QWidget) -> int:
-    """Run the steps, then close the window (so that it lets go of its own engine) and return the exit code."""
+def run_self_check(app: QApplication, window: MainWindow) -> int:
+    """Run the steps, then close the window (so that it lets go of its engine) and return the exit code."""
     start = time.monotonic()
     try:
         return _run(app, window, start)
     finally:
+        window.editor.stack.setClean()  # the generated clip is the check's, not a user's work to ask about
         window.close()
 
 
-def _run(app: QApplication, window: QWidget, start: float) -> int:
+def _run(app: QApplication, window: MainWindow, start: float) -> int:
     app.processEvents()
     if not window.isVisible():
         _say(start, "FAILED: the main window is not shown")
         return 1
     _say(start, f"main window open: {window.windowTitle()!r} on the {app.platformName()} platform")
     with tempfile.TemporaryDirectory(prefix="istar-self-check-") as tmp:
-        folder = Path(tmp)
         try:
-            finished = _generate(folder, start)
-            _say(start, f"generated {SECONDS} s of toyworld in {finished.seconds:.1f} s: {Path(finished.video).name}")
-            _say(start, _export(Path(finished.video), folder / "exported.mp4"))
+            began = time.monotonic()
+            video = _generate(window, start)
+            _say(start, f"generated {SECONDS} s of toyworld onto the timeline in {time.monotonic() - began:.1f} s: "
+                        f"{video.name}")
+            _say(start, _export(window, Path(tmp) / "exported.mp4"))
         except Exception as err:  # whatever broke, the check reports it and fails
             _say(start, f"FAILED: {type(err).__name__}: {err}")
-            log = folder / "engine.log"
-            if log.is_file():  # it goes with the temporary folder: show its end now
+            log = engine_log()
+            if log.is_file():
                 tail = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
-                print("engine log ends:\n  " + "\n  ".join(tail), flush=True)
+                print(f"{log} ends:\n  " + "\n  ".join(tail), flush=True)
             return 1
     _say(start, "passed")
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.project.commands import AddClip, AddMedia, AddTrack, Command, Macro, MoveClip, RemoveClip
+from desktop.project.commands import AddClip, AddMedia, AddTrack, Command, Macro, MoveClip, RemoveClip, SetFrameSize
 from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
 
 
@@ -28,17 +28,27 @@ def _push_later(track: Track, after: int, by: int, skip: set[str]) -> list[Comma
     return [MoveClip(c.id, track.id, c.start + by) for c in sorted(later, key=lambda c: -c.start)] if by > 0 else []
 
 
+def adopt_frame_size(project: Project, media: MediaItem) -> list[Command]:
+    """The first picture on an empty timeline sets the frame size (rounded down to even), as editors' automatic
+    video mode does: a 128x128 toyworld clip is not exported letterboxed into 1280x720."""
+    if project.duration or media.track_kind != "video" or not media.width or not media.height:
+        return []
+    size = (max(2, media.width // 2 * 2), max(2, media.height // 2 * 2))
+    return [SetFrameSize(*size)] if size != (project.width, project.height) else []
+
+
 def place_media(project: Project, media: MediaItem, start: int, new_track_name: str = "") -> list[Command]:
     """`media` (already in the project, or added by the caller first) at `start` on the first track of its kind with
     room, or on a new track of that kind (a video track goes on top)."""
+    size = adopt_frame_size(project, media)
     length = project.source_frames(media) or round(STILL_SECONDS * project.fps)
     kind = media.track_kind
     track = next((t for t in project.tracks if t.kind == kind and not t.locked and t.fits(start, length)), None)
     if track is not None:
-        return [AddClip(track.id, Clip(new_id(), media.id, start, length))]
+        return [*size, AddClip(track.id, Clip(new_id(), media.id, start, length))]
     count = sum(t.kind == kind for t in project.tracks) + 1
     new_track = AddTrack(kind, new_track_name or f"{kind.capitalize()} {count}", index=0 if kind == "video" else None)
-    return [new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
+    return [*size, new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
 
 
 def place_result(project: Project, media: MediaItem, placement: Placement) -> Command:

@@ -69,6 +69,7 @@ class Monitor(QWidget):
         self._shown_request = 0
         self._wanted = 0
         self._closed = False
+        self._preview_caption = ""
         self.screen = _Screen(self)
         self.message = QLabel(self)
         self.message.setObjectName("monitorMessage")
@@ -108,6 +109,7 @@ class Monitor(QWidget):
         self.screen.image = image
         self.screen.repaint()
         self.show_message(caption)
+        self._preview_caption = caption
 
     def show_message(self, text: str) -> None:
         """One line under the picture; "" hides it."""
@@ -141,4 +143,7 @@ class Monitor(QWidget):
         self.screen.error = ""
         self.screen.image = result
         self.screen.repaint()
+        if self._preview_caption and self.message.text() == self._preview_caption:
+            self.show_message("")  # the preview's label goes with it; a playback message stays
+        self._preview_caption = ""
         self.frame_shown.emit(frame)

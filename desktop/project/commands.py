@@ -140,6 +140,25 @@ class SetTrackFlag(Command):
         setattr(project.track(self.track_id), self.flag, self._before)
 
 
+class SetFrameSize(Command):
+    """The size the timeline is shown and exported at. Clip positions are in frames, so the size can change at any
+    time; the fps cannot, and has no command."""
+
+    text = "Set frame size"
+
+    def __init__(self, width: int, height: int) -> None:
+        if width < 2 or height < 2 or width % 2 or height % 2:
+            raise ProjectError(f"a frame size must be even and at least 2x2 (H.264), not {width}x{height}")
+        self.size = (width, height)
+
+    def do(self, project: Project) -> None:
+        self._before = (project.width, project.height)
+        project.width, project.height = self.size
+
+    def undo(self, project: Project) -> None:
+        project.width, project.height = self._before
+
+
 def _media(project: Project, media_id: str) -> MediaItem:
     try:
         return project.media[media_id]

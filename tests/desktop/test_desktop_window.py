@@ -47,7 +47,7 @@ def test_menus_offer_the_editing_and_generation_actions(make_window):
     assert menus["&Edit"][:3] == ["&Undo", "&Redo", "&Split at playhead"]
     assert "&Record voice-over" in menus["&Timeline"]
     assert "&Continue clip..." in menus["&Generate"] and "&Bridge to next clip..." in menus["&Generate"]
-    assert menus["&Help"] == [f"&About {APP_NAME}"]
+    assert menus["&Help"] == ["Set up &models...", f"&About {APP_NAME}"]
 
 
 def test_quit_closes_the_window_and_the_layout_is_remembered(make_window, qtbot):

@@ -152,3 +152,14 @@ def test_import_export_and_an_autosave_offered_back(window, qtbot, tmp_path, mon
     assert window.open_project(path)
     assert _video_clips(window.project) == [] and window.windowTitle().startswith("film.istar * ")
     assert len(load_project(path).tracks[0].clips) == 1  # the user's file was never written by the autosave
+
+
+def test_help_opens_the_model_setup_beside_the_window_with_what_this_machine_runs(window, qtbot):
+    wizard = window.show_setup()
+    qtbot.waitUntil(wizard.device_page.isComplete, timeout=30_000)
+    assert not wizard.isModal() and window.isEnabled()
+    table = wizard.device_page.table
+    rows = {table.topLevelItem(i).text(0): table.topLevelItem(i).text(1) for i in range(table.topLevelItemCount())}
+    assert rows["toyworld"] == "built in"
+    assert [window.panel.model.itemData(i) for i in range(window.panel.model.count())] == ["toyworld"]
+    wizard.close()

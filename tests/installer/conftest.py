@@ -1,7 +1,6 @@
-"""The slow installer tests run only when selected by their marker (`-m slow_install`, `-m frozen_build`) or in CI
-(the environment variable CI=true), so a local run of the suite stays quick."""
-
-import os
+"""The slow installer tests run only when selected by their marker (`-m slow_install`, `-m frozen_build`): with them
+the whole suite took 15 min on a 2-core CI machine, over its 10-minute budget. README.md (Tests) gives
+their commands and last results."""
 
 import pytest
 
@@ -13,12 +12,10 @@ SLOW_MARKERS = {
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, what in SLOW_MARKERS.items():
-        config.addinivalue_line("markers", f"{name}: {what}; runs with -m {name} or in CI")
+        config.addinivalue_line("markers", f"{name}: {what}; runs with -m {name}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("CI") == "true":
-        return
     chosen = config.getoption("markexpr") or ""
     for item in items:
         for name in SLOW_MARKERS:

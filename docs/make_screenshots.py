@@ -1,0 +1,123 @@
+"""The README's screenshots, made by using the studio as a person does: a real engine with toyworld, clips generated
+from the generate panel onto the timeline, music imported under them, a storyboard caught mid-generation.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py [--out docs/images]
+
+Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
+pass's preview while the clip grows on the timeline) and generated.png (the finished storyboard on the timeline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from desktop.app import save_screenshot
+from desktop.generate import actions
+from desktop.main_window import MainWindow
+from desktop.self_check import wait_until
+from desktop.theme import apply_dark_theme
+from engine.service import protocol as p
+from engine.service.job_queue import JobQueue
+from engine.service.transport import LocalEngine
+
+SIZE = (1500, 900)
+CLIPS = [
+    ("a red circle moves to the right on a blue background", 2, 3),
+    ("a yellow star moves up on a black background", 2, 11),
+]
+STORYBOARD = ["a green square moves to the left", "a green square moves down", "a green square grows"]
+
+
+def write_music(path: Path, seconds: float, rate: int = 48000) -> None:
+    """A soft two-note pad, so the audio track has a waveform to draw."""
+    t = np.arange(int(seconds * rate)) / rate
+    tone = 0.25 * np.sin(2 * np.pi * 220 * t) + 0.15 * np.sin(2 * np.pi * 330 * t) * (0.5 + 0.5 * np.sin(t * 3))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((tone * 32767).astype("<i2").tobytes())
+
+
+def generate(window: MainWindow, prompt: str, seconds: int, seed: int, storyboard: list[str] | None = None) -> None:
+    panel = window.panel
+    if storyboard:
+        panel.duration.setValue(seconds)
+        panel.set_storyboard(storyboard)
+    else:
+        panel.mode.setCurrentText("Text to video")
+        panel.prompt.setPlainText(prompt)
+        panel.duration.setValue(seconds)
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(seed)
+    window.editor.timeline.set_playhead(window.project.duration)
+    if not actions.generate_from_panel(window):
+        sys.exit(f"no job: {window.statusBar().currentMessage()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "images")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    apply_dark_theme(app)
+    with tempfile.TemporaryDirectory(prefix="istar-screens-") as tmp:
+        folder = Path(tmp)
+        os.environ["ISTAR_HOME"] = str(folder / "home")
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobQueue(folder / "queue.json"))
+        window.resize(*SIZE)
+        window.show()
+        if not wait_until(lambda: bool(window.models), 120):
+            sys.exit("the engine did not list its models")
+        window._save_to(folder / "Shapes.istar")  # outputs go beside the project
+
+        for prompt, seconds, seed in CLIPS:
+            generate(window, prompt, seconds, seed)
+            wait_until(lambda: not window.controller.jobs, 300)
+        music = folder / "pad.wav"
+        write_music(music, 4.0)
+        [media_id] = window.import_paths([music])
+        window.editor.timeline.set_playhead(0)
+        window.place_media(media_id)
+        window._save_to(folder / "Shapes.istar")
+        first = window.project.tracks[0].clips[0]
+        window.editor.timeline.select_clips([first.id])
+        window.editor.timeline.set_playhead(first.start + 12)
+        wait_until(lambda: False, 2)
+        save_screenshot(window, args.out / "main_window.png")
+
+        caught: list[bool] = []
+
+        def on_event(message: p.Message) -> None:
+            # the window has already shown this preview (its controller hears the event first): grab it now
+            late = isinstance(message, p.Preview) and message.clip >= 2 and message.index >= message.total * 0.6
+            if late and not caught:
+                caught.append(True)
+                save_screenshot(window, args.out / "generating.png")
+
+        window.bridge.event.connect(on_event)
+        generate(window, "", len(STORYBOARD), 5, STORYBOARD)
+        wait_until(lambda: not window.controller.jobs, 300)
+        window.editor.timeline.select_clips([window.project.tracks[0].clips[-1].id])
+        wait_until(lambda: False, 2)
+        save_screenshot(window, args.out / "generated.png")
+        window.editor.stack.setClean()
+        window.close()
+    print(f"wrote {', '.join(n + '.png' for n in ('main_window', 'generating', 'generated'))} to {args.out}"
+          + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
