@@ -37,7 +37,10 @@ MAX_SEED = 2**31 - 1
 
 
 class GeneratePanel(QWidget):
+    """`storyboard_changed()` when the storyboard it would make may differ: its mode, model, length or a prompt."""
+
     generate_clicked = Signal()
+    storyboard_changed = Signal()
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -206,17 +209,18 @@ class GeneratePanel(QWidget):
         return [(start, min(start + step, total)) for start in range(0, total, step)]
 
     def _rebuild_board(self) -> None:
-        if self.mode_key != "storyboard":
-            return
-        texts = [edit.text() for edit in self.board_prompts]
-        while self.board_layout.rowCount():
-            self.board_layout.removeRow(0)
-        self.board_prompts = []
-        for i, (start, end) in enumerate(self.storyboard_segments()):
-            edit = QLineEdit(texts[i] if i < len(texts) else "")
-            edit.setPlaceholderText(f"what happens from {start} s to {end} s")
-            self.board_layout.addRow(f"{start}-{end} s", edit)
-            self.board_prompts.append(edit)
+        if self.mode_key == "storyboard":
+            texts = [edit.text() for edit in self.board_prompts]
+            while self.board_layout.rowCount():
+                self.board_layout.removeRow(0)
+            self.board_prompts = []
+            for i, (start, end) in enumerate(self.storyboard_segments()):
+                edit = QLineEdit(texts[i] if i < len(texts) else "")
+                edit.setPlaceholderText(f"what happens from {start} s to {end} s")
+                edit.textChanged.connect(self.storyboard_changed)
+                self.board_layout.addRow(f"{start}-{end} s", edit)
+                self.board_prompts.append(edit)
+        self.storyboard_changed.emit()
 
     def set_storyboard(self, prompts: list[str]) -> None:
         self.mode.setCurrentText("Storyboard")

@@ -1,8 +1,8 @@
 """The timeline editor: tracks of clips under a time ruler, edited with the mouse and keys, every edit undoable.
 
-Clips are QGraphicsItems in scene pixels (x = frame * zoom, y = track rows); the ruler and the track headers sit
-in the view's margins. Edits go through `apply_edit`, and the view redraws from the project whenever the undo
-stack moves, so what is shown is always the project as it is.
+Clips are QGraphicsItems in scene pixels (x = frame * zoom, y = track rows); the ruler, the storyboard lane and the
+track headers sit in the view's margins. Edits go through `apply_edit`, and the view redraws from the project
+whenever the undo stack moves, so what is shown is always the project as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtGui import (
     QUndoStack,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QLabel, QWidget
 
 from desktop.project.commands import (
     AddTrack,
@@ -44,6 +44,7 @@ from desktop.timeline.layout import EDGE_GRIP, HEADER_WIDTH, RULER_HEIGHT, TAIL_
 from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.ruler import PLAYHEAD_COLOR, Ruler
 from desktop.timeline.scale import ZOOM_STEP, TimeScale
+from desktop.timeline.storyboard_lane import LANE_HEIGHT, StoryboardLane
 from desktop.timeline.track_headers import AddTrackButtons, TrackHeaders
 
 SNAP_PIXELS = 8
@@ -66,13 +67,14 @@ class _Drag:
 class TimelineView(QGraphicsView):
     """Signals: `playhead_moved(frame)`, `selection_changed(clip_ids)`, `play_toggled()` (Space),
     `shuttle(key)` ("j", "k" or "l": reverse, pause, forward), `edit_refused(message)` (an edit the project
-    does not allow, nothing changed)."""
+    does not allow, nothing changed), `refreshed()` (it shows the project again: after an edit, a zoom, live clips)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(list)
     play_toggled = Signal()
     shuttle = Signal(str)
     edit_refused = Signal(str)
+    refreshed = Signal()
 
     def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
                  parent: QWidget | None = None) -> None:
@@ -99,11 +101,15 @@ class TimelineView(QGraphicsView):
                                   | QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.viewport().setMouseTracking(True)
-        self.setViewportMargins(HEADER_WIDTH, RULER_HEIGHT, 0, 0)
+        self.setViewportMargins(HEADER_WIDTH, RULER_HEIGHT + LANE_HEIGHT, 0, 0)
 
         self.ruler = Ruler(self.scale, self)
         self.headers = TrackHeaders(self)
         self.add_track_buttons = AddTrackButtons(self)
+        self.storyboard = StoryboardLane(self.scale, self)
+        self.storyboard_label = QLabel("  Storyboard", self)
+        self.storyboard_label.setToolTip("The prompt of each model clip of the generated clips, and the storyboard "
+                                         "the generate panel will make; double-click one to edit it")
         self.ruler.seek.connect(self.set_playhead)
         self.headers.flag_changed.connect(lambda track_id, flag, on: self.edit(SetTrackFlag(track_id, flag, on)))
         self.headers.remove_requested.connect(lambda track_id: self.edit(RemoveTrack(track_id)))
@@ -130,6 +136,8 @@ class TimelineView(QGraphicsView):
         self._update_line(frame)
         self.ruler.playhead = frame
         self.ruler.update()
+        self.storyboard.playhead = frame
+        self.storyboard.update()
         self._keep_in_view(frame)
         self.playhead_moved.emit(frame)
 
@@ -165,7 +173,9 @@ class TimelineView(QGraphicsView):
         self._fit_scene()
         self.headers.show_tracks(project.tracks, self._tops)
         self.ruler.update()
+        self.storyboard.update()
         self.viewport().update()
+        self.refreshed.emit()
 
     def zoom(self, factor: float, anchor: float | None = None) -> None:
         """Zoom by `factor` keeping the frame at viewport x `anchor` (default: the playhead) where it is."""
@@ -382,6 +392,8 @@ class TimelineView(QGraphicsView):
         self.ruler.setGeometry(viewport.left(), 0, viewport.width(), RULER_HEIGHT)
         self.headers.setGeometry(0, viewport.top(), HEADER_WIDTH, viewport.height())
         self.add_track_buttons.setGeometry(0, 0, HEADER_WIDTH, RULER_HEIGHT)
+        self.storyboard.setGeometry(viewport.left(), RULER_HEIGHT, viewport.width(), LANE_HEIGHT)
+        self.storyboard_label.setGeometry(0, RULER_HEIGHT, HEADER_WIDTH, LANE_HEIGHT)
         self._fit_scene()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -400,6 +412,8 @@ class TimelineView(QGraphicsView):
     def _scrolled(self, value: int) -> None:
         self.ruler.offset = value
         self.ruler.update()
+        self.storyboard.offset = value
+        self.storyboard.update()
 
     def _keep_in_view(self, frame: int) -> None:
         """Page the view when the playhead leaves it (playing on, stepping, dragging past the edge)."""

@@ -1,0 +1,180 @@
+"""The storyboard lane: a generated clip's prompts at its model clips' boundaries, following the clip and the zoom;
+the generate panel's storyboard planned at the playhead; edits in the lane and in the panel reaching each other."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtGui import QMouseEvent, QUndoStack
+from PySide6.QtWidgets import QApplication
+from timeline_helpers import SyntheticMedia
+
+from desktop.generate.panel import GeneratePanel
+from desktop.generate.storyboard import clip_segments
+from desktop.generate.storyboard_link import link_storyboard_lane
+from desktop.project.commands import MoveClip, TrimClip
+from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.timeline.previews import MediaPreviews
+from desktop.timeline.view import TimelineView
+
+PROMPTS = ["a red circle moves up", "a red circle moves left", "a red circle moves down"]
+# A 3 s toyworld video (16 fps, 4 latent frames per clip, 4 frames per latent): the first frame's latent gives one
+# frame, then each clip 16, so 49 frames and clips starting at frames 0, 17 and 33.
+BOUNDARIES = [0, 17, 33, 49]
+TOYWORLD = {
+    "id": "toyworld", "preset": "toyworld", "fps": 16, "max_seconds": 6, "clip_seconds": 1, "aspects": ["1:1"],
+    "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
+    "plan": {"fits": True, "precision": "fp32", "peak_gb": 0.04, "lines": []},
+}
+
+
+def generation(prompts: list[str], seconds: int = 3) -> dict:
+    return {"app": "InfinityStar Studio", "model": "toyworld", "preset": "toyworld", "precision": "fp32",
+            "settings": {"prompts": prompts[:1] + prompts, "seconds": seconds, "aspect_h_over_w": 1.0, "seed": 1234},
+            "inputs": {"kind": "storyboard", "prompts": prompts}}
+
+
+def project() -> Project:
+    """Video 1: the generated clip "g" at 20..69, a plain clip "p" at 100..148; a live clip (one model clip of a
+    running job, with the whole job's provenance) on Generating."""
+    made = Project(fps=16)
+    made.media = {
+        "g": MediaItem("g", Path("/media/board.mp4"), "video", 49 / 16, 16, 64, 64, provenance=generation(PROMPTS)),
+        "p": MediaItem("p", Path("/media/plain.mp4"), "video", 3.0, 16, 64, 64),
+        "live": MediaItem("live", Path("/media/clip_01.mp4"), "video", 17 / 16, 16, 64, 64,
+                          provenance=generation(PROMPTS)),
+    }
+    made.tracks = [
+        Track("gen", "video", "Generating", clips=[Clip("l", "live", 300, 17)]),
+        Track("t1", "video", "Video 1", clips=[Clip("g", "g", 20, 49), Clip("p", "p", 100, 48)]),
+    ]
+    return made
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    widget = GeneratePanel(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(widget)
+    widget.set_models([TOYWORLD], {"device": "cpu", "name": "cpu"})
+    return widget
+
+
+@pytest.fixture
+def view(qtbot, panel):
+    synthetic = SyntheticMedia()
+    previews = MediaPreviews(synthetic.thumbnail, synthetic.peaks)
+    widget = TimelineView(project(), QUndoStack(), previews)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 260)
+    widget.show()
+    qtbot.waitExposed(widget)
+    link_storyboard_lane(panel, widget)
+    yield widget
+    previews.close()
+
+
+def lefts(view: TimelineView, planned: bool = False) -> list[float]:
+    lane = view.storyboard
+    return [lane.segment_rect(s).left() for s in lane.segments if s.planned == planned]
+
+
+def expected(view: TimelineView, frames: list[int]) -> list[float]:
+    return [f * view.scale.pixels_per_frame - view.horizontalScrollBar().value() for f in frames]
+
+
+def double_click(widget, x: float) -> None:
+    point = QPointF(x, widget.height() / 2)
+    event = QMouseEvent(QEvent.Type.MouseButtonDblClick, point, widget.mapToGlobal(point), Qt.MouseButton.LeftButton,
+                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_a_generated_clip_shows_one_segment_per_prompt_at_its_model_clip_boundaries(view):
+    lane = view.storyboard
+    assert [(s.clip_id, s.prompt, s.cut) for s in lane.segments] == [
+        ("g", PROMPTS[0], False), ("g", PROMPTS[1], True), ("g", PROMPTS[2], True)]  # not the plain nor the live one
+    assert lefts(view) == expected(view, [20 + b for b in BOUNDARIES[:3]])
+    last = lane.segment_rect(lane.segments[-1])
+    assert last.right() == pytest.approx(expected(view, [20 + 49])[0])
+    assert lane.segment_at(expected(view, [20 + 20])[0]).prompt == PROMPTS[1]
+    assert lane.geometry().top() == view.ruler.geometry().bottom() + 1
+    assert lane.geometry().bottom() < view.viewport().geometry().top()
+
+
+def test_segments_follow_the_clip_when_it_moves_or_is_trimmed_and_follow_the_zoom_and_scroll(view):
+    assert view.edit(MoveClip("g", "t1", 30))
+    assert lefts(view) == expected(view, [30 + b for b in BOUNDARIES[:3]])
+    view.undo_stack.undo()
+    assert lefts(view) == expected(view, [20 + b for b in BOUNDARIES[:3]])
+
+    assert view.edit(TrimClip("g", "start", 40))  # trims off the first model clip and 3 frames of the second
+    lane = view.storyboard
+    assert [(s.index, s.start, s.end, s.cut) for s in lane.segments] == [(1, 40, 53, False), (2, 53, 69, True)]
+
+    view.zoom(2.5, anchor=0)
+    assert view.scale.pixels_per_frame == 10.0
+    view.horizontalScrollBar().setValue(150)
+    assert view.horizontalScrollBar().value() == 150
+    assert lefts(view) == [40 * 10.0 - 150, 53 * 10.0 - 150]
+
+
+def test_a_clip_cut_from_an_export_of_one_generated_clip_keeps_its_boundaries():
+    made = project()
+    exported = {"clips": [{"start_s": 2.0, "end_s": 49 / 16 + 1.5, "source_in_s": 0.5,
+                           "provenance": generation(PROMPTS)}]}
+    made.media["e"] = MediaItem("e", Path("/media/export.mp4"), "video", 5.0, 16, 64, 64, provenance=exported)
+    clip = Clip("e", "e", 0, 80)  # the generated video starts 1.5 s (24 frames) into the export
+    assert [s.start for s in clip_segments(made, clip)] == [24 + b for b in BOUNDARIES[:3]]
+
+
+def test_the_storyboard_mode_plans_segments_at_the_playhead_and_lane_and_panel_edits_meet(view, panel, qtbot):
+    assert not [s for s in view.storyboard.segments if s.planned]
+    view.set_playhead(160)
+    panel.mode.setCurrentText("Storyboard")
+    panel.duration.setValue(2)
+    planned = [s for s in view.storyboard.segments if s.planned]
+    assert [(s.start, s.end, s.prompt) for s in planned] == [(160, 177, ""), (177, 193, "")]
+    assert lefts(view, planned=True) == expected(view, [160, 177])
+
+    panel.board_prompts[0].setText("a blue square grows")  # the panel edits the lane
+    assert [s.prompt for s in view.storyboard.segments if s.planned] == ["a blue square grows", ""]
+
+    lane = view.storyboard
+    double_click(lane, lane.segment_rect(planned[1]).center().x())  # the lane edits the panel
+    assert lane.editor.isVisible() and lane.editor.text() == ""
+    lane.editor.setText("the square turns green")
+    qtbot.keyClick(lane.editor, Qt.Key.Key_Return)
+    assert not lane.editor.isVisible()
+    assert panel.prompts() == ("a blue square grows", "the square turns green")
+    assert view.storyboard.segments[-1].prompt == "the square turns green"
+
+    lane.edit_segment(view.storyboard.segments[-1])
+    lane.editor.setText("something else")
+    qtbot.keyClick(lane.editor, Qt.Key.Key_Escape)  # cancels
+    assert not lane.editor.isVisible() and panel.prompts()[1] == "the square turns green"
+
+    view.set_playhead(400)
+    assert [s.start for s in view.storyboard.segments if s.planned] == [400, 417]
+    panel.mode.setCurrentText("Text to video")
+    assert not [s for s in view.storyboard.segments if s.planned]
+
+
+def test_editing_a_generated_segment_loads_its_request_into_the_panel_and_leaves_the_clip_as_it_was(view, panel,
+                                                                                                  qtbot):
+    before = copy.deepcopy(view.project)
+    lane = view.storyboard
+    lane.edit_segment(lane.segments[1])
+    assert lane.editor.text() == PROMPTS[1]
+    lane.editor.setText("a red circle jumps")
+    qtbot.keyClick(lane.editor, Qt.Key.Key_Return)
+
+    assert panel.mode_key == "storyboard" and panel.duration.value() == 3
+    assert panel.prompts() == (PROMPTS[0], "a red circle jumps", PROMPTS[2])
+    assert not panel.random_seed.isChecked() and panel.seed.value() == 1234
+    assert view.project == before and view.undo_stack.count() == 0  # the clip's provenance is what made it
+    assert view.playhead == 20
+    planned = [s for s in view.storyboard.segments if s.planned]
+    assert [(s.start, s.end) for s in planned] == [(s.start, s.end) for s in view.storyboard.segments[:3]]
