@@ -23,6 +23,7 @@ from desktop.generate.outputs import media_folder
 from desktop.generate.panel import GeneratePanel
 from desktop.generate.placement import place_media
 from desktop.generate.queue_view import QueueView
+from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector, provenance_text
 from desktop.media.errors import MediaReadError
 from desktop.media.export import export_still, export_video
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
             old.close_parts()
             old.deleteLater()
         timeline = self.editor.timeline
+        link_storyboard_lane(self.panel, timeline)
         timeline.selection_changed.connect(self._selection_changed)
         timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.editor.stack.indexChanged.connect(self._project_edited)

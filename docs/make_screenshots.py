@@ -109,6 +109,7 @@ def main() -> int:
         window.bridge.event.connect(on_event)
         generate(window, "", len(STORYBOARD), 5, STORYBOARD)
         wait_until(lambda: not window.controller.jobs, 300)
+        window.panel.mode.setCurrentText("Text to video")  # the lane then shows the clip's own prompts, not the plan
         window.editor.timeline.select_clips([window.project.tracks[0].clips[-1].id])
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")

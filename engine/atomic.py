@@ -9,6 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: the process's umask has no getter
+
+
+def _final_mode(path: Path, mode: int | None) -> int:
+    """`mode`, else the replaced file's, else what a plain open() would give (mkstemp's temp files are 0600)."""
+    if mode is not None:
+        return mode
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
 
 def fsync_dir(path: Path) -> None:
     """Make a rename inside `path` durable (a no-op where directories cannot be opened, as on Windows)."""
@@ -23,8 +36,9 @@ def fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
-    """Write `path` through a temp file in the same folder: fsync, then rename over the target.
+def atomic_writer(path: str | Path, mode: int | None = None) -> Iterator[BinaryIO]:
+    """Write `path` through a temp file in the same folder: fsync, then rename over the target. The file gets
+    `mode`, or keeps the permissions of the file it replaces, or gets the umask's default.
 
     If the body raises, the temp file is removed and any existing file at `path` is untouched.
     """
@@ -35,6 +49,7 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _final_mode(path, mode))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -43,10 +58,10 @@ def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     fsync_dir(path.parent)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    with atomic_writer(path) as f:
+def write_bytes_atomic(path: str | Path, data: bytes, mode: int | None = None) -> None:
+    with atomic_writer(path, mode) as f:
         f.write(data)
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
+def write_text_atomic(path: str | Path, text: str, mode: int | None = None) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"), mode)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDockWidget
 
@@ -36,6 +37,8 @@ class StoryboardLink(QObject):
         self.update_lane()
 
     def update_lane(self) -> None:
+        if not shiboken6.isValid(self.panel):
+            return  # the window is closing: its docks go before the timeline's last refresh
         timeline = self.timeline
         planned = planned_segments(self.panel, timeline.playhead, timeline.project.fps)
         timeline.storyboard.set_segments(project_segments(timeline.project) + planned)

@@ -43,8 +43,7 @@ def read_token(path: Path, create: bool = False) -> str:
     """The token in `path`; with `create`, a new random one is written there (readable by its owner only) first
     when the file does not exist."""
     if create and not path.exists():
-        write_text_atomic(path, secrets.token_urlsafe(32) + "\n")
-        os.chmod(path, 0o600)
+        write_text_atomic(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
         log.info("wrote a new token to %s", path)
     try:
         token = path.read_text(encoding="utf-8").strip()
