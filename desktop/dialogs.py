@@ -138,12 +138,17 @@ class ProgressTask(QObject):
         self.task = _Task(work)
         self.task.moveToThread(self.thread)
         self.thread.started.connect(self.task.run)
-        self.task.progressed.connect(lambda f: self.dialog.setValue(round(f * 1000)))
+        # a bound slot of this GUI-thread object makes the connection queued; a lambda would run on the worker
+        # thread and touch the dialog there (it crashed the app mid-export)
+        self.task.progressed.connect(self._progressed)
         self.task.done.connect(self._done)
         self.dialog.canceled.connect(self.task.cancel.set)
 
     def start(self) -> None:
         self.thread.start()
+
+    def _progressed(self, fraction: float) -> None:
+        self.dialog.setValue(round(fraction * 1000))
 
     def _done(self, error: object) -> None:
         self.thread.quit()
