@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoCommand
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.restoreGeometry(settings.value("window/geometry", b""))
         self.restoreState(settings.value("window/state", b""))
         self.editor.splitter.restoreState(settings.value("window/editor", b""))
-        self.bridge.list_models()
+        self._engine_asked = False
 
     # building
 
@@ -476,6 +476,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_text())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The engine starts when the window is first shown, not when it is built: a window never shown (a test, a
+        script) costs no engine process."""
+        super().showEvent(event)
+        if not self._engine_asked:
+            self._engine_asked = True
+            self.bridge.list_models()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.confirm_discard():

@@ -24,6 +24,7 @@ log = logging.getLogger("istar.client")
 CRASH_HINT = "the next job starts a fresh engine; if this one crashes again, try a lower precision or a shorter video"
 STARTUP_HINT = "the engine could not start; its log says why"
 CLOSE_TIMEOUT = 10.0
+IDLE_CLOSE_TIMEOUT = 1.0  # an engine with no job holds nothing to lose: one still importing torch is not waited for
 
 
 class EngineClient:
@@ -114,7 +115,7 @@ class EngineClient:
         if transport is not None:
             with contextlib.suppress(p.ConnectionLost):
                 transport.send(p.encode(p.Shutdown()))
-            transport.close(CLOSE_TIMEOUT)
+            transport.close(CLOSE_TIMEOUT if interrupted else IDLE_CLOSE_TIMEOUT)
         for reader in self._readers:
             reader.join(CLOSE_TIMEOUT)
         for job_id in interrupted:  # the shutdown cancelled them, but the user did not: offer them back

@@ -25,18 +25,30 @@ from engine.service.transport import LocalEngine
 PROMPT = "a red circle moves to the right on a blue background"
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobQueue(tmp_path / "queue.json"))
-    qtbot.addWidget(w)
-    monkeypatch.setattr(w, "confirm_discard", lambda: True)  # closing at teardown must not wait on a question
+@pytest.fixture(scope="module")
+def shared_window(qapp, tmp_path_factory):
+    """One window, and so one engine start, for the module's tests; each test gets it with a new project."""
+    folder = tmp_path_factory.mktemp("studio")
+    saved = {name: os.environ.get(name) for name in ("ISTAR_HOME", "OMP_NUM_THREADS")}
+    os.environ.update(ISTAR_HOME=str(folder / "home"), OMP_NUM_THREADS="1")
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobQueue(folder / "queue.json"))
+    w.confirm_discard = lambda: True  # new projects between tests and the close at the end ask nothing
     w.show()
-    qtbot.waitUntil(lambda: bool(w.models), timeout=60_000)
     yield w
     w.close()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def window(shared_window, qtbot):
+    qtbot.waitUntil(lambda: bool(shared_window.models), timeout=60_000)
+    shared_window.new_project()
+    return shared_window
 
 
 def _video_clips(project: Project):
