@@ -7,6 +7,7 @@ upsampler and the output norm/conv. Change those files and this one together.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -105,8 +106,10 @@ class _Chunk:
         return self
 
 
+@functools.cache
 def vae_weight_bytes(cfg: VAEConfig, element: int) -> int:
-    """The whole VideoVAE (encoder too: one module is loaded) with float tensors at `element` bytes."""
+    """The whole VideoVAE (encoder too: one module is loaded) with float tensors at `element` bytes. Cached: a
+    plan asks it for every clip and precision, and building the VAE on the meta device took 0.12 s each time."""
     with torch.device("meta"):
         state = VideoVAE(cfg).state_dict()
     return sum(t.numel() * (element if t.is_floating_point() else t.element_size()) for t in state.values())
