@@ -26,7 +26,7 @@ from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector, provenance_text
 from desktop.media.errors import MediaReadError
-from desktop.media.export import export_still, export_video
+from desktop.media.export import ExportCancelled, export_still, export_video
 from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
     def _exported(self, path: Path, error: object) -> None:
         if error is None:
             self.statusBar().showMessage(f"exported {path}", 6000)
-        elif type(error).__name__ == "ExportCancelled":
+        elif isinstance(error, ExportCancelled):
             self.statusBar().showMessage("export cancelled; nothing was written", 6000)
         else:
             QMessageBox.critical(self, "Export failed", f"{path}: {error}")

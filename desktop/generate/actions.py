@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox
 
 from desktop.generate.outputs import media_folder, new_output
+from desktop.generate.panel import MAX_SEED
 from desktop.generate.placement import Placement
 from desktop.media.export import export_still
 from desktop.project.model import Clip, MediaItem
@@ -25,9 +26,6 @@ from engine.service.jobs import JobInputError, JobSpec
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
-
-MAX_SEED = 2**31 - 1
-
 
 def generation_of(media: MediaItem) -> dict[str, Any] | None:
     """The engine's provenance of `media`: its own, or the only clip's of an exported one-clip file."""

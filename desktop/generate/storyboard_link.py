@@ -30,22 +30,28 @@ class StoryboardLink(QObject):
         super().__init__(timeline)
         self.panel = panel
         self.timeline = timeline
+        self._generated: list[Segment] = []
         timeline.refreshed.connect(self.update_lane)
         timeline.playhead_moved.connect(self._playhead_moved)
         timeline.storyboard.edited.connect(self.edit)
-        panel.storyboard_changed.connect(self.update_lane)
+        panel.storyboard_changed.connect(self._show)
         self.update_lane()
 
     def update_lane(self) -> None:
+        """The project changed (or is shown again): its generated clips' segments, then the planned ones."""
+        self._generated = project_segments(self.timeline.project)
+        self._show()
+
+    def _show(self) -> None:
         if not shiboken6.isValid(self.panel):
             return  # the window is closing: its docks go before the timeline's last refresh
         timeline = self.timeline
         planned = planned_segments(self.panel, timeline.playhead, timeline.project.fps)
-        timeline.storyboard.set_segments(project_segments(timeline.project) + planned)
+        timeline.storyboard.set_segments(self._generated + planned)
 
     def _playhead_moved(self) -> None:
         if self.panel.mode_key == "storyboard":  # only the planned storyboard follows the playhead
-            self.update_lane()
+            self._show()
 
     def edit(self, segment: Segment, text: str) -> None:
         """`segment`'s prompt becomes `text`: in the panel's board, or in the request of a generated clip loaded

@@ -105,11 +105,14 @@ class Monitor(QWidget):
         frame is shown."""
         self._requests += 1  # a frame rendered for an older request must not replace it
         self._shown_request = self._requests
+        self._paint(image)
+        self.show_message(caption)
+        self._preview_caption = caption
+
+    def _paint(self, image: QImage) -> None:
         self.screen.error = ""
         self.screen.image = image
         self.screen.repaint()
-        self.show_message(caption)
-        self._preview_caption = caption
 
     def show_message(self, text: str) -> None:
         """One line under the picture; "" hides it."""
@@ -140,9 +143,7 @@ class Monitor(QWidget):
             self.screen.error = result
             self.screen.repaint()
             return
-        self.screen.error = ""
-        self.screen.image = result
-        self.screen.repaint()
+        self._paint(result)
         if self._preview_caption and self.message.text() == self._preview_caption:
             self.show_message("")  # the preview's label goes with it; a playback message stays
         self._preview_caption = ""

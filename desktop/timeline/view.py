@@ -134,10 +134,9 @@ class TimelineView(QGraphicsView):
         self._update_line(self._playhead)
         self._playhead = frame
         self._update_line(frame)
-        self.ruler.playhead = frame
-        self.ruler.update()
-        self.storyboard.playhead = frame
-        self.storyboard.update()
+        for strip in (self.ruler, self.storyboard):
+            strip.playhead = frame
+            strip.update()
         self._keep_in_view(frame)
         self.playhead_moved.emit(frame)
 
@@ -410,10 +409,9 @@ class TimelineView(QGraphicsView):
         self.selection_changed.emit(self.selected_clip_ids())
 
     def _scrolled(self, value: int) -> None:
-        self.ruler.offset = value
-        self.ruler.update()
-        self.storyboard.offset = value
-        self.storyboard.update()
+        for strip in (self.ruler, self.storyboard):
+            strip.offset = value
+            strip.update()
 
     def _keep_in_view(self, frame: int) -> None:
         """Page the view when the playhead leaves it (playing on, stepping, dragging past the edge)."""
