@@ -28,17 +28,13 @@ def test_a_new_file_gets_the_umask_default_not_the_temp_file_0600(tmp_path, umas
     assert mode(out) == 0o644 and out.read_bytes() == b"video"
 
 
-def test_a_replaced_file_keeps_its_permissions(tmp_path):
-    out = tmp_path / "film.istar"
+@pytest.mark.parametrize(("before", "asked", "after"), [
+    (0o640, None, 0o640),  # a replaced file keeps its permissions
+    (0o644, 0o600, 0o600),  # an explicit mode wins
+])
+def test_a_replaced_file_keeps_its_permissions_unless_a_mode_is_asked(tmp_path, before, asked, after):
+    out = tmp_path / "file"
     out.write_bytes(b"old")
-    out.chmod(0o640)
-    write_bytes_atomic(out, b"new")
-    assert mode(out) == 0o640 and out.read_bytes() == b"new"
-
-
-def test_an_explicit_mode_wins(tmp_path):
-    out = tmp_path / "token"
-    out.write_bytes(b"old")
-    out.chmod(0o644)
-    write_bytes_atomic(out, b"secret", mode=0o600)
-    assert mode(out) == 0o600
+    out.chmod(before)
+    write_bytes_atomic(out, b"new", mode=asked)
+    assert mode(out) == after and out.read_bytes() == b"new"

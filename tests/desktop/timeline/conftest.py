@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QUndoStack
-from timeline_helpers import SyntheticMedia, small_project
-
-from desktop.timeline.previews import MediaPreviews
-from desktop.timeline.view import TimelineView
+from timeline_helpers import SyntheticMedia, shown_timeline, small_project
 
 
 @pytest.fixture
@@ -17,11 +13,5 @@ def synthetic() -> SyntheticMedia:
 
 @pytest.fixture
 def view(qtbot, synthetic):
-    previews = MediaPreviews(synthetic.thumbnail, synthetic.peaks)
-    widget = TimelineView(small_project(), QUndoStack(), previews)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 320)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    previews.close()
+    with shown_timeline(qtbot, small_project(), synthetic, 320) as widget:
+        yield widget

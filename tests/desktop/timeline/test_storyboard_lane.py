@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
-from PySide6.QtGui import QMouseEvent, QUndoStack
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
-from timeline_helpers import SyntheticMedia
+from timeline_helpers import SyntheticMedia, shown_timeline
 
 from desktop.generate.panel import GeneratePanel
 from desktop.generate.storyboard import clip_segments
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.project.commands import MoveClip, TrimClip
 from desktop.project.model import Clip, MediaItem, Project, Track
-from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.view import TimelineView
 
 PROMPTS = ["a red circle moves up", "a red circle moves left", "a red circle moves down"]
@@ -64,16 +63,9 @@ def panel(qtbot, tmp_path):
 
 @pytest.fixture
 def view(qtbot, panel):
-    synthetic = SyntheticMedia()
-    previews = MediaPreviews(synthetic.thumbnail, synthetic.peaks)
-    widget = TimelineView(project(), QUndoStack(), previews)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 260)
-    widget.show()
-    qtbot.waitExposed(widget)
-    link_storyboard_lane(panel, widget)
-    yield widget
-    previews.close()
+    with shown_timeline(qtbot, project(), SyntheticMedia(), 260) as widget:
+        link_storyboard_lane(panel, widget)
+        yield widget
 
 
 def lefts(view: TimelineView, planned: bool = False) -> list[float]:

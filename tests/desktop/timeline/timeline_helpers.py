@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.timeline.layout import track_tops
+from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.view import TimelineView
 
 
@@ -31,6 +34,21 @@ class SyntheticMedia:
         self.threads.add(threading.current_thread().name)
         level = np.abs(np.sin(np.arange(int(media.duration * buckets_per_second)) / 50)).astype(np.float32)
         return np.stack([-level, level], axis=1)
+
+
+@contextmanager
+def shown_timeline(qtbot, project: Project, synthetic: SyntheticMedia, height: int) -> Iterator[TimelineView]:
+    """`project` on a timeline 1100 px wide, shown and exposed, its previews from `synthetic`."""
+    previews = MediaPreviews(synthetic.thumbnail, synthetic.peaks)
+    widget = TimelineView(project, QUndoStack(), previews)
+    qtbot.addWidget(widget)
+    widget.resize(1100, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    try:
+        yield widget
+    finally:
+        previews.close()
 
 
 def small_project() -> Project:
