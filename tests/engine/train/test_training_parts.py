@@ -93,6 +93,21 @@ def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, t
     assert torch.equal(again.encode("red circle moves"), words.encode("red circle moves"))
 
 
+def test_the_bit_loss_weighs_every_pass_the_same_however_many_bits_it_has() -> None:
+    """A 1-token pass with every bit wrong and a 64-token pass with every bit right: the loss is their plain mean
+    (a mean over bits would all but hide the small pass), and the accuracy counts bits."""
+    import math
+
+    from engine.train.transformer_train import bit_loss
+
+    confident = torch.tensor([0.0, math.log(9.0)])  # logits for (0, 1): p(1) = 0.9
+    small = confident.expand(1, 1, 8, 2).clone()
+    large = confident.expand(1, 64, 8, 2).clone()
+    loss, accuracy = bit_loss([small, large], [torch.zeros(1, 1, 8), torch.ones(1, 64, 8)])
+    assert loss.item() == pytest.approx((-math.log(0.1) - math.log(0.9)) / 2, rel=1e-5)
+    assert accuracy == pytest.approx(64 / 65)
+
+
 def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
     from engine.train.transformer_train import LatentPool, Toyworld, step_loss
 
