@@ -7,8 +7,10 @@ Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: t
 encoded once at the start) ->
 multi-scale residual bits along the preset's schedule, with bitwise self-correction (the running sum each pass
 sees is built from randomly flipped earlier bits, and later targets are re-quantised against it) -> one
-teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy.
-Captions are dropped for 10% of the videos (the learned unconditional text), which guidance needs.
+teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy,
+every pass weighing the same. Each clip's passes see that clip's own caption, as storyboard sampling does; in half
+the 2 s videos the motion changes at the second clip, with its caption (the world's storyboards). Captions are
+dropped for 10% of the videos (the learned unconditional text), which guidance needs.
 Resumable like stage 1.
 """
 
@@ -59,11 +61,6 @@ def load_vae(folder: Path) -> VideoVAE:
     return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / WEIGHTS), source=str(folder))
 
 
-def video_captions(captions: list[list[str]]) -> list[str]:
-    """One prompt per video: its first video clip's caption (clip 0 is the still first frame)."""
-    return [per_clip[1] if len(per_clip) > 1 else per_clip[0] for per_clip in captions]
-
-
 def training_bits(
     latent: torch.Tensor, schedule: Schedule, bits: tuple[int, int], generator: torch.Generator, max_flip: float
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -85,19 +82,21 @@ class LatentPool:
 
     seconds: int
     latents: torch.Tensor  # [N, C, T, H, W]
-    prompts: list[str]
+    prompts: list[list[str]]  # per video, one caption per clip (clip 0, the first frame, has clip 1's)
 
     @classmethod
-    def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, chunk: int = 16) -> LatentPool:
+    def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, change_motion: bool,
+               chunk: int = 16) -> LatentPool:
+        """`change_motion`: later clips may change the motion (the world's storyboards), each with its caption."""
         latents, prompts = [], []
         for start in range(0, len(seeds), chunk):
-            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=False)
+            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=change_motion)
             with torch.no_grad():
                 latents.append(vae.encode(to_video(frames)))
-            prompts += video_captions(captions)
+            prompts += captions
         return cls(seconds, torch.cat(latents), prompts)
 
-    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[str]]:
+    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]]]:
         index = rng.integers(0, len(self.prompts), batch)
         return self.latents[torch.from_numpy(index)], [self.prompts[i] for i in index]
 
@@ -119,14 +118,19 @@ def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor]) -> tuple[t
     return torch.stack(per_pass).mean(), right / count
 
 
-def texts(model: Toyworld, prompts: list[str], generator: torch.Generator, dropout: float) -> torch.Tensor:
-    features = model.text(model.text.batch_ids(prompts))
+def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator, dropout: float) -> list[torch.Tensor]:
+    """Per clip, the batch's caption features [batch, L, C]; a dropped video has the learned unconditional text
+    in every clip."""
     drop = torch.rand(len(prompts), generator=generator) < dropout
-    uncond = model.transformer.cfg_uncond[: features.shape[1]].expand_as(features)
-    return torch.where(drop[:, None, None], uncond, features)
+    per_clip = []
+    for clip_prompts in zip(*prompts, strict=True):
+        features = model.text(model.text.batch_ids(clip_prompts))
+        uncond = model.transformer.cfg_uncond[: features.shape[1]].expand_as(features)
+        per_clip.append(torch.where(drop[:, None, None], uncond, features))
+    return per_clip
 
 
-def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[str], seconds: int,
+def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
               generator: torch.Generator, max_flip: float, dropout: float) -> tuple[torch.Tensor, float]:
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
@@ -159,10 +163,11 @@ def train(args: argparse.Namespace) -> None:
     generator = torch.Generator().manual_seed(run.step)
     size = build_schedule(get_preset("toyworld").schedule, 1, "1:1").pixel_size[0]
     encoding = time.perf_counter()
-    pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size) for s in (1, 2)]
+    pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size, s > 1)
+             for s in (1, 2)]
     print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
     run.start_clock()
-    held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
+    held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size, False)
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
         latents, prompts = pool.sample(rng, args.batch)

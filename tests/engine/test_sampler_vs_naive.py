@@ -45,6 +45,23 @@ def test_teacher_forced_packed_forward_equals_pass_by_pass_inference(micro_model
     assert max((a - b).abs().max().item() for a, b in zip(ours, packed, strict=True)) < 1e-5
 
 
+def test_packed_forward_with_a_text_per_clip_equals_the_storyboard_sampler(micro_model, micro_text):
+    """Training on per-clip captions sees what storyboard sampling does: each clip's passes attend to that
+    clip's own text, earlier clips keep what they computed with theirs. The texts differ in length too."""
+    schedule = three_clip_schedule()
+    bits = random_bits(micro_model, schedule)
+    g = torch.Generator().manual_seed(11)
+    channels = micro_text.shape[1]
+    texts = [micro_text, torch.randn(3, channels, generator=g), torch.randn(7, channels, generator=g)]
+    ours = _inference_logits(micro_model, schedule, texts, bits)
+    with torch.no_grad():
+        packed = teacher_forced_logits(micro_model, schedule, texts, bits)
+        one_text = teacher_forced_logits(micro_model, schedule, micro_text, bits)
+    assert max((a - b).abs().max().item() for a, b in zip(ours, packed, strict=True)) < 1e-5
+    for p, a, b in zip(schedule.passes, packed, one_text, strict=True):
+        assert torch.allclose(a, b, atol=1e-6) == (p.clip == 0)
+
+
 def test_packed_forward_trains(micro_model, micro_text):
     """The teacher-forced forward is differentiable: a gradient reaches every block weight."""
     schedule = three_clip_schedule()

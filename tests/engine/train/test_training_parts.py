@@ -113,8 +113,9 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
 
     torch.manual_seed(0)
     model, vae = Toyworld(), VideoVAE(TOY.vae).eval()
-    pool = LatentPool.encode(vae, [1, 2], 1, 64)
+    pool = LatentPool.encode(vae, [1, 2], 1, 64, change_motion=False)
     assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, 4, 4) and len(pool.prompts) == 2
+    assert all(len(captions) == 2 and captions[0] == captions[1] for captions in pool.prompts)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(6):
@@ -124,6 +125,20 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] - 0.02
+
+
+def test_each_clip_gets_its_own_caption_and_a_dropped_video_loses_all_of_them() -> None:
+    from engine.train.transformer_train import Toyworld, texts
+
+    model = Toyworld().eval()
+    prompts = [["a red circle", "a red circle", "a red circle moves left"], ["a blue star"] * 3]
+    kept = texts(model, prompts, torch.Generator().manual_seed(0), dropout=0.0)
+    assert len(kept) == 3 and all(t.shape[:2] == (2, TOY.transformer.text_maxlen) for t in kept)
+    assert torch.equal(kept[0], kept[1]) and not torch.equal(kept[1][0], kept[2][0])
+    assert torch.equal(kept[1][1], kept[2][1])
+    dropped = texts(model, prompts, torch.Generator().manual_seed(0), dropout=1.0)
+    uncond = model.transformer.cfg_uncond[: TOY.transformer.text_maxlen]
+    assert all(torch.equal(t[i], uncond) for t in dropped for i in range(2))
 
 
 def test_the_planner_counts_the_toyworld_word_encoder_as_built() -> None:
