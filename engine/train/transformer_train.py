@@ -7,10 +7,12 @@ Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: t
 encoded once at the start) ->
 multi-scale residual bits along the preset's schedule, with bitwise self-correction (the running sum each pass
 sees is built from randomly flipped earlier bits, and later targets are re-quantised against it) -> one
-teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy,
-every pass weighing the same. Each clip's passes see that clip's own caption, as storyboard sampling does; in half
-the 2 s videos the motion changes at the second clip, with its caption (the world's storyboards). Captions are
-dropped for 10% of the videos (the learned unconditional text), which guidance needs.
+teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy.
+Captions are dropped for 10% of the videos (the learned unconditional text), which guidance needs.
+Two options change the recipe; the shipped weights were trained without them (docs/toyworld.md has the
+measured comparison): --storyboards trains on the world's storyboards (each clip's passes see that clip's own
+caption, as storyboard sampling does, and in half the 2 s videos the motion changes at the second clip), and
+--weigh-passes gives every pass the same weight in the loss.
 Resumable like stage 1.
 """
 
@@ -82,18 +84,19 @@ class LatentPool:
 
     seconds: int
     latents: torch.Tensor  # [N, C, T, H, W]
-    prompts: list[list[str]]  # per video, one caption per clip (clip 0, the first frame, has clip 1's)
+    prompts: list[list[str]]  # per video, its caption for every clip, or (storyboards) one per clip
 
     @classmethod
-    def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, change_motion: bool,
+    def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, storyboards: bool = False,
                chunk: int = 16) -> LatentPool:
-        """`change_motion`: later clips may change the motion (the world's storyboards), each with its caption."""
+        """`storyboards`: later clips may change the motion, and every clip keeps its own caption (clip 0, the first
+        frame, has clip 1's); otherwise the motion is kept and the first video clip's caption serves them all."""
         latents, prompts = [], []
         for start in range(0, len(seeds), chunk):
-            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=change_motion)
+            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=storyboards)
             with torch.no_grad():
                 latents.append(vae.encode(to_video(frames)))
-            prompts += captions
+            prompts += [per_clip if storyboards else [per_clip[1 if len(per_clip) > 1 else 0]] for per_clip in captions]
         return cls(seconds, torch.cat(latents), prompts)
 
     def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]]]:
@@ -101,21 +104,23 @@ class LatentPool:
         return self.latents[torch.from_numpy(index)], [self.prompts[i] for i in index]
 
 
-def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor]) -> tuple[torch.Tensor, float]:
-    """The mean over passes of each pass's mean bitwise cross-entropy, and the share of all bits the argmax gets
-    right.
+def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor], weigh_passes: bool = False
+             ) -> tuple[torch.Tensor, float]:
+    """The bitwise cross-entropy, and the share of all bits the argmax gets right.
 
-    Every pass weighs the same, as the release trains with reweight_loss_by_scale: a plain mean over bits gives a
-    clip's 4x4 passes three quarters of the loss and its 1x1 and 2x2 passes 2%, yet those coarse passes are
-    where a clip's motion and the first frame's object placement are decided (teacher forced, the finer passes
-    read both off their input)."""
-    per_pass, right, count = [], 0.0, 0
+    The loss is the mean over every bit, or (weigh_passes) the mean over passes of each pass's mean, as the
+    release's reweight_loss_by_scale: over bits, a clip's 4x4 passes carry three quarters of the loss and its
+    1x1 and 2x2 passes 2%."""
+    per_pass, bit_sums, right, count = [], [], 0.0, 0
     for pass_logits, pass_targets in zip(logits, targets, strict=True):
         flat_logits, flat_targets = pass_logits.reshape(-1, 2), pass_targets.reshape(-1).long()
-        per_pass.append(F.cross_entropy(flat_logits, flat_targets))
+        per_bit = F.cross_entropy(flat_logits, flat_targets, reduction="none")
+        per_pass.append(per_bit.mean())
+        bit_sums.append(per_bit.sum())
         right += (flat_logits.argmax(-1) == flat_targets).sum().item()
         count += flat_targets.numel()
-    return torch.stack(per_pass).mean(), right / count
+    loss = torch.stack(per_pass).mean() if weigh_passes else torch.stack(bit_sums).sum() / count
+    return loss, right / count
 
 
 def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator, dropout: float) -> list[torch.Tensor]:
@@ -131,14 +136,15 @@ def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator,
 
 
 def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
-              generator: torch.Generator, max_flip: float, dropout: float) -> tuple[torch.Tensor, float]:
+              generator: torch.Generator, max_flip: float, dropout: float, weigh_passes: bool = False
+              ) -> tuple[torch.Tensor, float]:
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
     bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
     targets, inputs = training_bits(latents, schedule, bits, generator, max_flip)
     text = texts(model, prompts, generator, dropout)
     logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False)
-    return bit_loss(logits, targets)
+    return bit_loss(logits, targets, weigh_passes)
 
 
 def learning_rate(args: argparse.Namespace, step: int, elapsed: float) -> float:
@@ -156,24 +162,26 @@ def train(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every)
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
-          f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}")
+          f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}"
+          + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes)
     params = sum(p.numel() for p in model.parameters())
     print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
     generator = torch.Generator().manual_seed(run.step)
     size = build_schedule(get_preset("toyworld").schedule, 1, "1:1").pixel_size[0]
     encoding = time.perf_counter()
-    pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size, s > 1)
+    pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size, args.storyboards)
              for s in (1, 2)]
     print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
     run.start_clock()
-    held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size, False)
+    held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
         latents, prompts = pool.sample(rng, args.batch)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, run.step, run.elapsed)
-        loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT)
+        loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT,
+                                   args.weigh_passes)
         run.optimize(loss)
         if run.step % args.report == 0:
             held = held_out_accuracy(model, held_out)
@@ -204,6 +212,9 @@ def main() -> None:
     parser.add_argument("--report", type=int, default=25)
     parser.add_argument("--pool", type=int, default=1000, help="training videos encoded per duration (1 s, 2 s)")
     parser.add_argument("--save-every", type=float, default=3.0, help="minutes between checkpoints")
+    parser.add_argument("--storyboards", action="store_true",
+                        help="per-clip captions, and the motion changes at the second clip of half the 2 s videos")
+    parser.add_argument("--weigh-passes", action="store_true", help="every pass weighs the same in the loss")
     train(parser.parse_args())
 
 

@@ -93,19 +93,22 @@ def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, t
     assert torch.equal(again.encode("red circle moves"), words.encode("red circle moves"))
 
 
-def test_the_bit_loss_weighs_every_pass_the_same_however_many_bits_it_has() -> None:
-    """A 1-token pass with every bit wrong and a 64-token pass with every bit right: the loss is their plain mean
-    (a mean over bits would all but hide the small pass), and the accuracy counts bits."""
+def test_the_bit_loss_averages_over_bits_or_weighs_every_pass_the_same() -> None:
+    """A 1-token pass with every bit wrong and a 64-token pass with every bit right: over bits the small pass all
+    but vanishes, with weigh_passes the loss is the two passes' plain mean; the accuracy counts bits either way."""
     import math
 
     from engine.train.transformer_train import bit_loss
 
     confident = torch.tensor([0.0, math.log(9.0)])  # logits for (0, 1): p(1) = 0.9
-    small = confident.expand(1, 1, 8, 2).clone()
-    large = confident.expand(1, 64, 8, 2).clone()
-    loss, accuracy = bit_loss([small, large], [torch.zeros(1, 1, 8), torch.ones(1, 64, 8)])
-    assert loss.item() == pytest.approx((-math.log(0.1) - math.log(0.9)) / 2, rel=1e-5)
+    logits = [confident.expand(1, 1, 8, 2).clone(), confident.expand(1, 64, 8, 2).clone()]
+    targets = [torch.zeros(1, 1, 8), torch.ones(1, 64, 8)]
+    wrong, right = -math.log(0.1), -math.log(0.9)
+    over_bits, accuracy = bit_loss(logits, targets)
+    assert over_bits.item() == pytest.approx((wrong + 64 * right) / 65, rel=1e-5)
     assert accuracy == pytest.approx(64 / 65)
+    per_pass, _ = bit_loss(logits, targets, weigh_passes=True)
+    assert per_pass.item() == pytest.approx((wrong + right) / 2, rel=1e-5)
 
 
 def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
@@ -113,9 +116,8 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
 
     torch.manual_seed(0)
     model, vae = Toyworld(), VideoVAE(TOY.vae).eval()
-    pool = LatentPool.encode(vae, [1, 2], 1, 64, change_motion=False)
-    assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, 4, 4) and len(pool.prompts) == 2
-    assert all(len(captions) == 2 and captions[0] == captions[1] for captions in pool.prompts)
+    pool = LatentPool.encode(vae, [1, 2], 1, 64)
+    assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, 4, 4) and [len(c) for c in pool.prompts] == [1, 1]
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(6):
@@ -125,6 +127,21 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] - 0.02
+
+
+def test_a_storyboard_pool_keeps_a_caption_per_clip_and_some_motions_change() -> None:
+    from engine.train.toyworld.world import sample_video
+    from engine.train.transformer_train import LatentPool
+
+    vae = VideoVAE(TOY.vae).eval()
+    seeds = list(range(12))
+    boards = LatentPool.encode(vae, seeds, 2, 64, storyboards=True).prompts
+    plain = LatentPool.encode(vae, seeds, 2, 64).prompts
+    videos = [sample_video(seed, 2, 64, change_motion=True) for seed in seeds]
+    assert boards == [v.captions for v in videos] and all(len(c) == 3 and c[0] == c[1] for c in boards)
+    changed = [v.truth[1].objects[0].motion != v.truth[2].objects[0].motion for v in videos]
+    assert 0 < sum(changed) < len(seeds)
+    assert all(len(c) == 1 for c in plain)
 
 
 def test_each_clip_gets_its_own_caption_and_a_dropped_video_loses_all_of_them() -> None:
