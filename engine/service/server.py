@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from engine.service import protocol as p
 from engine.service.jobs import JobInputError, JobSpec
@@ -68,7 +68,7 @@ class EngineServer:
 
     def _read(self, lines: Iterable[bytes]) -> None:
         try:
-            for line in lines:
+            for line in _until_closed(lines):
                 if line.strip():
                     self.handle(line)
         except (OSError, p.ConnectionLost) as err:
@@ -151,3 +151,12 @@ class EngineServer:
             self._stopping = True
             self._queue.clear()
             self._changed.notify_all()
+
+
+def _until_closed(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The stream's lines, ending like end of input when the stream is closed under the reader (shutdown closes
+    it from another thread, and reading a closed file raises ValueError)."""
+    try:
+        yield from lines
+    except ValueError as err:
+        log.info("input closed: %s", err)

@@ -1,4 +1,5 @@
-"""Cancel takes effect at the next pass; the TCP server refuses a wrong token and serves the right one."""
+"""Cancel takes effect at the next pass; the TCP server refuses a wrong token and serves the right one; a closed
+input ends the engine quietly."""
 
 from __future__ import annotations
 
@@ -125,3 +126,19 @@ def test_the_right_token_gets_the_same_service_over_tcp(server, tmp_path):
         assert (tmp_path / "remote.mp4").is_file()
     finally:
         session.close()
+
+
+def test_an_input_closed_under_the_reader_ends_the_engine_like_end_of_input(home, tmp_path, monkeypatch):
+    """Shutdown closes the engine's input from another thread; the reader then reads a closed file, which must end
+    the engine quietly, not kill the reader thread with an exception."""
+    crashes = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+    closed = (tmp_path / "input").open("wb+")
+    closed.close()
+    written = []
+    server = EngineServer(lambda emit: JobRunner(ModelStore(), emit), written.append, pid=0)
+    serving = threading.Thread(target=server.serve, args=(closed,), daemon=True)
+    serving.start()
+    serving.join(30)
+    assert not serving.is_alive() and crashes == []
+    assert isinstance(p.decode(written[0]), p.Ready)
