@@ -18,14 +18,13 @@ import torch
 from safetensors.torch import load_file
 
 from engine.config import get_preset
-from engine.model.packed import teacher_forced_logits
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
 from engine.text.words import WORDS_FILE, WordTextEncoder
 from engine.train.checkpoint import WEIGHTS
 from engine.train.export import TRANSFORMER_FILE, VAE_FILE
 from engine.train.toyworld.world import EVAL_SEED_START
-from engine.train.transformer_train import LatentPool, Toyworld, texts, training_bits
+from engine.train.transformer_train import LatentPool, Toyworld, teacher_forced
 from engine.weights.manifest import TEXT_ENCODER_DIR
 from engine.weights.store import BUILTIN_ROOT
 
@@ -45,12 +44,8 @@ def load_pair(run: Path | None) -> Toyworld:
 @torch.no_grad()
 def pass_accuracies(pair: Toyworld, pool: LatentPool, dropout: float) -> list[float]:
     """Per pass, the share of bits the argmax gets right; dropout 1 gives every video the unconditional text."""
-    preset = get_preset("toyworld")
-    schedule = build_schedule(preset.schedule, pool.seconds, "1:1")
-    bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
-    targets, inputs = training_bits(pool.latents, schedule, bits, torch.Generator().manual_seed(0), 0.0)
-    text = texts(pair, pool.prompts, torch.Generator().manual_seed(0), dropout)
-    logits = teacher_forced_logits(pair.transformer, schedule, text, inputs, with_uncond=False)
+    generator = torch.Generator().manual_seed(0)
+    logits, targets = teacher_forced(pair, pool.latents, pool.prompts, pool.seconds, generator, 0.0, dropout)
     return [
         (lg.reshape(-1, 2).argmax(-1) == t.reshape(-1).long()).float().mean().item()
         for lg, t in zip(logits, targets, strict=True)

@@ -63,6 +63,11 @@ def load_vae(folder: Path) -> VideoVAE:
     return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / WEIGHTS), source=str(folder))
 
 
+def first_video_caption(per_clip: list[str]) -> str:
+    """A video's one prompt outside storyboards: its first video clip's caption (clip 0 is the still first frame)."""
+    return per_clip[1] if len(per_clip) > 1 else per_clip[0]
+
+
 def training_bits(
     latent: torch.Tensor, schedule: Schedule, bits: tuple[int, int], generator: torch.Generator, max_flip: float
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -96,7 +101,7 @@ class LatentPool:
             frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=storyboards)
             with torch.no_grad():
                 latents.append(vae.encode(to_video(frames)))
-            prompts += [per_clip if storyboards else [per_clip[1 if len(per_clip) > 1 else 0]] for per_clip in captions]
+            prompts += [per_clip if storyboards else [first_video_caption(per_clip)] for per_clip in captions]
         return cls(seconds, torch.cat(latents), prompts)
 
     def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]]]:
@@ -135,15 +140,22 @@ def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator,
     return per_clip
 
 
-def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
-              generator: torch.Generator, max_flip: float, dropout: float, weigh_passes: bool = False
-              ) -> tuple[torch.Tensor, float]:
+def teacher_forced(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
+                   generator: torch.Generator, max_flip: float, dropout: float
+                   ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The logits and target bits of every pass of `latents` (videos of `seconds`), teacher forced."""
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
     bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
     targets, inputs = training_bits(latents, schedule, bits, generator, max_flip)
     text = texts(model, prompts, generator, dropout)
-    logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False)
+    return teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False), targets
+
+
+def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
+              generator: torch.Generator, max_flip: float, dropout: float, weigh_passes: bool = False
+              ) -> tuple[torch.Tensor, float]:
+    logits, targets = teacher_forced(model, latents, prompts, seconds, generator, max_flip, dropout)
     return bit_loss(logits, targets, weigh_passes)
 
 
