@@ -83,9 +83,10 @@ class Evaluation:
         return {"summary": self.summary(), "goals": GOALS, "prompts": [asdict(s) for s in self.scores]}
 
 
-def _generate(model: GenerationModel, caption: str, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """The video of `caption` and its timings."""
-    request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed)
+def _generate(model: GenerationModel, caption: str, seed: int, first_frame: np.ndarray | None = None
+              ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The video of `caption` (from `first_frame` when given) and its timings."""
+    request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed, first_frame=first_frame)
     clips, first, preview = [], None, False
     start = time.perf_counter()
     for event in run_generation(model, request, getattr(model, "preview", None)):
@@ -120,10 +121,11 @@ def judge(video: np.ndarray, spec: ClipSpec) -> dict[str, Any]:
 
 
 def score_prompt(
-    model: GenerationModel, index: int, caption: str, spec: ClipSpec, seed: int
+    model: GenerationModel, index: int, caption: str, spec: ClipSpec, seed: int, first_frame: np.ndarray | None = None
 ) -> tuple[PromptScore, np.ndarray]:
-    """The score of held-out prompt `index` (`caption` showing `spec`) generated with `seed`, and its video."""
-    video, timing = _generate(model, caption, seed)
+    """The score of held-out prompt `index` (`caption` showing `spec`) generated with `seed`, from `first_frame`
+    (image-to-video) when given, and its video."""
+    video, timing = _generate(model, caption, seed, first_frame)
     truth = spec.objects[0]
     score = PromptScore(index, caption, seed, truth.colour, truth.shape, truth.motion, **judge(video, spec), **timing)
     return score, video

@@ -80,14 +80,15 @@ def sample_spec(rng: np.random.Generator, objects: int | None = None) -> ClipSpe
     return ClipSpec(shown, name, kind)
 
 
-def _with_motions(spec: ClipSpec, motions: Sequence[str]) -> ClipSpec:
+def with_motions(spec: ClipSpec, motions: Sequence[str]) -> ClipSpec:
+    """`spec` with its objects' motions replaced, in order."""
     return replace(spec, objects=tuple(replace(o, motion=m) for o, m in zip(spec.objects, motions, strict=True)))
 
 
 def with_other_motions(spec: ClipSpec, rng: np.random.Generator) -> ClipSpec:
     """`spec` with every object's motion replaced by a different one, for a caption that mismatches only in
     motion."""
-    return _with_motions(spec, [_pick(rng, [m for m in MOTIONS if m != o.motion]) for o in spec.objects])
+    return with_motions(spec, [_pick(rng, [m for m in MOTIONS if m != o.motion]) for o in spec.objects])
 
 
 def _render(spec: ClipSpec, tracks: np.ndarray, size: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -112,11 +113,11 @@ def _video(
     """The video of `scene` along `plans`, with `motions` [clip][object] (no clips: an image), captioned with `rng`."""
     tracks = place(plans, rng)
     if motions:
-        clips = [_with_motions(scene, clip) for clip in motions]
+        clips = [with_motions(scene, clip) for clip in motions]
         captions = [caption_for(clip, rng) for clip in clips]
         captions, truth = [captions[0], *captions], [clips[0], *clips]
     else:
-        truth = [_with_motions(scene, ["still"] * len(scene.objects))]
+        truth = [with_motions(scene, ["still"] * len(scene.objects))]
         captions = [caption_for(truth[0], rng, static=True)]
     frames = _render(scene, tracks, size, out)
     return Video(frames, captions, truth, tracks, clip_frames)
@@ -156,7 +157,7 @@ def render_clips(clips: Sequence[ClipSpec], size: int = 128, seed: int = 0, clip
         raise ValueError("render_clips needs at least one clip; render(spec, 0) makes an image")
     for clip in clips:
         clip.check()
-        if _with_motions(clip, [o.motion for o in clips[0].objects]) != clips[0]:
+        if with_motions(clip, [o.motion for o in clips[0].objects]) != clips[0]:
             raise ValueError("the clips of one video must show the same objects on the same background")
     return _render_motions(clips[0], [[o.motion for o in clip.objects] for clip in clips], size, seed, clip_frames)
 
