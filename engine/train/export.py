@@ -38,7 +38,7 @@ SIZE_LIMIT = 40 * 2**20
 def preview_map(vae: VideoVAE) -> PreviewMap:
     """The live-preview map, fitted on the VAE's own latents of toyworld videos (seeds outside training)."""
     seeds = list(range(EVAL_SEED_START - PREVIEW_FIT_VIDEOS, EVAL_SEED_START))
-    frames = sample_batch(seeds, 1, 64).frames
+    frames, _ = sample_batch(seeds, 1, 64)
     with torch.no_grad():
         latents = vae.encode(to_video(frames))
     return fit_preview_from_vae(vae, latents.split(8))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,15 +37,13 @@ from engine.model.vae import VideoVAE
 from engine.schedule import Schedule, build_schedule
 from engine.text.words import WordTextEncoder
 from engine.train.checkpoint import WEIGHTS, TrainingRun
-from engine.train.toyworld.captions import caption_for, vocabulary
-from engine.train.toyworld.spec import ClipSpec
-from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch, with_other_motions
+from engine.train.toyworld.captions import vocabulary
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
 from engine.train.vae_train import to_video
 
 TEXT_DROPOUT = 0.1
 MAX_FLIP = 0.2  # per video, bits of the running sum are flipped with a probability drawn from [0, MAX_FLIP]
 WARMUP_STEPS = 100
-CONTRAST_VIDEOS = 4  # of a step's videos, those also scored under a caption with other motions (--contrast)
 
 
 class Toyworld(nn.Module):
@@ -65,17 +63,9 @@ def load_vae(folder: Path) -> VideoVAE:
     return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / WEIGHTS), source=str(folder))
 
 
-def caption_pair(spec: ClipSpec, seed: int) -> tuple[str, str]:
-    """A caption of `spec` and one of the same scene with other motions (motion_contrast), in the same words but
-    for the motion phrases: any other difference (a size word, a template) would change the likelihoods more than
-    the motion does."""
-    rng = np.random.default_rng(seed)
-    other = with_other_motions(spec, rng)
-    state = rng.bit_generator.state
-    words = [np.random.default_rng(seed) for _ in range(2)]
-    for generator in words:
-        generator.bit_generator.state = state
-    return caption_for(spec, words[0], motion_rng=rng), caption_for(other, words[1], motion_rng=rng)
+def first_video_caption(per_clip: list[str]) -> str:
+    """A video's one prompt outside storyboards: its first video clip's caption (clip 0 is the still first frame)."""
+    return per_clip[1] if len(per_clip) > 1 else per_clip[0]
 
 
 def training_bits(
@@ -100,30 +90,23 @@ class LatentPool:
     seconds: int
     latents: torch.Tensor  # [N, C, T, H, W]
     prompts: list[list[str]]  # per video, its caption for every clip, or (storyboards) one per clip
-    negatives: list[str]  # per video, a caption of its first video clip with other motions (motion_contrast)
 
     @classmethod
     def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, storyboards: bool = False,
                chunk: int = 16) -> LatentPool:
         """`storyboards`: later clips may change the motion, and every clip keeps its own caption (clip 0, the first
-        frame, has clip 1's); otherwise the motion is kept and one caption of the first video clip serves them all,
-        drawn together with its negative: the same words but for the motions."""
-        latents, prompts, negatives = [], [], []
+        frame, has clip 1's); otherwise the motion is kept and the first video clip's caption serves them all."""
+        latents, prompts = [], []
         for start in range(0, len(seeds), chunk):
-            frames, captions, truth = sample_batch(seeds[start : start + chunk], seconds, size,
-                                                   change_motion=storyboards)
+            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=storyboards)
             with torch.no_grad():
                 latents.append(vae.encode(to_video(frames)))
-            for seed, per_clip, clips in zip(seeds[start : start + chunk], captions, truth, strict=True):
-                caption, negative = caption_pair(clips[1], seed)
-                prompts.append(per_clip if storyboards else [caption])
-                negatives.append(negative)
-        return cls(seconds, torch.cat(latents), prompts, negatives)
+            prompts += [per_clip if storyboards else [first_video_caption(per_clip)] for per_clip in captions]
+        return cls(seconds, torch.cat(latents), prompts)
 
-    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]], list[str]]:
+    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]]]:
         index = rng.integers(0, len(self.prompts), batch)
-        picked = torch.from_numpy(index)
-        return self.latents[picked], [self.prompts[i] for i in index], [self.negatives[i] for i in index]
+        return self.latents[torch.from_numpy(index)], [self.prompts[i] for i in index]
 
 
 def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor], weigh_passes: bool = False
@@ -145,9 +128,10 @@ def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor], weigh_pass
     return loss, right / count
 
 
-def texts(model: Toyworld, prompts: list[list[str]], drop: torch.Tensor) -> list[torch.Tensor]:
-    """Per clip, the batch's caption features [batch, L, C]; a video in `drop` has the learned unconditional text
+def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator, dropout: float) -> list[torch.Tensor]:
+    """Per clip, the batch's caption features [batch, L, C]; a dropped video has the learned unconditional text
     in every clip."""
+    drop = torch.rand(len(prompts), generator=generator) < dropout
     per_clip = []
     for clip_prompts in zip(*prompts, strict=True):
         features = model.text(model.text.batch_ids(clip_prompts))
@@ -156,75 +140,23 @@ def texts(model: Toyworld, prompts: list[list[str]], drop: torch.Tensor) -> list
     return per_clip
 
 
-@dataclass
-class Forced:
-    """One teacher-forced forward: per pass, the logits, target bits and (self-corrected) input bits; and which
-    videos had their caption dropped."""
-
-    schedule: Schedule
-    logits: list[torch.Tensor]
-    targets: list[torch.Tensor]
-    inputs: list[torch.Tensor]
-    dropped: torch.Tensor
-
-
 def teacher_forced(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
-                   generator: torch.Generator, max_flip: float, dropout: float) -> Forced:
-    """Every pass of `latents` (videos of `seconds`), teacher forced."""
+                   generator: torch.Generator, max_flip: float, dropout: float
+                   ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The logits and target bits of every pass of `latents` (videos of `seconds`), teacher forced."""
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
     bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
     targets, inputs = training_bits(latents, schedule, bits, generator, max_flip)
-    dropped = torch.rand(len(prompts), generator=generator) < dropout
-    logits = teacher_forced_logits(model.transformer, schedule, texts(model, prompts, dropped), inputs,
-                                   with_uncond=False)
-    return Forced(schedule, logits, targets, inputs, dropped)
+    text = texts(model, prompts, generator, dropout)
+    return teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False), targets
 
 
 def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
               generator: torch.Generator, max_flip: float, dropout: float, weigh_passes: bool = False
               ) -> tuple[torch.Tensor, float]:
-    forced = teacher_forced(model, latents, prompts, seconds, generator, max_flip, dropout)
-    return bit_loss(forced.logits, forced.targets, weigh_passes)
-
-
-def motion_passes(schedule: Schedule) -> Schedule:
-    """`schedule` cut after the passes where a video's motion is decided: all of the first frame's (where the
-    object is placed, which must leave it room to move) and the first video clip's before its largest scale."""
-    largest = max(p.scale_in_clip for p in schedule.clip_passes(1))
-    end = next(p.index for p in schedule.passes if p.clip == 1 and p.scale_in_clip == largest)
-    return replace(schedule, passes=schedule.passes[:end])
-
-
-def clip_nll(logits: list[torch.Tensor], targets: list[torch.Tensor], schedule: Schedule) -> torch.Tensor:
-    """[batch, clips]: each video's bitwise negative log-likelihood summed over each clip's passes in
-    `schedule`."""
-    sums = [torch.zeros(targets[0].shape[0]) for _ in range(schedule.clips)]
-    for p in schedule.passes:
-        per_bit = F.cross_entropy(logits[p.index].reshape(-1, 2), targets[p.index].flatten().long(), reduction="none")
-        sums[p.clip] = sums[p.clip] + per_bit.view(len(sums[p.clip]), -1).sum(1)
-    return torch.stack(sums, 1)
-
-
-def motion_contrast(model: Toyworld, forced: Forced, negatives: list[str]) -> torch.Tensor:
-    """How poorly the model tells the first videos' captions from `negatives`, captions of the same scenes with
-    other motions, judged by the likelihood of the motion passes: per clip, -log p(true caption | the clip's
-    bits) between the two captions, summed over the first frame and the first video clip and averaged over the
-    videos whose caption was not dropped.
-
-    Plain cross-entropy hardly rewards reading the motion words in these passes (a start is random within what
-    fits, and teacher forced, a clip's motion shows in its own coarse inputs); this term does, and it stops
-    pushing once the two captions are told apart."""
-    short = motion_passes(forced.schedule)
-    count, videos = len(short.passes), len(negatives)
-    targets = [t[:videos] for t in forced.targets[:count]]
-    wrong_text = model.text(model.text.batch_ids(negatives))
-    inputs = [b[:videos] for b in forced.inputs[:count]]
-    wrong = teacher_forced_logits(model.transformer, short, wrong_text, inputs, with_uncond=False)
-    right = clip_nll([lg[:videos] for lg in forced.logits[:count]], targets, short)
-    per_video = F.softplus(right - clip_nll(wrong, targets, short)).sum(1)
-    kept = (~forced.dropped[:videos]).float()
-    return (per_video * kept).sum() / kept.sum().clamp(min=1)
+    logits, targets = teacher_forced(model, latents, prompts, seconds, generator, max_flip, dropout)
+    return bit_loss(logits, targets, weigh_passes)
 
 
 def learning_rate(args: argparse.Namespace, step: int, elapsed: float) -> float:
@@ -243,8 +175,7 @@ def train(args: argparse.Namespace) -> None:
     run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every)
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
           f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}"
-          + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes
-          + (f" --contrast {args.contrast}" if args.contrast else ""))
+          + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes)
     params = sum(p.numel() for p in model.parameters())
     print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
@@ -258,20 +189,16 @@ def train(args: argparse.Namespace) -> None:
     held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
-        latents, prompts, negatives = pool.sample(rng, args.batch)
+        latents, prompts = pool.sample(rng, args.batch)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, run.step, run.elapsed)
-        forced = teacher_forced(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT)
-        loss, accuracy = bit_loss(forced.logits, forced.targets, args.weigh_passes)
-        metrics = {"loss": loss.item(), "bit_accuracy": accuracy}
-        if args.contrast:
-            contrast = motion_contrast(model, forced, negatives[:CONTRAST_VIDEOS])
-            loss = loss + args.contrast * contrast
-            metrics["motion_contrast"] = contrast.item()
+        loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT,
+                                   args.weigh_passes)
         run.optimize(loss)
         if run.step % args.report == 0:
-            metrics["held_out_bit_accuracy"] = held_out_accuracy(model, held_out)
-            run.report(metrics, "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+            held = held_out_accuracy(model, held_out)
+            run.report({"loss": loss.item(), "bit_accuracy": accuracy, "held_out_bit_accuracy": held},
+                       f"loss {loss.item():.4f}  bits {accuracy:.3f}  held-out bits {held:.3f}")
         run.save_if_due()
     run.finish()
 
@@ -300,12 +227,7 @@ def main() -> None:
     parser.add_argument("--storyboards", action="store_true",
                         help="per-clip captions, and the motion changes at the second clip of half the 2 s videos")
     parser.add_argument("--weigh-passes", action="store_true", help="every pass weighs the same in the loss")
-    parser.add_argument("--contrast", type=float, default=0.0,
-                        help="weight of the motion contrast (motion_contrast) added to the bit loss; 0: off")
-    args = parser.parse_args()
-    if args.contrast and args.storyboards:
-        parser.error("--contrast needs one caption per video: it cannot be combined with --storyboards")
-    train(args)
+    train(parser.parse_args())
 
 
 if __name__ == "__main__":

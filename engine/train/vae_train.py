@@ -77,7 +77,7 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float:
     """Through the inference path: encode, quantise to bits, bits -> latent, decode."""
     schedule = build_schedule(preset.schedule, 1, "1:1")
-    frames = sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + clips)), 1, size).frames
+    frames, _ = sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + clips)), 1, size)
     video = to_video(frames)
     latent = quantised_latent(vae, vae.encode(video), schedule)
     return psnr(vae.decode(latent), video)
@@ -85,7 +85,7 @@ def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float
 
 def training_clips(rng: np.random.Generator, batch: int, size: int, images: bool) -> torch.Tensor:
     """1 s toyworld clips, or (images) one random frame of each: objects anywhere in the frame, cheap to learn from."""
-    frames = sample_batch(rng.integers(0, len(TRAIN_SEEDS), batch).tolist(), 1, size).frames
+    frames = sample_batch(rng.integers(0, len(TRAIN_SEEDS), batch).tolist(), 1, size)[0]
     if images:
         frames = frames[np.arange(batch), rng.integers(0, frames.shape[1], batch)][:, None]
     return to_video(frames)

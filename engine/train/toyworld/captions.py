@@ -128,17 +128,14 @@ def _motion_words(motion: str, rng: np.random.Generator) -> tuple[str, str]:
     return _pick(rng, finite), _pick(rng, gerund)
 
 
-def caption_for(spec: ClipSpec, rng: np.random.Generator, static: bool = False,
-                motion_rng: np.random.Generator | None = None) -> str:
-    """A paraphrased caption of `spec`; `static` describes the scene alone (for a still image), not its motion.
-    With `motion_rng` the motion phrases are drawn from it, so two specs that differ only in motion, captioned from
-    equal `rng` states, differ only in their motion phrases."""
+def caption_for(spec: ClipSpec, rng: np.random.Generator, static: bool = False) -> str:
+    """A paraphrased caption of `spec`; `static` describes the scene alone (for a still image), not its motion."""
     spec.check()
     slots = {}
     for i, obj in enumerate(spec.objects):
         suffix = "2" if i else ""
         slots["o" + suffix], slots["b" + suffix], slots["i" + suffix] = _object_words(obj, rng)
-        slots["v" + suffix], slots["g" + suffix] = _motion_words(obj.motion, motion_rng or rng)
+        slots["v" + suffix], slots["g" + suffix] = _motion_words(obj.motion, rng)
     kind = "plain" if spec.background_kind == "plain" else "gradient"
     words = {"c": _pick(rng, BACKGROUND_WORDS[spec.background]), "d": GRADIENT_DIRECTIONS.get(spec.background_kind)}
     slots["p"] = _pick(rng, BACKGROUND_PHRASES[kind]).format(**words)

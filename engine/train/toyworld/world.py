@@ -47,7 +47,6 @@ class Video:
 class Batch(NamedTuple):
     frames: np.ndarray  # [B, T, H, W, 3] uint8 RGB
     captions: list[list[str]]  # [B][clip]
-    truth: list[list[ClipSpec]]  # [B][clip]
 
 
 def frame_count(seconds: int, clip_frames: int = CLIP_FRAMES) -> int:
@@ -83,12 +82,6 @@ def sample_spec(rng: np.random.Generator, objects: int | None = None) -> ClipSpe
 def with_motions(spec: ClipSpec, motions: Sequence[str]) -> ClipSpec:
     """`spec` with its objects' motions replaced, in order."""
     return replace(spec, objects=tuple(replace(o, motion=m) for o, m in zip(spec.objects, motions, strict=True)))
-
-
-def with_other_motions(spec: ClipSpec, rng: np.random.Generator) -> ClipSpec:
-    """`spec` with every object's motion replaced by a different one, for a caption that mismatches only in
-    motion."""
-    return with_motions(spec, [_pick(rng, [m for m in MOTIONS if m != o.motion]) for o in spec.objects])
 
 
 def _render(spec: ClipSpec, tracks: np.ndarray, size: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -187,13 +180,13 @@ def sample_batch(
     change_motion: bool = True,
     clip_frames: int = CLIP_FRAMES,
 ) -> Batch:
-    """sample_video for each seed, its frames stacked into one preallocated array."""
+    """sample_video for each seed, its frames stacked into one preallocated array (truth: call sample_video)."""
     frames = np.empty((len(seeds), frame_count(seconds, clip_frames), size, size, 3), np.uint8)
     videos = [
         sample_video(seed, seconds, size, objects, change_motion, clip_frames, out=frames[i])
         for i, seed in enumerate(seeds)
     ]
-    return Batch(frames, [v.captions for v in videos], [v.truth for v in videos])
+    return Batch(frames, [v.captions for v in videos])
 
 
 def eval_seed(seed: int, index: int) -> int:

@@ -152,11 +152,11 @@ def test_render_shows_the_spec_and_refuses_what_it_cannot_draw():
 
 
 def test_batch_is_the_videos_of_its_seeds():
-    frames, captions, truth = sample_batch([4, 9, 11], 2, 64)
+    frames, captions = sample_batch([4, 9, 11], 2, 64)
     assert frames.shape == (3, 33, 64, 64, 3)
     for i, seed in enumerate([4, 9, 11]):
         video = sample_video(seed, 2, 64)
-        assert np.array_equal(frames[i], video.frames) and captions[i] == video.captions and truth[i] == video.truth
+        assert np.array_equal(frames[i], video.frames) and captions[i] == video.captions
 
 
 def test_eval_prompts_are_held_out_and_reproducible():
