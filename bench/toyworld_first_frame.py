@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import torch
 
-from engine.train.toyworld.evaluate import SECONDS, score_prompt
+from engine.train.toyworld.evaluate import SECONDS, Evaluation, score_prompt
 from engine.train.toyworld.spec import ClipSpec
 from engine.train.toyworld.world import eval_prompts, eval_seed, render, with_motions
 from engine.weights.loader import load_model
@@ -53,14 +53,12 @@ def main() -> None:
     print(f"{'first frame':12s} {'colour':>7s} {'motion':>7s} {'continuation':>13s}")
     prompts = eval_prompts(args.n, 0, objects=1)
     for source in SOURCES:
-        colour = motion = kept = boundaries = 0
-        for index, (caption, spec) in enumerate(prompts):
-            frame = first_frame(source, spec, index)
-            score, _ = score_prompt(model, index, caption, spec, eval_seed(0, index), frame)
-            colour, motion = colour + score.colour_hits, motion + score.motion_hits
-            kept, boundaries = kept + sum(score.consistent), boundaries + len(score.consistent)
-        clips = SECONDS * len(prompts)
-        print(f"{source:12s} {colour / clips:7.3f} {motion / clips:7.3f} {kept / boundaries:13.3f}", flush=True)
+        scores = [
+            score_prompt(model, index, caption, spec, eval_seed(0, index), first_frame(source, spec, index))[0]
+            for index, (caption, spec) in enumerate(prompts)
+        ]
+        s = Evaluation(scores, videos=[]).summary()
+        print(f"{source:12s} {s['colour']:7.3f} {s['motion']:7.3f} {s['consistency']:13.3f}", flush=True)
 
 
 if __name__ == "__main__":

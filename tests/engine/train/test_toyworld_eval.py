@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from random_toyworld import TEST_HOST, export_random_toyworld
 
@@ -12,6 +11,7 @@ from engine.media.image import read_rgb, write_png
 from engine.train.toyworld.evaluate import SECONDS, evaluate, judge, score_prompt
 from engine.train.toyworld.sheet import GAP, LINE, PAD, contact_sheet
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
+from engine.train.vae_train import psnr, to_video
 from engine.weights.loader import load_model
 from engine.weights.manifest import MANIFEST
 from engine.weights.store import BUILTIN_ROOT, ModelStore
@@ -72,6 +72,5 @@ def test_a_prompt_scored_from_a_given_first_frame_starts_from_that_frame(tmp_pat
     for index, (caption, spec) in enumerate(eval_prompts(2)):
         frame = render(spec, SECONDS, 64, eval_seed(0, index)).frames[0]
         score, video = score_prompt(model, index, caption, spec, eval_seed(0, index), frame)
-        error = np.mean((video[0].astype(float) - frame.astype(float)) ** 2)
-        assert 10 * np.log10(255**2 / error) >= 20
+        assert psnr(to_video(video[None, :1]), to_video(frame[None, None])) >= 20
         assert score.read[0][0] == spec.objects[0].colour
