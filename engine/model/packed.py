@@ -1,7 +1,12 @@
-"""Teacher-forced forward: the whole schedule as one packed sequence under the SSA block mask.
+"""Teacher-forced forward: the whole schedule as one packed sequence, each block attending only where SSA lets it.
 
 This is the training-time view of the model: given every pass's bits, all passes' logits come
 out of one forward. It must agree with the pass-by-pass inference of the sampler.
+
+SSA is very sparse: a pass sees its clip's text, the condition blocks, itself and the last repetition of the
+scales it refers to (at most the previous clip's last pass). So attention runs block by block over just those
+keys, not over the packed sequence under a dense mask, and a pass no other pass sees can be left out of a
+forward altogether without changing any other pass's logits (training uses that to skip some repetitions).
 """
 
 from __future__ import annotations
@@ -22,27 +27,31 @@ def block_lengths(schedule: Schedule, text_lens: Sequence[int]) -> list[int]:
     return [*text_lens] + [c.tokens for c in schedule.conditions] + [p.tokens for p in schedule.passes]
 
 
-def ssa_mask(schedule: Schedule, text_lens: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
-    """Boolean [S, S] mask (True = may attend) over the packed sequence.
+def visible_blocks(schedule: Schedule, texts: int) -> list[list[int]]:
+    """Per block in packed order, the blocks its tokens attend to (itself included).
 
     Texts and condition blocks see only themselves; a pass sees its clip's text (the only text when
     there is one), the condition blocks, itself and the last repetition of every scale it refers to.
     """
-    texts = len(text_lens)
     if texts not in (1, schedule.clips):
         raise ValueError(f"{texts} texts for a schedule of {schedule.clips} clips: give one, or one per clip")
-    lengths = block_lengths(schedule, text_lens)
-    allowed = torch.zeros(len(lengths), len(lengths), dtype=torch.bool)
-    allowed.fill_diagonal_(True)
     prefix = texts + len(schedule.conditions)
+    visible = [[block] for block in range(prefix)]
     for p in schedule.passes:
-        row = prefix + p.index
-        allowed[row, p.clip if texts > 1 else 0] = True
-        allowed[row, texts:prefix] = True
-        for earlier in schedule.visible_passes(p.index):
-            allowed[row, prefix + earlier] = True
-    block_of = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
-    return allowed[block_of][:, block_of].to(device)
+        earlier = [prefix + i for i in schedule.visible_passes(p.index)]
+        visible.append([p.clip if texts > 1 else 0, *range(texts, prefix), *earlier, prefix + p.index])
+    return visible
+
+
+def needed_passes(schedule: Schedule, wanted: Sequence[int]) -> list[int]:
+    """`wanted` pass indices and every pass they attend to, in schedule order."""
+    needed, stack = set(), list(wanted)
+    while stack:
+        index = stack.pop()
+        if index not in needed:
+            needed.add(index)
+            stack.extend(schedule.visible_passes(index))
+    return sorted(needed)
 
 
 def teacher_forced_logits(
@@ -52,12 +61,15 @@ def teacher_forced_logits(
     bits: Sequence[torch.Tensor],
     with_uncond: bool = True,
     conditions: Mapping[str, torch.Tensor] | None = None,
+    passes: Sequence[int] | None = None,
 ) -> list[torch.Tensor]:
-    """Logits [rows, n, 2*bits] of every pass, each pass's input built from the given bits of earlier passes.
+    """Logits [rows, n, 2*bits] of every pass (or of `passes`, in that order), each pass's input built from the
+    given bits of earlier passes.
 
     bits[i] is [batch, t, h, w, d]; rows are the batch's cond rows, then (with_uncond) its uncond rows.
     `text` is one prompt's features [L, C] for every video, or one per video [batch, L, C] (training); or a
     sequence of those, one per clip (a storyboard: a clip's passes see only their clip's text, as in the sampler).
+    `passes` runs only those passes and the ones they attend to; the logits are the same as in a full forward.
     """
     c = model.cfg
     device = model.word_embed.weight.device
@@ -65,23 +77,35 @@ def teacher_forced_logits(
     rows = batch * (2 if with_uncond else 1)
     _, full_h, full_w = schedule.latent_shape
     texts = [text] if isinstance(text, torch.Tensor) else list(text)
-    text_lens = [t.shape[-2] for t in texts]
+    prefix = len(texts) + len(schedule.conditions)
+    run = range(len(schedule.passes)) if passes is None else needed_passes(schedule, passes)
     pieces = [model.text_tokens(t.to(device), batch, with_uncond) for t in texts]
-    positions = [text_positions(length) for length in text_lens]
+    positions = [text_positions(t.shape[-2]) for t in texts]
     for cond in schedule.conditions:
         pieces.append(model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows))
         positions.append(visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w))
     sums = RunningSums(schedule, c.latent_channels, device, batch)
+    wanted = set(run)
     for p in schedule.passes:
-        pieces.append(model.embed_latent(sums.input_for(p), rows))
-        frames = range(p.frame_start, p.frame_start + p.t)
-        positions.append(visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w))
+        if p.index in wanted:
+            pieces.append(model.embed_latent(sums.input_for(p), rows))
+            frames = range(p.frame_start, p.frame_start + p.t)
+            positions.append(visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w))
         sums.add(p, bits[p.index])
+    blocks = [*range(prefix), *(prefix + i for i in run)]  # packed block -> its block in the full schedule
+    lengths = [piece.shape[1] for piece in pieces]
+    starts = torch.tensor([0, *lengths]).cumsum(0).tolist()
+    packed_at = {block: i for i, block in enumerate(blocks)}
+    visible = visible_blocks(schedule, len(texts))
+    spans = [
+        ((starts[i], starts[i + 1]),
+         torch.cat([torch.arange(starts[packed_at[v]], starts[packed_at[v] + 1]) for v in visible[block]]).to(device))
+        for i, block in enumerate(blocks)
+    ]
     x = torch.cat(pieces, dim=1)
     rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
-    mask = ssa_mask(schedule, text_lens, device)
     for block in model.blocks():
-        x, _ = block(x, rotations, mask=mask)
-    lengths = block_lengths(schedule, text_lens)
-    visual = x.split(lengths, dim=1)[len(texts) + len(schedule.conditions) :]
-    return [model.bit_logits(h, p.semantic) for h, p in zip(visual, schedule.passes, strict=True)]
+        x = block.forward_spans(x, rotations, spans)
+    visual = x.split(lengths, dim=1)[prefix:]
+    logits = {i: model.bit_logits(h, schedule.passes[i].semantic) for i, h in zip(run, visual, strict=True)}
+    return [logits[i] for i in (range(len(schedule.passes)) if passes is None else passes)]

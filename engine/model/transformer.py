@@ -15,6 +15,7 @@ from engine.config import TransformerConfig
 from engine.model.rope import apply_rope
 
 KV = tuple[torch.Tensor, torch.Tensor]
+Span = tuple[tuple[int, int], torch.Tensor]  # a block of tokens (start, end) and the indices of the keys it sees
 
 # Per-chunk temporaries (MLP hidden activations) are kept near this size; the planner uses the same rule.
 TOKEN_CHUNK_BUDGET_BYTES = 256 * 2**20
@@ -122,16 +123,28 @@ class Attention(nn.Module):
     def project_q(self, h: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
         return self._queries(self._split(h, True, False)[0], rotations)
 
-    def attend(
-        self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def attend(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
         """Grouped queries against keys/values [B, kv_heads, S, D] -> output [B, n, width] (o_proj applied)."""
         b, _, gn, _ = q.shape
         n = gn * self.kv_heads // self.heads
-        if mask is not None:
-            mask = mask.repeat(self.heads // self.kv_heads, 1)
-        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        out = F.scaled_dot_product_attention(q, keys, values)
         out = out.view(b, self.heads, n, self.head_dim).transpose(1, 2).reshape(b, n, -1)
+        return self.o_proj(out)
+
+    def attend_spans(
+        self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, spans: Sequence[Span]
+    ) -> torch.Tensor:
+        """Like attend, but the queries of each span (start, end) see only the keys at its index tensor."""
+        b, _, gn, d = q.shape
+        group = self.heads // self.kv_heads
+        n = gn // group
+        q = q.view(b, self.kv_heads, group, n, d)
+        outs = []
+        for (start, end), index in spans:
+            span_q = q[:, :, :, start:end].reshape(b, self.kv_heads, group * (end - start), d)
+            out = F.scaled_dot_product_attention(span_q, keys.index_select(2, index), values.index_select(2, index))
+            outs.append(out.view(b, self.kv_heads, group, end - start, d))
+        out = torch.cat(outs, dim=3).view(b, self.heads, n, d).transpose(1, 2).reshape(b, n, -1)
         return self.o_proj(out)
 
 
@@ -171,7 +184,6 @@ class Block(nn.Module):
         x: torch.Tensor,
         rotations: torch.Tensor,
         past: Sequence[KV] = (),
-        mask: torch.Tensor | None = None,
         chunk: int | None = None,
     ) -> tuple[torch.Tensor, KV]:
         """One block over the n tokens of x [B, n, width], which also see the cached `past` K/V.
@@ -180,20 +192,24 @@ class Block(nn.Module):
         autograd, more than `chunk` tokens run in token chunks and x is overwritten in place.
         """
         n = x.shape[1]
-        if chunk is None or n <= chunk or mask is not None or torch.is_grad_enabled():
-            return self._whole(x, rotations, past, mask)
+        if chunk is None or n <= chunk or torch.is_grad_enabled():
+            return self._whole(x, rotations, past)
         return self._chunked(x, rotations, past, chunk)
 
     def _mlp_residual(self, y: torch.Tensor) -> torch.Tensor:
         return y + self.mlp(self.post_attention_layernorm(y))
 
-    def _whole(
-        self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV], mask: torch.Tensor | None
-    ) -> tuple[torch.Tensor, KV]:
+    def forward_spans(self, x: torch.Tensor, rotations: torch.Tensor, spans: Sequence[Span]) -> torch.Tensor:
+        """One block over packed blocks of tokens x [B, n, width], each span seeing only its own keys (the
+        teacher-forced forward)."""
+        q, k, v = self.attn.project(self.input_layernorm(x), rotations)
+        return self._mlp_residual(x + self.attn.attend_spans(q, k, v, spans))
+
+    def _whole(self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV]) -> tuple[torch.Tensor, KV]:
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)
         keys = torch.cat([pk for pk, _ in past] + [k], dim=2) if past else k
         values = torch.cat([pv for _, pv in past] + [v], dim=2) if past else v
-        attended = self.attn.attend(q, keys, values, mask)
+        attended = self.attn.attend(q, keys, values)
         del q, keys, values
         y = x + attended
         del attended
