@@ -17,7 +17,7 @@ import torch
 
 from engine.model.rope import rope_rotations, text_positions, visual_positions
 from engine.model.running_sum import RunningSums
-from engine.model.transformer import InfinityStarTransformer
+from engine.model.transformer import InfinityStarTransformer, Span
 from engine.schedule import Schedule
 
 
@@ -54,6 +54,32 @@ def needed_passes(schedule: Schedule, wanted: Sequence[int]) -> list[int]:
     return sorted(needed)
 
 
+def attention_spans(
+    schedule: Schedule, text_lens: Sequence[int], run: Sequence[int], device: torch.device | str = "cpu"
+) -> list[Span]:
+    """Per block of the packed sequence holding the texts, the condition blocks and the passes `run` (in schedule
+    order), its token span and the indices of the tokens it attends to."""
+    prefix = len(text_lens) + len(schedule.conditions)
+    blocks = [*range(prefix), *(prefix + i for i in run)]  # packed block -> its block in the full schedule
+    every_length = block_lengths(schedule, text_lens)
+    starts = torch.tensor([0, *(every_length[b] for b in blocks)]).cumsum(0).tolist()
+    packed_at = {block: i for i, block in enumerate(blocks)}
+    visible = visible_blocks(schedule, len(text_lens))
+    return [
+        ((starts[i], starts[i + 1]),
+         torch.cat([torch.arange(starts[packed_at[v]], starts[packed_at[v] + 1]) for v in visible[block]]).to(device))
+        for i, block in enumerate(blocks)
+    ]
+
+
+def dense_mask(spans: Sequence[Span], tokens: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """The boolean [tokens, tokens] mask (True = may attend) that lets each span's queries see its keys."""
+    mask = torch.zeros(tokens, tokens, dtype=torch.bool, device=device)
+    for (start, end), keys in spans:
+        mask[start:end, keys] = True
+    return mask
+
+
 def teacher_forced_logits(
     model: InfinityStarTransformer,
     schedule: Schedule,
@@ -62,6 +88,7 @@ def teacher_forced_logits(
     with_uncond: bool = True,
     conditions: Mapping[str, torch.Tensor] | None = None,
     passes: Sequence[int] | None = None,
+    dense: bool = False,
 ) -> list[torch.Tensor]:
     """Logits [rows, n, 2*bits] of every pass (or of `passes`, in that order), each pass's input built from the
     given bits of earlier passes.
@@ -70,6 +97,8 @@ def teacher_forced_logits(
     `text` is one prompt's features [L, C] for every video, or one per video [batch, L, C] (training); or a
     sequence of those, one per clip (a storyboard: a clip's passes see only their clip's text, as in the sampler).
     `passes` runs only those passes and the ones they attend to; the logits are the same as in a full forward.
+    `dense` attends over the whole packed sequence under the SSA mask instead: the same logits, the naive
+    baseline the benchmarks measure against.
     """
     c = model.cfg
     device = model.word_embed.weight.device
@@ -92,20 +121,12 @@ def teacher_forced_logits(
             frames = range(p.frame_start, p.frame_start + p.t)
             positions.append(visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w))
         sums.add(p, bits[p.index])
-    blocks = [*range(prefix), *(prefix + i for i in run)]  # packed block -> its block in the full schedule
-    lengths = [piece.shape[1] for piece in pieces]
-    starts = torch.tensor([0, *lengths]).cumsum(0).tolist()
-    packed_at = {block: i for i, block in enumerate(blocks)}
-    visible = visible_blocks(schedule, len(texts))
-    spans = [
-        ((starts[i], starts[i + 1]),
-         torch.cat([torch.arange(starts[packed_at[v]], starts[packed_at[v] + 1]) for v in visible[block]]).to(device))
-        for i, block in enumerate(blocks)
-    ]
+    spans = attention_spans(schedule, [t.shape[-2] for t in texts], run, device)
     x = torch.cat(pieces, dim=1)
     rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
+    mask = dense_mask(spans, x.shape[1], device) if dense else None
     for block in model.blocks():
-        x = block.forward_spans(x, rotations, spans)
-    visual = x.split(lengths, dim=1)[prefix:]
+        x = block.forward_masked(x, rotations, mask) if dense else block.forward_spans(x, rotations, spans)
+    visual = x.split([piece.shape[1] for piece in pieces], dim=1)[prefix:]
     logits = {i: model.bit_logits(h, schedule.passes[i].semantic) for i, h in zip(run, visual, strict=True)}
     return [logits[i] for i in (range(len(schedule.passes)) if passes is None else passes)]

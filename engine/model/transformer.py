@@ -123,11 +123,15 @@ class Attention(nn.Module):
     def project_q(self, h: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
         return self._queries(self._split(h, True, False)[0], rotations)
 
-    def attend(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    def attend(
+        self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Grouped queries against keys/values [B, kv_heads, S, D] -> output [B, n, width] (o_proj applied)."""
         b, _, gn, _ = q.shape
         n = gn * self.kv_heads // self.heads
-        out = F.scaled_dot_product_attention(q, keys, values)
+        if mask is not None:
+            mask = mask.repeat(self.heads // self.kv_heads, 1)
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
         out = out.view(b, self.heads, n, self.head_dim).transpose(1, 2).reshape(b, n, -1)
         return self.o_proj(out)
 
@@ -204,6 +208,11 @@ class Block(nn.Module):
         teacher-forced forward)."""
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)
         return self._mlp_residual(x + self.attn.attend_spans(q, k, v, spans))
+
+    def forward_masked(self, x: torch.Tensor, rotations: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """One block over x [B, n, width], every token attending over all n under a boolean [n, n] mask."""
+        q, k, v = self.attn.project(self.input_layernorm(x), rotations)
+        return self._mlp_residual(x + self.attn.attend(q, k, v, mask))
 
     def _whole(self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV]) -> tuple[torch.Tensor, KV]:
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)

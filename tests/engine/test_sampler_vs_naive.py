@@ -80,3 +80,32 @@ def test_token_chunking_equals_whole_passes(micro_model, micro_text):
     events = generate(micro_model, schedule, micro_text, APG, forced=bits, return_logits=True, chunk_budget=1)
     chunked = [e.logits for e in events if isinstance(e, PassEvent)]
     assert max((a - b).abs().max().item() for a, b in zip(whole, chunked, strict=True)) < 1e-5
+
+
+def test_a_forward_of_some_passes_gives_them_their_full_forward_logits(micro_model, micro_text):
+    """Training leaves out passes no other pass sees: the passes it keeps must come out exactly as in the full
+    forward, and the passes they see (the previous clip's last pass) are run even when not asked for."""
+    schedule = three_clip_schedule()
+    bits = random_bits(micro_model, schedule)
+    last_of_clip_1 = max(p.index for p in schedule.clip_passes(1))
+    wanted = [schedule.clip_passes(2)[-1].index, schedule.clip_passes(1)[0].index, 0]
+    assert last_of_clip_1 not in wanted and last_of_clip_1 in schedule.visible_passes(wanted[0])
+    with torch.no_grad():
+        full = teacher_forced_logits(micro_model, schedule, micro_text, bits)
+        some = teacher_forced_logits(micro_model, schedule, micro_text, bits, passes=wanted)
+    assert len(some) == len(wanted)
+    for index, logits in zip(wanted, some, strict=True):
+        assert torch.allclose(logits, full[index], atol=1e-5)
+
+
+def test_the_dense_masked_packed_forward_gives_the_same_logits(micro_model, micro_text):
+    """The benchmarks' baseline (attention over the whole packed sequence under the SSA mask) must compute what
+    the block-by-block forward does, storyboard texts included."""
+    schedule = three_clip_schedule()
+    bits = random_bits(micro_model, schedule)
+    g = torch.Generator().manual_seed(5)
+    texts = [micro_text, torch.randn(3, micro_text.shape[1], generator=g), micro_text]
+    with torch.no_grad():
+        spans = teacher_forced_logits(micro_model, schedule, texts, bits)
+        dense = teacher_forced_logits(micro_model, schedule, texts, bits, dense=True)
+    assert max((a - b).abs().max().item() for a, b in zip(spans, dense, strict=True)) < 1e-5

@@ -165,3 +165,38 @@ def test_the_planner_counts_the_toyworld_word_encoder_as_built() -> None:
     cfg = TOY.transformer
     encoder = WordTextEncoder(vocabulary(), cfg.text_channels, cfg.text_maxlen)
     assert sum(p.numel() for p in encoder.parameters()) == TEXT_ENCODER_PARAMS["toyworld-words"]
+
+
+def test_a_pass_weighted_twice_counts_as_two_copies_of_it_in_the_bit_loss() -> None:
+    from engine.train.transformer_train import bit_loss
+
+    g = torch.Generator().manual_seed(3)
+    logits = [torch.randn(1, n, 8, 2, generator=g) for n in (4, 16)]
+    targets = [torch.randint(0, 2, (1, n, 8), generator=g) for n in (4, 16)]
+    for weigh_passes in (False, True):
+        copied, _ = bit_loss([logits[0], logits[1], logits[1]], [targets[0], targets[1], targets[1]], weigh_passes)
+        weighted, _ = bit_loss(logits, targets, weigh_passes, weights=[1.0, 2.0])
+        assert weighted.item() == pytest.approx(copied.item(), rel=1e-6)
+
+
+def test_a_step_trains_every_pass_but_one_earlier_finest_repetition_stands_in_for_its_clip() -> None:
+    """At the toyworld preset a clip's 4x4 scale has three repetitions; the first two are seen by no other pass.
+    A step keeps every other pass once and one of those two, weighted 2; over steps both are drawn."""
+    from engine.train.transformer_train import sampled_passes
+
+    schedule = build_schedule(TOY.schedule, 2, "1:1")
+    g = torch.Generator().manual_seed(0)
+    drawn = set()
+    for _ in range(20):
+        passes, weights = sampled_passes(schedule, g)
+        assert len(passes) == len(set(passes)) == len(weights)
+        for clip in range(schedule.clips):
+            own = schedule.clip_passes(clip)
+            finest = [p.index for p in own if p.h == own[-1].h]
+            assert len(finest) == 3
+            stand_ins = [i for i in passes if i in finest[:2]]
+            assert len(stand_ins) == 1 and weights[passes.index(stand_ins[0])] == 2.0
+            drawn.add(stand_ins[0])
+            rest = [p.index for p in own if p.index not in finest[:2]]
+            assert all(i in passes and weights[passes.index(i)] == 1.0 for i in rest)
+    assert len(drawn) == 2 * schedule.clips
