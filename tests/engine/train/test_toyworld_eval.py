@@ -56,9 +56,9 @@ def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(tmp
 def test_the_trained_model_shows_the_prompted_colour_and_motion(tmp_path: Path):
     model = load_model("toyworld", TEST_HOST, store=ModelStore(tmp_path / "user"), progress=lambda _: None)
     summary = evaluate(model, 8, keep=0).summary()
-    # Measured on these 8 prompts (16 clips) with the preset's guidance 5 and image temperature 0.25: colour 0.75,
-    # motion 0.125 (over 100 prompts: 0.705 and 0.29); random weights score 0.06 and 0.0. The bounds sit between.
-    assert summary["colour"] >= 0.5 and summary["motion"] >= 0.06, summary
+    # Measured on these 8 prompts (16 clips) with the preset's guidance 5 and image temperature 0.25: colour 0.875,
+    # motion 0.3125 (over 100 prompts: 0.74 and 0.565); random weights score 0.06 and 0.0. The bounds sit between.
+    assert summary["colour"] >= 0.5 and summary["motion"] >= 0.125, summary
 
 
 @pytest.mark.skipif(
