@@ -1,18 +1,21 @@
 """Stage 2 of toyworld: train the InfinityStar transformer (the 8B's module at the toyworld preset) and its word
 text encoder on toyworld videos tokenised by the stage-1 VAE.
 
-    python -m engine.train.transformer_train --vae runs/toyworld/vae --out runs/toyworld/transformer --minutes 50
+    python -m engine.train.transformer_train --vae runs/toyworld/vae --out runs/toyworld/transformer \
+        --minutes 76 --pool 500
 
 Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: that is T2I) -> VAE latent (a pool
 encoded once at the start) ->
 multi-scale residual bits along the preset's schedule, with bitwise self-correction (the running sum each pass
 sees is built from randomly flipped earlier bits, and later targets are re-quantised against it) -> one
-teacher-forced pass of the whole video with the SSA mask (engine/model/packed.py) -> bitwise cross-entropy.
+teacher-forced forward of the whole video (engine/model/packed.py; one of each clip's earlier finest-scale
+repetitions stands in for them, see sampled_passes) -> bitwise cross-entropy.
 Captions are dropped for 10% of the videos (the learned unconditional text), which guidance needs.
-Two options change the recipe; the shipped weights were trained without them (docs/toyworld.md has the
+Three options change the recipe; the shipped weights were trained without them (docs/toyworld.md has the
 measured comparison): --storyboards trains on the world's storyboards (each clip's passes see that clip's own
-caption, as storyboard sampling does, and in half the 2 s videos the motion changes at the second clip), and
---weigh-passes gives every pass the same weight in the loss.
+caption, as storyboard sampling does, and in half the 2 s videos the motion changes at the second clip),
+--weigh-passes gives every pass the same weight in the loss, and --every-pass trains every pass in every step, as
+the first release did.
 Resumable like stage 1.
 """
 
@@ -136,7 +139,8 @@ def sampled_passes(schedule: Schedule, generator: torch.Generator) -> tuple[list
 
     The earlier repetitions of a clip's finest scale are seen by no other pass, yet hold 45% of a clip's tokens
     (two 64-token passes of 284 at the toyworld preset). One of them, drawn at random, stands in for all of
-    them with their weight, so the expected loss is the full schedule's and a step costs about a fifth less."""
+    them with their weight, so the expected loss is the full schedule's and a step costs a sixth less
+    (bench/train_step.py)."""
     passes, weights = [], []
     for clip in range(schedule.clips):
         own = schedule.clip_passes(clip)
