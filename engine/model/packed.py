@@ -126,7 +126,7 @@ def teacher_forced_logits(
     rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
     mask = dense_mask(spans, x.shape[1], device) if dense else None
     for block in model.blocks():
-        x = block.forward_masked(x, rotations, mask) if dense else block.forward_spans(x, rotations, spans)
+        x = block.forward_packed(x, rotations, spans, mask)
     visual = x.split([piece.shape[1] for piece in pieces], dim=1)[prefix:]
     logits = {i: model.bit_logits(h, schedule.passes[i].semantic) for i, h in zip(run, visual, strict=True)}
-    return [logits[i] for i in (range(len(schedule.passes)) if passes is None else passes)]
+    return [logits[i] for i in (run if passes is None else passes)]

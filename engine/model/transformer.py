@@ -203,16 +203,14 @@ class Block(nn.Module):
     def _mlp_residual(self, y: torch.Tensor) -> torch.Tensor:
         return y + self.mlp(self.post_attention_layernorm(y))
 
-    def forward_spans(self, x: torch.Tensor, rotations: torch.Tensor, spans: Sequence[Span]) -> torch.Tensor:
-        """One block over packed blocks of tokens x [B, n, width], each span seeing only its own keys (the
-        teacher-forced forward)."""
+    def forward_packed(
+        self, x: torch.Tensor, rotations: torch.Tensor, spans: Sequence[Span], mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One block over packed blocks of tokens x [B, n, width] (the teacher-forced forward): each span sees only
+        its own keys, or, given the boolean [n, n] `mask` that says the same, every token attends over all n."""
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)
-        return self._mlp_residual(x + self.attn.attend_spans(q, k, v, spans))
-
-    def forward_masked(self, x: torch.Tensor, rotations: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """One block over x [B, n, width], every token attending over all n under a boolean [n, n] mask."""
-        q, k, v = self.attn.project(self.input_layernorm(x), rotations)
-        return self._mlp_residual(x + self.attn.attend(q, k, v, mask))
+        attended = self.attn.attend_spans(q, k, v, spans) if mask is None else self.attn.attend(q, k, v, mask)
+        return self._mlp_residual(x + attended)
 
     def _whole(self, x: torch.Tensor, rotations: torch.Tensor, past: Sequence[KV]) -> tuple[torch.Tensor, KV]:
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)

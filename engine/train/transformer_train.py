@@ -139,7 +139,7 @@ def sampled_passes(schedule: Schedule, generator: torch.Generator) -> tuple[list
 
     The earlier repetitions of a clip's finest scale are seen by no other pass, yet hold 45% of a clip's tokens
     (two 64-token passes of 284 at the toyworld preset). One of them, drawn at random, stands in for all of
-    them with their weight, so the expected loss is the full schedule's and a step costs a sixth less
+    them with their weight, so the expected loss is the full schedule's and a step costs a sixth less or so
     (bench/train_step.py)."""
     passes, weights = [], []
     for clip in range(schedule.clips):
