@@ -30,7 +30,8 @@ from engine.model.vae import VideoVAE
 from engine.model.vae_blocks import SpatialNorm
 from engine.schedule import Schedule, build_schedule
 from engine.train.checkpoint import TrainingRun
-from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
+from engine.train.toyworld.draw import background
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch, scene_of
 
 COMMITMENT = 0.25
 
@@ -74,21 +75,42 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 @torch.no_grad()
+def through_tokenizer(vae: VideoVAE, video: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """`video` [B, 3, T, H, W] in [-1, 1] along the inference path: encode, quantise to bits, bits -> latent, decode."""
+    return vae.decode(quantised_latent(vae, vae.encode(video), schedule)).clamp(-1, 1)
+
+
 def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float:
-    """Through the inference path: encode, quantise to bits, bits -> latent, decode."""
     schedule = build_schedule(preset.schedule, 1, "1:1")
     frames, _ = sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + clips)), 1, size)
     video = to_video(frames)
-    latent = quantised_latent(vae, vae.encode(video), schedule)
-    return psnr(vae.decode(latent), video)
+    return psnr(through_tokenizer(vae, video, schedule), video)
 
 
-def training_clips(rng: np.random.Generator, batch: int, size: int, images: bool) -> torch.Tensor:
-    """1 s toyworld clips, or (images) one random frame of each: objects anywhere in the frame, cheap to learn from."""
-    frames = sample_batch(rng.integers(0, len(TRAIN_SEEDS), batch).tolist(), 1, size)[0]
+def training_clips(
+    rng: np.random.Generator, batch: int, size: int, images: bool, object_weight: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """1 s toyworld clips, or (images) one random frame of each: objects anywhere in the frame, cheap to learn from;
+    and per pixel loss weights [B, 1, T, H, W]: 1 + `object_weight` where an object is drawn, else 1."""
+    seeds = rng.integers(0, len(TRAIN_SEEDS), batch).tolist()
+    frames = sample_batch(seeds, 1, size)[0]
     if images:
         frames = frames[np.arange(batch), rng.integers(0, frames.shape[1], batch)][:, None]
-    return to_video(frames)
+    plain = np.stack([_background_of(seed, size) for seed in seeds])[:, None]
+    drawn = (frames != plain).any(axis=-1)
+    weights = 1.0 + object_weight * torch.from_numpy(drawn).float()[:, None]
+    return to_video(frames), weights
+
+
+def _background_of(seed: int, size: int) -> np.ndarray:
+    scene = scene_of(seed)
+    return background(scene.background, scene.background_kind, size)
+
+
+def reconstruction_loss(decoded: torch.Tensor, video: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """L1 + L2 per pixel, a weighted mean: with all weights 1, exactly l1_loss + mse_loss."""
+    error = decoded - video
+    return ((error.abs() + error.square()) * weights).mean() / weights.mean()
 
 
 def train(args: argparse.Namespace) -> None:
@@ -100,16 +122,18 @@ def train(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
     run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
     schedule = build_schedule(preset.schedule, 1, "1:1")
-    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes}")
+    weighting = f" --object-weight {args.object_weight:g}" if args.object_weight else ""
+    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes}{weighting}")
     print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
     image_schedule = build_schedule(preset.schedule, 0, "1:1")
     while run.running():
         images = run.step % 2 == 0
         quantise = run.elapsed >= args.continuous_share * args.minutes * 60
-        video = training_clips(rng, args.image_batch if images else args.batch, args.size, images)
+        video, weights = training_clips(rng, args.image_batch if images else args.batch, args.size, images,
+                                        args.object_weight)
         decoded, commitment = reconstruct(vae, video, image_schedule if images else schedule, quantise)
-        loss = F.l1_loss(decoded, video) + F.mse_loss(decoded, video) + COMMITMENT * commitment
+        loss = reconstruction_loss(decoded, video, weights) + COMMITMENT * commitment
         run.optimize(loss)
         if run.step % args.report == 0:
             vae.eval()
@@ -131,6 +155,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--continuous-share", type=float, default=0.4,
                         help="share of the time trained without quantisation before BSQ is inserted")
+    parser.add_argument("--object-weight", type=float, default=0.0,
+                        help="extra loss weight on the pixels where an object is drawn (0: every pixel the same)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
     parser.add_argument("--eval-clips", type=int, default=8)

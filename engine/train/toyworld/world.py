@@ -116,6 +116,11 @@ def _video(
     return Video(frames, captions, truth, tracks, clip_frames)
 
 
+def scene_of(seed: int, objects: int | None = None) -> ClipSpec:
+    """The scene sample_video(seed, ..., objects) shows, with its first motions, without rendering it."""
+    return sample_spec(np.random.default_rng(seed), objects)
+
+
 def sample_video(
     seed: int,
     seconds: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -14,6 +15,9 @@ from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
 from engine.text.errors import PromptError
 from engine.text.words import WordTextEncoder
+from engine.train.toyworld.palette import OBJECT_COLOURS
+from engine.train.toyworld.world import TRAIN_SEEDS, sample_video
+from engine.train.vae_train import reconstruction_loss, training_clips
 
 TOY = get_preset("toyworld")
 
@@ -200,3 +204,36 @@ def test_a_step_trains_every_pass_but_one_earlier_finest_repetition_stands_in_fo
             rest = [p.index for p in own if p.index not in finest[:2]]
             assert all(i in passes and weights[passes.index(i)] == 1.0 for i in rest)
     assert len(drawn) == 2 * schedule.clips
+
+
+def test_object_weights_cover_the_drawn_objects_and_leave_the_background_at_one() -> None:
+    rng = np.random.default_rng(5)
+    state = rng.bit_generator.state
+    video, weights = training_clips(rng, 6, 64, images=True, object_weight=9.0)
+    rng.bit_generator.state = state
+    seeds = rng.integers(0, len(TRAIN_SEEDS), 6).tolist()
+    pixels = ((video[:, :, 0] + 1) * 127.5).round().permute(0, 2, 3, 1).numpy()  # [B, H, W, 3]
+    assert set(weights.unique().tolist()) == {1.0, 10.0}
+    for frame, weight, seed in zip(pixels, weights[:, 0, 0].numpy(), seeds, strict=True):
+        truth = sample_video(seed, 1, 64).truth[0]
+        own = np.array([OBJECT_COLOURS[o.colour] for o in truth.objects], np.float32)
+        nearest = np.linalg.norm(frame[:, :, None] - own, axis=-1).min(axis=-1)
+        weighted = weight > 1
+        # anti-aliased edges blend into the background (a star is mostly edge at 64 px): the object's own colour
+        # is asked of a part of the weighted pixels only, and of none outside them
+        assert weighted.sum() > 20 and (nearest[weighted] < 8).mean() > 0.4
+        assert (nearest[~weighted] < 8).sum() == 0
+
+
+def test_the_reconstruction_loss_is_l1_plus_l2_weighted_per_pixel() -> None:
+    g = torch.Generator().manual_seed(0)
+    video = torch.rand(2, 3, 1, 4, 4, generator=g)
+    decoded = torch.rand(2, 3, 1, 4, 4, generator=g)
+    ones = torch.ones(2, 1, 1, 4, 4)
+    assert torch.allclose(reconstruction_loss(decoded, video, ones),
+                          torch.nn.functional.l1_loss(decoded, video) + torch.nn.functional.mse_loss(decoded, video))
+    weights = ones.clone()
+    weights[0, 0, 0, 1, 2] = 4.0  # one pixel counts as four
+    error = (decoded - video).abs() + (decoded - video).square()
+    by_hand = (error.sum() + 3 * error[0, :, 0, 1, 2].sum()) / (3 * (32 + 3))
+    assert torch.allclose(reconstruction_loss(decoded, video, weights), by_hand)

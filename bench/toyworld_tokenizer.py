@@ -1,0 +1,95 @@
+"""What the toyworld tokenizer keeps: the held-out prompts' own videos, rendered by the world, sent through the VAE +
+BSQ (encode, quantise along the schedule, decode) and read by the evaluation's detector.
+
+Usage (from the repository root):
+    PYTHONPATH=. python bench/toyworld_tokenizer.py [--n 100] [--seed 0] [--vae FILE_OR_RUN] [--sheet sheet.png]
+
+A transformer that predicted the world's own bits exactly would score these numbers on bench/toyworld_eval.py's
+prompts, so they bound what any transformer on this tokenizer can reach. --vae takes an exported VAE file or a
+training run folder (default: the shipped model's). --sheet saves the first 8 prompts, each the world's render
+above its round trip. Results are in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.config import get_preset
+from engine.media.image import write_png
+from engine.model.pixels import pixels_to_uint8
+from engine.model.vae import VideoVAE
+from engine.schedule import build_schedule
+from engine.train.toyworld.evaluate import SECONDS, judge
+from engine.train.toyworld.sheet import contact_sheet
+from engine.train.toyworld.world import eval_prompts, eval_seed, render
+from engine.train.transformer_train import load_vae
+from engine.train.vae_train import psnr, through_tokenizer, to_video
+
+SHIPPED_VAE = Path("resources/models/toyworld/vae/toyworld_vae.safetensors")
+SIZE = 64
+SHEET_ROWS = 8
+
+
+def _load(path: Path) -> VideoVAE:
+    if path.is_dir():
+        return load_vae(path)
+    return VideoVAE.from_file(get_preset("toyworld").vae, path)
+
+
+def _scores(judged: list[dict], shapes: list[str]) -> dict[str, float]:
+    clips = len(judged) * SECONDS
+    boundaries = [ok for j in judged for ok in j["consistent"]]
+    shape_hits = sum(read[1] == shape for j, shape in zip(judged, shapes, strict=True) for read in j["read"][1:])
+    return {
+        "colour": sum(j["colour_hits"] for j in judged) / clips,
+        "motion": sum(j["motion_hits"] for j in judged) / clips,
+        "shape": shape_hits / clips,
+        "consistency": sum(boundaries) / len(boundaries),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0, help="evaluation set")
+    parser.add_argument("--vae", type=Path, default=SHIPPED_VAE)
+    parser.add_argument("--sheet", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print("command: python " + shlex.join(sys.argv), flush=True)
+    vae = _load(args.vae).eval()
+    schedule = build_schedule(get_preset("toyworld").schedule, SECONDS, "1:1")
+    world, tokenized, shapes, psnrs, rows, labels = [], [], [], [], [], []
+    for index, (caption, spec) in enumerate(eval_prompts(args.n, args.seed, objects=1)):
+        frames = render(spec, SECONDS, SIZE, eval_seed(args.seed, index)).frames
+        video = to_video(frames[None])
+        decoded = through_tokenizer(vae, video, schedule)
+        psnrs.append(psnr(decoded, video))
+        back = pixels_to_uint8(decoded[0]).permute(1, 2, 3, 0).numpy()
+        world.append(judge(frames, spec))
+        tokenized.append(judge(back, spec))
+        shapes.append(spec.objects[0].shape)
+        if index < SHEET_ROWS:
+            rows += [frames, back]
+            read = tokenized[-1]["read"]
+            labels += [f"{index}: {caption}",
+                       f"{index} through the tokenizer, read: " + ", ".join(f"{c} {s} {m}" for c, s, m in read[1:])]
+    print(f"{args.n} prompts, {args.n * SECONDS} clips; PSNR through the tokenizer {np.mean(psnrs):.2f} dB")
+    print(f"{'':24s} {'colour':>7s} {'motion':>7s} {'shape':>7s} {'continuation':>13s}")
+    for name, judged in (("the world's renders", world), ("through the tokenizer", tokenized)):
+        s = _scores(judged, shapes)
+        print(f"{name:24s} {s['colour']:7.3f} {s['motion']:7.3f} {s['shape']:7.3f} {s['consistency']:13.3f}")
+    if args.sheet:
+        write_png(args.sheet, contact_sheet(rows, labels, columns=7))
+        print(f"sheet: {args.sheet}")
+
+
+if __name__ == "__main__":
+    main()
