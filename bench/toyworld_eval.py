@@ -60,6 +60,8 @@ def report(evaluation: Evaluation) -> list[str]:
         f"first pass events with a preview image: {previews} of {s['n']}"
         + ("" if previews else " (the model has no preview map: the time is to the first pass event)")
     )
+    rows.append(f"{'shape read as prompted':28s} {s['shape']:8.3f}   no goal; chance is 0.25 "
+                "(bench/toyworld_tokenizer.py: the tokenizer's bound)")
     rows.append(f"n = {s['n']} prompts, {s['clips']} video clips")
     return rows
 

@@ -71,6 +71,7 @@ class Evaluation:
             "clips": clips,
             "colour": sum(s.colour_hits for s in self.scores) / clips,
             "motion": sum(s.motion_hits for s in self.scores) / clips,
+            "shape": sum(read[1] == s.shape for s in self.scores for read in s.read[1:]) / clips,
             "consistency": sum(boundaries) / len(boundaries),
             "seconds_median": float(np.median(seconds)),
             "seconds_p90": float(np.percentile(seconds, 90)),

@@ -38,7 +38,7 @@ def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(tmp
         assert 0 < score.first_pass_seconds < score.seconds and score.preview  # the export ships a preview map
     summary = evaluation.summary()
     assert (summary["n"], summary["clips"]) == (3, 3 * SECONDS)
-    assert all(0 <= summary[key] <= 1 for key in ("colour", "motion", "consistency"))
+    assert all(0 <= summary[key] <= 1 for key in ("colour", "motion", "shape", "consistency"))
     assert summary["seconds_median"] > 0 and summary["first_pass_seconds_median"] > 0
     assert len(evaluation.to_json()["prompts"]) == 3
 
@@ -56,9 +56,10 @@ def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(tmp
 def test_the_trained_model_shows_the_prompted_colour_and_motion(tmp_path: Path):
     model = load_model("toyworld", TEST_HOST, store=ModelStore(tmp_path / "user"), progress=lambda _: None)
     summary = evaluate(model, 8, keep=0).summary()
-    # Measured on these 8 prompts (16 clips) with the preset's guidance 5 and image temperature 0.25: colour 0.875,
-    # motion 0.3125 (over 100 prompts: 0.74 and 0.565); random weights score 0.06 and 0.0. The bounds sit between.
-    assert summary["colour"] >= 0.5 and summary["motion"] >= 0.125, summary
+    # Measured on these 8 prompts (16 clips) with the preset's guidance 5 and image temperature 0.25: colour 1.0,
+    # motion 0.75 (over 100 prompts: 0.94 and 0.71; the model before the object-weighted VAE: 0.875 and 0.3125 here);
+    # random weights score 0.06 and 0.0.
+    assert summary["colour"] >= 0.75 and summary["motion"] >= 0.5, summary
 
 
 @pytest.mark.skipif(
@@ -67,10 +68,11 @@ def test_the_trained_model_shows_the_prompted_colour_and_motion(tmp_path: Path):
 )
 def test_a_prompt_scored_from_a_given_first_frame_starts_from_that_frame(tmp_path: Path):
     """bench/toyworld_first_frame.py's image-to-video rows: the video opens on the world's frame, through the VAE
-    (measured 20.4-25.8 dB on the first 6 prompts; the model's own first frames are 14.1-19.7 dB from it)."""
+    (measured 19.8-25.1 dB on the first 6 prompts; the model's own first frames are 11.3-17.0 dB from it). Frame 0
+    is decoded as a copy of frame 1, so this also depends on the generated first clip: hence the bound's margin."""
     model = load_model("toyworld", TEST_HOST, store=ModelStore(tmp_path / "user"), progress=lambda _: None)
     for index, (caption, spec) in enumerate(eval_prompts(2)):
         frame = render(spec, SECONDS, 64, eval_seed(0, index)).frames[0]
         score, video = score_prompt(model, index, caption, spec, eval_seed(0, index), frame)
-        assert psnr(to_video(video[None, :1]), to_video(frame[None, None])) >= 20
+        assert psnr(to_video(video[None, :1]), to_video(frame[None, None])) >= 18
         assert score.read[0][0] == spec.objects[0].colour
