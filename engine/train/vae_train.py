@@ -124,8 +124,8 @@ def train(args: argparse.Namespace) -> None:
     optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
     run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
     schedule = build_schedule(preset.schedule, 1, "1:1")
-    weighting = f" --object-weight {args.object_weight:g}" if args.object_weight else ""
-    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes}{weighting}")
+    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes} "
+          f"--object-weight {args.object_weight:g}")
     print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
     image_schedule = build_schedule(preset.schedule, 0, "1:1")
