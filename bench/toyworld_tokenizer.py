@@ -25,7 +25,7 @@ from engine.media.image import write_png
 from engine.model.pixels import pixels_to_uint8
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
-from engine.train.toyworld.evaluate import SECONDS, judge
+from engine.train.toyworld.evaluate import SECONDS, accuracy, judge
 from engine.train.toyworld.sheet import contact_sheet
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
 from engine.train.transformer_train import load_vae
@@ -40,18 +40,6 @@ def _load(path: Path) -> VideoVAE:
     if path.is_dir():
         return load_vae(path)
     return VideoVAE.from_file(get_preset("toyworld").vae, path)
-
-
-def _scores(judged: list[dict], shapes: list[str]) -> dict[str, float]:
-    clips = len(judged) * SECONDS
-    boundaries = [ok for j in judged for ok in j["consistent"]]
-    shape_hits = sum(read[1] == shape for j, shape in zip(judged, shapes, strict=True) for read in j["read"][1:])
-    return {
-        "colour": sum(j["colour_hits"] for j in judged) / clips,
-        "motion": sum(j["motion_hits"] for j in judged) / clips,
-        "shape": shape_hits / clips,
-        "consistency": sum(boundaries) / len(boundaries),
-    }
 
 
 def main() -> None:
@@ -84,7 +72,7 @@ def main() -> None:
     print(f"{args.n} prompts, {args.n * SECONDS} clips; PSNR through the tokenizer {np.mean(psnrs):.2f} dB")
     print(f"{'':24s} {'colour':>7s} {'motion':>7s} {'shape':>7s} {'continuation':>13s}")
     for name, judged in (("the world's renders", world), ("through the tokenizer", tokenized)):
-        s = _scores(judged, shapes)
+        s = accuracy(judged, shapes)
         print(f"{name:24s} {s['colour']:7.3f} {s['motion']:7.3f} {s['shape']:7.3f} {s['consistency']:13.3f}")
     if args.sheet:
         write_png(args.sheet, contact_sheet(rows, labels, columns=7))

@@ -22,7 +22,7 @@ PreviewMap, which the model store does not provide, so without one the time is t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,17 +62,12 @@ class Evaluation:
     videos: list[np.ndarray] = field(repr=False)  # [T, H, W, 3] uint8 of the first prompts, for a contact sheet
 
     def summary(self) -> dict[str, Any]:
-        clips = len(self.scores) * SECONDS
-        boundaries = [ok for s in self.scores for ok in s.consistent]
         seconds = [s.seconds for s in self.scores]
         first = [s.first_pass_seconds for s in self.scores]
         return {
             "n": len(self.scores),
-            "clips": clips,
-            "colour": sum(s.colour_hits for s in self.scores) / clips,
-            "motion": sum(s.motion_hits for s in self.scores) / clips,
-            "shape": sum(read[1] == s.shape for s in self.scores for read in s.read[1:]) / clips,
-            "consistency": sum(boundaries) / len(boundaries),
+            "clips": len(self.scores) * SECONDS,
+            **accuracy([asdict(s) for s in self.scores], [s.shape for s in self.scores]),
             "seconds_median": float(np.median(seconds)),
             "seconds_p90": float(np.percentile(seconds, 90)),
             "first_pass_seconds_median": float(np.median(first)),
@@ -118,6 +113,20 @@ def judge(video: np.ndarray, spec: ClipSpec) -> dict[str, Any]:
         "colour_hits": sum(r.colour == truth.colour for r in clips),
         "motion_hits": sum(r.motion == truth.motion for r in clips),
         "consistent": boundary_consistency(readings)[1:],
+    }
+
+
+def accuracy(judged: Sequence[Mapping[str, Any]], shapes: Sequence[str]) -> dict[str, float]:
+    """Colour, motion, shape (read as prompted) and consistency over videos as judge() reads them, `shapes` their
+    prompts' object shapes: the fractions over video clips, or for consistency over their boundaries."""
+    clips = len(judged) * SECONDS
+    boundaries = [ok for j in judged for ok in j["consistent"]]
+    shape_hits = sum(read[1] == shape for j, shape in zip(judged, shapes, strict=True) for read in j["read"][1:])
+    return {
+        "colour": sum(j["colour_hits"] for j in judged) / clips,
+        "motion": sum(j["motion_hits"] for j in judged) / clips,
+        "shape": shape_hits / clips,
+        "consistency": sum(boundaries) / len(boundaries),
     }
 
 
