@@ -45,7 +45,7 @@ def load_pair(run: Path | None) -> Toyworld:
 def pass_accuracies(pair: Toyworld, pool: LatentPool, dropout: float) -> list[float]:
     """Per pass, the share of bits the argmax gets right; dropout 1 gives every video the unconditional text."""
     generator = torch.Generator().manual_seed(0)
-    logits, targets, _ = teacher_forced(pair, pool.latents, pool.prompts, pool.seconds, generator, 0.0, dropout)
+    logits, targets, _, _ = teacher_forced(pair, pool.latents, pool.prompts, pool.seconds, generator, 0.0, dropout)
     return [
         (lg.reshape(-1, 2).argmax(-1) == t.reshape(-1).long()).float().mean().item()
         for lg, t in zip(logits, targets, strict=True)

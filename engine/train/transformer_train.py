@@ -22,6 +22,8 @@ Resumable like stage 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import get_preset
-from engine.model.bsq import residual_passes
+from engine.model.bsq import area_downsample_channels, residual_passes
 from engine.model.packed import teacher_forced_logits
 from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import VideoVAE
@@ -41,7 +43,7 @@ from engine.schedule import Schedule, build_schedule
 from engine.text.words import WordTextEncoder
 from engine.train.checkpoint import WEIGHTS, TrainingRun
 from engine.train.toyworld.captions import vocabulary
-from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, drawn, sample_batch
 from engine.train.vae_train import to_video
 
 TEXT_DROPOUT = 0.1
@@ -85,6 +87,16 @@ def training_bits(
     return [t for t, _ in pairs], [i for _, i in pairs]
 
 
+def object_shares(mask: np.ndarray, latent_frames: int, height: int, width: int) -> torch.Tensor:
+    """[B, latent_frames, height, width]: per latent cell, the share of its pixels where `mask` ([B, T, H, W] bool,
+    drawn()) has an object. Frame 0 is a latent frame of its own; the VAE folds each later run of (T - 1) /
+    (latent_frames - 1) frames into one."""
+    pixels = torch.from_numpy(mask).float()[:, None]
+    first = F.adaptive_avg_pool3d(pixels[:, :, :1], (1, height, width))
+    rest = F.adaptive_avg_pool3d(pixels[:, :, 1:], (latent_frames - 1, height, width))
+    return torch.cat([first, rest], dim=2)[:, 0]
+
+
 @dataclass
 class LatentPool:
     """Videos of one duration encoded once by the VAE, reused across steps: the VAE costs as much as a
@@ -93,41 +105,72 @@ class LatentPool:
     seconds: int
     latents: torch.Tensor  # [N, C, T, H, W]
     prompts: list[list[str]]  # per video, its caption for every clip, or (storyboards) one per clip
+    objects: torch.Tensor  # [N, T, H, W] object_shares of each latent cell
 
     @classmethod
     def encode(cls, vae: VideoVAE, seeds: list[int], seconds: int, size: int, storyboards: bool = False,
                chunk: int = 16) -> LatentPool:
         """`storyboards`: later clips may change the motion, and every clip keeps its own caption (clip 0, the first
         frame, has clip 1's); otherwise the motion is kept and the first video clip's caption serves them all."""
-        latents, prompts = [], []
+        latents, prompts, objects = [], [], []
         for start in range(0, len(seeds), chunk):
-            frames, captions = sample_batch(seeds[start : start + chunk], seconds, size, change_motion=storyboards)
+            chunk_seeds = seeds[start : start + chunk]
+            frames, captions = sample_batch(chunk_seeds, seconds, size, change_motion=storyboards)
             with torch.no_grad():
                 latents.append(vae.encode(to_video(frames)))
+            objects.append(object_shares(drawn(chunk_seeds, frames), *latents[-1].shape[2:]))
             prompts += [per_clip if storyboards else [first_video_caption(per_clip)] for per_clip in captions]
-        return cls(seconds, torch.cat(latents), prompts)
+        return cls(seconds, torch.cat(latents), prompts, torch.cat(objects))
 
-    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]]]:
+    def sample(self, rng: np.random.Generator, batch: int) -> tuple[torch.Tensor, list[list[str]], torch.Tensor]:
+        """`batch` videos drawn with replacement: latents, captions, object shares."""
         index = rng.integers(0, len(self.prompts), batch)
-        return self.latents[torch.from_numpy(index)], [self.prompts[i] for i in index]
+        picked = torch.from_numpy(index)
+        return self.latents[picked], [self.prompts[i] for i in index], self.objects[picked]
+
+
+def token_shares(objects: torch.Tensor, schedule: Schedule, passes: list[int]) -> list[torch.Tensor]:
+    """Per pass in `passes`, the share of each of its tokens [B, t, h, w] an object covers: `objects` ([B, T, H, W],
+    object_shares) area-averaged to the pass's scale, as its residual is."""
+    starts = [0, *itertools.accumulate(schedule.clip_lengths)]
+    shares = []
+    for index in passes:
+        p = schedule.passes[index]
+        clip = objects[:, None, starts[p.clip] : starts[p.clip + 1]]
+        shares.append(area_downsample_channels(clip, 1, p.h, p.w)[:, 0])
+    return shares
+
+
+def object_bit_accuracy(logits: list[torch.Tensor], targets: list[torch.Tensor], shares: list[torch.Tensor]) -> float:
+    """The share of bits the argmax gets right, each bit counted by the share of its token an object covers."""
+    right = total = 0.0
+    for pass_logits, pass_targets, share in zip(logits, targets, shares, strict=True):
+        correct = pass_logits.reshape(*pass_targets.shape, 2).argmax(-1) == pass_targets
+        right += (correct * share[..., None]).sum().item()
+        total += share.sum().item() * pass_targets.shape[-1]
+    return right / max(total, 1e-12)
 
 
 def bit_loss(logits: list[torch.Tensor], targets: list[torch.Tensor], weigh_passes: bool = False,
-             weights: list[float] | None = None) -> tuple[torch.Tensor, float]:
+             weights: list[float] | None = None, tokens: list[torch.Tensor] | None = None
+             ) -> tuple[torch.Tensor, float]:
     """The bitwise cross-entropy, and the share of all bits the argmax gets right.
 
     The loss is the mean over every bit, or (weigh_passes) the mean over passes of each pass's mean, as the
     release's reweight_loss_by_scale: over bits, a clip's 4x4 passes carry three quarters of the loss and its
     1x1 and 2x2 passes 2%. `weights` (per pass) count a pass that many times in either mean: a pass standing in
-    for skipped ones carries their share."""
+    for skipped ones carries their share. `tokens` (per pass, [B, t, h, w] as its targets' tokens, token_weights)
+    count each bit of a token that many times; the accuracy counts every bit once."""
     weights = weights or [1.0] * len(logits)
+    tokens = tokens or [torch.ones(t.shape[:-1]) for t in targets]
     per_pass, bit_sums, bits, right, count = [], [], 0.0, 0.0, 0
-    for pass_logits, pass_targets, weight in zip(logits, targets, weights, strict=True):
+    for pass_logits, pass_targets, weight, token in zip(logits, targets, weights, tokens, strict=True):
         flat_logits, flat_targets = pass_logits.reshape(-1, 2), pass_targets.reshape(-1).long()
-        per_bit = F.cross_entropy(flat_logits, flat_targets, reduction="none")
-        per_pass.append(weight * per_bit.mean())
+        per_bit_weight = token[..., None].expand(pass_targets.shape).reshape(-1)
+        per_bit = F.cross_entropy(flat_logits.float(), flat_targets, reduction="none") * per_bit_weight
+        per_pass.append(weight * per_bit.sum() / per_bit_weight.sum())
         bit_sums.append(weight * per_bit.sum())
-        bits += weight * flat_targets.numel()
+        bits += weight * per_bit_weight.sum()
         right += (flat_logits.argmax(-1) == flat_targets).sum().item()
         count += flat_targets.numel()
     loss = torch.stack(per_pass).sum() / sum(weights) if weigh_passes else torch.stack(bit_sums).sum() / bits
@@ -170,9 +213,9 @@ def texts(model: Toyworld, prompts: list[list[str]], generator: torch.Generator,
 
 def teacher_forced(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
                    generator: torch.Generator, max_flip: float, dropout: float, sample: bool = False
-                   ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[float]]:
+                   ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[float] | None, list[int]]:
     """The logits, target bits and loss weights of the passes of `latents` (videos of `seconds`) one step trains,
-    teacher forced: every pass, or (sample) sampled_passes'."""
+    teacher forced, and those passes: every pass, or (sample) sampled_passes'."""
     preset = get_preset("toyworld")
     schedule = build_schedule(preset.schedule, seconds, "1:1")
     bits = (preset.vae.semantic_bits, preset.vae.detail_bits)
@@ -180,14 +223,22 @@ def teacher_forced(model: Toyworld, latents: torch.Tensor, prompts: list[list[st
     text = texts(model, prompts, generator, dropout)
     passes, weights = sampled_passes(schedule, generator) if sample else (list(range(len(targets))), None)
     logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False, passes=passes)
-    return logits, [targets[i] for i in passes], weights
+    return logits, [targets[i] for i in passes], weights, passes
 
 
 def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], seconds: int,
               generator: torch.Generator, max_flip: float, dropout: float, weigh_passes: bool = False,
-              sample: bool = False) -> tuple[torch.Tensor, float]:
-    logits, targets, weights = teacher_forced(model, latents, prompts, seconds, generator, max_flip, dropout, sample)
-    return bit_loss(logits, targets, weigh_passes, weights)
+              sample: bool = False, objects: torch.Tensor | None = None, object_weight: float = 0.0
+              ) -> tuple[torch.Tensor, float]:
+    """The bit loss of one teacher-forced step and its bit accuracy; with `objects` (object_shares of the videos)
+    each token weighs 1 + `object_weight` x the share of it an object covers."""
+    logits, targets, weights, passes = teacher_forced(model, latents, prompts, seconds, generator, max_flip, dropout,
+                                                      sample)
+    tokens = None
+    if objects is not None and object_weight:
+        schedule = build_schedule(get_preset("toyworld").schedule, seconds, "1:1")
+        tokens = [1.0 + object_weight * share for share in token_shares(objects, schedule, passes)]
+    return bit_loss(logits, targets, weigh_passes, weights, tokens)
 
 
 def learning_rate(args: argparse.Namespace, step: int, elapsed: float) -> float:
@@ -207,7 +258,7 @@ def train(args: argparse.Namespace) -> None:
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
           f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}"
           + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes
-          + " --every-pass" * args.every_pass)
+          + " --every-pass" * args.every_pass + f" --object-weight {args.object_weight:g}" + " --bf16" * args.bf16)
     params = sum(p.numel() for p in model.parameters())
     print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
@@ -217,32 +268,40 @@ def train(args: argparse.Namespace) -> None:
     pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size, args.storyboards)
              for s in (1, 2)]
     print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
+    autocast = torch.autocast("cpu", torch.bfloat16) if args.bf16 else contextlib.nullcontext()
     run.start_clock()
     held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
-        latents, prompts = pool.sample(rng, args.batch)
+        latents, prompts, objects = pool.sample(rng, args.batch)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(args, run.step, run.elapsed)
-        loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT,
-                                   args.weigh_passes, sample=not args.every_pass)
+        with autocast:
+            loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT,
+                                       args.weigh_passes, not args.every_pass, objects, args.object_weight)
         run.optimize(loss)
         if run.step % args.report == 0:
-            held = held_out_accuracy(model, held_out)
-            run.report({"loss": loss.item(), "bit_accuracy": accuracy, "held_out_bit_accuracy": held},
-                       f"loss {loss.item():.4f}  bits {accuracy:.3f}  held-out bits {held:.3f}")
+            held, held_objects = held_out_accuracy(model, held_out)
+            run.report({"loss": loss.item(), "bit_accuracy": accuracy, "held_out_bit_accuracy": held,
+                        "held_out_object_bit_accuracy": held_objects},
+                       f"loss {loss.item():.4f}  bits {accuracy:.3f}  held-out bits {held:.3f}  "
+                       f"object bits {held_objects:.3f}")
         run.save_if_due()
     run.finish()
 
 
 @torch.no_grad()
-def held_out_accuracy(model: Toyworld, held_out: LatentPool) -> float:
-    """Teacher-forced bit accuracy on held-out 2 s videos, no self-correction, no text dropout."""
+def held_out_accuracy(model: Toyworld, held_out: LatentPool) -> tuple[float, float]:
+    """Teacher-forced bit accuracy on held-out 2 s videos, no self-correction, no text dropout: over every bit, and
+    over the bits where objects are (object_bit_accuracy)."""
     model.eval()
     generator = torch.Generator().manual_seed(0)
-    _, accuracy = step_loss(model, held_out.latents, held_out.prompts, 2, generator, 0.0, 0.0)
+    logits, targets, _, passes = teacher_forced(model, held_out.latents, held_out.prompts, 2, generator, 0.0, 0.0)
+    _, accuracy = bit_loss(logits, targets)
+    schedule = build_schedule(get_preset("toyworld").schedule, 2, "1:1")
+    objects = object_bit_accuracy(logits, targets, token_shares(held_out.objects, schedule, passes))
     model.train()
-    return accuracy
+    return accuracy, objects
 
 
 def main() -> None:
@@ -262,6 +321,11 @@ def main() -> None:
     parser.add_argument("--every-pass", action="store_true",
                         help="train every pass in every step (the shipped run until 2026-11-25) instead of one of "
                         "each clip's earlier finest-scale repetitions standing in for them")
+    parser.add_argument("--object-weight", type=float, default=0.0,
+                        help="extra loss weight on the tokens objects cover, by the share of each token they cover")
+    parser.add_argument("--bf16", action="store_true",
+                        help="forward in bfloat16 autocast (weights and optimizer stay float32): faster on CPUs with "
+                        "bf16 instructions")
     train(parser.parse_args())
 
 

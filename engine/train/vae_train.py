@@ -32,8 +32,7 @@ from engine.model.vae import VideoVAE
 from engine.model.vae_blocks import SpatialNorm
 from engine.schedule import Schedule, build_schedule
 from engine.train.checkpoint import TrainingRun
-from engine.train.toyworld.draw import background
-from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch, scene_of
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, drawn, sample_batch
 
 COMMITMENT = 0.25
 
@@ -98,15 +97,8 @@ def training_clips(
     frames = sample_batch(seeds, 1, size)[0]
     if images:
         frames = frames[np.arange(batch), rng.integers(0, frames.shape[1], batch)][:, None]
-    plain = np.stack([_background_of(seed, size) for seed in seeds])[:, None]
-    drawn = (frames != plain).any(axis=-1)
-    weights = 1.0 + object_weight * torch.from_numpy(drawn).float()[:, None]
+    weights = 1.0 + object_weight * torch.from_numpy(drawn(seeds, frames)).float()[:, None]
     return to_video(frames), weights
-
-
-def _background_of(seed: int, size: int) -> np.ndarray:
-    scene = scene_of(seed)
-    return background(scene.background, scene.background_kind, size)
 
 
 def reconstruction_loss(decoded: torch.Tensor, video: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

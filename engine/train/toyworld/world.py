@@ -121,6 +121,14 @@ def scene_of(seed: int, objects: int | None = None) -> ClipSpec:
     return sample_spec(np.random.default_rng(seed), objects)
 
 
+def drawn(seeds: Sequence[int], frames: np.ndarray) -> np.ndarray:
+    """[B, T, H, W] bool of [B, T, H, W, 3] `frames` of the videos of `seeds`: where an object is drawn, that is where a
+    frame differs from its scene's plain background."""
+    size = frames.shape[2]
+    plain = np.stack([background(scene.background, scene.background_kind, size) for scene in map(scene_of, seeds)])
+    return (frames != plain[:, None]).any(axis=-1)
+
+
 def sample_video(
     seed: int,
     seconds: int,

@@ -237,3 +237,78 @@ def test_the_reconstruction_loss_is_l1_plus_l2_weighted_per_pixel() -> None:
     error = (decoded - video).abs() + (decoded - video).square()
     by_hand = (error.sum() + 3 * error[0, :, 0, 1, 2].sum()) / (3 * (32 + 3))
     assert torch.allclose(reconstruction_loss(decoded, video, weights), by_hand)
+
+
+def test_object_shares_are_each_latent_cells_share_of_drawn_pixels() -> None:
+    """Frame 0 is a latent frame of its own, then every 4 frames fold into one, and a latent cell is 16 x 16 pixels
+    (the toyworld VAE's strides): the shares equal a plain count over those blocks."""
+    from engine.train.transformer_train import object_shares
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((2, 17, 64, 64)) < 0.1
+    mask[0, 5:9, 16:32, 48:64] = True  # latent frame 2, row 1, column 3 full
+    shares = object_shares(mask, 5, 4, 4)
+    assert shares.shape == (2, 5, 4, 4) and shares[0, 2, 1, 3] == 1.0
+    for b, t, y, x in [(0, 0, 0, 0), (1, 0, 3, 2), (1, 1, 2, 1), (0, 4, 3, 3)]:
+        frames = slice(0, 1) if t == 0 else slice(4 * t - 3, 4 * t + 1)
+        block = mask[b, frames, 16 * y : 16 * (y + 1), 16 * x : 16 * (x + 1)]
+        assert shares[b, t, y, x].item() == pytest.approx(block.mean(), abs=1e-6)
+
+
+def test_a_pool_knows_where_its_objects_are_and_each_pass_sees_them_at_its_scale() -> None:
+    """A pool video's object shares sit where the world drew its object; at a 1x1 pass a token's share is its
+    frame's mean, at the finest pass the latent cells' own."""
+    from engine.train.transformer_train import LatentPool, token_shares
+
+    seed = 4
+    pool = LatentPool.encode(VideoVAE(TOY.vae).eval(), [seed], 1, 64)
+    video = sample_video(seed, 1, 64, change_motion=False)
+    colour = np.array(OBJECT_COLOURS[video.truth[0].objects[0].colour], np.float32)
+    ys, xs = np.nonzero(np.linalg.norm(video.frames[0].astype(np.float32) - colour, axis=-1) < 8)
+    cell = pool.objects[0, 0]
+    assert len(ys) > 20 and cell[int(ys.mean() // 16), int(xs.mean() // 16)] == cell.max() > 0.1
+    schedule = build_schedule(TOY.schedule, 1, "1:1")
+    passes = list(range(len(schedule.passes)))
+    for p, share in zip(schedule.passes, token_shares(pool.objects, schedule, passes), strict=True):
+        frames = pool.objects[:, : 1] if p.clip == 0 else pool.objects[:, 1:]
+        assert share.shape == (1, p.t, p.h, p.w)
+        if p.h == 1:
+            assert torch.allclose(share[..., 0, 0], frames.mean(dim=(-2, -1)))
+        if p.h == 4:
+            assert torch.equal(share, frames)
+
+
+def test_token_weights_count_a_tokens_bits_that_many_times_and_the_object_accuracy_counts_by_share() -> None:
+    from engine.train.transformer_train import bit_loss, object_bit_accuracy
+
+    g = torch.Generator().manual_seed(1)
+    logits = [torch.randn(2, 4, 8, 2, generator=g)]
+    targets = [torch.randint(0, 2, (2, 4, 8), generator=g)]
+    ones = [torch.ones(2, 4)]
+    assert bit_loss(logits, targets, tokens=ones)[0].item() == pytest.approx(bit_loss(logits, targets)[0].item())
+    tokens = [torch.ones(2, 4)]
+    tokens[0][1, 2] = 5.0
+    per_bit = torch.nn.functional.cross_entropy(logits[0].reshape(-1, 2), targets[0].reshape(-1).long(),
+                                                reduction="none").reshape(2, 4, 8)
+    by_hand = (per_bit.sum() + 4 * per_bit[1, 2].sum()) / (64 + 4 * 8)
+    for weigh_passes in (False, True):
+        assert bit_loss(logits, targets, weigh_passes, tokens=tokens)[0].item() == pytest.approx(by_hand.item())
+    shares = [torch.zeros(2, 4)]
+    shares[0][0, 1], shares[0][1, 3] = 1.0, 0.5
+    correct = (logits[0].argmax(-1) == targets[0]).float()
+    expected = (correct[0, 1].sum() + 0.5 * correct[1, 3].sum()) / (1.5 * 8)
+    assert object_bit_accuracy(logits, targets, shares) == pytest.approx(expected.item())
+
+
+def test_a_bfloat16_autocast_step_gives_the_float32_loss_within_a_percent() -> None:
+    """--bf16 runs the forward in bfloat16 autocast; the loss it trains on must stay the float32 one."""
+    from engine.train.transformer_train import LatentPool, Toyworld, step_loss
+
+    torch.manual_seed(0)
+    model = Toyworld()
+    pool = LatentPool.encode(VideoVAE(TOY.vae).eval(), [1, 2], 1, 64)
+    args = (model, pool.latents, pool.prompts, 1)
+    full, _ = step_loss(*args, torch.Generator().manual_seed(0), 0.1, 0.0, objects=pool.objects, object_weight=10.0)
+    with torch.autocast("cpu", torch.bfloat16):
+        half, _ = step_loss(*args, torch.Generator().manual_seed(0), 0.1, 0.0, objects=pool.objects, object_weight=10.0)
+    assert half.dtype == torch.float32 and half.item() == pytest.approx(full.item(), rel=0.01)
