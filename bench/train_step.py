@@ -1,7 +1,8 @@
 """One toyworld training step (forward + backward, a batch of 8 videos) three ways, timed in one run:
 - dense: every pass, attention over the whole packed sequence under the SSA mask (how the shipped model trained);
 - spans: every pass, each block attending only to the keys SSA lets it see (the same logits);
-- sampled: spans, and one of each clip's earlier finest-scale repetitions stands in for them (the default now).
+- sampled: spans, and one of each clip's earlier finest-scale repetitions stands in for them (the default now);
+- bf16: sampled, with the forward in bfloat16 autocast (transformer_train --bf16).
 
 Usage (from the repository root):
     PYTHONPATH=. python bench/train_step.py [--steps 6] [--threads 2]
@@ -47,10 +48,12 @@ def step_seconds(model: Toyworld, seconds: int, how: str, steps: int) -> float:
         targets, inputs = training_bits(latents, schedule, (preset.vae.semantic_bits, preset.vae.detail_bits),
                                         generator, MAX_FLIP)
         text = texts(model, [[PROMPT]] * BATCH, generator, TEXT_DROPOUT)
-        passes, weights = sampled_passes(schedule, generator) if how == "sampled" else (range(len(targets)), None)
-        logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False,
-                                       passes=list(passes), dense=how == "dense")
-        loss, _ = bit_loss(logits, [targets[i] for i in passes], weights=weights)
+        sampled = how in ("sampled", "bf16")
+        passes, weights = sampled_passes(schedule, generator) if sampled else (range(len(targets)), None)
+        with torch.autocast("cpu", torch.bfloat16, enabled=how == "bf16"):
+            logits = teacher_forced_logits(model.transformer, schedule, text, inputs, with_uncond=False,
+                                           passes=list(passes), dense=how == "dense")
+            loss, _ = bit_loss(logits, [targets[i] for i in passes], weights=weights)
         model.zero_grad()
         loss.backward()
         times.append(time.perf_counter() - start)
@@ -66,7 +69,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = Toyworld()
     mean = {}
-    for how in ("dense", "spans", "sampled"):
+    for how in ("dense", "spans", "sampled", "bf16"):
         one, two = (step_seconds(model, seconds, how, args.steps) for seconds in (1, 2))
         mean[how] = (one + two) / 2
         print(f"{how:8s} 1 s batch {one:.3f} s, 2 s batch {two:.3f} s, mean {mean[how]:.3f} s "

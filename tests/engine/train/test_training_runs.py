@@ -1,0 +1,63 @@
+"""The two training commands as a user runs them: a run stops at its time budget with its state saved, and the same
+command with a larger budget carries on from that state instead of starting again."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from engine.train import transformer_train, vae_train
+from engine.train.checkpoint import STATE, WEIGHTS
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, main, args: list[str]) -> str:
+    monkeypatch.setattr(sys, "argv", ["train", *args])
+    main()
+    return capsys.readouterr().out
+
+
+def _state(folder: Path) -> dict:
+    return json.loads((folder / STATE).read_text())
+
+
+def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: float) -> None:
+    first_out = _run(monkeypatch, capsys, main, [*args, "--minutes", str(minutes)])
+    first = _state(folder)
+    weights = load_file(folder / WEIGHTS)
+    assert "resuming at step 0" in first_out and first["step"] > 0
+    assert first["seconds"] >= minutes * 60 and first["log"], first
+
+    # a step can overrun the budget, so the larger one is counted from the time the first run really spent
+    more = str((first["seconds"] + 2.0) / 60)
+    again_out = _run(monkeypatch, capsys, main, [*args, "--minutes", more])
+    again = _state(folder)
+    assert f"resuming at step {first['step']}" in again_out
+    assert again["step"] > first["step"] and again["seconds"] >= float(more) * 60
+    assert again["log"][: len(first["log"])] == first["log"]  # the first run's history is kept, not restarted
+    new_steps = [entry["step"] for entry in again["log"][len(first["log"]) :]]
+    assert new_steps and min(new_steps) > first["step"]
+    assert any(not load_file(folder / WEIGHTS)[name].equal(w) for name, w in weights.items())
+
+    done_out = _run(monkeypatch, capsys, main, [*args, "--minutes", more])
+    assert _state(folder)["step"] == again["step"], "a finished budget must not train further"
+    assert f"at step {again['step']}" in done_out
+
+
+def test_a_vae_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys, tmp_path: Path) -> None:
+    out = tmp_path / "vae"
+    args = ["--out", str(out), "--batch", "1", "--image-batch", "2", "--report", "1", "--eval-clips", "1"]
+    _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
+
+
+def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys,
+                                                                               tmp_path: Path) -> None:
+    vae = tmp_path / "vae"
+    _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--batch", "1",
+                                                "--image-batch", "2", "--report", "1000"])
+    out = tmp_path / "transformer"
+    args = ["--vae", str(vae), "--out", str(out), "--pool", "2", "--batch", "2", "--report", "1", "--bf16"]
+    _resumes(monkeypatch, capsys, transformer_train.main, out, args, 0.02)
