@@ -17,7 +17,7 @@ from desktop.media.render import TimelineRenderer
 from desktop.project.model import Project, ProjectError
 from engine.atomic import atomic_writer
 from engine.media.image import write_png
-from engine.media.mp4 import PROVENANCE_TAG
+from engine.media.mp4 import PROVENANCE_TAG, h264_options
 
 CRF = 20  # visually close to the source at a fraction of its size
 PRESET = "veryfast"  # x264's slower presets gain a little size for much time; the user waits for the export
@@ -51,7 +51,7 @@ def export_video(
             provenance = clips_provenance(project)
             if provenance:
                 container.metadata[PROVENANCE_TAG] = json.dumps(provenance, sort_keys=True)
-            video = container.add_stream("libx264", rate=project.fps, options={"crf": str(CRF), "preset": PRESET})
+            video = container.add_stream("libx264", rate=project.fps, options=h264_options(crf=str(CRF), preset=PRESET))
             video.width, video.height = _even(project.width), _even(project.height)
             video.pix_fmt = "yuv420p"
             sound = container.add_stream("aac", rate=rate, layout="stereo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,22 @@ from engine.media.errors import MediaError
 
 PROVENANCE_TAG = "comment"
 DEFAULT_CRF = 18  # visually lossless for most content; the timeline export chooses its own quality
+
+
+@functools.cache
+def _cpu_has_avx512() -> bool:
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return bool(__cpu_features__.get("AVX512F"))
+
+
+def h264_options(**options: str) -> dict[str, str]:
+    """libx264 `options`, and on a CPU with AVX-512 x264 held to its AVX2 code (which every such CPU has): its
+    AVX-512 code encoded the same frames to different pictures from run to run (seen on an AMD EPYC with PyAV
+    18), so one command and seed did not make one video. The AVX2 code encodes as fast there."""
+    return {**options, "x264-params": "asm=AVX2"} if _cpu_has_avx512() else dict(options)
 
 
 def _even(frames: np.ndarray) -> np.ndarray:
@@ -33,9 +50,8 @@ class Mp4Stream:
         self.path = path
         self.frames = 0
         self._container = container
-        self._stream = container.add_stream("libx264", rate=fps)
+        self._stream = container.add_stream("libx264", rate=fps, options=h264_options(crf=str(crf)))
         self._stream.pix_fmt = "yuv420p"
-        self._stream.options = {"crf": str(crf)}
         self._size: tuple[int, int] | None = None
 
     def write(self, frames: np.ndarray) -> None:
