@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -64,6 +65,13 @@ class TrainingRun:
 
     def running(self) -> bool:
         return self.elapsed < self.budget
+
+    def set_learning_rate(self, peak: float, warmup_steps: int = 0) -> None:
+        """Linear warm-up over `warmup_steps`, then cosine decay from `peak` to a tenth of it over the time budget."""
+        warm = min(1.0, (self.step + 1) / warmup_steps) if warmup_steps else 1.0
+        progress = min(1.0, self.elapsed / self.budget)
+        for group in self.optimizer.param_groups:
+            group["lr"] = peak * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def optimize(self, loss: torch.Tensor) -> None:
         """One optimizer step on `loss`, gradients clipped to norm 1."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,13 +243,6 @@ def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], 
     return bit_loss(logits, targets, weigh_passes, weights, tokens)
 
 
-def learning_rate(args: argparse.Namespace, step: int, elapsed: float) -> float:
-    """Linear warm-up, then cosine decay to a tenth over the time budget."""
-    warm = min(1.0, (step + 1) / WARMUP_STEPS)
-    progress = min(1.0, elapsed / (args.minutes * 60))
-    return args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def train(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -277,8 +269,7 @@ def train(args: argparse.Namespace) -> None:
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
         latents, prompts, objects = pool.sample(rng, args.batch)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(args, run.step, run.elapsed)
+        run.set_learning_rate(args.lr, WARMUP_STEPS)
         with autocast:
             loss, accuracy = step_loss(model, latents, prompts, pool.seconds, generator, MAX_FLIP, TEXT_DROPOUT,
                                        args.weigh_passes, not args.every_pass, objects, args.object_weight)

@@ -17,6 +17,7 @@ every few minutes and at the end; run the same command again to continue.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def reconstruct(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(decoded video, commitment loss). Quantised, the decoder sees exactly the quantised latent; before
     that (knowledge inheritance: a continuous autoencoder first) it sees the encoder's latent itself."""
-    latent = vae.training_latent(video)
+    latent = vae.training_latent(video).float()  # quantised in float32 under a bf16 autocast too, as at inference
     target = quantised_latent(vae, latent, schedule)
     decoder_input = latent + (target - latent).detach() if quantise else latent
     return vae.training_decode(decoder_input), F.mse_loss(latent, target)
@@ -117,17 +118,21 @@ def train(args: argparse.Namespace) -> None:
     run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
     schedule = build_schedule(preset.schedule, 1, "1:1")
     print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes} "
-          f"--object-weight {args.object_weight:g}")
+          f"--object-weight {args.object_weight:g}" + " --cosine" * args.cosine + " --bf16" * args.bf16)
     print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
     image_schedule = build_schedule(preset.schedule, 0, "1:1")
+    autocast = torch.autocast("cpu", torch.bfloat16) if args.bf16 else contextlib.nullcontext()
     while run.running():
+        if args.cosine:
+            run.set_learning_rate(args.lr)
         images = run.step % 2 == 0
         quantise = run.elapsed >= args.continuous_share * args.minutes * 60
         video, weights = training_clips(rng, args.image_batch if images else args.batch, args.size, images,
                                         args.object_weight)
-        decoded, commitment = reconstruct(vae, video, image_schedule if images else schedule, quantise)
-        loss = reconstruction_loss(decoded, video, weights) + COMMITMENT * commitment
+        with autocast:
+            decoded, commitment = reconstruct(vae, video, image_schedule if images else schedule, quantise)
+        loss = reconstruction_loss(decoded.float(), video, weights) + COMMITMENT * commitment
         run.optimize(loss)
         if run.step % args.report == 0:
             vae.eval()
@@ -152,6 +157,10 @@ def main() -> None:
     parser.add_argument("--object-weight", type=float, default=10.0,
                         help="extra loss weight on the pixels where an object is drawn (0: every pixel the same, "
                         "as the first release trained)")
+    parser.add_argument("--cosine", action="store_true",
+                        help="decay the learning rate to a tenth over the budget (cosine) instead of keeping it")
+    parser.add_argument("--bf16", action="store_true",
+                        help="encoder and decoder in bfloat16 autocast (weights, quantiser and loss stay float32)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
     parser.add_argument("--eval-clips", type=int, default=8)

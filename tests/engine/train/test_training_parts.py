@@ -312,3 +312,38 @@ def test_a_bfloat16_autocast_step_gives_the_float32_loss_within_a_percent() -> N
     with torch.autocast("cpu", torch.bfloat16):
         half, _ = step_loss(*args, torch.Generator().manual_seed(0), 0.1, 0.0, objects=pool.objects, object_weight=10.0)
     assert half.dtype == torch.float32 and half.item() == pytest.approx(full.item(), rel=0.01)
+
+
+def test_the_learning_rate_warms_up_by_step_then_decays_to_a_tenth_over_the_time_budget(tmp_path: Path) -> None:
+    from engine.train.checkpoint import TrainingRun
+
+    model = torch.nn.Linear(2, 2)
+    run = TrainingRun(tmp_path, model, torch.optim.SGD(model.parameters(), lr=0.0), minutes=10, save_every=3)
+
+    def lr_at(step: int, seconds: float, warmup: int) -> float:
+        run.state["step"], run.state["seconds"] = step, seconds
+        run.start_clock()
+        run.set_learning_rate(2.0, warmup)
+        return run.optimizer.param_groups[0]["lr"]
+
+    assert lr_at(0, 0.0, 100) == pytest.approx(2.0 / 100, rel=1e-3)
+    assert lr_at(0, 0.0, 0) == pytest.approx(2.0, rel=1e-3)
+    assert lr_at(500, 300.0, 100) == pytest.approx(2.0 * 0.55, rel=1e-3)  # half the time: halfway down the cosine
+    assert lr_at(900, 600.0, 100) == pytest.approx(0.2, rel=1e-3)
+    assert lr_at(900, 900.0, 100) == pytest.approx(0.2, rel=1e-3)  # past the budget it stays at the tenth
+
+
+def test_a_bfloat16_vae_step_gives_the_float32_loss_within_a_percent() -> None:
+    """vae_train --bf16 runs encoder and decoder in bfloat16 autocast, quantising in float32."""
+    from engine.train.vae_train import reconstruct
+
+    torch.manual_seed(0)
+    vae = VideoVAE(TOY.vae)
+    video, weights = training_clips(np.random.default_rng(0), 2, 64, images=False, object_weight=10.0)
+    schedule = build_schedule(TOY.schedule, 1, "1:1")
+    losses = []
+    for bf16 in (False, True):
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+            decoded, commitment = reconstruct(vae, video, schedule)
+        losses.append(reconstruction_loss(decoded.float(), video, weights) + 0.25 * commitment)
+    assert losses[1].dtype == torch.float32 and losses[1].item() == pytest.approx(losses[0].item(), rel=0.01)

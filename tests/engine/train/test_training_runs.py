@@ -49,7 +49,8 @@ def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: 
 
 def test_a_vae_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys, tmp_path: Path) -> None:
     out = tmp_path / "vae"
-    args = ["--out", str(out), "--batch", "1", "--image-batch", "2", "--report", "1", "--eval-clips", "1"]
+    args = ["--out", str(out), "--batch", "1", "--image-batch", "2", "--report", "1", "--eval-clips", "1",
+            "--cosine", "--bf16"]
     _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
 
 
