@@ -16,8 +16,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from engine.config import get_preset
 from engine.model.preview import PreviewMap, fit_preview_from_vae
 from engine.model.vae import VideoVAE
+from engine.schedule import build_schedule
 from engine.text.words import WORDS_FILE
 from engine.train.checkpoint import WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
@@ -36,12 +38,12 @@ SIZE_LIMIT = 40 * 2**20
 
 
 def preview_map(vae: VideoVAE) -> PreviewMap:
-    """The live-preview map, fitted on the VAE's own latents of toyworld videos (seeds outside training)."""
+    """The live-preview map, fitted on the running sums of toyworld videos' own bits (seeds outside training)."""
     seeds = list(range(EVAL_SEED_START - PREVIEW_FIT_VIDEOS, EVAL_SEED_START))
     frames, _ = sample_batch(seeds, 1, 64)
     with torch.no_grad():
         latents = vae.encode(to_video(frames))
-    return fit_preview_from_vae(vae, latents.split(8))
+    return fit_preview_from_vae(vae, latents.split(8), build_schedule(get_preset(MODEL_ID).schedule, 1, "1:1"))
 
 
 def export(vae_run: Path, transformer_run: Path, out: Path, source: dict[str, str]) -> Manifest:
