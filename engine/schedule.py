@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -116,6 +117,12 @@ class Schedule:
     @property
     def clips(self) -> int:
         return len(self.clip_lengths)
+
+    @property
+    def clip_spans(self) -> tuple[tuple[int, int], ...]:
+        """Per clip, its latent frames [start, end) in the whole latent video."""
+        ends = tuple(itertools.accumulate(self.clip_lengths))
+        return tuple(zip((0, *ends[:-1]), ends, strict=True))
 
     @property
     def query_tokens(self) -> int:

@@ -82,17 +82,9 @@ class TwoStageBSQ(nn.Module):
         self.lfq_detail = BSQIndexWeights(detail_bits)
 
 
-def _clip_spans(schedule: Schedule) -> list[tuple[int, int]]:
-    spans, start = [], 0
-    for t in schedule.clip_lengths:
-        spans.append((start, start + t))
-        start += t
-    return spans
-
-
 def _leading_clips(frames: int, schedule: Schedule) -> int:
     """How many whole leading clips `frames` latent frames cover; an error if they end inside a clip."""
-    ends = [end for _, end in _clip_spans(schedule)]
+    ends = [end for _, end in schedule.clip_spans]
     if frames not in ends:
         raise ValueError(
             f"a latent of {frames} frames does not end on a clip border of the schedule; "
@@ -134,7 +126,7 @@ def residual_passes(
     clips = _leading_clips(latent.shape[2], schedule)
     channels = latent.shape[1]
     latent = latent.to(torch.float32)
-    spans = _clip_spans(schedule)
+    spans = schedule.clip_spans
     running = latent.new_zeros(0)
     for p in schedule.passes:
         if p.clip >= clips:

@@ -6,7 +6,6 @@ small safetensors file. A 720p preview frame (45x80 latent) costs about a millis
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from engine.config import VAEConfig
 from engine.model.bsq import quantize_multiscale
 from engine.model.pixels import pixels_to_uint8
 from engine.model.running_sum import RunningSums
@@ -79,6 +79,21 @@ def token_colours(video: torch.Tensor, pixels_per_token: int, time_factor: int) 
     return F.avg_pool3d(per_frame, kernel_size=(1, pixels_per_token, pixels_per_token))
 
 
+def running_sums_by_pass(
+    latent: torch.Tensor, schedule: Schedule, cfg: VAEConfig
+) -> tuple[list[tuple[int, torch.Tensor]], torch.Tensor]:
+    """What a live preview is shown while `latent` [B, C, T, H, W] is sampled bit for bit: per pass of `schedule`,
+    (its clip, that clip's running sum after it), built from the latent's own bits as the sampler builds them; and
+    the finished, quantised latent."""
+    sums = RunningSums(schedule, cfg.codebook_dim, latent.device, batch=latent.shape[0])
+    seen = []
+    for p, bits in zip(schedule.passes, quantize_multiscale(latent, schedule, cfg.semantic_bits, cfg.detail_bits),
+                       strict=True):
+        sums.add(p, bits)
+        seen.append((p.clip, sums.sums[p.clip]))
+    return seen, sums.latent()
+
+
 @torch.no_grad()
 def fit_preview_from_vae(vae: VideoVAE, latents: Iterable[torch.Tensor], schedule: Schedule) -> PreviewMap:
     """Fit the map on what a live preview shows: each encoder latent [B, C, T, H, W] is quantised along `schedule`,
@@ -90,17 +105,12 @@ def fit_preview_from_vae(vae: VideoVAE, latents: Iterable[torch.Tensor], schedul
     cfg = vae.cfg
     xs, ys = [], []
     for latent in latents:
-        sums = RunningSums(schedule, cfg.codebook_dim, latent.device, batch=latent.shape[0])
-        seen = []
-        for p, bits in zip(schedule.passes, quantize_multiscale(latent, schedule, cfg.semantic_bits, cfg.detail_bits),
-                           strict=True):
-            sums.add(p, bits)
-            seen.append((p.clip, sums.sums[p.clip]))
-        colours = token_colours(vae.decode(sums.latent()), cfg.pixels_per_token, cfg.time_factor)
-        starts = [0, *itertools.accumulate(schedule.clip_lengths)]
+        seen, finished = running_sums_by_pass(latent, schedule, cfg)
+        colours = token_colours(vae.decode(finished), cfg.pixels_per_token, cfg.time_factor)
         for clip, running in seen:
+            start, end = schedule.clip_spans[clip]
             xs.append(running.movedim(1, -1).reshape(-1, running.shape[1]))
-            ys.append(colours[:, :, starts[clip]:starts[clip + 1]].movedim(1, -1).reshape(-1, 3))
+            ys.append(colours[:, :, start:end].movedim(1, -1).reshape(-1, 3))
     return fit_preview_map(torch.cat(xs), torch.cat(ys))
 
 

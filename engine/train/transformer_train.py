@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,11 +133,11 @@ class LatentPool:
 def token_shares(objects: torch.Tensor, schedule: Schedule, passes: list[int]) -> list[torch.Tensor]:
     """Per pass in `passes`, the share of each of its tokens [B, t, h, w] an object covers: `objects` ([B, T, H, W],
     object_shares) area-averaged to the pass's scale, as its residual is."""
-    starts = [0, *itertools.accumulate(schedule.clip_lengths)]
     shares = []
     for index in passes:
         p = schedule.passes[index]
-        clip = objects[:, None, starts[p.clip] : starts[p.clip + 1]]
+        start, end = schedule.clip_spans[p.clip]
+        clip = objects[:, None, start:end]
         shares.append(area_downsample_channels(clip, 1, p.h, p.w)[:, 0])
     return shares
 

@@ -10,9 +10,7 @@ from random_toyworld import TEST_HOST, export_random_toyworld
 
 from engine.config import get_preset
 from engine.media.image import read_rgb, write_png
-from engine.model.bsq import quantize_multiscale
-from engine.model.preview import token_colours
-from engine.model.running_sum import RunningSums
+from engine.model.preview import running_sums_by_pass, token_colours
 from engine.schedule import build_schedule
 from engine.train.toyworld.evaluate import SECONDS, evaluate, judge, score_prompt
 from engine.train.toyworld.sheet import GAP, LINE, PAD, contact_sheet
@@ -97,14 +95,9 @@ def test_the_live_preview_shows_the_colours_the_clip_decodes_to(tmp_path: Path):
     schedule = build_schedule(get_preset("toyworld").schedule, 1, "1:1")
     frames, _ = sample_batch(list(range(eval_seed(0, 500), eval_seed(0, 508))), 1, 64)
     with torch.no_grad():
-        bits = quantize_multiscale(model.vae.encode(to_video(frames)), schedule, cfg.semantic_bits, cfg.detail_bits)
-        sums = RunningSums(schedule, cfg.codebook_dim, "cpu", batch=len(frames))
-        video_passes = []
-        for p, b in zip(schedule.passes, bits, strict=True):
-            sums.add(p, b)
-            if p.clip == 1:
-                video_passes.append(sums.sums[1])
-        colours = token_colours(model.vae.decode(sums.latent()), cfg.pixels_per_token, cfg.time_factor)[:, :, 1:]
+        seen, finished = running_sums_by_pass(model.vae.encode(to_video(frames)), schedule, cfg)
+        colours = token_colours(model.vae.decode(finished), cfg.pixels_per_token, cfg.time_factor)[:, :, 1:]
+    video_passes = [running for clip, running in seen if clip == 1]
     scores = [psnr(model.preview.to_rgb(running.movedim(2, 1)).movedim(1, 2).clamp(-1, 1), colours)
               for running in video_passes]
     assert scores[0] >= 15 and scores[-1] >= 20, scores
