@@ -28,8 +28,7 @@ from engine.schedule import build_schedule
 from engine.train.toyworld.evaluate import SECONDS, accuracy, judge
 from engine.train.toyworld.sheet import contact_sheet
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
-from engine.train.transformer_train import load_vae
-from engine.train.vae_train import psnr, through_tokenizer, to_video
+from engine.train.vae_train import load_vae, psnr, through_tokenizer, to_video
 
 SHIPPED_VAE = Path("resources/models/toyworld/vae/toyworld_vae.safetensors")
 SIZE = 64

@@ -23,8 +23,8 @@ from engine.schedule import build_schedule
 from engine.text.words import WORDS_FILE
 from engine.train.checkpoint import WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
-from engine.train.transformer_train import Toyworld, load_vae
-from engine.train.vae_train import to_video
+from engine.train.transformer_train import Toyworld
+from engine.train.vae_train import load_vae, to_video
 from engine.weights.files import sha256_file
 from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
 from engine.weights.safetensors_file import save_safetensors

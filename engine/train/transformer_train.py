@@ -42,10 +42,10 @@ from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import VideoVAE
 from engine.schedule import Schedule, build_schedule
 from engine.text.words import WordTextEncoder
-from engine.train.checkpoint import WEIGHTS, TrainingRun
+from engine.train.checkpoint import TrainingRun
 from engine.train.toyworld.captions import vocabulary
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, drawn, sample_batch
-from engine.train.vae_train import to_video
+from engine.train.vae_train import load_vae, to_video
 
 TEXT_DROPOUT = 0.1
 MAX_FLIP = 0.2  # per video, bits of the running sum are flipped with a probability drawn from [0, MAX_FLIP]
@@ -61,12 +61,6 @@ class Toyworld(nn.Module):
         cfg = preset.transformer
         self.transformer = InfinityStarTransformer(cfg)
         self.text = WordTextEncoder(vocabulary(), cfg.text_channels, cfg.text_maxlen)
-
-
-def load_vae(folder: Path) -> VideoVAE:
-    from safetensors.torch import load_file
-
-    return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / WEIGHTS), source=str(folder))
 
 
 def first_video_caption(per_clip: list[str]) -> str:

@@ -10,9 +10,16 @@ latent onto what the codes can reach. The first part of the time trains it as a 
 (the release's knowledge inheritance). --object-weight adds loss weight where an object is drawn: objects are
 6-9% of the pixels, and with every pixel weighed the same the decoder learnt the backgrounds and drew the objects
 as blobs (bench/toyworld_tokenizer.py measures what the tokenizer keeps of them). The shipped VAE also used
---bf16 (about 1.5x the steps per minute on a CPU with bfloat16 support, bench/vae_step.py) and --cosine. Held-out PSNR
-is measured through the inference path (encode -> bits -> latent -> decode). Resumable: state is saved
-every few minutes and at the end; run the same command again to continue.
+--bf16 (about 1.5x the steps per minute on a CPU with bfloat16 support, bench/vae_step.py) and --cosine, and was then
+fine-tuned for a few minutes with --start-from and --decoder-only:
+
+    python -m engine.train.vae_train --out runs/toyworld/decoder --start-from runs/toyworld/vae --decoder-only \
+        --minutes 6.5 --object-weight 10 --cosine --bf16
+
+Only the decoder learns there: the encoder and the quantiser stay as they were, so the tokens, and a transformer
+trained on them, are unchanged while the pictures decoded from them get sharper. Held-out PSNR is measured
+through the inference path (encode -> bits -> latent -> decode). Resumable: state is saved every few minutes and at
+the end; run the same command again to continue.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from engine.model.running_sum import bits_to_latent
 from engine.model.vae import VideoVAE
 from engine.model.vae_blocks import SpatialNorm
 from engine.schedule import Schedule, build_schedule
-from engine.train.checkpoint import TrainingRun
+from engine.train.checkpoint import WEIGHTS, TrainingRun
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, drawn, sample_batch
 
 COMMITMENT = 0.25
@@ -59,6 +66,13 @@ def reconstruct(
     target = quantised_latent(vae, latent, schedule)
     decoder_input = latent + (target - latent).detach() if quantise else latent
     return vae.training_decode(decoder_input), F.mse_loss(latent, target)
+
+
+def load_vae(folder: Path) -> VideoVAE:
+    """The VAE a run in `folder` trained (its latest saved weights)."""
+    from safetensors.torch import load_file
+
+    return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / WEIGHTS), source=str(folder))
 
 
 def init_for_training(vae: VideoVAE) -> None:
@@ -118,17 +132,32 @@ def step_loss(
     return reconstruction_loss(decoded.float(), video, weights) + COMMITMENT * commitment, commitment
 
 
+def trainable(vae: VideoVAE, decoder_only: bool) -> list[nn.Parameter]:
+    """The parameters a run trains; with `decoder_only` every other one is frozen, so what the VAE encodes, and the
+    bits the transformer predicts, stay exactly as they were."""
+    if not decoder_only:
+        return list(vae.parameters())
+    vae.requires_grad_(False)
+    vae.decoder.requires_grad_(True)
+    return list(vae.decoder.parameters())
+
+
 def train(args: argparse.Namespace) -> None:
     preset = get_preset("toyworld")
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    vae = VideoVAE(preset.vae)
-    init_for_training(vae)
-    optimizer = torch.optim.AdamW(vae.parameters(), lr=args.lr, weight_decay=0.0)
+    if args.start_from:
+        vae = load_vae(args.start_from)
+    else:
+        vae = VideoVAE(preset.vae)
+        init_for_training(vae)
+    optimizer = torch.optim.AdamW(trainable(vae, args.decoder_only), lr=args.lr, weight_decay=0.0)
     run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
     schedule = build_schedule(preset.schedule, 1, "1:1")
-    print(f"reproduce: python -m engine.train.vae_train --out {args.out} --minutes {args.minutes} "
-          f"--object-weight {args.object_weight:g}" + " --cosine" * args.cosine + " --bf16" * args.bf16)
+    start = f" --start-from {args.start_from}" if args.start_from else ""
+    print(f"reproduce: python -m engine.train.vae_train --out {args.out}{start}" + " --decoder-only" * args.decoder_only
+          + f" --minutes {args.minutes} --lr {args.lr:g} --object-weight {args.object_weight:g}"
+          + " --cosine" * args.cosine + " --bf16" * args.bf16)
     print(f"VAE {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
     image_schedule = build_schedule(preset.schedule, 0, "1:1")
@@ -136,7 +165,7 @@ def train(args: argparse.Namespace) -> None:
         if args.cosine:
             run.set_learning_rate(args.lr)
         images = run.step % 2 == 0
-        quantise = run.elapsed >= args.continuous_share * args.minutes * 60
+        quantise = args.start_from is not None or run.elapsed >= args.continuous_share * args.minutes * 60
         video, weights = training_clips(rng, args.image_batch if images else args.batch, args.size, images,
                                         args.object_weight)
         loss, commitment = step_loss(vae, video, weights, image_schedule if images else schedule, quantise, args.bf16)
@@ -168,6 +197,10 @@ def main() -> None:
                         help="decay the learning rate to a tenth over the budget (cosine) instead of keeping it")
     parser.add_argument("--bf16", action="store_true",
                         help="encoder and decoder in bfloat16 autocast (weights, quantiser and loss stay float32)")
+    parser.add_argument("--start-from", type=Path,
+                        help="a trained VAE run to start from, quantised from its first step, instead of a new VAE")
+    parser.add_argument("--decoder-only", action="store_true",
+                        help="train only the decoder: the tokens, and a transformer trained on them, stay valid")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
     parser.add_argument("--eval-clips", type=int, default=8)

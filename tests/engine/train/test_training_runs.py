@@ -8,10 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
+from engine.config import get_preset
+from engine.model.bsq import quantize_multiscale
+from engine.schedule import build_schedule
 from engine.train import transformer_train, vae_train
 from engine.train.checkpoint import STATE, WEIGHTS
+from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
 
 
 def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, main, args: list[str]) -> str:
@@ -62,3 +67,24 @@ def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(m
     out = tmp_path / "transformer"
     args = ["--vae", str(vae), "--out", str(out), "--pool", "2", "--batch", "2", "--report", "1", "--bf16"]
     _resumes(monkeypatch, capsys, transformer_train.main, out, args, 0.02)
+
+
+def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_were(monkeypatch, capsys,
+                                                                                     tmp_path: Path) -> None:
+    vae = tmp_path / "vae"
+    small = ["--batch", "1", "--image-batch", "2", "--eval-clips", "1"]
+    _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--report", "1000", *small])
+    out = tmp_path / "decoder"
+    args = ["--out", str(out), "--start-from", str(vae), "--decoder-only", "--report", "1", "--bf16", *small]
+    _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
+
+    before, after = vae_train.load_vae(vae), vae_train.load_vae(out)
+    changed = {name for name, w in after.state_dict().items() if not w.equal(before.state_dict()[name])}
+    assert changed and all(name.startswith("decoder.") for name in changed), changed
+    # what the transformer is trained on and predicts: the bits of a video, the same through both
+    schedule = build_schedule(get_preset("toyworld").schedule, 1, "1:1")
+    video = vae_train.to_video(sample_batch([EVAL_SEED_START], 1, 64)[0])
+    with torch.no_grad():
+        bits = [quantize_multiscale(v.encode(video), schedule, v.cfg.semantic_bits, v.cfg.detail_bits)
+                for v in (before, after)]
+    assert all(a.equal(b) for a, b in zip(*bits, strict=True))
