@@ -4,7 +4,9 @@ embeddings and a few transformer layers, trained together with the video transfo
 Words outside the vocabulary are reported (`unknown_words`), never silently dropped: the caller tells the user.
 Every prompt encodes to exactly `max_words` rows (words, the end token, then padding that attends only to the
 words), so training batches prompts without masks in the video transformer and inference sees the same prefix.
-The vocabulary and the shape travel in the safetensors metadata, so one file is the whole encoder.
+The vocabulary and the shape travel in the safetensors metadata, so one file is the whole encoder. They are one JSON
+value under one key: safetensors writes several keys in a different order each time, and the same weights would get
+a different file and sha256 with every export.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from engine.text.errors import PromptError, TextEncoderError
 from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
 
 WORDS_FILE = "words.safetensors"  # the encoder's file in a model's text_encoder folder
+METADATA_KEY = "word_text_encoder"  # the safetensors metadata key holding its vocabulary and shape
 EOS = "</s>"
 PAD = "<pad>"
 
@@ -80,18 +83,18 @@ class WordTextEncoder(nn.Module):
             return self(self.batch_ids([prompt]))[0].float().cpu()
 
     def save(self, path: str | Path) -> None:
-        meta = {"vocab": json.dumps(self.vocab[:-2]), "channels": str(self.channels),
-                "max_words": str(self.max_words), "layers": str(self.layers), "heads": str(self.heads)}
-        save_safetensors(self.state_dict(), path, metadata=meta)
+        shape = {"vocab": self.vocab[:-2], "channels": self.channels, "max_words": self.max_words,
+                 "layers": self.layers, "heads": self.heads}
+        save_safetensors(self.state_dict(), path, metadata={METADATA_KEY: json.dumps(shape)})
 
     @classmethod
     def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> WordTextEncoder:
         file = SafetensorsFile.open(path)
         try:
-            meta = file.metadata
-            encoder = cls(json.loads(meta["vocab"]), int(meta["channels"]), int(meta["max_words"]),
-                          int(meta["layers"]), int(meta["heads"]))
-        except (KeyError, ValueError) as err:
+            meta = json.loads(file.metadata[METADATA_KEY])
+            encoder = cls(meta["vocab"], int(meta["channels"]), int(meta["max_words"]), int(meta["layers"]),
+                          int(meta["heads"]))
+        except (KeyError, TypeError, ValueError) as err:
             raise TextEncoderError(f"{path} is not a word text encoder: its metadata lacks {err}") from None
         state = {name: file.read(name) for name in file.entries}
         try:

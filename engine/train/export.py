@@ -1,6 +1,6 @@
 """Package trained toyworld weights as a built-in model: the store's layout and manifest, sha256 per file.
 
-    python -m engine.train.export --vae runs/toyworld/vae --transformer runs/toyworld/transformer \\
+    python -m engine.train.export --vae runs/toyworld/decoder --transformer runs/toyworld/transformer \\
         --out resources/models/toyworld
 
 The folder is built beside the target and renamed into place, so a half-written model never appears.

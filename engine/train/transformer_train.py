@@ -2,7 +2,7 @@
 text encoder on toyworld videos tokenised by the stage-1 VAE.
 
     python -m engine.train.transformer_train --vae runs/toyworld/vae --out runs/toyworld/transformer \
-        --minutes 76 --pool 500 --object-weight 10 --bf16
+        --minutes 70 --pool 500 --object-weight 10 --bf16
 
 Each step: toyworld videos of 1 or 2 s (clip 0, the first frame, is always in: that is T2I) -> VAE latent (a pool
 encoded once at the start) ->

@@ -14,7 +14,7 @@ as blobs (bench/toyworld_tokenizer.py measures what the tokenizer keeps of them)
 fine-tuned for a few minutes with --start-from and --decoder-only:
 
     python -m engine.train.vae_train --out runs/toyworld/decoder --start-from runs/toyworld/vae --decoder-only \
-        --minutes 6.5 --object-weight 10 --cosine --bf16
+        --minutes 7 --object-weight 10 --cosine --bf16
 
 Only the decoder learns there: the encoder and the quantiser stay as they were, so the tokens, and a transformer
 trained on them, are unchanged while the pictures decoded from them get sharper. Held-out PSNR is measured

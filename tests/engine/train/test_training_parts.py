@@ -13,11 +13,12 @@ from engine.model.bsq import area_downsample_channels, quantize_multiscale, quan
 from engine.model.running_sum import RunningSums
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
-from engine.text.errors import PromptError
+from engine.text.errors import PromptError, TextEncoderError
 from engine.text.words import WordTextEncoder
 from engine.train.toyworld.palette import OBJECT_COLOURS
 from engine.train.toyworld.world import TRAIN_SEEDS, sample_video
 from engine.train.vae_train import reconstruction_loss, training_clips
+from engine.weights.safetensors_file import save_safetensors
 
 TOY = get_preset("toyworld")
 
@@ -95,6 +96,15 @@ def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, t
     again = WordTextEncoder.from_file(tmp_path / "text.safetensors")
     assert again.vocab == words.vocab
     assert torch.equal(again.encode("red circle moves"), words.encode("red circle moves"))
+    # the same weights make the same file, so an export's sha256 changes only when the encoder does
+    words.save(tmp_path / "twice.safetensors")
+    assert (tmp_path / "twice.safetensors").read_bytes() == (tmp_path / "text.safetensors").read_bytes()
+
+
+def test_a_file_without_the_word_encoders_metadata_is_refused_by_name(words: WordTextEncoder, tmp_path: Path) -> None:
+    save_safetensors(words.state_dict(), tmp_path / "other.safetensors", metadata={"format": "pt"})
+    with pytest.raises(TextEncoderError, match="other.safetensors is not a word text encoder"):
+        WordTextEncoder.from_file(tmp_path / "other.safetensors")
 
 
 def test_the_bit_loss_averages_over_bits_or_weighs_every_pass_the_same() -> None:
