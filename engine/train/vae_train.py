@@ -205,7 +205,10 @@ def main() -> None:
     parser.add_argument("--report", type=int, default=50, help="steps between held-out PSNR reports")
     parser.add_argument("--eval-clips", type=int, default=8)
     parser.add_argument("--save-every", type=float, default=3.0, help="minutes between checkpoints")
-    train(parser.parse_args())
+    args = parser.parse_args()
+    if args.decoder_only and args.start_from is None:
+        parser.error("--decoder-only tunes a trained VAE's decoder: give the run with --start-from")
+    train(args)
 
 
 if __name__ == "__main__":

@@ -88,3 +88,10 @@ def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_w
         bits = [quantize_multiscale(v.encode(video), schedule, v.cfg.semantic_bits, v.cfg.detail_bits)
                 for v in (before, after)]
     assert all(a.equal(b) for a, b in zip(*bits, strict=True))
+
+
+def test_a_decoder_only_run_without_a_trained_vae_is_refused(monkeypatch, capsys, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        _run(monkeypatch, capsys, vae_train.main, ["--out", str(tmp_path / "decoder"), "--decoder-only"])
+    assert "give the run with --start-from" in capsys.readouterr().err
+    assert not (tmp_path / "decoder").exists()
