@@ -3,11 +3,13 @@ BSQ (encode, quantise along the schedule, decode) and read by the evaluation's d
 
 Usage (from the repository root):
     PYTHONPATH=. python bench/toyworld_tokenizer.py [--n 100] [--seed 0] [--vae FILE_OR_RUN] [--sheet sheet.png]
+        [--clips 100]
 
 A transformer that predicted the world's own bits exactly would score these numbers on bench/toyworld_eval.py's
 prompts, so they bound what any transformer on this tokenizer can reach. --vae takes an exported VAE file or a
 training run folder (default: the shipped model's). --sheet saves the first 8 prompts, each the world's render
-above its round trip. Results are in docs/benchmarks.md.
+above its round trip. --clips also measures PSNR the way stage 1 checks itself (the squared error pooled over
+held-out 1 s clips of one or two objects), over more clips than its 8. Results are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from engine.schedule import build_schedule
 from engine.train.toyworld.evaluate import SECONDS, accuracy, judge
 from engine.train.toyworld.sheet import contact_sheet
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
-from engine.train.vae_train import load_vae, psnr, through_tokenizer, to_video
+from engine.train.vae_train import held_out_psnr, load_vae, psnr, through_tokenizer, to_video
 
 SHIPPED_VAE = Path("resources/models/toyworld/vae/toyworld_vae.safetensors")
 SIZE = 64
@@ -47,6 +49,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="evaluation set")
     parser.add_argument("--vae", type=Path, default=SHIPPED_VAE)
     parser.add_argument("--sheet", type=Path)
+    parser.add_argument("--clips", type=int, default=100,
+                        help="held-out 1 s clips of the training distribution (one or two objects) for a second PSNR; "
+                        "the first 8 are stage 1's own check")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -69,6 +74,10 @@ def main() -> None:
             labels += [f"{index}: {caption}",
                        f"{index} through the tokenizer, read: " + ", ".join(f"{c} {s} {m}" for c, s, m in read[1:])]
     print(f"{args.n} prompts, {args.n * SECONDS} clips; PSNR through the tokenizer {np.mean(psnrs):.2f} dB")
+    if args.clips:
+        pooled = held_out_psnr(vae, get_preset("toyworld"), args.clips, SIZE)
+        print(f"{args.clips} held-out 1 s training clips (one or two objects): PSNR through the tokenizer "
+              f"{pooled:.2f} dB")
     print(f"{'':24s} {'colour':>7s} {'motion':>7s} {'shape':>7s} {'continuation':>13s}")
     for name, judged in (("the world's renders", world), ("through the tokenizer", tokenized)):
         s = accuracy(judged, shapes)

@@ -87,8 +87,12 @@ def init_for_training(vae: VideoVAE) -> None:
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     """Both in [-1, 1]; PSNR over the [0, 1] range."""
-    mse = F.mse_loss(a.clamp(-1, 1), b).item() / 4
-    return 10 * math.log10(1 / max(mse, 1e-12))
+    return psnr_of_mse(F.mse_loss(a.clamp(-1, 1), b).item())
+
+
+def psnr_of_mse(mse: float) -> float:
+    """PSNR over the [0, 1] range of a mean squared error measured in [-1, 1]."""
+    return 10 * math.log10(4 / max(mse, 4e-12))
 
 
 @torch.no_grad()
@@ -97,11 +101,16 @@ def through_tokenizer(vae: VideoVAE, video: torch.Tensor, schedule: Schedule) ->
     return vae.decode(quantised_latent(vae, vae.encode(video), schedule)).clamp(-1, 1)
 
 
-def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int) -> float:
+def held_out_psnr(vae: VideoVAE, preset: Preset, clips: int, size: int, chunk: int = 8) -> float:
+    """PSNR through the tokenizer of the squared error pooled over the first `clips` held-out 1 s clips (one or two
+    objects, as training draws them), sent `chunk` at a time so a large sample fits in memory."""
     schedule = build_schedule(preset.schedule, 1, "1:1")
-    frames, _ = sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + clips)), 1, size)
-    video = to_video(frames)
-    return psnr(through_tokenizer(vae, video, schedule), video)
+    squared = 0.0
+    for start in range(0, clips, chunk):
+        seeds = range(EVAL_SEED_START + start, EVAL_SEED_START + min(start + chunk, clips))
+        video = to_video(sample_batch(list(seeds), 1, size).frames)
+        squared += F.mse_loss(through_tokenizer(vae, video, schedule), video, reduction="sum").item()
+    return psnr_of_mse(squared / (clips * video[0].numel()))
 
 
 def training_clips(

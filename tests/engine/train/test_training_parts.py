@@ -16,8 +16,15 @@ from engine.schedule import build_schedule
 from engine.text.errors import PromptError, TextEncoderError
 from engine.text.words import WordTextEncoder
 from engine.train.toyworld.palette import OBJECT_COLOURS
-from engine.train.toyworld.world import TRAIN_SEEDS, sample_video
-from engine.train.vae_train import reconstruction_loss, training_clips
+from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch, sample_video
+from engine.train.vae_train import (
+    held_out_psnr,
+    psnr,
+    reconstruction_loss,
+    through_tokenizer,
+    to_video,
+    training_clips,
+)
 from engine.weights.safetensors_file import save_safetensors
 
 TOY = get_preset("toyworld")
@@ -247,6 +254,15 @@ def test_the_reconstruction_loss_is_l1_plus_l2_weighted_per_pixel() -> None:
     error = (decoded - video).abs() + (decoded - video).square()
     by_hand = (error.sum() + 3 * error[0, :, 0, 1, 2].sum()) / (3 * (32 + 3))
     assert torch.allclose(reconstruction_loss(decoded, video, weights), by_hand)
+
+
+def test_held_out_psnr_in_chunks_is_the_psnr_of_all_the_clips_at_once() -> None:
+    torch.manual_seed(0)
+    vae = VideoVAE(TOY.vae).eval()
+    video = to_video(sample_batch(list(range(EVAL_SEED_START, EVAL_SEED_START + 5)), 1, 64).frames)
+    at_once = psnr(through_tokenizer(vae, video, build_schedule(TOY.schedule, 1, "1:1")), video)
+    assert held_out_psnr(vae, TOY, 5, 64, chunk=2) == pytest.approx(at_once, abs=1e-4)
+    assert held_out_psnr(vae, TOY, 2, 64) != pytest.approx(at_once, abs=1e-3)  # other clips, another figure
 
 
 def test_object_shares_are_each_latent_cells_share_of_drawn_pixels() -> None:
