@@ -69,7 +69,8 @@ class VAEConfig:
     Down block i of the encoder (and the mirrored up block of the decoder) resamples space by 2 while
     i < len(spatial_compression) and time by temporal_compression[i] while i < len(temporal_compression).
     The encoder's 2 * latent_channels output is folded 2x2 into channels, so the latent the transformer
-    sees has 4 * latent_channels = codebook_dim channels and 16 px per token at the released sizes.
+    sees has 4 * latent_channels = codebook_dim channels and 16 px per token at the released sizes
+    (pixels_per_token, which the preset's resolution must match).
     """
 
     block_out_channels: tuple[int, ...] = (96, 192, 384, 384, 384)
@@ -197,6 +198,14 @@ class Preset:
             raise ConfigError(f"preset.mode must be 'video' or 'interact', got {self.mode!r}")
         if self.text_encoder not in TEXT_ENCODERS:
             raise ConfigError(f"preset.text_encoder must be one of {TEXT_ENCODERS}, got {self.text_encoder!r}")
+        from engine.schedule import RESOLUTIONS, canonical_resolution  # engine.schedule imports this module
+
+        tokens = RESOLUTIONS[canonical_resolution(self.schedule.resolution)].pixels_per_token
+        if self.vae.pixels_per_token != tokens:
+            raise ConfigError(
+                f"preset {self.name!r}: its vae makes {self.vae.pixels_per_token} px per token (spatial_compression "
+                f"{self.vae.spatial_compression}) but resolution {self.schedule.resolution!r} has {tokens}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -11,9 +11,31 @@ from engine.config import ConfigError, ScheduleConfig
 
 SCALE_SIDES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 40, 60)
 BASE_ASPECTS = (1.0, 100 / 116, 3 / 4, 2 / 3, 9 / 16, 1 / 2, 2 / 5, 1 / 3)
-RESOLUTION_SCALES = {"64px": 4, "0.06M": 11, "0.25M": 13, "480p": 14, "720p": 15}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A family of scale templates: the square sides of its scales, each a side of SCALE_SIDES (every aspect's
+    template takes the same entries), and the pixels a token covers along H and W."""
+
+    sides: tuple[int, ...]
+    pixels_per_token: int = 16
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        return tuple(SCALE_SIDES.index(side) for side in self.sides)
+
+
+RESOLUTIONS = {
+    "64px": Resolution((1, 2, 3, 4)),
+    # 64 px at 8 px per token: an 11-19 px toyworld object spans two or three tokens rather than one
+    "64px-8": Resolution((1, 2, 3, 4, 6, 8), pixels_per_token=8),
+    "0.06M": Resolution(SCALE_SIDES[:11]),
+    "0.25M": Resolution(SCALE_SIDES[:13]),
+    "480p": Resolution(SCALE_SIDES[:14]),
+    "720p": Resolution(SCALE_SIDES),
+}
 RESOLUTION_ALIASES = {"0.40M": "480p", "0.90M": "720p", "192p": "0.06M", "384p": "0.25M"}
-PIXELS_PER_TOKEN = 16
 ASPECT_TOLERANCE = 1.06
 
 
@@ -112,7 +134,8 @@ class Schedule:
     def pixel_size(self) -> tuple[int, int]:
         """(height, width) in pixels."""
         _, h, w = self.latent_shape
-        return h * PIXELS_PER_TOKEN, w * PIXELS_PER_TOKEN
+        pixels = RESOLUTIONS[self.resolution].pixels_per_token
+        return h * pixels, w * pixels
 
     @property
     def clips(self) -> int:
@@ -143,8 +166,8 @@ class Schedule:
 
 def canonical_resolution(resolution: str) -> str:
     name = RESOLUTION_ALIASES.get(resolution, resolution)
-    if name not in RESOLUTION_SCALES:
-        allowed = sorted(set(RESOLUTION_SCALES) | set(RESOLUTION_ALIASES))
+    if name not in RESOLUTIONS:
+        allowed = sorted(set(RESOLUTIONS) | set(RESOLUTION_ALIASES))
         raise ConfigError(f"unknown resolution {resolution!r}; allowed: {', '.join(allowed)}")
     return name
 
@@ -190,16 +213,16 @@ def parse_aspect(aspect: str | float) -> float:
 
 
 def describe_templates(resolution: str) -> list[str]:
-    count = RESOLUTION_SCALES[canonical_resolution(resolution)]
+    spec = RESOLUTIONS[canonical_resolution(resolution)]
     out = []
     for sizes in aspect_templates().values():
-        h, w = sizes[count - 1]
-        out.append(f"{w * PIXELS_PER_TOKEN}x{h * PIXELS_PER_TOKEN}")
+        h, w = sizes[spec.indices[-1]]
+        out.append(f"{w * spec.pixels_per_token}x{h * spec.pixels_per_token}")
     return out
 
 
 def select_template(aspect: str | float, resolution: str) -> tuple[float, tuple[tuple[int, int], ...]]:
-    """The template for an aspect (within ~6 %), cut to the resolution's number of scales."""
+    """The template for an aspect (within ~6 %), cut to the resolution's scales."""
     name = canonical_resolution(resolution)
     wanted = parse_aspect(aspect)
     key = min(aspect_templates(), key=lambda k: abs(math.log(wanted / k)))
@@ -208,7 +231,8 @@ def select_template(aspect: str | float, resolution: str) -> tuple[float, tuple[
             f"aspect {aspect!r} (h/w {wanted:.3f}) has no template at {name}; available (WxH): "
             + ", ".join(describe_templates(name))
         )
-    return key, aspect_templates()[key][: RESOLUTION_SCALES[name]]
+    sizes = aspect_templates()[key]
+    return key, tuple(sizes[i] for i in RESOLUTIONS[name].indices)
 
 
 def clip_lengths(seconds: int, cfg: ScheduleConfig) -> tuple[int, ...]:

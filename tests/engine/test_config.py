@@ -54,3 +54,10 @@ def test_bad_config_fields_are_named():
         TransformerConfig(depth=2, width=64, heads=4, kv_heads=3, block_chunks=1)
     with pytest.raises(ConfigError, match="guidance must be 'apg' or 'cfg'"):
         dataclasses.replace(get_preset("tiny-a").schedule, guidance="pag")
+
+
+def test_a_vae_whose_tokens_differ_from_the_resolution_is_refused():
+    toy = get_preset("toyworld")
+    eight = dataclasses.replace(toy.vae, spatial_compression=(2, 2), block_out_channels=(16, 32, 64, 64))
+    with pytest.raises(ConfigError, match=r"8 px per token .* resolution '64px' has 16"):
+        dataclasses.replace(toy, vae=eight)

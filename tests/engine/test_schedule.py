@@ -1,5 +1,6 @@
 """Scale schedules against the facts of MODEL_SPEC section 3, and their errors."""
 
+import dataclasses
 import re
 
 import pytest
@@ -127,3 +128,11 @@ def test_semantic_split_that_disagrees_with_the_tokenizer_is_refused():
     bad = dataclasses.replace(P480, semantic_scales=12)
     with pytest.raises(ConfigError, match="disagree at scale 11"):
         build_schedule(bad, 1, "16:9")
+
+
+def test_eight_pixel_tokens_make_64_px_from_an_8x8_grid():
+    cfg = dataclasses.replace(get_preset("toyworld").schedule, resolution="64px-8",
+                              image_repetitions=(1,) * 6, video_repetitions=(1,) * 6)
+    s = build_schedule(cfg, 1, "1:1")
+    assert [(sc.h, sc.w) for sc in s.scales if sc.clip == 0] == [(1, 1), (2, 2), (3, 3), (4, 4), (6, 6), (8, 8)]
+    assert s.latent_shape == (5, 8, 8) and s.pixel_size == (64, 64)
