@@ -20,6 +20,7 @@ from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_bat
 from engine.train.vae_train import (
     held_out_psnr,
     psnr,
+    psnr_summary,
     reconstruction_loss,
     through_tokenizer,
     to_video,
@@ -263,6 +264,15 @@ def test_held_out_psnr_in_chunks_is_the_psnr_of_all_the_clips_at_once() -> None:
     at_once = psnr(through_tokenizer(vae, video, build_schedule(TOY.schedule, 1, "1:1")), video)
     assert held_out_psnr(vae, TOY, 5, 64, chunk=2) == pytest.approx(at_once, abs=1e-4)
     assert held_out_psnr(vae, TOY, 2, 64) != pytest.approx(at_once, abs=1e-3)  # other clips, another figure
+
+
+def test_the_mean_of_clip_psnrs_is_never_below_the_psnr_of_their_pooled_error() -> None:
+    errors = np.array([4e-4, 4e-3, 4e-2])  # 40, 30 and 20 dB
+    both = psnr_summary(errors)
+    assert both["mean"] == pytest.approx(30.0)
+    assert both["pooled"] == pytest.approx(10 * np.log10(4 / errors.mean()))
+    assert both["pooled"] < both["mean"]
+    assert psnr_summary(np.full(4, 4e-3)) == pytest.approx({"pooled": 30.0, "mean": 30.0})
 
 
 def test_object_shares_are_each_latent_cells_share_of_drawn_pixels() -> None:

@@ -55,15 +55,17 @@ def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: 
 def test_a_vae_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys, tmp_path: Path) -> None:
     out = tmp_path / "vae"
     args = ["--out", str(out), "--batch", "1", "--image-batch", "2", "--report", "1", "--eval-clips", "1",
-            "--cosine", "--bf16"]
+            "--final-clips", "3", "--cosine", "--bf16"]
     _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
+    last = _state(out)["log"][-1]  # each run ends on the larger held-out sample, averaged both ways
+    assert last["final_clips"] == 3 and last["final_psnr_mean"] >= last["final_psnr_pooled"] > 0
 
 
 def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys,
                                                                                tmp_path: Path) -> None:
     vae = tmp_path / "vae"
     _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--batch", "1",
-                                                "--image-batch", "2", "--report", "1000"])
+                                                "--image-batch", "2", "--report", "1000", "--final-clips", "0"])
     out = tmp_path / "transformer"
     args = ["--vae", str(vae), "--out", str(out), "--pool", "2", "--batch", "2", "--report", "1", "--bf16"]
     _resumes(monkeypatch, capsys, transformer_train.main, out, args, 0.02)
@@ -72,7 +74,7 @@ def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(m
 def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_were(monkeypatch, capsys,
                                                                                      tmp_path: Path) -> None:
     vae = tmp_path / "vae"
-    small = ["--batch", "1", "--image-batch", "2", "--eval-clips", "1"]
+    small = ["--batch", "1", "--image-batch", "2", "--eval-clips", "1", "--final-clips", "0"]
     _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--report", "1000", *small])
     out = tmp_path / "decoder"
     args = ["--out", str(out), "--start-from", str(vae), "--decoder-only", "--report", "1", "--bf16", *small]
