@@ -22,12 +22,13 @@ def test_fit_recovers_a_known_linear_map() -> None:
 
 
 def _colours_by_hand(video: torch.Tensor) -> torch.Tensor:
-    """Mean colour of each 16x16 block, over frame 0 for latent frame 0 and frames 4k-3..4k for frame k."""
+    """Mean colour of each token's block of pixels, over frame 0 for latent frame 0 and frames 4k-3..4k for frame k."""
     frames = video.shape[2]
     groups = [[0]] + [list(range(f, f + 4)) for f in range(1, frames, 4)]
     per_latent = torch.stack([video[:, :, g].mean(dim=2) for g in groups], dim=2)  # [1, 3, T, H, W]
     b, c, t, h, w = per_latent.shape
-    return per_latent.reshape(b, c, t, h // 16, 16, w // 16, 16).mean(dim=(4, 6))
+    px = get_preset("toyworld").vae.pixels_per_token
+    return per_latent.reshape(b, c, t, h // px, px, w // px, px).mean(dim=(4, 6))
 
 
 def test_fit_from_vae_is_the_least_squares_map_of_every_passs_running_sum_to_the_decoded_colours() -> None:
@@ -44,7 +45,8 @@ def test_fit_from_vae_is_the_least_squares_map_of_every_passs_running_sum_to_the
         colours = _colours_by_hand(vae.decode(bits_to_latent(bits, schedule, cfg.codebook_dim)))
         for k, p in enumerate(schedule.passes):
             same_clip = [j for j in range(k + 1) if schedule.passes[j].clip == p.clip]
-            running = sum(upsample_codes(bits_to_codes(bits[j]), cfg.codebook_dim, 4, 4) for j in same_clip)
+            grid = schedule.latent_shape[1:]
+            running = sum(upsample_codes(bits_to_codes(bits[j]), cfg.codebook_dim, *grid) for j in same_clip)
             frames = slice(sum(schedule.clip_lengths[: p.clip]), sum(schedule.clip_lengths[: p.clip + 1]))
             x.append(running.movedim(1, -1).reshape(-1, cfg.codebook_dim))
             y.append(colours[:, :, frames].movedim(1, -1).reshape(-1, 3))

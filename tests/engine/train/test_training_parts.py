@@ -29,6 +29,8 @@ from engine.train.vae_train import (
 from engine.weights.safetensors_file import save_safetensors
 
 TOY = get_preset("toyworld")
+PX = TOY.vae.pixels_per_token  # a latent cell is PX x PX pixels
+GRID = 64 // PX  # latent cells along a side of a 64 px frame
 
 
 def _latent(seconds: int, seed: int = 0) -> tuple[torch.Tensor, object]:
@@ -139,7 +141,7 @@ def test_a_few_steps_on_one_batch_lower_the_bit_loss() -> None:
     torch.manual_seed(0)
     model, vae = Toyworld(), VideoVAE(TOY.vae).eval()
     pool = LatentPool.encode(vae, [1, 2], 1, 64)
-    assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, 4, 4) and [len(c) for c in pool.prompts] == [1, 1]
+    assert pool.latents.shape == (2, TOY.vae.codebook_dim, 5, GRID, GRID) and [len(c) for c in pool.prompts] == [1, 1]
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     losses = []
     for _ in range(6):
@@ -202,7 +204,7 @@ def test_a_pass_weighted_twice_counts_as_two_copies_of_it_in_the_bit_loss() -> N
 
 
 def test_a_step_trains_every_pass_but_one_earlier_finest_repetition_stands_in_for_its_clip() -> None:
-    """At the toyworld preset a clip's 4x4 scale has three repetitions; the first two are seen by no other pass.
+    """At the toyworld preset a clip's finest scale has three repetitions; the first two are seen by no other pass.
     A step keeps every other pass once and one of those two, weighted 2; over steps both are drawn."""
     from engine.train.transformer_train import sampled_passes
 
@@ -276,18 +278,18 @@ def test_the_mean_of_clip_psnrs_is_never_below_the_psnr_of_their_pooled_error() 
 
 
 def test_object_shares_are_each_latent_cells_share_of_drawn_pixels() -> None:
-    """Frame 0 is a latent frame of its own, then every 4 frames fold into one, and a latent cell is 16 x 16 pixels
+    """Frame 0 is a latent frame of its own, then every 4 frames fold into one, and a latent cell is PX x PX pixels
     (the toyworld VAE's strides): the shares equal a plain count over those blocks."""
     from engine.train.transformer_train import object_shares
 
     rng = np.random.default_rng(0)
     mask = rng.random((2, 17, 64, 64)) < 0.1
-    mask[0, 5:9, 16:32, 48:64] = True  # latent frame 2, row 1, column 3 full
-    shares = object_shares(mask, 5, 4, 4)
-    assert shares.shape == (2, 5, 4, 4) and shares[0, 2, 1, 3] == 1.0
+    mask[0, 5:9, PX : 2 * PX, 3 * PX : 4 * PX] = True  # latent frame 2, row 1, column 3 full
+    shares = object_shares(mask, 5, GRID, GRID)
+    assert shares.shape == (2, 5, GRID, GRID) and shares[0, 2, 1, 3] == 1.0
     for b, t, y, x in [(0, 0, 0, 0), (1, 0, 3, 2), (1, 1, 2, 1), (0, 4, 3, 3)]:
         frames = slice(0, 1) if t == 0 else slice(4 * t - 3, 4 * t + 1)
-        block = mask[b, frames, 16 * y : 16 * (y + 1), 16 * x : 16 * (x + 1)]
+        block = mask[b, frames, PX * y : PX * (y + 1), PX * x : PX * (x + 1)]
         assert shares[b, t, y, x].item() == pytest.approx(block.mean(), abs=1e-6)
 
 
@@ -302,7 +304,7 @@ def test_a_pool_knows_where_its_objects_are_and_each_pass_sees_them_at_its_scale
     colour = np.array(OBJECT_COLOURS[video.truth[0].objects[0].colour], np.float32)
     ys, xs = np.nonzero(np.linalg.norm(video.frames[0].astype(np.float32) - colour, axis=-1) < 8)
     cell = pool.objects[0, 0]
-    assert len(ys) > 20 and cell[int(ys.mean() // 16), int(xs.mean() // 16)] == cell.max() > 0.1
+    assert len(ys) > 20 and cell[int(ys.mean() // PX), int(xs.mean() // PX)] == cell.max() > 0.1
     schedule = build_schedule(TOY.schedule, 1, "1:1")
     passes = list(range(len(schedule.passes)))
     for p, share in zip(schedule.passes, token_shares(pool.objects, schedule, passes), strict=True):
@@ -310,7 +312,7 @@ def test_a_pool_knows_where_its_objects_are_and_each_pass_sees_them_at_its_scale
         assert share.shape == (1, p.t, p.h, p.w)
         if p.h == 1:
             assert torch.allclose(share[..., 0, 0], frames.mean(dim=(-2, -1)))
-        if p.h == 4:
+        if p.h == GRID:
             assert torch.equal(share, frames)
 
 
