@@ -130,6 +130,42 @@ class VAEConfig:
         return 2 ** len(self.spatial_compression) * 2
 
 
+SCALE_SIDES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 40, 60)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A family of scale templates: the square sides of its scales, each a side of SCALE_SIDES (every aspect's
+    template takes the same entries), and the pixels a token covers along H and W."""
+
+    sides: tuple[int, ...]
+    pixels_per_token: int = 16
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        return tuple(SCALE_SIDES.index(side) for side in self.sides)
+
+
+RESOLUTIONS = {
+    "64px": Resolution((1, 2, 3, 4)),
+    # 64 px at 8 px per token: an 11-19 px toyworld object spans two or three tokens rather than one
+    "64px-8": Resolution((1, 2, 3, 4, 6, 8), pixels_per_token=8),
+    "0.06M": Resolution(SCALE_SIDES[:11]),
+    "0.25M": Resolution(SCALE_SIDES[:13]),
+    "480p": Resolution(SCALE_SIDES[:14]),
+    "720p": Resolution(SCALE_SIDES),
+}
+RESOLUTION_ALIASES = {"0.40M": "480p", "0.90M": "720p", "192p": "0.06M", "384p": "0.25M"}
+
+
+def canonical_resolution(resolution: str) -> str:
+    name = RESOLUTION_ALIASES.get(resolution, resolution)
+    if name not in RESOLUTIONS:
+        allowed = sorted(set(RESOLUTIONS) | set(RESOLUTION_ALIASES))
+        raise ConfigError(f"unknown resolution {resolution!r}; allowed: {', '.join(allowed)}")
+    return name
+
+
 @dataclass(frozen=True)
 class ScheduleConfig:
     """How one generation walks the scales: resolution family, repetitions, sampling and guidance."""
@@ -198,8 +234,6 @@ class Preset:
             raise ConfigError(f"preset.mode must be 'video' or 'interact', got {self.mode!r}")
         if self.text_encoder not in TEXT_ENCODERS:
             raise ConfigError(f"preset.text_encoder must be one of {TEXT_ENCODERS}, got {self.text_encoder!r}")
-        from engine.schedule import RESOLUTIONS, canonical_resolution  # engine.schedule imports this module
-
         tokens = RESOLUTIONS[canonical_resolution(self.schedule.resolution)].pixels_per_token
         if self.vae.pixels_per_token != tokens:
             raise ConfigError(

@@ -7,35 +7,9 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from engine.config import ConfigError, ScheduleConfig
+from engine.config import RESOLUTIONS, SCALE_SIDES, ConfigError, ScheduleConfig, canonical_resolution
 
-SCALE_SIDES = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24, 32, 40, 60)
 BASE_ASPECTS = (1.0, 100 / 116, 3 / 4, 2 / 3, 9 / 16, 1 / 2, 2 / 5, 1 / 3)
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """A family of scale templates: the square sides of its scales, each a side of SCALE_SIDES (every aspect's
-    template takes the same entries), and the pixels a token covers along H and W."""
-
-    sides: tuple[int, ...]
-    pixels_per_token: int = 16
-
-    @property
-    def indices(self) -> tuple[int, ...]:
-        return tuple(SCALE_SIDES.index(side) for side in self.sides)
-
-
-RESOLUTIONS = {
-    "64px": Resolution((1, 2, 3, 4)),
-    # 64 px at 8 px per token: an 11-19 px toyworld object spans two or three tokens rather than one
-    "64px-8": Resolution((1, 2, 3, 4, 6, 8), pixels_per_token=8),
-    "0.06M": Resolution(SCALE_SIDES[:11]),
-    "0.25M": Resolution(SCALE_SIDES[:13]),
-    "480p": Resolution(SCALE_SIDES[:14]),
-    "720p": Resolution(SCALE_SIDES),
-}
-RESOLUTION_ALIASES = {"0.40M": "480p", "0.90M": "720p", "192p": "0.06M", "384p": "0.25M"}
 ASPECT_TOLERANCE = 1.06
 
 
@@ -162,14 +136,6 @@ class Schedule:
         """Indices of earlier passes whose tokens pass `index` attends to (its own excluded)."""
         last_rep = {p.scale: p.index for p in self.passes if p.last_rep}
         return tuple(last_rep[s] for s in self.passes[index].sees)
-
-
-def canonical_resolution(resolution: str) -> str:
-    name = RESOLUTION_ALIASES.get(resolution, resolution)
-    if name not in RESOLUTIONS:
-        allowed = sorted(set(RESOLUTIONS) | set(RESOLUTION_ALIASES))
-        raise ConfigError(f"unknown resolution {resolution!r}; allowed: {', '.join(allowed)}")
-    return name
 
 
 def _template(h_div_w: float) -> tuple[tuple[int, int], ...]:

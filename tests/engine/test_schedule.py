@@ -1,7 +1,11 @@
 """Scale schedules against the facts of MODEL_SPEC section 3, and their errors."""
 
 import dataclasses
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +140,13 @@ def test_eight_pixel_tokens_make_64_px_from_an_8x8_grid():
     s = build_schedule(cfg, 1, "1:1")
     assert [(sc.h, sc.w) for sc in s.scales if sc.clip == 0] == [(1, 1), (2, 2), (3, 3), (4, 4), (6, 6), (8, 8)]
     assert s.latent_shape == (5, 8, 8) and s.pixel_size == (64, 64)
+
+
+@pytest.mark.parametrize("module", ["engine.schedule", "engine.model.bsq", "engine.config"])
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str):
+    """A script's first import may be any engine module: the presets check their resolutions while engine.config
+    loads, so the resolution table must not live in a module that imports engine.config."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
