@@ -39,13 +39,13 @@ def test_fit_from_vae_is_the_least_squares_map_of_every_passs_running_sum_to_the
     schedule = build_schedule(toy.schedule, 1, "1:1")
     latents = [vae.encode(v) for v in synthetic_videos(2, 17, 64, 64, torch.Generator().manual_seed(1))]
     fitted = fit_preview_from_vae(vae, latents, schedule)
+    grid = schedule.latent_shape[1:]
     x, y = [], []
     for z in latents:
         bits = quantize_multiscale(z, schedule, cfg.semantic_bits, cfg.detail_bits)
         colours = _colours_by_hand(vae.decode(bits_to_latent(bits, schedule, cfg.codebook_dim)))
         for k, p in enumerate(schedule.passes):
             same_clip = [j for j in range(k + 1) if schedule.passes[j].clip == p.clip]
-            grid = schedule.latent_shape[1:]
             running = sum(upsample_codes(bits_to_codes(bits[j]), cfg.codebook_dim, *grid) for j in same_clip)
             frames = slice(sum(schedule.clip_lengths[: p.clip]), sum(schedule.clip_lengths[: p.clip + 1]))
             x.append(running.movedim(1, -1).reshape(-1, cfg.codebook_dim))
