@@ -4,7 +4,7 @@ the quantiser), everything after them sampled as usual; the first video clip's m
 detector, per largest forced side (0: only the first frame forced, which is image-to-video from the world's frame).
 
 Usage (from the repository root):
-    PYTHONPATH=. python bench/toyworld_forced_scales.py [--n 30] [--seed 0] [--model toyworld] [--tau-video T]
+    PYTHONPATH=. python bench/toyworld_forced_scales.py [--n 30] [--seed 0] [--model toyworld]
 
 Where the share jumps is where the model samples the motion wrong; if forcing only the first frame already reads
 right, the video clips follow the prompt and what is missing is the first frame's placement. Results are in
@@ -17,13 +17,11 @@ import argparse
 import shlex
 import sys
 
-import numpy as np
 import torch
 
 from engine.model.bsq import quantize_multiscale
-from engine.pipeline import ClipFrames, GenerationRequest, run_generation
 from engine.schedule import Schedule, build_schedule
-from engine.train.toyworld.evaluate import SECONDS, judge
+from engine.train.toyworld.evaluate import SECONDS, score_prompt
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
 from engine.train.vae_train import to_video
 from engine.weights.loader import load_model
@@ -33,7 +31,7 @@ def forced_prefixes(schedule: Schedule, sides: list[int]) -> dict[int, int]:
     """Per largest forced side, how many leading passes that forces: clip 0's, then clip 1's up to that side."""
     clip0 = len(schedule.clip_passes(0))
     clip1 = schedule.clip_passes(1)
-    return {side: clip0 + sum(p.h <= side for p in clip1) if side else clip0 for side in sides}
+    return {side: clip0 + sum(p.h <= side for p in clip1) for side in sides}
 
 
 def main() -> None:
@@ -41,7 +39,6 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30, help="held-out prompts")
     parser.add_argument("--seed", type=int, default=0, help="evaluation set")
     parser.add_argument("--model", default="toyworld")
-    parser.add_argument("--tau-video", type=float, help="the video clips' sampling temperature (default: the preset's)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -60,10 +57,8 @@ def main() -> None:
         bits = quantize_multiscale(latent, schedule, preset.vae.semantic_bits, preset.vae.detail_bits)
         row = []
         for side in sides:
-            request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed,
-                                        tau_video=args.tau_video, continue_bits=tuple(bits[: prefixes[side]]))
-            clips = [e.frames for e in run_generation(model, request) if isinstance(e, ClipFrames)]
-            motion = judge(np.concatenate(clips), spec)["read"][1][2]
+            score, _ = score_prompt(model, index, caption, spec, seed, continue_bits=tuple(bits[: prefixes[side]]))
+            motion = score.read[1][2]
             hits[side] += motion == spec.objects[0].motion
             row.append(str(motion))
         print(f"{index:3d} {spec.objects[0].motion:10s} read by forced side: {' '.join(row)}", flush=True)

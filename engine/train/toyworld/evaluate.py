@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from engine.pipeline import ClipFrames, Finished, GenerationModel, GenerationRequest, PassProgress, run_generation
 from engine.train.toyworld.detect import boundary_consistency, read_video
@@ -79,10 +80,12 @@ class Evaluation:
         return {"summary": self.summary(), "goals": GOALS, "prompts": [asdict(s) for s in self.scores]}
 
 
-def _generate(model: GenerationModel, caption: str, seed: int, first_frame: np.ndarray | None = None
-              ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The video of `caption` (from `first_frame` when given) and its timings."""
-    request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed, first_frame=first_frame)
+def _generate(model: GenerationModel, caption: str, seed: int, first_frame: np.ndarray | None = None,
+              continue_bits: tuple[torch.Tensor, ...] = ()) -> tuple[np.ndarray, dict[str, Any]]:
+    """The video of `caption` (from `first_frame`, or with its leading passes forced to `continue_bits`, when
+    given) and its timings."""
+    request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed, first_frame=first_frame,
+                                continue_bits=continue_bits)
     clips, first, preview = [], None, False
     start = time.perf_counter()
     for event in run_generation(model, request, getattr(model, "preview", None)):
@@ -131,11 +134,12 @@ def accuracy(judged: Sequence[Mapping[str, Any]], shapes: Sequence[str]) -> dict
 
 
 def score_prompt(
-    model: GenerationModel, index: int, caption: str, spec: ClipSpec, seed: int, first_frame: np.ndarray | None = None
+    model: GenerationModel, index: int, caption: str, spec: ClipSpec, seed: int, first_frame: np.ndarray | None = None,
+    continue_bits: tuple[torch.Tensor, ...] = (),
 ) -> tuple[PromptScore, np.ndarray]:
     """The score of held-out prompt `index` (`caption` showing `spec`) generated with `seed`, from `first_frame`
-    (image-to-video) when given, and its video."""
-    video, timing = _generate(model, caption, seed, first_frame)
+    (image-to-video) or with its leading passes forced to `continue_bits` when given, and its video."""
+    video, timing = _generate(model, caption, seed, first_frame, continue_bits)
     truth = spec.objects[0]
     score = PromptScore(index, caption, seed, truth.colour, truth.shape, truth.motion, **judge(video, spec), **timing)
     return score, video
