@@ -29,7 +29,7 @@ def mid_preset():
     base = get_preset("tiny-a")
     transformer = TransformerConfig(depth=8, width=512, heads=8, kv_heads=2, block_chunks=2, text_channels=64,
                                     text_maxlen=64)
-    schedule = dataclasses.replace(base.schedule, clip_frames=4, max_seconds=2)
+    schedule = dataclasses.replace(base.schedule, clip_frames=4)
     return dataclasses.replace(base, name="bench-mid", transformer=transformer, schedule=schedule)
 
 

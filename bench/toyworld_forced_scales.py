@@ -57,7 +57,7 @@ def main() -> None:
         bits = quantize_multiscale(latent, schedule, preset.vae.semantic_bits, preset.vae.detail_bits)
         row = []
         for side in sides:
-            score, _ = score_prompt(model, index, caption, spec, seed, continue_bits=tuple(bits[: prefixes[side]]))
+            score, _ = score_prompt(model, index, caption, spec, seed, forced=tuple(bits[: prefixes[side]]))
             motion = score.read[1][2]
             hits[side] += motion == spec.objects[0].motion
             row.append(str(motion))

@@ -13,6 +13,11 @@ class ConfigError(ValueError):
     """A config value is outside what the engine supports; the message names the field."""
 
 
+# The longest video one job makes. Memory does not grow with length (each clip sees only the one before), so this
+# is a bound on one job's time and disk, not on what the model can do: a longer video is continued by another job.
+MAX_VIDEO_SECONDS = 600
+
+
 @dataclass(frozen=True)
 class TransformerConfig:
     """Shape of the InfinityStar decoder (Qwen3-style blocks with a text prefix)."""
@@ -181,7 +186,9 @@ class ScheduleConfig:
     guidance_scale: float = 34.0
     apg_norm_threshold: float = 0.05
     clip_frames: int = 20
-    max_seconds: int = 10
+    # How many video clips the weights saw in one training video. Later clips are sampled in the last trained
+    # clip's RoPE slot, the clip before them in the slot before (engine.schedule).
+    trained_video_clips: int = 2
     fps: int = 16
     frames_per_latent: int = 4
     interact_semantic_scale: int = 7
@@ -204,12 +211,27 @@ class ScheduleConfig:
             )
         if self.tau_image <= 0 or self.tau_video <= 0:
             raise ConfigError("schedule.tau_image and tau_video must be > 0")
-        if self.clip_frames < 1 or self.max_seconds < 0:
-            raise ConfigError("schedule.clip_frames must be >= 1 and max_seconds >= 0")
+        if self.clip_frames < 1 or self.trained_video_clips < 1:
+            raise ConfigError("schedule.clip_frames and trained_video_clips must be >= 1")
 
     @property
     def scales_per_clip(self) -> int:
         return len(self.image_repetitions)
+
+    @property
+    def clip_seconds(self) -> float:
+        """Seconds of one full video clip."""
+        return self.clip_frames * self.frames_per_latent / self.fps
+
+    @property
+    def trained_seconds(self) -> int:
+        """The longest video the weights saw: its first frame and `trained_video_clips` full clips."""
+        return int(self.trained_video_clips * self.clip_seconds)
+
+    def tag_seconds(self, seconds: int) -> int:
+        """The duration a prompt is tagged with (the released models read `<<<t=Ns>>>`): past the trained length
+        every clip is sampled in a trained slot, so the prompt says the trained length."""
+        return min(seconds, self.trained_seconds)
 
 
 TEXT_ENCODERS = ("flan-t5-xl", "toyworld-words", "none")
@@ -292,7 +314,7 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset(
             name="infinitystar-8b-720p",
-            description="InfinityStar 8B, 1280x720 at 16 fps, up to 10 s",
+            description="InfinityStar 8B, 1280x720 at 16 fps, trained on 5 s videos; longer ones clip by clip",
             transformer=_EIGHT_B,
             schedule=ScheduleConfig(
                 resolution="720p",
@@ -300,12 +322,12 @@ PRESETS: dict[str, Preset] = {
                 image_repetitions=_REPS_720P_IMAGE,
                 video_repetitions=_REPS_720P_VIDEO,
                 detail_min_area=750,
-                max_seconds=10,
+                trained_video_clips=1,
             ),
         ),
         Preset(
             name="infinitystar-8b-480p",
-            description="InfinityStar 8B, 848x480 at 16 fps, up to 10 s",
+            description="InfinityStar 8B, 848x480 at 16 fps, trained on 10 s videos; longer ones clip by clip",
             transformer=_EIGHT_B,
             schedule=ScheduleConfig(
                 resolution="480p",
@@ -313,7 +335,7 @@ PRESETS: dict[str, Preset] = {
                 image_repetitions=_REPS_480P_IMAGE,
                 video_repetitions=_REPS_480P_VIDEO,
                 detail_min_area=350,
-                max_seconds=10,
+                trained_video_clips=2,
             ),
         ),
         Preset(
@@ -330,14 +352,14 @@ PRESETS: dict[str, Preset] = {
                 tau_video=0.5,
                 guidance="cfg",
                 guidance_scale=3.0,
-                max_seconds=5,
+                trained_video_clips=1,
             ),
             mode="interact",
         ),
         Preset(
             name="toyworld",
             description="the built-in demo: a small InfinityStar trained here on a world of moving shapes, "
-            "64x64 at 16 fps, up to 6 s",
+            "64x64 at 16 fps, trained on 2 s videos; longer ones clip by clip",
             transformer=TransformerConfig(
                 depth=4, width=256, heads=4, kv_heads=2, block_chunks=2, text_channels=128, text_maxlen=24,
                 latent_channels=32, semantic_bits=8, detail_bits=32,
@@ -355,7 +377,7 @@ PRESETS: dict[str, Preset] = {
                 guidance="cfg",
                 guidance_scale=5.0,
                 clip_frames=4,
-                max_seconds=6,
+                trained_video_clips=2,  # engine.train.transformer_train trains on videos of 1 and 2 s
             ),
             vae=VAEConfig(
                 block_out_channels=(16, 32, 64, 64), layers_per_block=1, decoder_layers_per_block=1, mid_layers=1,
@@ -377,7 +399,6 @@ PRESETS: dict[str, Preset] = {
                 image_repetitions=(3,) * 11,
                 video_repetitions=(3,) * 9 + (2, 1),
                 detail_min_area=80,
-                max_seconds=10,
             ),
             vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
             text_encoder="none",
@@ -395,7 +416,6 @@ PRESETS: dict[str, Preset] = {
                 video_repetitions=(2,) + (1,) * 8 + (2, 1),
                 detail_min_area=80,
                 clip_frames=4,
-                max_seconds=3,
             ),
             vae=VAEConfig(block_out_channels=(8, 16, 32, 32, 32)),
             text_encoder="none",

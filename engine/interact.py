@@ -15,17 +15,19 @@ import torch
 from engine.config import Preset
 from engine.model.bsq import area_downsample
 from engine.model.transformer import InfinityStarTransformer
-from engine.sampler import Event, FinishedEvent, Guidance, SamplerInputError, generate
+from engine.sampler import ClipEvent, Event, FinishedEvent, Guidance, SamplerInputError, generate
 from engine.schedule import Schedule, build_interact_schedule
 
 
 @dataclass
 class SegmentEvent:
-    """An event of segment `segment`; after its FinishedEvent, `context` is the next segment's 21 latents."""
+    """An event of segment `segment`; with its FinishedEvent come the segment's `latent` and `context`, the next
+    segment's 21 latents."""
 
     segment: int
     event: Event
     context: torch.Tensor | None = None
+    latent: torch.Tensor | None = None
 
 
 def condition_blocks(
@@ -73,8 +75,10 @@ def interact(
     for segment, text in enumerate(prompts):
         conditions = condition_blocks(schedule, context, first_frame, preset.schedule.interact_detail_frames)
         for event in generate(model, schedule, text, guidance, seed + segment, conditions=conditions, cancel=cancel):
+            if isinstance(event, ClipEvent):  # a segment is one clip
+                latent = event.latent
+                context = torch.cat([context, latent], dim=2)[:, :, -keep:]
             if isinstance(event, FinishedEvent):
-                context = torch.cat([context, event.latent], dim=2)[:, :, -keep:]
-                yield SegmentEvent(segment, event, context)
+                yield SegmentEvent(segment, event, context, latent)
             else:
                 yield SegmentEvent(segment, event)

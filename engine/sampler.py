@@ -15,10 +15,10 @@ import torch
 
 from engine.config import ScheduleConfig
 from engine.model.guidance import apg, cfg, sample_bits
-from engine.model.rope import rope_rotations, text_positions, visual_positions
+from engine.model.rope import apply_rope, rope_rotations, rope_turn, text_positions, visual_positions
 from engine.model.running_sum import RunningSums
 from engine.model.transformer import KV, InfinityStarTransformer, token_chunk
-from engine.schedule import Pass, Schedule
+from engine.schedule import Pass, Scale, Schedule
 
 
 class GenerationCancelled(Exception):
@@ -79,17 +79,17 @@ class PassEvent:
 
 @dataclass
 class ClipEvent:
-    """After the last pass of a clip: its latent [batch, C, t, H, W] is final and can be decoded."""
+    """After the last pass of a clip: its latent [batch, C, t, H, W] is final and can be decoded; `bits` are its
+    passes' (the same tensors its PassEvents carried). The sampler keeps neither once this event is out."""
 
     clip: int
     frame_start: int
     latent: torch.Tensor
+    bits: list[torch.Tensor]
 
 
 @dataclass
 class FinishedEvent:
-    latent: torch.Tensor
-    bits: list[torch.Tensor]
     seconds: float
 
 
@@ -113,19 +113,27 @@ def _check_text(model: InfinityStarTransformer, text: torch.Tensor) -> None:
         )
 
 
-def _clip_texts(
-    model: InfinityStarTransformer, schedule: Schedule, text: torch.Tensor | Sequence[torch.Tensor]
-) -> list[torch.Tensor]:
-    """One text per clip of the schedule, checked."""
-    texts = [text] * schedule.clips if isinstance(text, torch.Tensor) else list(text)
-    if len(texts) != schedule.clips:
-        raise SamplerInputError(
-            f"{len(texts)} per-clip texts given; the schedule has {schedule.clips} clips: "
-            f"give one text or {schedule.clips}"
-        )
-    for t in texts:
-        _check_text(model, t)
-    return texts
+class _ClipTexts:
+    """The text of each clip, checked when first used: one tensor for every clip, or a sequence with one per clip
+    (it may encode lazily, so a long storyboard is never held whole)."""
+
+    def __init__(
+        self, model: InfinityStarTransformer, schedule: Schedule, text: torch.Tensor | Sequence[torch.Tensor]
+    ) -> None:
+        self.model = model
+        self.text = text
+        if not isinstance(text, torch.Tensor) and len(text) != schedule.clips:
+            raise SamplerInputError(
+                f"{len(text)} per-clip texts given; the schedule has {schedule.clips} clips: "
+                f"give one text or {schedule.clips}"
+            )
+        for t in [text] if isinstance(text, torch.Tensor) else text if isinstance(text, list | tuple) else []:
+            _check_text(model, t)
+
+    def __getitem__(self, clip: int) -> torch.Tensor:
+        text = self.text if isinstance(self.text, torch.Tensor) else self.text[clip]
+        _check_text(self.model, text)
+        return text
 
 
 def _same_text(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -159,6 +167,11 @@ def _check_conditions(
             raise SamplerInputError(f"condition {c.name!r} has shape {shape}; expected {want}")
 
 
+def _own(kv: KV) -> KV:
+    """K/V that own their memory: a chunked pass returns views into a buffer that also holds the keys it saw."""
+    return tuple(t if t.untyped_storage().nbytes() == t.numel() * t.element_size() else t.clone() for t in kv)
+
+
 def _run_blocks(
     model: InfinityStarTransformer,
     x: torch.Tensor,
@@ -172,8 +185,8 @@ def _run_blocks(
     for layer, block in enumerate(model.blocks()):
         x, kv = block(x, rotations, [cache[key][layer] for key in sees], chunk=chunk)
         if keep:
-            kept.append(kv)
-        del kv  # otherwise this layer's K/V would stay alive through the next block
+            kept.append(_own(kv))
+        del kv  # otherwise this layer's K/V (and a chunked pass's buffer of what it saw) would stay alive
     return x, kept
 
 
@@ -185,6 +198,18 @@ def _prefill_text(
     tokens = model.text_tokens(text, batch, with_uncond)
     rotations = rope_rotations(text_positions(text.shape[0]).to(text.device), c.head_dim, c.rope_base)
     return _run_blocks(model, tokens, rotations, {}, (), chunk, keep=True)[1]
+
+
+def _move_kept(model: InfinityStarTransformer, kept: list[KV], scale: Scale, old: tuple[int, int],
+               new: tuple[int, int], full_h: int, full_w: int) -> None:
+    """Turn the cached keys of `scale` from RoPE slot `old` to `new` (scale position, first frame) in place."""
+    c = model.cfg
+    s = scale
+    old_pos = visual_positions(c.text_maxlen + old[0], range(old[1], old[1] + s.t), s.h, s.w, full_h, full_w)
+    new_pos = visual_positions(c.text_maxlen + new[0], range(new[1], new[1] + s.t), s.h, s.w, full_h, full_w)
+    turn = rope_turn(old_pos, new_pos, c.head_dim, c.rope_base).to(kept[0][0].device)
+    for keys, _ in kept:
+        keys.copy_(apply_rope(keys, turn))
 
 
 def generate(
@@ -211,15 +236,19 @@ def generate(
     (or `return_logits` asks for its logits). `conditions` supplies the schedule's prefilled
     blocks (Interact). `chunk_budget` (bytes) bounds one token chunk's MLP activation: lower
     saves memory on large passes at some speed.
+
+    Memory does not grow with the number of clips: between clips only the text prefix and the previous clip's
+    final-scale K/V are held, and a clip's running sum and bits are given away with its ClipEvent. Past the
+    clips the weights were trained on, each clip runs in the last trained slot (engine.schedule.trained_slot),
+    and the previous clip's cached keys are turned to the slot before it.
     """
     c = model.cfg
     if batch < 1:
         raise SamplerInputError(f"batch must be >= 1, got {batch}")
-    texts = _clip_texts(model, schedule, text)
+    texts = _ClipTexts(model, schedule, text)
     _check_forced(model, schedule, forced, batch)
     _check_conditions(schedule, conditions or {}, c.latent_channels, batch)
     device = model.word_embed.weight.device
-    texts = [t.to(device) for t in texts]
     rows = batch * (2 if guidance.with_uncond else 1)
     chunk = token_chunk(c, rows, model.compute_dtype.itemsize, chunk_budget)
     generators = [torch.Generator(device=device).manual_seed(seed + i) for i in range(batch)]
@@ -227,6 +256,7 @@ def generate(
     started = time.perf_counter()
     with torch.inference_mode():
         cache: dict[object, list[KV]] = {}
+        placed: dict[int, tuple[int, int]] = {}  # where each kept scale's keys sit now
         prefilled: torch.Tensor | None = None
         for cond in schedule.conditions:
             x = model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows)
@@ -235,7 +265,7 @@ def generate(
             _, cache[cond.name] = _run_blocks(model, x, rotations, cache, (), chunk, keep=True)
         prefix = ("text", *(cond.name for cond in schedule.conditions))
         sums = RunningSums(schedule, c.latent_channels, device, batch)
-        all_bits: list[torch.Tensor] = []
+        clip_bits: list[torch.Tensor] = []
         for p in schedule.passes:
             if cancel is not None and cancel():
                 raise GenerationCancelled(f"cancelled before pass {p.index} of {len(schedule.passes)}")
@@ -246,17 +276,24 @@ def generate(
             if bits is None or p.keeps or return_logits:
                 # the prefix switches only when a pass runs: a forced pass kept for later ones needs its
                 # clip's text too, and a clip none of whose passes run needs no prefill at all
-                if prefilled is None or not _same_text(prefilled, texts[p.clip]):
+                clip_text = texts[p.clip].to(device)
+                if prefilled is None or not _same_text(prefilled, clip_text):
                     cache.pop("text", None)  # free the old prefix before the new one is built
-                    prefilled = texts[p.clip]
+                    prefilled = clip_text
                     cache["text"] = _prefill_text(model, prefilled, batch, guidance.with_uncond, chunk)
+                for seen in p.sees:
+                    if placed[seen] != (want := schedule.seen_position(p.clip)):
+                        _move_kept(model, cache[seen], schedule.scales[seen], placed[seen], want, full_h, full_w)
+                        placed[seen] = want
                 x = model.embed_latent(sums.input_for(p), rows)
-                frames = range(p.frame_start, p.frame_start + p.t)
-                pos = visual_positions(c.text_maxlen + p.index, frames, p.h, p.w, full_h, full_w)
+                frames = range(p.rope_frame, p.rope_frame + p.t)
+                pos = visual_positions(c.text_maxlen + p.rope_scale, frames, p.h, p.w, full_h, full_w)
                 rotations = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
                 x, kept = _run_blocks(model, x, rotations, cache, prefix + p.sees, chunk, keep=p.keeps)
                 if p.keeps:
                     cache[p.scale] = kept
+                    placed[p.scale] = (p.rope_scale, p.rope_frame)
+                del kept
                 if bits is None or return_logits:
                     logits = model.bit_logits(x, p.semantic, chunk)
                 del x
@@ -265,8 +302,9 @@ def generate(
                 bits = sample_bits(guided, generators).view(shape)
             for released in p.releases:
                 del cache[released]
+                del placed[released]
             sums.add(p, bits)
-            all_bits.append(bits)
+            clip_bits.append(bits)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             yield PassEvent(
@@ -282,15 +320,28 @@ def generate(
                 logits=logits if return_logits else None,
             )
             if p.index == len(schedule.passes) - 1 or schedule.passes[p.index + 1].clip != p.clip:
-                yield ClipEvent(p.clip, p.frame_start, sums.clip_latent(p.clip))
-        yield FinishedEvent(sums.latent(), all_bits, time.perf_counter() - started)
+                yield ClipEvent(p.clip, p.frame_start, sums.release(p.clip), clip_bits)
+                clip_bits = []
+        yield FinishedEvent(time.perf_counter() - started)
 
 
-def run_to_end(events: Iterator[Event]) -> FinishedEvent:
-    """Drain a generation and return its final event."""
-    last = None
+@dataclass
+class Result:
+    """A whole generation gathered from its events: the latent [batch, C, T, H, W] of every clip, every pass's bits."""
+
+    latent: torch.Tensor
+    bits: list[torch.Tensor]
+    seconds: float
+
+
+def run_to_end(events: Iterator[Event]) -> Result:
+    """Drain a generation and gather its clips (for short videos: this holds the whole video)."""
+    latents: list[torch.Tensor] = []
+    bits: list[torch.Tensor] = []
     for event in events:
-        last = event
-    if not isinstance(last, FinishedEvent):
-        raise RuntimeError("generation ended without a result")
-    return last
+        if isinstance(event, ClipEvent):
+            latents.append(event.latent)
+            bits += event.bits
+        elif isinstance(event, FinishedEvent):
+            return Result(torch.cat(latents, dim=2), bits, event.seconds)
+    raise RuntimeError("generation ended without a result")

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BITS_SUFFIX = ".bits.safetensors"
+BITS_SUFFIX = ".bits"
+LEGACY_BITS_SUFFIX = ".bits.safetensors"  # the older format, one safetensors file of every pass
 
 
 def bits_path(video: str | Path) -> Path:
-    """Where the bits of `video` live: out.mp4 -> out.bits.safetensors."""
+    """Where the bits of `video` are written: out.mp4 -> out.bits."""
     video = Path(video)
     return video.with_name(video.stem + BITS_SUFFIX)
+
+
+def find_bits(video: str | Path) -> Path | None:
+    """The bits beside `video`, in the current format or the older one; None when it has none."""
+    video = Path(video)
+    for suffix in (BITS_SUFFIX, LEGACY_BITS_SUFFIX):
+        path = video.with_name(video.stem + suffix)
+        if path.is_file():
+            return path
+    return None
+
+
+def is_bits_file(path: str | Path) -> bool:
+    return Path(path).name.endswith((BITS_SUFFIX, LEGACY_BITS_SUFFIX))
 
 
 def clips_folder(video: str | Path) -> Path:

@@ -110,15 +110,20 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
         raise MediaError(f"{path}: its {PROVENANCE_TAG!r} tag is not provenance JSON") from None
 
 
-def read_frames(path: str | Path) -> tuple[np.ndarray, float]:
-    """Every frame of `path`'s first video stream as uint8 RGB [T, H, W, 3], and its frame rate."""
+def read_frames(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, float]:
+    """Every frame (or the first `limit`) of `path`'s first video stream as uint8 RGB [T, H, W, 3], and its frame
+    rate."""
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise MediaError(f"{path} has no video stream")
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 0)
-            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+            frames = []
+            for frame in container.decode(stream):
+                if limit is not None and len(frames) >= limit:
+                    break
+                frames.append(frame.to_ndarray(format="rgb24"))
     except (av.error.FFmpegError, OSError) as err:
         raise MediaError(f"{path} is not a readable video: {err}") from None
     if not frames:

@@ -90,7 +90,7 @@ def running_sums_by_pass(
     for p, bits in zip(schedule.passes, quantize_multiscale(latent, schedule, cfg.semantic_bits, cfg.detail_bits),
                        strict=True):
         sums.add(p, bits)
-        seen.append((p.clip, sums.sums[p.clip]))
+        seen.append((p.clip, sums.clip_latent(p.clip)))
     return seen, sums.latent()
 
 

@@ -51,6 +51,17 @@ def rope_rotations(positions: torch.Tensor, head_dim: int, base: float) -> torch
     return torch.complex(torch.cos(angles), torch.sin(angles))
 
 
+def rope_turn(old: torch.Tensor, new: torch.Tensor, head_dim: int, base: float) -> torch.Tensor:
+    """Rotations [N, head_dim/2] that take keys rotated for positions `old` [N, 4] to positions `new` [N, 4].
+
+    The angle of each pair is the difference of the two angles as rope_angles computes them (float32), taken in
+    float64: a turned key then equals one rotated for `new` directly to float32 rounding, even where the angles
+    are large enough for float32 to round them coarsely.
+    """
+    delta = rope_angles(new, head_dim, base).double() - rope_angles(old, head_dim, base).double()
+    return torch.polar(torch.ones_like(delta), delta).to(torch.complex64)
+
+
 def apply_rope(x: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     """Rotate pairs (x[2m], x[2m+1]) of x [..., D] by `rotations` (broadcast to [..., D/2]), in float32.
 

@@ -13,34 +13,49 @@ class RunningSums:
 
     Every pass's codes are upsampled to (C, H, W) and added to its clip's sum; a pass's input is
     the sum area-downsampled to the pass's (t, h, w), except the first pass of a clip, which
-    sees zeros. Nothing flows from one clip's sum into the next clip's input.
+    sees zeros. Nothing flows from one clip's sum into the next clip's input. A clip's sum is made
+    when its first pass is added and dropped by `release`, so a long video holds one clip's.
     """
 
     def __init__(self, schedule: Schedule, channels: int, device: torch.device | str, batch: int = 1) -> None:
         self.channels = channels
         self.batch = batch
+        self.device = device
+        self.lengths = schedule.clip_lengths
         _, self.height, self.width = schedule.latent_shape
-        self.sums = [
-            torch.zeros(batch, channels, t, self.height, self.width, device=device) for t in schedule.clip_lengths
-        ]
+        self.sums: dict[int, torch.Tensor] = {}
+
+    def _sum(self, clip: int) -> torch.Tensor:
+        if clip not in self.sums:
+            self.sums[clip] = torch.zeros(
+                self.batch, self.channels, self.lengths[clip], self.height, self.width, device=self.device
+            )
+        return self.sums[clip]
 
     def input_for(self, p: Pass) -> torch.Tensor:
         """Input features [batch, C, t, h, w] of pass p, given all earlier passes were added."""
         if p.first_in_clip:
-            return self.sums[p.clip].new_zeros(self.batch, self.channels, p.t, p.h, p.w)
-        return area_downsample(self.sums[p.clip], p.t, p.h, p.w)
+            return torch.zeros(self.batch, self.channels, p.t, p.h, p.w, device=self.device)
+        return area_downsample(self._sum(p.clip), p.t, p.h, p.w)
 
     def add(self, p: Pass, bits: torch.Tensor) -> None:
         # out of place: inputs taken from the previous sum stay valid (autograd, and events holding it)
-        codes = bits_to_codes(bits.to(self.sums[p.clip].device))
-        self.sums[p.clip] = self.sums[p.clip] + upsample_codes(codes, self.channels, self.height, self.width)
+        total = self._sum(p.clip)
+        codes = bits_to_codes(bits.to(total.device))
+        self.sums[p.clip] = total + upsample_codes(codes, self.channels, self.height, self.width)
 
     def clip_latent(self, clip: int) -> torch.Tensor:
-        return self.sums[clip]
+        return self._sum(clip)
+
+    def release(self, clip: int) -> torch.Tensor:
+        """The final sum of `clip`, no longer held here."""
+        total = self._sum(clip)
+        del self.sums[clip]
+        return total
 
     def latent(self) -> torch.Tensor:
-        """[batch, C, T, H, W]: the clips' sums concatenated along time."""
-        return torch.cat(self.sums, dim=2)
+        """[batch, C, T, H, W]: the sums of the clips still held, concatenated along time."""
+        return torch.cat([self.sums[c] for c in sorted(self.sums)], dim=2)
 
 
 def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channels: int = 64) -> torch.Tensor:
@@ -61,4 +76,4 @@ def bits_to_latent(bits_per_pass: list[torch.Tensor], schedule: Schedule, channe
                 f"bits of pass {p.index} have shape {tuple(bits.shape)}; expected [B, {p.t}, {p.h}, {p.w}, d]"
             )
         sums.add(p, bits)
-    return torch.cat(sums.sums[: ends.index(len(bits_per_pass)) + 1], dim=2)
+    return torch.cat([sums.clip_latent(c) for c in range(ends.index(len(bits_per_pass)) + 1)], dim=2)

@@ -145,6 +145,22 @@ class Decoder(nn.Module):
         return self.conv_out(F.silu(self.norm_out(x, z, cache)), cache)
 
 
+def decoder_history(cfg: VAEConfig) -> float:
+    """How many latent frames back a decoded frame depends on: every 3-frame causal conv of the decoder reaches two
+    frames of its input back, at its place's frame rate (Decoder's layout, conv by conv). A decode session fed
+    at least this many latent frames before a clip decodes it as a session fed the whole video before it does."""
+    blocks = len(cfg.block_out_channels) - 1
+    history, rate = 2.0, 1  # conv_in
+    history += 2 * 2 * cfg.mid_layers
+    for i in range(blocks):
+        down = blocks - 1 - i
+        history += 2 * 2 * cfg.decoder_layers_per_block / rate
+        if down < len(cfg.spatial_compression):
+            history += 2 / rate
+            rate *= _time_factor(cfg, down)
+    return history + 2 / rate  # conv_out
+
+
 @dataclass(frozen=True)
 class Tiling:
     """Spatial tiling, in latent tokens (16 px each at the released sizes): square tiles of `tile` tokens that

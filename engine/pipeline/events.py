@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
+
+from engine.pipeline.bits import ClipBits
 
 
 @dataclass(frozen=True)
 class Started:
-    """`frames` video frames of `height` x `width` at `fps` will come; `notes` are things the user should know."""
+    """`frames` video frames of `height` x `width` at `fps` will come, from `clips` clips (a new video's first
+    frame is one) in `passes` passes; `notes` are things the user should know."""
 
     passes: int
     clips: int
@@ -39,21 +41,19 @@ class PassProgress:
 
 @dataclass(frozen=True)
 class ClipFrames:
-    """Final frames [f, H, W, 3] of the video from frame `frame_start` on, decoded once `clip`'s latent was.
-    `bits` are those of every pass up to this clip's last (the same tensors Finished will hold): stored with the
-    frames so far, they make that much of the video continuable before the run ends."""
+    """Final frames [f, H, W, 3] of the video from frame `frame_start` on, decoded once clip `clip` of this run's
+    video (0: its first frame) was. `records` are the bits of the clips decoded since the last ClipFrames (a new
+    video's first frame gives no frames of its own, so it comes with clip 1), as a bits file stores them:
+    appended clip by clip, they make the video continuable from any finished clip."""
 
     clip: int
     frame_start: int
     frames: np.ndarray
-    bits: list[torch.Tensor] = field(repr=False)
+    records: tuple[ClipBits, ...] = field(repr=False)
 
 
 @dataclass(frozen=True)
 class Finished:
-    """`bits` (one [1, t, h, w, d] uint8 tensor per pass) reproduce the video: force them to continue it."""
-
-    bits: list[torch.Tensor] = field(repr=False)
     sampling_seconds: float
     decode_seconds: float
     seconds: float

@@ -7,6 +7,7 @@ import torch
 
 from engine.model.pixels import pixels_to_uint8
 from engine.model.vae import Tiling, VideoVAE
+from engine.schedule import Schedule
 
 
 def _frames(chunk: torch.Tensor) -> np.ndarray:
@@ -20,20 +21,29 @@ class ClipDecoder:
     Frame 0: the image clip's single latent frame decodes to one frame, which the reference's video pipeline
     overwrites with frame 1. So in a video, clip 0 is decoded only to carry the decoder's causal state and
     gives no frames; clip 1 comes back from frame 0 with its first frame twice. An image is its decoded frame.
+    The first `context` clips (those a continuation starts from) are decoded for the same reason and give no
+    frames: the decoder's state after them is what the video's own decode had there, when they reach back at
+    least as far as the decoder does (engine.model.vae.decoder_history).
     """
 
-    def __init__(self, vae: VideoVAE, clips: int, chunk_latents: int | None = 2, tiling: Tiling | None = None):
+    def __init__(
+        self, vae: VideoVAE, schedule: Schedule, context: int = 0, chunk_latents: int | None = 2,
+        tiling: Tiling | None = None,
+    ) -> None:
         self.session = vae.decoder_session(chunk_latents, tiling)
-        self.clips = clips
+        self.schedule = schedule
+        self.context = context
         self.next_frame = 0
 
     def decode(self, clip: int, latent: torch.Tensor) -> tuple[int, np.ndarray] | None:
-        """(first frame index, frames [f, H, W, 3]) of clip `clip` (latent [1, C, t, h, w]); None for clip 0 of
-        a video."""
-        frames = np.concatenate([_frames(c) for c in self.session.feed(latent, last=clip == self.clips - 1)])
-        if clip == 0 and self.clips > 1:
+        """(first frame index, frames [f, H, W, 3]) of clip `clip` (latent [1, C, t, h, w]); None for a clip that
+        gives no frames of its own."""
+        s = self.schedule
+        frames = np.concatenate([_frames(c) for c in self.session.feed(latent, last=clip == s.clips - 1)])
+        new_video = s.starts_video(0) and s.clips > 1
+        if clip < self.context or (new_video and clip == 0):
             return None
-        if clip == 1:
+        if new_video and clip == 1:
             frames = np.concatenate([frames[:1], frames])
         start = self.next_frame
         self.next_frame += len(frames)

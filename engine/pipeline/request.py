@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +11,10 @@ import numpy as np
 import torch
 
 from engine.config import Preset, ScheduleConfig
-from engine.schedule import Schedule
-
-
-class PipelineInputError(ValueError):
-    """A request does not fit the model; the message names the field and what was expected."""
+from engine.model.vae import decoder_history
+from engine.pipeline.bits import ClipBits
+from engine.pipeline.errors import PipelineInputError
+from engine.schedule import Schedule, build_clips_schedule, build_schedule, video_clip_lengths
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,11 @@ class GenerationRequest:
 
     `prompts` holds one prompt for the whole video, or a storyboard: one per video clip, in order (the first
     frame, clip 0, takes the first). `seconds` 0 makes an image. The overrides replace the preset's guidance scale
-    and sampling temperatures. `first_frame` (uint8 RGB [H, W, 3]) makes image-to-video; `continue_bits` (one
-    tensor per leading pass, as a finished run returns them) continues an earlier video. At most one of the two.
-    To continue a video with a new prompt, give the prompts of the whole longer video: those the continued clips
-    were made with, then the new ones.
+    and sampling temperatures. `first_frame` (uint8 RGB [H, W, 3]) makes image-to-video. `continue_from` holds the
+    last clips of an earlier video, as its bits file stores them: the request then makes `seconds` more of that
+    video (its prompts are the new clips'), and only those are decoded into frames. `forced` fixes the bits of the
+    leading passes of a new video (any number, clips cut anywhere: for studying what the model makes of them).
+    At most one of `first_frame`, `continue_from` and `forced`.
     """
 
     prompts: tuple[str, ...] = ()
@@ -38,57 +39,113 @@ class GenerationRequest:
     tau_image: float | None = None
     tau_video: float | None = None
     first_frame: np.ndarray | None = None
-    continue_bits: tuple[torch.Tensor, ...] = ()
+    continue_from: tuple[ClipBits, ...] = ()
+    forced: tuple[torch.Tensor, ...] = ()
     text_features: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.prompts, str):
             raise PipelineInputError("prompts must be a sequence of prompts, not one string")
-        if self.first_frame is not None and self.continue_bits:
-            raise PipelineInputError("give a first frame or bits to continue from, not both: both fix clip 0")
+        if sum((self.first_frame is not None, bool(self.continue_from), bool(self.forced))) > 1:
+            raise PipelineInputError("give a first frame, a video to continue or forced bits, not more than one")
+        if self.continue_from and self.seconds < 1:
+            raise PipelineInputError(f"a continuation adds at least 1 s, got {self.seconds}")
         if self.guidance_scale is not None and not self.guidance_scale > 0:
             raise PipelineInputError(f"guidance_scale must be > 0, got {self.guidance_scale}")
+        clips = self.continue_from
+        for a, b in zip(clips, clips[1:], strict=False):
+            if (b.clip, b.frame) != (a.clip + 1, a.frame + a.t):
+                raise PipelineInputError(
+                    f"the clips to continue from must follow each other: clip {b.clip} at latent frame {b.frame} "
+                    f"comes after clip {a.clip} ({a.t} frames from {a.frame})"
+                )
 
     def schedule_config(self, base: ScheduleConfig) -> ScheduleConfig:
         """The preset's schedule settings with this request's overrides (validated as the preset's are)."""
         overrides = {"guidance_scale": self.guidance_scale, "tau_image": self.tau_image, "tau_video": self.tau_video}
         return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
+    def video_seconds(self, cfg: ScheduleConfig) -> int:
+        """Seconds of the whole video once this request is done."""
+        before = self.continue_from[-1].end_seconds(cfg) if self.continue_from else 0
+        return before + self.seconds
 
-def _clips_phrase(preset: Preset, schedule: Schedule) -> str:
+
+# A continuation runs the last clips of the video it extends again: the clip before gives the K/V its first new
+# clip sees, and that clip's own K/V saw the one before it (docs/long_videos.md measures how far that reaches).
+TRANSFORMER_CONTEXT_CLIPS = 2
+
+
+def context_clips(preset: Preset) -> int:
+    """How many clips of a video a continuation reads and runs again: enough for the transformer's context and for
+    the decoder to reach its exact state (engine.model.vae.decoder_history)."""
+    decoder = math.ceil(decoder_history(preset.vae) / preset.schedule.clip_frames)
+    return max(TRANSFORMER_CONTEXT_CLIPS, decoder)
+
+
+def request_schedule(cfg: ScheduleConfig, request: GenerationRequest) -> Schedule:
+    """The clips a request runs: the clips it continues from (their bits forced), then the new ones."""
+    if not request.continue_from:
+        return build_schedule(cfg, request.seconds, request.aspect)
+    context = request.continue_from
+    lengths = (*(c.t for c in context), *video_clip_lengths(request.seconds, cfg))
+    return build_clips_schedule(cfg, lengths, request.aspect, first_clip=context[0].clip, seconds=request.seconds)
+
+
+def _clips_phrase(preset: Preset, schedule: Schedule, new_clips: int) -> str:
     """'a 3 s toyworld video has 3 clips of 1 s' (the lengths listed when the last clip is shorter)."""
-    if schedule.clips == 1:
+    if new_clips == 0:
         return f"a {preset.name} image is one clip"
     cfg = preset.schedule
-    seconds = [f"{t * cfg.frames_per_latent / cfg.fps:g} s" for t in schedule.clip_lengths[1:]]
+    seconds = [f"{t * cfg.frames_per_latent / cfg.fps:g} s" for t in schedule.clip_lengths[-new_clips:]]
     lengths = f"of {seconds[0]}" if len(set(seconds)) == 1 else f"({', '.join(seconds)})"
     clips = f"{len(seconds)} clip{'s' if len(seconds) > 1 else ''}"
     return f"a {schedule.seconds} s {preset.name} video has {clips} {lengths}"
 
 
-def clip_prompts(preset: Preset, schedule: Schedule, request: GenerationRequest) -> tuple[str, ...]:
-    """The prompt of every clip of `schedule` (clip 0 first), or () when the request has none."""
+@dataclass(frozen=True)
+class ClipText:
+    """What one clip's passes read: a prompt (None: the request's text features) tagged for a video of
+    `tag_seconds`."""
+
+    prompt: str | None
+    tag_seconds: int
+
+
+def clip_texts(preset: Preset, schedule: Schedule, request: GenerationRequest) -> list[ClipText]:
+    """The text of every clip of `schedule`: the continued clips' own, then the new clips' from the request."""
+    cfg = preset.schedule
+    context = request.continue_from
+    new_clips = schedule.clips - len(context) - (1 if schedule.starts_video(0) else 0)
     prompts = request.prompts
-    video_clips = schedule.clips - 1
-    if len(prompts) > 1 and len(prompts) != video_clips:
+    if not prompts and context and context[-1].prompt is not None and request.text_features is None:
+        prompts = (context[-1].prompt,)  # a continuation goes on with the prompt it ended on
+    if len(prompts) > 1 and len(prompts) != new_clips:
         raise PipelineInputError(
-            f"{len(prompts)} prompts given, but {_clips_phrase(preset, schedule)}: give 1 prompt"
-            + (f" or {video_clips}" if video_clips > 1 else "")
+            f"{len(prompts)} prompts given, but {_clips_phrase(preset, schedule, new_clips)}: give 1 prompt"
+            + (f" or {new_clips}" if new_clips > 1 else "")
         )
     if request.text_features is not None and len(set(prompts)) > 1:
         raise PipelineInputError("text features are one text for every clip: a storyboard needs a text encoder")
-    if len(prompts) == 1:
-        return prompts * schedule.clips
-    return prompts[:1] + prompts
+    tag = cfg.tag_seconds(request.video_seconds(cfg))
+    own_clips = schedule.clips - len(context)  # a new video's first frame takes its first video clip's prompt
+    if not prompts:
+        own = [ClipText(None, tag)] * own_clips
+    elif len(prompts) == 1:
+        own = [ClipText(prompts[0], tag)] * own_clips
+    else:
+        own = [ClipText(p, tag) for p in prompts[:1] * (own_clips - new_clips) + prompts]
+    return [ClipText(c.prompt, c.tag_seconds) for c in context] + own
 
 
 def settings(
-    cfg: ScheduleConfig, schedule: Schedule, request: GenerationRequest, prompts: tuple[str, ...]
+    cfg: ScheduleConfig, schedule: Schedule, request: GenerationRequest, texts: list[ClipText]
 ) -> dict[str, Any]:
-    """The settings a run actually used, for provenance: enough to make the same video again. `prompts` holds
-    the prompt of every clip."""
+    """The settings a run actually used, for provenance: enough to make the same video again. `texts` holds the
+    text of every clip of the schedule; the prompts recorded are those of the clips this run makes."""
+    made = texts[len(request.continue_from) :]
     return {
-        "prompts": list(prompts),
+        "prompts": [t.prompt for t in made if t.prompt is not None],
         "seconds": schedule.seconds,
         "aspect_h_over_w": schedule.aspect,
         "resolution": schedule.resolution,
@@ -99,5 +156,5 @@ def settings(
         "tau_image": cfg.tau_image,
         "tau_video": cfg.tau_video,
         "image_to_video": request.first_frame is not None,
-        "continued_passes": len(request.continue_bits),
+        "continued_from_clip": request.continue_from[-1].clip if request.continue_from else None,
     }

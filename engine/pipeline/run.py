@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import torch
@@ -12,14 +12,22 @@ from engine.config import Preset
 from engine.model.preview import PreviewMap
 from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import Tiling, VideoVAE
+from engine.pipeline.bits import ClipBits
 from engine.pipeline.eta import Eta
 from engine.pipeline.events import ClipFrames, Finished, PassProgress, PipelineEvent, Started
 from engine.pipeline.first_frame import first_frame_bits
 from engine.pipeline.frames import ClipDecoder
-from engine.pipeline.request import GenerationRequest, PipelineInputError, clip_prompts, settings
+from engine.pipeline.request import (
+    ClipText,
+    GenerationRequest,
+    PipelineInputError,
+    clip_texts,
+    request_schedule,
+    settings,
+)
 from engine.pipeline.text import TextEncoder, prompt_features, prompt_notes
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate
-from engine.schedule import Schedule, build_schedule
+from engine.schedule import Schedule
 
 PREVIEW_PIXELS_PER_TOKEN = 4  # a 720p preview is 320x180: enough for a monitor thumbnail, cheap to send
 
@@ -33,22 +41,43 @@ class GenerationModel(Protocol):
     text_encoder: TextEncoder | None
 
 
-def _text(
-    model: GenerationModel, request: GenerationRequest, prompts: tuple[str, ...]
-) -> torch.Tensor | list[torch.Tensor]:
-    """The text features of every clip (`prompts` holds the prompt of each); each distinct prompt is encoded once,
-    so clips sharing a prompt share one tensor and the sampler keeps its prefix."""
+class _PromptFeatures(Sequence[torch.Tensor]):
+    """Each clip's text features, encoded when its clip first runs; consecutive clips with one text share one
+    tensor (the sampler then keeps its prefix), and only the newest text is held, so a storyboard of any length
+    costs one prompt's features."""
+
+    def __init__(self, model: GenerationModel, texts: list[ClipText]) -> None:
+        self.model = model
+        self.texts = texts
+        self._key: ClipText | None = None
+        self._value: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, clip: int) -> torch.Tensor:  # type: ignore[override]
+        key = self.texts[clip]
+        if key != self._key:
+            if key.prompt is None:
+                raise PipelineInputError(
+                    "the video to continue was made from text features, not a prompt: give those features again"
+                )
+            self._key = None
+            self._value = prompt_features(self.model.text_encoder, self.model.preset, key.prompt, key.tag_seconds)
+            self._key = key
+        return self._value
+
+
+def _text(model: GenerationModel, request: GenerationRequest, texts: list[ClipText]) -> Sequence[torch.Tensor]:
     if request.text_features is not None:
-        return request.text_features
-    if not prompts:
+        return [request.text_features] * len(texts)
+    if all(t.prompt is None for t in texts):
         raise PipelineInputError("the request has no prompt")
     if model.text_encoder is None:
         raise PipelineInputError(
             f"{model.preset.name} has no text encoder, so a prompt cannot be encoded; give text features instead"
         )
-    encoder, preset = model.text_encoder, model.preset
-    features = {p: prompt_features(encoder, preset, p, request.seconds) for p in dict.fromkeys(prompts)}
-    return [features[p] for p in prompts]
+    return _PromptFeatures(model, texts)
 
 
 def _notes(model: GenerationModel, request: GenerationRequest) -> list[str]:
@@ -63,15 +92,19 @@ def _notes(model: GenerationModel, request: GenerationRequest) -> list[str]:
 
 
 def _forced(model: GenerationModel, request: GenerationRequest, schedule: Schedule) -> list[torch.Tensor]:
+    if request.continue_from:
+        return [b for clip in request.continue_from for b in clip.bits]
     if request.first_frame is None:
-        return list(request.continue_bits)
+        return list(request.forced)
     c = model.transformer.cfg
     return first_frame_bits(model.vae, schedule, request.first_frame, c.semantic_bits, c.detail_bits)
 
 
-def video_frames(schedule: Schedule, time_factor: int) -> int:
-    """Frames of the decoded video: one for latent frame 0, `time_factor` for every later one."""
-    return 1 + time_factor * (schedule.latent_shape[0] - 1)
+def video_frames(schedule: Schedule, time_factor: int, context: int = 0) -> int:
+    """Frames of the decoded video: one for a new video's latent frame 0, `time_factor` for every later one; the
+    first `context` clips give none."""
+    latent = sum(schedule.clip_lengths[context:])
+    return 1 + time_factor * (latent - 1) if schedule.starts_video(0) and not context else time_factor * latent
 
 
 def run_generation(
@@ -85,50 +118,65 @@ def run_generation(
     """Run `request` and yield its events as they happen (see engine.pipeline.events).
 
     `chunk_latents` and `tiling` are the decode settings of the model's load plan. `cancel` is checked
-    before every pass; when it returns True, GenerationCancelled is raised from the sampler.
+    before every pass; when it returns True, GenerationCancelled is raised from the sampler. A continuation
+    first runs the clips it continues from (forced: only their final scales and their decode), which report
+    nothing; its passes, clips and frames are counted from its first new clip.
     """
     started = time.perf_counter()
     preset = model.preset
     if preset.mode != "video":
         raise PipelineInputError(f"{preset.name} is an Interact model: it generates segment by segment, not here")
     cfg = request.schedule_config(preset.schedule)
-    schedule = build_schedule(cfg, request.seconds, request.aspect)
-    prompts = clip_prompts(preset, schedule, request)
-    text = _text(model, request, prompts)
+    schedule = request_schedule(cfg, request)
+    texts = clip_texts(preset, schedule, request)
+    text = _text(model, request, texts)
     forced = _forced(model, request, schedule)
+    context = len(request.continue_from)
+    context_passes = sum(len(schedule.clip_passes(c)) for c in range(context))
+    first_frame = request.continue_from[0].frame if context else 0
     height, width = schedule.pixel_size
     yield Started(
-        passes=len(schedule.passes),
-        clips=schedule.clips,
-        frames=video_frames(schedule, preset.vae.time_factor),
+        passes=len(schedule.passes) - context_passes,
+        clips=schedule.clips - context,
+        frames=video_frames(schedule, preset.vae.time_factor, context),
         height=height,
         width=width,
         fps=cfg.fps,
-        settings=settings(cfg, schedule, request, prompts),
+        settings=settings(cfg, schedule, request, texts),
         notes=tuple(_notes(model, request)),
     )
-    decoder = ClipDecoder(model.vae, schedule.clips, chunk_latents, tiling)
+    decoder = ClipDecoder(model.vae, schedule, context, chunk_latents, tiling)
     eta = Eta(schedule, len(forced))
     sampling_seconds = decode_seconds = 0.0
     guidance = Guidance.from_schedule(cfg)
-    bits: list[torch.Tensor] = []  # on the CPU, pass by pass: every clip's frames carry the bits so far
+    total = len(schedule.passes) - context_passes
+    records: list[ClipBits] = []
     for event in generate(model.transformer, schedule, text, guidance, request.seed, forced=forced, cancel=cancel):
         if isinstance(event, PassEvent):
-            bits.append(event.bits.cpu())
-            sampling_seconds += event.seconds
             eta.pass_done(event.index, event.seconds)
+            if event.index < context_passes:
+                continue
+            sampling_seconds += event.seconds
             image = None
             if preview is not None:
                 newest = event.running_sum[0, :, -1]
                 image = preview.frame(newest, upscale=PREVIEW_PIXELS_PER_TOKEN).cpu().numpy()
-            yield PassProgress(event.index, event.total, event.clip, event.seconds, eta.seconds, image)
+            yield PassProgress(event.index - context_passes, total, event.clip - context, event.seconds, eta.seconds,
+                               image)
         elif isinstance(event, ClipEvent):
             t0 = time.perf_counter()
             decoded = decoder.decode(event.clip, event.latent)
             seconds = time.perf_counter() - t0
             decode_seconds += seconds
             eta.clip_decoded(event.latent.shape[2], seconds)
+            if event.clip >= context:
+                text_of = texts[event.clip]
+                records.append(ClipBits(
+                    schedule.first_clip + event.clip, first_frame + event.frame_start, event.latent.shape[2],
+                    text_of.prompt, text_of.tag_seconds, [b.cpu() for b in event.bits],
+                ))
             if decoded is not None:
-                yield ClipFrames(event.clip, *decoded, bits=list(bits))
+                yield ClipFrames(event.clip - context, *decoded, records=tuple(records))
+                records = []
         else:
-            yield Finished(bits, sampling_seconds, decode_seconds, time.perf_counter() - started)
+            yield Finished(sampling_seconds, decode_seconds, time.perf_counter() - started)

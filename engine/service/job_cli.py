@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from engine.config import MAX_VIDEO_SECONDS
 from engine.home import studio_home
-from engine.media.layout import BITS_SUFFIX, bits_path
+from engine.media.layout import bits_path, find_bits, is_bits_file
 from engine.runtime.precision import PRECISIONS
 from engine.service import protocol as p
 from engine.service.client import EngineClient
@@ -52,7 +53,7 @@ def progress_line(event: p.Progress, clips: int) -> str:
     done = event.index + 1
     filled = BAR * done // event.total
     eta = "--:--" if event.eta_seconds is None else _clock(event.eta_seconds)
-    return (f"[{'#' * filled}{'.' * (BAR - filled)}] pass {done}/{event.total}  clip {event.clip + 1}/{clips}  "
+    return (f"[{'#' * filled}{'.' * (BAR - filled)}] pass {done}/{event.total}  clip {event.clip + 1} of {clips}  "
             f"{event.seconds:.2f} s/pass  ETA {eta}")
 
 
@@ -88,12 +89,16 @@ def _end(message: p.Message, spec: JobSpec, err: TextIO) -> int:
               f"{message.decode_seconds:.1f} s); bits to continue from: {message.bits}", file=err)
         print(message.video)
         return 0
+    kept = (f"the clips finished before are in {message.video} (bits to continue from: {message.bits})"
+            if message.video else f"{spec.output} was not written")
     if isinstance(message, p.Cancelled):
-        print(f"cancelled; {spec.output} was not written", file=err)
+        print(f"cancelled; {kept}", file=err)
         return 130
     print(f"error ({message.kind}): {message.message}", file=err)
     if message.hint:
         print(f"hint: {message.hint}", file=err)
+    if message.video:
+        print(kept, file=err)
     return 2 if message.kind == "bad_input" else 1  # 2, as for bad arguments
 
 
@@ -122,10 +127,12 @@ def run_job(spec: JobSpec, connect: Callable[[], Transport], err: TextIO | None 
 
 
 def _continued_bits(path: Path) -> str:
-    """The bits of the video at `path` (an MP4 the studio made, or its .bits.safetensors itself)."""
-    bits = path if path.name.endswith(BITS_SUFFIX) else bits_path(path)
-    if not bits.is_file():
-        raise JobInputError(f"{path} has no bits beside it ({bits}); only videos the studio made can be continued")
+    """The bits of the video at `path` (an MP4 the studio made, or its bits file itself)."""
+    bits = path if is_bits_file(path) else find_bits(path)
+    if bits is None or not bits.is_file():
+        raise JobInputError(
+            f"{path} has no bits beside it ({bits_path(path)}); only videos the studio made can be continued"
+        )
     return str(bits)
 
 
@@ -142,9 +149,11 @@ def _spec(args: argparse.Namespace) -> JobSpec:
         return JobSpec(kind=args.command, prompts=prompts, seconds=args.duration, aspect=args.aspect, image=image,
                        text_features=features, **common)
     prompts = (args.prompt,) if args.prompt else ()
-    bridge_to = str(args.to.resolve()) if args.command == "bridge" else None
+    bridge = {}
+    if args.command == "bridge":
+        bridge = {"bridge_to": str(args.to.resolve()), "crossfade_seconds": args.crossfade}
     return JobSpec(kind=args.command, prompts=prompts, seconds=args.seconds,
-                   continue_from=_continued_bits(args.source.resolve()), bridge_to=bridge_to, **common)
+                   continue_from=_continued_bits(args.source.resolve()), **bridge, **common)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -189,27 +198,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--prompt", action="append", help="what the video should show")
     g.add_argument("--text-features", type=Path, default=None,
                    help="for models without a text encoder: a safetensors file with one [tokens, channels] tensor")
-    g.add_argument("--duration", type=int, default=5, help="seconds, 0 for an image")
+    g.add_argument("--duration", type=int, default=5, help=f"seconds, 0 for an image, at most {MAX_VIDEO_SECONDS}")
     g.add_argument("--aspect", default=None, help="W:H such as 16:9, or h/w as a number (default: the model's)")
     g.add_argument("--image", type=Path, default=None, help="first frame: make the video from this picture")
     _common(g)
 
-    s = sub.add_parser("storyboard", help="make a video with one prompt per clip")
+    s = sub.add_parser("storyboard", help="make a video with one prompt per clip, any number of clips")
     s.add_argument("--prompt", action="append", required=True, help="a clip's prompt; give one per clip, in order")
-    s.add_argument("--duration", type=int, default=5, help="seconds")
+    s.add_argument("--duration", type=int, default=None, help="seconds (default: one full clip per prompt)")
     s.add_argument("--aspect", default=None, help="W:H such as 16:9 (default: the model's)")
     _common(s)
 
-    c = sub.add_parser("continue", help="make a video longer, from the bits stored beside it")
-    c.add_argument("source", type=Path, help="an MP4 the studio made (or its .bits.safetensors)")
-    c.add_argument("--seconds", type=int, default=5, help="seconds to add")
+    c = sub.add_parser("continue", help="make the next part of a video, from the bits stored beside it")
+    c.add_argument("source", type=Path, help="an MP4 the studio made (or its bits file)")
+    c.add_argument("--seconds", type=int, default=5, help=f"seconds to add, at most {MAX_VIDEO_SECONDS}; the output "
+                                                          "holds the new part, which plays on from SOURCE's end")
     c.add_argument("--prompt", default=None, help="what the new part shows (default: the video's last prompt)")
     _common(c)
 
-    b = sub.add_parser("bridge", help="join two videos with a generated middle: SOURCE, the bridge, then --to")
-    b.add_argument("source", type=Path, help="the first video: an MP4 the studio made (or its .bits.safetensors)")
+    b = sub.add_parser("bridge", help="the generated middle between two videos: it plays on from SOURCE's end and "
+                                      "fades into the first frames of --to")
+    b.add_argument("source", type=Path, help="the first video: an MP4 the studio made (or its bits file)")
     b.add_argument("--to", type=Path, required=True, help="the video to bridge toward")
-    b.add_argument("--seconds", type=int, default=2, help="length of the bridge")
+    b.add_argument("--seconds", type=int, default=2, help=f"length of the bridge, at most {MAX_VIDEO_SECONDS}")
+    b.add_argument("--crossfade", type=float, default=None,
+                   help="seconds of the bridge's end that fade into --to's first frames (default 1; 0: a cut); "
+                        "--to then plays on from after them")
     b.add_argument("--prompt", default=None, help="what the bridge shows (default: the --to video's first prompt)")
     _common(b)
 

@@ -2,11 +2,14 @@
 
 Kinds:
 - generate: a video of `seconds` from one prompt (0 s: an image); `image` makes it image-to-video.
-- storyboard: one prompt per clip of the model's schedule.
-- continue: `seconds` more of the video whose bits are in `continue_from`, with `prompts` (default: its own).
+- storyboard: one prompt per video clip, any number of them (`seconds` None: one full clip each).
+- continue: `seconds` more of the video whose bits are in `continue_from`, with `prompts` (default: its last);
+  the output holds the new part only, which plays on from the continued video's last frame.
 - bridge: `seconds` that start where `continue_from`'s video ends and head toward `bridge_to`'s video (prompted with
-  `prompts`, default `bridge_to`'s own prompt); the output is the first video, the bridge, then the second.
+  `prompts`, default `bridge_to`'s own prompt); the output is the bridge alone, its last `crossfade_seconds`
+  (default 1 s) fading into the first frames of `bridge_to`, which then plays on from after them.
 `text_features` (a safetensors file) stands in for the prompt's encoding, for models without a text encoder.
+No job is longer than MAX_VIDEO_SECONDS (engine.config); a longer video is continued by another job.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from engine.config import MAX_VIDEO_SECONDS
+
 KINDS = ("generate", "storyboard", "continue", "bridge")
 MAX_PROMPT_CHARS = 4000  # far beyond what any text encoder reads (flan-t5-xl: 512 tokens); more is a mistake
-MAX_SECONDS = 600
+MAX_PROMPTS = 10_000  # a storyboard of 1 s clips at the longest job has 600
+DEFAULT_CROSSFADE_SECONDS = 1.0
 
 
 class JobInputError(ValueError):
@@ -31,7 +37,7 @@ class JobSpec:
     model: str
     output: str
     prompts: tuple[str, ...] = ()
-    seconds: int = 5
+    seconds: int | None = 5
     seed: int = 0
     precision: str | None = None
     device: str = "auto"
@@ -43,6 +49,7 @@ class JobSpec:
     continue_from: str | None = None
     bridge_to: str | None = None
     text_features: str | None = None
+    crossfade_seconds: float | None = None
     id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
@@ -65,10 +72,18 @@ class JobSpec:
                 raise JobInputError(f"job field {name!r} must be a number > 0 or absent, got {value!r:.80}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise JobInputError(f"job field 'seed' must be a whole number from 0 to 2^63 - 1, got {self.seed!r:.80}")
-        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int) or not 0 <= self.seconds <= MAX_SECONDS:
+        seconds = self.seconds
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)
+                                    or not 0 <= seconds <= MAX_VIDEO_SECONDS):
             raise JobInputError(
-                f"job field 'seconds' must be whole seconds from 0 to {MAX_SECONDS}, got {self.seconds!r}"
+                f"job field 'seconds' must be whole seconds from 0 to {MAX_VIDEO_SECONDS} (10 minutes, the longest "
+                f"one job makes; continue the video for more), got {seconds!r}"
             )
+        fade = self.crossfade_seconds
+        if fade is not None and (isinstance(fade, bool) or not isinstance(fade, int | float) or not 0 <= fade <= 60):
+            raise JobInputError(f"job field 'crossfade_seconds' must be a number from 0 to 60 or absent, got {fade!r}")
+        if len(self.prompts) > MAX_PROMPTS:
+            raise JobInputError(f"a job has at most {MAX_PROMPTS} prompts, got {len(self.prompts)}")
         for i, prompt in enumerate(self.prompts):
             if not isinstance(prompt, str) or not prompt.strip():
                 raise JobInputError(f"prompt {i + 1} is empty; describe what the video should show")
@@ -94,8 +109,12 @@ class JobSpec:
             raise JobInputError(f"a {self.kind} job needs a prompt: what the video should show")
         if self.kind == "generate" and len(self.prompts) > 1:
             raise JobInputError("a generate job takes one prompt; give one per clip in a storyboard job")
+        if self.seconds is None and self.kind != "storyboard":
+            raise JobInputError(f"a {self.kind} job needs 'seconds'; only a storyboard takes one clip per prompt")
         if continuing and self.seconds < 1:
             raise JobInputError(f"a {self.kind} job adds at least 1 s, got {self.seconds}")
+        if self.crossfade_seconds is not None and self.kind != "bridge":
+            raise JobInputError("'crossfade_seconds' is for bridge jobs only")
 
     def to_json(self) -> dict[str, Any]:
         body = dataclasses.asdict(self)

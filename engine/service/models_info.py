@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.config import ConfigError, Preset, get_preset
+from engine.config import MAX_VIDEO_SECONDS, ConfigError, Preset, get_preset
 from engine.runtime.hardware import DeviceInfo, detect_device
 from engine.runtime.load_plan import choose_load_plan
-from engine.schedule import build_schedule, parse_aspect, select_template
+from engine.schedule import parse_aspect, select_template
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.store import ModelStore
 
@@ -36,13 +36,11 @@ def supported_aspects(preset: Preset) -> list[str]:
 
 def clip_seconds(preset: Preset) -> int:
     """Seconds of one full video clip: where a storyboard's prompts change."""
-    cfg = preset.schedule
-    lengths = build_schedule(cfg, cfg.max_seconds, preset.default_aspect).clip_lengths
-    return lengths[1] * preset.vae.time_factor // cfg.fps if len(lengths) > 1 else cfg.max_seconds
+    return round(preset.schedule.clip_seconds)
 
 
 def _plan(preset: Preset, device: DeviceInfo, seconds: int) -> dict[str, Any]:
-    choice = choose_load_plan(preset, device, min(seconds, preset.schedule.max_seconds), preset.default_aspect)
+    choice = choose_load_plan(preset, device, seconds, preset.default_aspect)
     return {"fits": choice.fits, "precision": choice.plan.precision, "peak_gb": round(choice.peak_bytes / GB, 2),
             "lines": choice.describe()}
 
@@ -58,7 +56,8 @@ def _describe(model_id: str, preset: Preset, device: DeviceInfo, seconds: int) -
         "verified": False,
         "needs_text_features": preset.text_encoder == "none",
         "fps": preset.schedule.fps,
-        "max_seconds": preset.schedule.max_seconds,
+        "max_seconds": MAX_VIDEO_SECONDS,
+        "trained_seconds": preset.schedule.trained_seconds,
         "clip_seconds": clip_seconds(preset),
         "aspects": supported_aspects(preset),
         "default_aspect": preset.default_aspect,

@@ -1,12 +1,11 @@
 """A job -> the generation request that makes it, checked before any model loads.
 
 Every input file is read here, so a missing or unreadable one fails the job with its name before the (slow) model
-load. Prompts become one per video clip, the form a continuation needs to extend them later.
+load. A continuation reads only the end of the video it extends (engine.pipeline.request.context_clips).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.config import Preset, get_preset
+from engine.config import MAX_VIDEO_SECONDS, Preset, get_preset
 from engine.media.image import read_rgb
+from engine.media.layout import LEGACY_BITS_SUFFIX
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline import GenerationRequest, PipelineInputError
-from engine.pipeline.bits import load_bits
+from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
+from engine.pipeline.request import ClipText, clip_texts, context_clips, request_schedule
 from engine.schedule import Schedule, build_schedule
-from engine.service.jobs import JobSpec
+from engine.service.jobs import DEFAULT_CROSSFADE_SECONDS, JobSpec
 from engine.weights.files import sha256_file
 from engine.weights.manifest import Manifest
 from engine.weights.safetensors_file import SafetensorsFile
@@ -29,17 +30,17 @@ from engine.weights.store import ModelStore
 
 @dataclass
 class PreparedJob:
-    """`clip_prompts` has one prompt per video clip (one in all for an image); `tail` holds frames to append after
-    the generated ones (a bridge's second video); `inputs` go in the provenance."""
+    """`clip_texts` has the text of every clip of the schedule (those continued from first); `crossfade` holds the
+    first frames of the video a bridge heads for, which its last frames fade into; `inputs` go in the provenance."""
 
     spec: JobSpec
     manifest: Manifest
     preset: Preset
     schedule: Schedule
     request: GenerationRequest
-    clip_prompts: list[str]
+    clip_texts: list[ClipText]
     inputs: dict[str, Any]
-    tail: np.ndarray | None = field(default=None, repr=False)
+    crossfade: np.ndarray | None = field(default=None, repr=False)
 
 
 def _manifest(store: ModelStore, model_id: str) -> Manifest:
@@ -66,55 +67,45 @@ def _text_features(path: Path, channels: int) -> torch.Tensor:
     return file.read(shapes[0][0], torch.float32)
 
 
-def _video_clips(schedule: Schedule) -> int:
-    return max(1, schedule.clips - 1)
+def _video_end(path: Path, preset: Preset, model_id: str) -> tuple[dict[str, Any], list[ClipBits]]:
+    """The header and the last clips of the video whose bits are at `path`: as many as a continuation runs again."""
+    keep = context_clips(preset)
+    if path.name.endswith(LEGACY_BITS_SUFFIX):
+        header, clips = legacy_clips(path, preset.schedule)
+    else:
+        header, clips = read_bits(path, last=keep)
+    if header.get("model") != model_id:
+        raise PipelineInputError(f"{path} holds a video of {header.get('model')!r}; continue it with that model")
+    if not clips:
+        raise PipelineInputError(f"{path} holds no finished clip to continue from")
+    return header, clips[-keep:]
 
 
-def _spread(prompts: tuple[str, ...], clips: int, what: str) -> list[str]:
-    """One prompt for all `clips`, or one each."""
-    if len(prompts) == 1:
-        return list(prompts) * clips
-    if len(prompts) != clips:
-        raise PipelineInputError(f"{what} has {clips} clip{'s' if clips > 1 else ''}: give 1 prompt or {clips}")
-    return list(prompts)
-
-
-@dataclass
-class _Continued:
-    bits: list[torch.Tensor]
-    seconds: int
-    prompts: list[str]
-    aspect: float
-
-
-def _continued(path: Path, model_id: str) -> _Continued:
-    bits, meta = load_bits(path)
-    if meta.get("model") != model_id:
-        raise PipelineInputError(f"{path} holds a video of {meta.get('model')!r}; continue it with that model")
-    try:
-        prompts = json.loads(meta["prompts"])
-        seconds = int(meta["seconds"])
-        aspect = float(meta["aspect_h_over_w"])
-    except (KeyError, ValueError, TypeError):
+def _bridge_target(path: Path, size: tuple[int, int], fps: int, frames: int) -> tuple[np.ndarray, list[str]]:
+    """The first `frames` frames of the video to bridge toward, and its prompts (none for a video the studio did
+    not make)."""
+    head, video_fps = read_frames(path, limit=max(frames, 1))
+    if tuple(head.shape[1:3]) != size or round(video_fps) != fps:
+        h, w = size
         raise PipelineInputError(
-            f"{path} does not record its video's prompts, length and aspect; it cannot be continued"
-        ) from None
-    return _Continued(bits, seconds, prompts, aspect)
-
-
-def _bridge_target(path: Path, schedule: Schedule, fps: int) -> tuple[np.ndarray, list[str]]:
-    """The frames of the video to bridge toward, and its prompts (none for a video the studio did not make)."""
-    frames, video_fps = read_frames(path)
-    if tuple(frames.shape[1:3]) != schedule.pixel_size or round(video_fps) != fps:
-        h, w = schedule.pixel_size
-        raise PipelineInputError(
-            f"{path} is {frames.shape[2]}x{frames.shape[1]} at {video_fps:g} fps; the bridge makes {w}x{h} at {fps} fps"
+            f"{path} is {head.shape[2]}x{head.shape[1]} at {video_fps:g} fps; the bridge makes {w}x{h} at {fps} fps"
         )
     try:
         prompts = read_provenance(path)["inputs"]["prompts"]
     except (ValueError, KeyError, TypeError):
         prompts = []
-    return frames, [p for p in prompts if isinstance(p, str)]
+    return head[:frames], [p for p in prompts if isinstance(p, str)]
+
+
+def _storyboard_seconds(spec: JobSpec, preset: Preset) -> int:
+    """A storyboard without a length: one full clip per prompt."""
+    return min(len(spec.prompts) * round(preset.schedule.clip_seconds), MAX_VIDEO_SECONDS)
+
+
+def new_clip_prompts(schedule: Schedule, texts: list[ClipText], context: int) -> list[str]:
+    """The prompt of each video clip a job makes (an image's one prompt for an image)."""
+    skip = context or (1 if schedule.starts_video(0) and schedule.clips > 1 else 0)
+    return [t.prompt for t in texts[skip:] if t.prompt is not None]
 
 
 def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
@@ -122,40 +113,28 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
     preset = get_preset(manifest.preset)
     aspect: str | float = spec.aspect or preset.default_aspect
     inputs: dict[str, Any] = {"kind": spec.kind}
-    forced: tuple[torch.Tensor, ...] = ()
-    earlier: list[str] = []
-    seconds = spec.seconds
+    context: list[ClipBits] = []
     if spec.continue_from is not None:
         path = _existing(spec.continue_from, "the bits file to continue")
-        continued = _continued(path, spec.model)
-        forced, seconds = tuple(continued.bits), continued.seconds + spec.seconds
-        earlier = continued.prompts if continued.seconds else []  # an image's prompt does not carry into a video
+        header, context = _video_end(path, preset, spec.model)
         inputs["continued_from_sha256"] = sha256_file(path)
+        inputs["continued_from_clip"] = context[-1].clip
         if spec.aspect is None:
-            aspect = continued.aspect
-    schedule = build_schedule(preset.schedule, seconds, aspect)
-    if spec.continue_from is not None and schedule.aspect != continued.aspect:
-        raise PipelineInputError(
-            f"{spec.continue_from} holds a video of aspect h/w {continued.aspect:g}; continue it at that aspect"
-        )
-    if len(forced) > len(schedule.passes):
-        raise PipelineInputError(f"{spec.continue_from} holds more passes than a {seconds} s video of {spec.model}")
-    tail, prompts = None, spec.prompts
+            aspect = float(header.get("aspect_h_over_w", aspect))
+    seconds = _storyboard_seconds(spec, preset) if spec.seconds is None else spec.seconds
+    prompts = spec.prompts
+    crossfade = None
     if spec.bridge_to is not None:
         path = _existing(spec.bridge_to, "the video to bridge toward")
-        tail, target_prompts = _bridge_target(path, schedule, preset.schedule.fps)
+        size = build_schedule(preset.schedule, 0, aspect).pixel_size
+        fade = DEFAULT_CROSSFADE_SECONDS if spec.crossfade_seconds is None else spec.crossfade_seconds
+        fps = preset.schedule.fps
+        crossfade, target_prompts = _bridge_target(path, size, fps, round(min(fade, seconds) * fps))
         prompts = prompts or tuple(target_prompts[:1])
         if not prompts:
             raise PipelineInputError(f"{path} records no prompt; give the bridge a prompt")
         inputs["bridge_to_sha256"] = sha256_file(path)
-    if not prompts:
-        prompts = tuple(earlier[-1:])
-    new_clips = _video_clips(schedule) - len(earlier)
-    if prompts or spec.text_features is None:
-        clip_prompts = earlier + _spread(prompts, new_clips, f"a {seconds} s video of {spec.model}")
-    else:
-        clip_prompts = []  # the text features are the whole conditioning
-    inputs["prompts"] = clip_prompts
+        inputs["crossfade_frames"] = len(crossfade)
     image = None
     if spec.image is not None:
         path = _existing(spec.image, "the first frame")
@@ -172,8 +151,16 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
             f"(a safetensors file with one [tokens, {preset.transformer.text_channels}] tensor)"
         )
     request = GenerationRequest(
-        prompts=tuple(clip_prompts), seconds=seconds, aspect=aspect, seed=spec.seed,
+        prompts=tuple(prompts), seconds=seconds, aspect=aspect, seed=spec.seed,
         guidance_scale=spec.guidance_scale, tau_image=spec.tau_image, tau_video=spec.tau_video,
-        first_frame=image, continue_bits=forced, text_features=features,
+        first_frame=image, continue_from=tuple(context), text_features=features,
     )
-    return PreparedJob(spec, manifest, preset, schedule, request, clip_prompts, inputs, tail)
+    schedule = request_schedule(request.schedule_config(preset.schedule), request)
+    if context and abs(schedule.aspect - float(header.get("aspect_h_over_w", schedule.aspect))) > 1e-6:
+        raise PipelineInputError(
+            f"{spec.continue_from} holds a video of aspect h/w {header.get('aspect_h_over_w')}; continue it at that "
+            "aspect"
+        )
+    texts = clip_texts(preset, schedule, request)
+    inputs["prompts"] = new_clip_prompts(schedule, texts, len(context))
+    return PreparedJob(spec, manifest, preset, schedule, request, texts, inputs, crossfade)

@@ -163,8 +163,9 @@ class Preview(Message):
 
 @dataclass(frozen=True)
 class ClipReady(Message):
-    """Clip `clip` is decoded: `video` holds its frames (from frame `frame_start` of the whole video), `bits`
-    every pass up to its end (continue from them), `provenance` what made it."""
+    """Clip `clip` is decoded: `video` holds its frames (from frame `frame_start` of the job's video), `bits`
+    its bits and those of the clips before it a continuation reads (continue from them), `provenance` what made
+    it."""
 
     type: ClassVar[str] = "clip_ready"
     job_id: str
@@ -205,13 +206,16 @@ FAILURE_KINDS = ("out_of_memory", "bad_input", "bad_checkpoint", "crashed", "can
 
 @dataclass(frozen=True)
 class Failed(Message):
-    """The job failed (`job_id` null: a message that named no job). `hint` says what the user can do."""
+    """The job failed (`job_id` null: a message that named no job). `hint` says what the user can do. `video` and
+    `bits` hold the clips it finished before it failed, when it finished any."""
 
     type: ClassVar[str] = "failed"
     job_id: str | None
     kind: str
     message: str
     hint: str = ""
+    video: str | None = None
+    bits: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAILURE_KINDS:
@@ -220,10 +224,13 @@ class Failed(Message):
 
 @dataclass(frozen=True)
 class Cancelled(Message):
-    """The job stopped because it was cancelled; nothing of it was written beyond the clips already ready."""
+    """The job stopped because it was cancelled. `video` and `bits` hold the clips it finished before, as one video
+    (null when none was)."""
 
     type: ClassVar[str] = "cancelled"
     job_id: str
+    video: str | None = None
+    bits: str | None = None
 
 
 MESSAGES: dict[str, type[Message]] = {

@@ -1,14 +1,11 @@
 """One job in the engine: prepare, load (or reuse) the model, generate, write the files, report every step.
 
-Files, for a job whose output is `out.mp4`: `out.mp4` (the whole video, with its provenance in the metadata) and
-`out.bits.safetensors` (continue from it); as each clip is decoded, `out.clips/clip_NN.mp4` holds that clip's frames
-and `out.clips/clip_NN.bits.safetensors` every pass so far, so a clip can be played or continued before the job
-ends. Every file appears whole or not at all.
+The files are engine.service.job_output's: the video and its bits grow clip by clip; a cancelled or failed job
+keeps every clip it finished, playable and continuable, and says where in its Cancelled or Failed event.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,14 +16,13 @@ import torch
 
 from engine.config import ConfigError
 from engine.media.errors import MediaError
-from engine.media.layout import bits_path, clips_folder
-from engine.media.mp4 import Mp4Stream, mp4_writer
 from engine.pipeline import ClipFrames, PassProgress, PipelineInputError, run_generation
 from engine.pipeline import Finished as PipelineFinished
-from engine.pipeline.bits import save_bits
+from engine.pipeline.request import context_clips
 from engine.runtime.device import DeviceError
 from engine.sampler import GenerationCancelled, SamplerInputError
 from engine.service import protocol as p
+from engine.service.job_output import JobOutput
 from engine.service.jobs import JobInputError, JobSpec
 from engine.service.model_cache import ModelCache
 from engine.service.prepare import PreparedJob, prepare
@@ -56,6 +52,14 @@ def classify(err: BaseException, model: str) -> tuple[str, str]:
     return "crashed", "an error inside the engine; its log has the details"
 
 
+class KeptClips(Exception):
+    """A job stopped by `error` after finishing some clips, which are kept in `video` and `bits`."""
+
+    def __init__(self, error: Exception, video: str, bits: str) -> None:
+        super().__init__(str(error))
+        self.error, self.video, self.bits = error, video, bits
+
+
 class JobRunner:
     def __init__(self, store: ModelStore, emit: Callable[[p.Message], None]) -> None:
         self.store = store
@@ -64,19 +68,26 @@ class JobRunner:
 
     def run(self, spec: JobSpec, cancelled: Callable[[], bool]) -> None:
         """Run `spec` to its end; its last event is Finished, Failed or Cancelled. Never raises for a job's fault."""
+        kept: KeptClips | None = None
         try:
             self._run(spec, cancelled)
-        except GenerationCancelled:
-            self.emit(p.Cancelled(spec.id))
-        except p.ConnectionLost:
-            raise
-        except Exception as err:  # noqa: BLE001 - every failure becomes the job's Failed event; the engine serves on
-            kind, hint = classify(err, spec.model)
-            if kind == "crashed":
-                log.exception("job %s failed", spec.id)
-            if kind == "out_of_memory":
-                self.models.clear()
-            self.emit(p.Failed(spec.id, kind, str(err) or type(err).__name__, hint))
+            return
+        except KeptClips as partial:
+            kept, err = partial, partial.error
+        except Exception as failure:  # noqa: BLE001 - every failure becomes the job's Failed event; the engine serves on
+            err = failure
+        if isinstance(err, p.ConnectionLost):
+            raise err
+        video, bits = (kept.video, kept.bits) if kept else (None, None)
+        if isinstance(err, GenerationCancelled):
+            self.emit(p.Cancelled(spec.id, video, bits))
+            return
+        kind, hint = classify(err, spec.model)
+        if kind == "crashed":
+            log.error("job %s failed", spec.id, exc_info=err)
+        if kind == "out_of_memory":
+            self.models.clear()
+        self.emit(p.Failed(spec.id, kind, str(err) or type(err).__name__, hint, video, bits))
 
     def _run(self, spec: JobSpec, cancelled: Callable[[], bool]) -> None:
         job = prepare(spec, self.store)
@@ -92,18 +103,20 @@ class JobRunner:
         self.emit(p.Started(spec.id, started.passes, started.clips, started.frames, started.width, started.height,
                             started.fps, model.precision, str(model.device), list(started.notes)))
         meta = provenance(job.manifest, model.precision, started.settings, job.inputs)
-        with mp4_writer(output, started.fps, meta) as video:
-            finished = self._stream(job, events, video, meta, started.fps)
-            if job.tail is not None:
-                video.write(job.tail)
-        bits = bits_path(output)
-        save_bits(bits, finished.bits, self._bits_meta(job, request.seconds, len(job.clip_prompts)))
-        self.emit(p.Finished(spec.id, str(output), str(bits), meta, finished.seconds, finished.sampling_seconds,
+        header = {"model": spec.model, "aspect_h_over_w": job.schedule.aspect, "fps": started.fps}
+        out = JobOutput(output, started.fps, meta, header, request.continue_from, context_clips(job.preset),
+                        job.crossfade)
+        try:
+            with out:
+                finished = self._stream(job, events, out, meta)
+        except Exception as err:
+            if out.clips:
+                raise KeptClips(err, str(output), str(out.bits)) from err
+            raise
+        self.emit(p.Finished(spec.id, str(output), str(out.bits), meta, finished.seconds, finished.sampling_seconds,
                              finished.decode_seconds))
 
-    def _stream(
-        self, job: PreparedJob, events, video: Mp4Stream, meta: dict[str, Any], fps: int
-    ) -> PipelineFinished:
+    def _stream(self, job: PreparedJob, events, out: JobOutput, meta: dict[str, Any]) -> PipelineFinished:
         last_preview = 0.0
         for event in events:
             if isinstance(event, PassProgress):
@@ -115,29 +128,9 @@ class JobRunner:
                     self.emit(p.Preview.from_image(job.spec.id, event.index, event.total, event.clip, event.preview))
                     last_preview = now
             elif isinstance(event, ClipFrames):
-                video.write(event.frames)
-                self.emit(self._clip_ready(job, event, meta, fps))
+                video, bits = out.add(event.frames, event.records)
+                self.emit(p.ClipReady(job.spec.id, event.clip, event.frame_start, len(event.frames), str(video),
+                                      str(bits), meta))
             elif isinstance(event, PipelineFinished):
                 return event
         raise RuntimeError("the generation ended without its result")
-
-    def _clip_ready(self, job: PreparedJob, event: ClipFrames, meta: dict[str, Any], fps: int) -> p.ClipReady:
-        folder = clips_folder(Path(job.spec.output))
-        folder.mkdir(exist_ok=True)
-        video = folder / f"clip_{event.clip:02d}.mp4"
-        with mp4_writer(video, fps, meta) as stream:
-            stream.write(event.frames)
-        seconds = (event.frame_start + len(event.frames) - 1) // fps
-        bits = bits_path(video)
-        save_bits(bits, event.bits, self._bits_meta(job, seconds, max(1, event.clip)))
-        return p.ClipReady(job.spec.id, event.clip, event.frame_start, len(event.frames), str(video), str(bits), meta)
-
-    @staticmethod
-    def _bits_meta(job: PreparedJob, seconds: int, video_clips: int) -> dict[str, str]:
-        """What a continuation needs to know of the video these bits make."""
-        return {
-            "model": job.spec.model,
-            "seconds": str(seconds),
-            "aspect_h_over_w": str(job.schedule.aspect),
-            "prompts": json.dumps(job.clip_prompts[:video_clips]),
-        }

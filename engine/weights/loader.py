@@ -56,12 +56,12 @@ def load_model(
     progress: Callable[[str], None] = print,
 ) -> LoadedModel:
     """`precision` None lets the load plan choose; a plan that does not fit the device is refused with its reasons.
-    The plan is made for videos of `seconds` (default: 5 s, or the model's longest if that is shorter)."""
+    The plan is made for videos of `seconds` (default: 5 s)."""
     store = store or ModelStore()
     manifest = store.manifest(model_id)
     preset = get_preset(manifest.preset)
     info = device if isinstance(device, DeviceInfo) else detect_device(device)
-    seconds = min(DEFAULT_SECONDS, preset.schedule.max_seconds) if seconds is None else seconds
+    seconds = DEFAULT_SECONDS if seconds is None else seconds
     choice = choose_load_plan(preset, info, seconds, aspect, precision=precision)
     if not choice.fits:
         raise ModelLoadError(f"{model_id} does not fit {info.device}:\n  " + "\n  ".join(choice.describe()))

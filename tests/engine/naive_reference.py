@@ -133,3 +133,106 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
         head = "semantic_head2" if p.semantic else "head"
         out.append(h @ sd[head + ".weight"].T + sd[head + ".bias"])
     return out
+
+
+def _slot_start(cfg, clip: int) -> tuple[int, int]:
+    """Where the weights saw video clip `clip` (MODEL_SPEC 2): scale position of its first pass, first frame. A
+    clip past the trained ones takes the last trained clip's place."""
+    if clip == 0:
+        return 0, 0
+    slot = min(clip, cfg.trained_video_clips)
+    return sum(cfg.image_repetitions) + (slot - 1) * sum(cfg.video_repetitions), 1 + (slot - 1) * cfg.clip_frames
+
+
+def naive_long_logits(model, cfg, schedule, texts, bits, with_uncond=True) -> list[torch.Tensor]:
+    """Logits of every pass of a video of any length, clip by clip, written from the SSA rule: a clip's passes
+    see its text, themselves and the final scale of the clip before, placed one trained slot before their own.
+
+    The final scale's keys are kept unrotated (after the q/k norm) with their values, layer by layer, and rotated
+    afresh wherever a later clip sees them: the recompute that turning cached keys must equal. `texts` holds one
+    text per clip of `schedule`, whose clip 0 is clip `schedule.first_clip` of the video."""
+    sd = {k: v.float() for k, v in model.state_dict().items()}
+    c = model.cfg
+    heads, kv_heads, head_dim = c.heads, c.kv_heads, c.head_dim
+    group = heads // kv_heads
+    _, full_h, full_w = schedule.latent_shape
+    out: list[torch.Tensor] = []
+    before = None  # the previous clip's final scale: (t, h, w, per-layer unrotated keys and values)
+    for clip in range(schedule.clips):
+        passes = [p for p in schedule.passes if p.clip == clip]
+        scale0, frame0 = _slot_start(cfg, schedule.first_clip + clip)
+        text, text_pos = _text_block(sd, texts[clip], with_uncond)
+        rows = text.shape[0]
+        sums = torch.zeros(1, c.latent_channels, passes[0].t, full_h, full_w)
+        blocks = [(text, text_pos)]
+        for order, p in enumerate(passes):
+            if order == 0:
+                feat = torch.zeros(1, c.latent_channels, p.t, p.h, p.w)
+            else:
+                feat = F.interpolate(sums, size=(p.t, p.h, p.w), mode="area")
+            tokens = feat[0].flatten(1).T @ sd["word_embed.weight"].T + sd["word_embed.bias"]
+            frames = list(range(frame0, frame0 + p.t))
+            blocks.append((tokens.expand(rows, -1, -1),
+                           _block_positions(c.text_maxlen + scale0 + order, frames, p.h, p.w, full_h, full_w)))
+            d = bits[p.index].shape[-1]
+            codes = (bits[p.index].float() * 2 - 1) / math.sqrt(d)
+            up = F.interpolate(codes.permute(0, 1, 4, 2, 3), size=(c.latent_channels, full_h, full_w),
+                               mode="trilinear")
+            sums = sums + up.permute(0, 2, 1, 3, 4)
+        lengths = [b[0].shape[1] for b in blocks]
+        starts = [sum(lengths[:i]) for i in range(len(blocks))]
+        x = torch.cat([b[0] for b in blocks], dim=1)
+        angles = _angles([pos for b in blocks for pos in b[1]], head_dim, c.rope_base)
+        n_before = 0
+        if before is not None:
+            t, h, w, _ = before
+            frames = list(range(frame0 - t, frame0))
+            before_angles = _angles(_block_positions(c.text_maxlen + scale0 - 1, frames, h, w, full_h, full_w),
+                                    head_dim, c.rope_base)
+            n_before = t * h * w
+        total = sum(lengths)
+        # columns: the clip's own tokens, then the clip before's final scale
+        mask = torch.zeros(total, total + n_before, dtype=torch.bool)
+        mask[: lengths[0], : lengths[0]] = True
+        for i in range(1, len(blocks)):
+            q = slice(starts[i], starts[i] + lengths[i])
+            mask[q, : lengths[0]] = True
+            mask[q, starts[i] : starts[i] + lengths[i]] = True
+            mask[q, total:] = True
+        last = len(blocks) - 1
+        kept = []
+        layer = 0
+        for ch in range(c.block_chunks):
+            for m in range(c.blocks_per_chunk):
+                pre = f"block_chunks.{ch}.module.{m}."
+                hidden = _rms(x, sd[pre + "input_layernorm.weight"])
+                q = (hidden @ sd[pre + "attn.q_proj.weight"].T).unflatten(-1, (heads, head_dim))
+                k = _rms((hidden @ sd[pre + "attn.k_proj.weight"].T).unflatten(-1, (kv_heads, head_dim)),
+                         sd[pre + "attn.k_norm.weight"])
+                v = (hidden @ sd[pre + "attn.v_proj.weight"].T).unflatten(-1, (kv_heads, head_dim))
+                kept.append((k[:, starts[last]:], v[:, starts[last]:]))
+                q = _rotate(_rms(q, sd[pre + "attn.q_norm.weight"]), angles)
+                k = _rotate(k, angles)
+                if before is not None:
+                    k_before, v_before = before[3][layer]
+                    k = torch.cat([k, _rotate(k_before, before_angles)], dim=1)
+                    v = torch.cat([v, v_before], dim=1)
+                outs = []
+                for head in range(heads):
+                    g = head // group
+                    scores = q[:, :, head] @ k[:, :, g].transpose(1, 2) / math.sqrt(head_dim)
+                    scores = scores.masked_fill(~mask, float("-inf"))
+                    outs.append(torch.softmax(scores, dim=-1) @ v[:, :, g])
+                x = x + torch.cat(outs, dim=-1) @ sd[pre + "attn.o_proj.weight"].T
+                hidden = _rms(x, sd[pre + "post_attention_layernorm.weight"])
+                gate, up = hidden @ sd[pre + "mlp.gate_proj.weight"].T, hidden @ sd[pre + "mlp.up_proj.weight"].T
+                x = x + (F.silu(gate) * up) @ sd[pre + "mlp.down_proj.weight"].T
+                layer += 1
+        for i, p in enumerate(passes):
+            b = i + 1
+            h = _rms(x[:, starts[b] : starts[b] + lengths[b]], sd["norm_hidden_sates.weight"])
+            head = "semantic_head2" if p.semantic else "head"
+            out.append(h @ sd[head + ".weight"].T + sd[head + ".bias"])
+        final = passes[-1]
+        before = (final.t, final.h, final.w, kept)
+    return out

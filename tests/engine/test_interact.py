@@ -72,6 +72,6 @@ def test_segments_follow_each_prompt_and_carry_the_video_forward(micro_model):
     done = [e for e in events if isinstance(e.event, FinishedEvent)]
     assert len(done) == 2
     seg0, seg1 = done[0], done[1]
-    assert seg0.event.latent.shape == (1, 64, 4, 16, 16)
-    assert torch.equal(seg0.context, torch.cat([context, seg0.event.latent], dim=2)[:, :, -5:])
-    assert torch.equal(seg1.context[:, :, :1], seg0.event.latent[:, :, -1:])
+    assert seg0.latent.shape == (1, 64, 4, 16, 16)
+    assert torch.equal(seg0.context, torch.cat([context, seg0.latent], dim=2)[:, :, -5:])
+    assert torch.equal(seg1.context[:, :, :1], seg0.latent[:, :, -1:])

@@ -68,7 +68,7 @@ def _mid_preset():
     micro = get_preset("test-micro")
     transformer = TransformerConfig(depth=4, width=384, heads=6, kv_heads=2, block_chunks=2, text_channels=32,
                                     text_maxlen=64)
-    schedule = dataclasses.replace(micro.schedule, clip_frames=8, max_seconds=2, image_repetitions=(1,) * 11,
+    schedule = dataclasses.replace(micro.schedule, clip_frames=8, image_repetitions=(1,) * 11,
                                    video_repetitions=(1,) * 9 + (2, 1))
     return dataclasses.replace(micro, name="mid", transformer=transformer, schedule=schedule)
 

@@ -31,7 +31,9 @@ def test_events_arrive_after_every_pass_and_every_clip(micro_model, micro_text):
     assert all(e.total == len(schedule.passes) and e.seconds >= 0 for e in passes)
     assert [(c.clip, c.frame_start, c.latent.shape[2]) for c in clips] == [(0, 0, 1), (1, 1, 2), (2, 3, 2)]
     assert isinstance(events[-1], FinishedEvent)
-    assert events[-1].latent.shape == (1, 64, 5, 16, 16)
+    assert run_to_end(iter(events)).latent.shape == (1, 64, 5, 16, 16)
+    # each clip event carries that clip's bits, the same tensors its pass events did
+    assert [b for c in clips for b in c.bits] == [e.bits for e in passes]
     # a clip event comes right after that clip's last pass, so it can be decoded while the next one runs
     first_clip = events.index(clips[0])
     assert events[first_clip - 1].index == max(p.index for p in schedule.passes if p.clip == 0)

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from engine.config import ConfigError, get_preset
-from engine.schedule import aspect_templates, build_interact_schedule, build_schedule, clip_lengths
+from engine.schedule import (
+    aspect_templates,
+    build_clips_schedule,
+    build_interact_schedule,
+    build_schedule,
+    clip_lengths,
+)
 
 P720 = get_preset("infinitystar-8b-720p").schedule
 P480 = get_preset("infinitystar-8b-480p").schedule
@@ -89,6 +95,57 @@ def test_kv_is_kept_only_for_last_repetitions_and_released_after_last_use():
     assert set(released) == {p.scale for p in kept}
 
 
+def _slot(s, clip):
+    """(RoPE scale position of the clip's first pass, its first RoPE frame), restated from the passes."""
+    first = next(p for p in s.passes if p.clip == clip)
+    return first.rope_scale, first.rope_frame
+
+
+def test_within_the_trained_length_rope_positions_are_the_pass_index_and_the_latent_frame():
+    for cfg, seconds in ((P480, 10), (P480, 7), (P720, 5)):
+        s = build_schedule(cfg, seconds, "16:9")
+        assert all(p.rope_scale == p.index and p.rope_frame == p.frame_start for p in s.passes)
+
+
+def test_clips_past_the_trained_ones_take_the_last_trained_slot():
+    """480p weights saw two video clips: clip 3 on sits where clip 2 sat (scale positions from 81 = 42 image
+    passes + 39, frames from 21), and sees the clip before it where clip 2 saw clip 1."""
+    s = build_schedule(P480, 30, "16:9")
+    assert s.clips == 7 and len(s.passes) == 42 + 6 * 39
+    assert [_slot(s, c) for c in range(7)] == [(0, 0), (42, 1)] + [(81, 21)] * 5
+    assert all(s.seen_position(c) == (80, 1) for c in range(2, 7))
+    assert s.kept_position(s.clip_passes(3)[-1].scale) == (119, 21)
+    # positions never leave the trained range
+    trained = build_schedule(P480, 10, "16:9")
+    assert max(p.rope_scale for p in s.passes) == max(p.rope_scale for p in trained.passes)
+
+
+def test_with_one_trained_video_clip_the_clip_before_takes_the_first_frames_place():
+    """720p weights saw one video clip after the first frame: every later clip sits in that clip's slot, and
+    the clip before it is seen at the first frame's last scale position, its frames ending at frame 0."""
+    s = build_schedule(P720, 15, "16:9")
+    assert [_slot(s, c) for c in range(4)] == [(0, 0), (45, 1), (45, 1), (45, 1)]
+    assert s.seen_position(1) == (44, 0)  # the first frame, where it was computed
+    assert all(s.seen_position(c) == (44, -19) for c in (2, 3))
+
+
+def test_a_continuation_schedule_starts_mid_video_without_a_clip_to_see():
+    s = build_clips_schedule(P480, (20, 20, 20), "16:9", first_clip=4)
+    assert s.first_clip == 4 and not s.starts_video(0) and s.seconds == 15
+    assert s.clip_passes(0)[0].sees == () and s.clip_passes(1)[0].sees == (13,)
+    assert {p.tau for p in s.passes} == {P480.tau_video} and len(s.passes) == 3 * 39
+    assert [_slot(s, c) for c in range(3)] == [(81, 21)] * 3
+    with pytest.raises(ConfigError, match="a video's clip 0 is one latent frame"):
+        build_clips_schedule(P480, (20,), "16:9", first_clip=0)
+    with pytest.raises(ConfigError, match="video clips hold 1..20 latent frames"):
+        build_clips_schedule(P480, (21,), "16:9", first_clip=2)
+
+
+def test_the_duration_tag_stops_at_the_trained_length():
+    assert [P480.tag_seconds(s) for s in (5, 10, 60)] == [5, 10, 10]
+    assert P720.trained_seconds == 5 and get_preset("toyworld").schedule.trained_seconds == 2
+
+
 def test_interact_segment_schedule():
     s = build_interact_schedule(INTERACT, "16:9")
     assert len(s.scales) == 14 and len(s.passes) == 39 and s.clip_lengths == (20,)
@@ -103,8 +160,8 @@ def test_interact_segment_schedule():
     ("seconds", "aspect", "message"),
     [
         (2.5, "16:9", "not on the 1 s grid"),
-        (11, "16:9", "beyond the schedule; allowed: 0 (image) or 1..10"),
-        (-1, "16:9", "beyond the schedule"),
+        (601, "16:9", "longer than one job makes; allowed: 0 (image) or 1..600"),
+        (-1, "16:9", "longer than one job makes"),
         (5, "21:9", "has no template"),
         (5, "wide", "is not 'W:H'"),
         (5, "0:9", "is not 'W:H'"),

@@ -81,11 +81,11 @@ class Evaluation:
 
 
 def _generate(model: GenerationModel, caption: str, seed: int, first_frame: np.ndarray | None = None,
-              continue_bits: tuple[torch.Tensor, ...] = ()) -> tuple[np.ndarray, dict[str, Any]]:
-    """The video of `caption` (from `first_frame`, or with its leading passes forced to `continue_bits`, when
+              forced: tuple[torch.Tensor, ...] = ()) -> tuple[np.ndarray, dict[str, Any]]:
+    """The video of `caption` (from `first_frame`, or with its leading passes forced to `forced`, when
     given) and its timings."""
     request = GenerationRequest(prompts=(caption,), seconds=SECONDS, aspect="1:1", seed=seed, first_frame=first_frame,
-                                continue_bits=continue_bits)
+                                forced=forced)
     clips, first, preview = [], None, False
     start = time.perf_counter()
     for event in run_generation(model, request, getattr(model, "preview", None)):
@@ -135,11 +135,11 @@ def accuracy(judged: Sequence[Mapping[str, Any]], shapes: Sequence[str]) -> dict
 
 def score_prompt(
     model: GenerationModel, index: int, caption: str, spec: ClipSpec, seed: int, first_frame: np.ndarray | None = None,
-    continue_bits: tuple[torch.Tensor, ...] = (),
+    forced: tuple[torch.Tensor, ...] = (),
 ) -> tuple[PromptScore, np.ndarray]:
     """The score of held-out prompt `index` (`caption` showing `spec`) generated with `seed`, from `first_frame`
-    (image-to-video) or with its leading passes forced to `continue_bits` when given, and its video."""
-    video, timing = _generate(model, caption, seed, first_frame, continue_bits)
+    (image-to-video) or with its leading passes forced to `forced` when given, and its video."""
+    video, timing = _generate(model, caption, seed, first_frame, forced)
     truth = spec.objects[0]
     score = PromptScore(index, caption, seed, truth.colour, truth.shape, truth.motion, **judge(video, spec), **timing)
     return score, video

@@ -52,6 +52,10 @@ def i2v_events(three_clips):
     return list(run_generation(three_clips, request, preview=PREVIEW))
 
 
+def bits_of(events) -> list[torch.Tensor]:
+    return [b for e in events if isinstance(e, ClipFrames) for r in e.records for b in r.bits]
+
+
 def image(loaded, **fields) -> list:
     return list(run_generation(loaded, GenerationRequest(seconds=0, aspect="1:1", text_features=TEXT, **fields)))
 
@@ -70,11 +74,11 @@ def test_frames_stream_clip_by_clip_between_the_passes(i2v_events):
     assert all(c.frames.dtype == np.uint8 for c in clips)
     # the reference overwrites frame 0 (the image clip's own frame) with frame 1
     assert np.array_equal(clips[0].frames[0], clips[0].frames[1])
-    assert len(finished.bits) == 38 and finished.decode_seconds > 0 and finished.seconds >= finished.sampling_seconds
-    # each clip's frames come with the bits so far (the very tensors the run ends with), to store a continuable file
-    assert [len(c.bits) for c in clips] == [25, 38]
-    assert all(a is b for c in clips for a, b in zip(c.bits, finished.bits, strict=False))
-    assert all(b.device.type == "cpu" and b.dtype == torch.uint8 for b in finished.bits)
+    assert finished.decode_seconds > 0 and finished.seconds >= finished.sampling_seconds
+    # each clip's frames come with its bits, to append to a continuable file: clip 0 (the first frame) with clip 1
+    assert [[(r.clip, r.frame, r.t, len(r.bits)) for r in c.records] for c in clips] == [
+        [(0, 0, 1, 12), (1, 1, 2, 13)], [(2, 3, 2, 13)]]
+    assert all(b.device.type == "cpu" and b.dtype == torch.uint8 for b in bits_of(i2v_events))
 
 
 def test_every_pass_reports_progress_with_a_preview(i2v_events):
@@ -90,7 +94,7 @@ def test_image_to_video_forces_clip_0_from_the_encoded_image(i2v_events, three_c
     schedule = build_schedule(three_clips.preset.schedule, 1, "1:1")
     encoded = three_clips.vae.encode(fit_image(picture(), 256, 256))
     want = quantize_multiscale(encoded, schedule)
-    bits = i2v_events[-1].bits
+    bits = bits_of(i2v_events)
     assert len(want) == 12 and all(torch.equal(a, b) for a, b in zip(bits, want, strict=False))
     other = quantize_multiscale(three_clips.vae.encode(fit_image(picture(seed=1), 256, 256)), schedule)
     assert not all(torch.equal(a, b) for a, b in zip(bits, other, strict=False))
@@ -144,8 +148,8 @@ class RecordingEncoder:
 def test_prompts_go_through_the_models_text_encoder_as_written_for_models_trained_here(loaded):
     encoder = RecordingEncoder()
     model = dataclasses.replace(loaded, text_encoder=encoder)
-    started = next(run_generation(model, GenerationRequest(prompts=("a red ball",), seconds=1, aspect="1:1")))
-    assert encoder.prompts == ["a red ball"] and started.settings["prompts"] == ["a red ball"] * 2
+    events = list(run_generation(model, GenerationRequest(prompts=("a red ball",), seconds=1, aspect="1:1")))
+    assert encoder.prompts == ["a red ball"] and events[0].settings["prompts"] == ["a red ball"] * 2
 
 
 def run(model, **fields) -> list:
@@ -153,15 +157,15 @@ def run(model, **fields) -> list:
 
 
 @pytest.fixture(scope="module")
-def one_prompt_bits(three_clips) -> list[torch.Tensor]:
-    return run(dataclasses.replace(three_clips, text_encoder=RecordingEncoder()), prompts=("a ball",))[-1].bits
+def one_prompt_run(three_clips) -> list:
+    return run(dataclasses.replace(three_clips, text_encoder=RecordingEncoder()), prompts=("a ball",))
 
 
-def test_a_storyboard_gives_each_video_clip_its_prompt(three_clips, one_prompt_bits):
+def test_a_storyboard_gives_each_video_clip_its_prompt(three_clips, one_prompt_run):
     encoder = RecordingEncoder()
     model = dataclasses.replace(three_clips, text_encoder=encoder)
     events = run(model, prompts=("a ball", "a red zeppelin"))
-    single, story = one_prompt_bits, events[-1].bits
+    single, story = bits_of(one_prompt_run), bits_of(events)
     assert encoder.prompts == ["a ball", "a red zeppelin"]  # each distinct prompt encoded once
     assert events[0].settings["prompts"] == ["a ball", "a ball", "a red zeppelin"]
     assert events[0].notes == ("prompt 2: this model does not know the words zeppelin: they were left out of the "
@@ -171,14 +175,21 @@ def test_a_storyboard_gives_each_video_clip_its_prompt(three_clips, one_prompt_b
     assert not all(torch.equal(a, b) for a, b in zip(single[25:], story[25:], strict=True))
 
 
-def test_a_video_continues_with_a_new_prompt_after_the_prompts_it_was_made_with(three_clips, one_prompt_bits):
+def test_a_video_continues_with_a_new_prompt_from_its_clips_own_texts(three_clips, one_prompt_run):
+    """The continuation runs its context clips again with the prompts they were made with, then makes the new
+    clips (and only their frames) with the new prompt."""
     encoder = RecordingEncoder()
     model = dataclasses.replace(three_clips, text_encoder=encoder)
-    earlier = one_prompt_bits[:25]
-    events = run(model, prompts=("a ball", "a cube"), continue_bits=tuple(earlier))
+    earlier = tuple(r for e in one_prompt_run if isinstance(e, ClipFrames) for r in e.records)
+    events = run(model, prompts=("a cube",), continue_from=earlier)
     assert encoder.prompts == ["a ball", "a cube"]
-    assert events[0].settings["continued_passes"] == 25
-    assert all(torch.equal(a, b) for a, b in zip(earlier, events[-1].bits, strict=False))
+    started, clips = events[0], [e for e in events if isinstance(e, ClipFrames)]
+    assert (started.passes, started.clips, started.frames) == (26, 2, 16)
+    assert started.settings["continued_from_clip"] == 2 and started.settings["prompts"] == ["a cube", "a cube"]
+    assert [(c.clip, c.frame_start, len(c.frames)) for c in clips] == [(0, 0, 8), (1, 8, 8)]
+    assert [(r.clip, r.frame, r.prompt) for c in clips for r in c.records] == [(3, 5, "a cube"), (4, 7, "a cube")]
+    passes = [e for e in events if isinstance(e, PassProgress)]
+    assert [p.index for p in passes] == list(range(26)) and {p.clip for p in passes} == {0, 1}
 
 
 def test_a_wrong_number_of_prompts_says_how_many_the_video_takes(loaded, three_clips):
@@ -199,10 +210,10 @@ def test_requests_that_cannot_run_are_refused_clearly(loaded):
         next(run_generation(loaded, GenerationRequest(prompts=("a red ball",), seconds=0)))
     with pytest.raises(PipelineInputError, match="the request has no prompt"):
         next(run_generation(dataclasses.replace(loaded, text_encoder=RecordingEncoder()), GenerationRequest(seconds=0)))
-    with pytest.raises(PipelineInputError, match="not both"):
-        GenerationRequest(first_frame=picture(), continue_bits=(torch.zeros(1),))
-    with pytest.raises(ConfigError, match="duration 4 s is beyond the schedule"):
-        next(run_generation(loaded, GenerationRequest(seconds=4, text_features=TEXT)))
+    with pytest.raises(PipelineInputError, match="not more than one"):
+        GenerationRequest(first_frame=picture(), forced=(torch.zeros(1),))
+    with pytest.raises(ConfigError, match="duration 601 s is longer than one job makes"):
+        next(run_generation(loaded, GenerationRequest(seconds=601, text_features=TEXT)))
     with pytest.raises(ConfigError, match="tau_image and tau_video must be > 0"):
         next(run_generation(loaded, GenerationRequest(seconds=0, text_features=TEXT, tau_video=0)))
     bad = GenerationRequest(seconds=0, aspect="1:1", text_features=TEXT, first_frame=picture()[..., :2])

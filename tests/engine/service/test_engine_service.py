@@ -15,11 +15,9 @@ import pytest
 import torch
 from engine_session import PROMPT, Session, toyworld_job
 
-from engine.media.layout import BITS_SUFFIX as BITS
 from engine.media.mp4 import read_frames, read_provenance
-from engine.pipeline import Finished as PipelineFinished
-from engine.pipeline import run_generation
-from engine.pipeline.bits import load_bits
+from engine.pipeline import ClipFrames, run_generation
+from engine.pipeline.bits import read_bits
 from engine.service import protocol as p
 from engine.service.job_queue import JobQueue
 from engine.service.prepare import prepare
@@ -62,7 +60,7 @@ def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_s
     assert [(c.clip, c.frame_start, c.frames) for c in clips] == [(1, 0, 17), (2, 17, 16)]
     for clip in clips:  # each clip plays, and can be continued, before the job ends
         assert len(read_frames(clip.video)[0]) == clip.frames
-        assert load_bits(clip.bits)[1]["seconds"] == str(clip.clip)
+        assert [c.clip for c in read_bits(clip.bits)[1]] == list(range(clip.clip + 1))
     frames, fps = read_frames(finished.video)
     assert frames.shape == (33, 64, 64, 3) and fps == 16
     meta = read_provenance(finished.video)
@@ -71,9 +69,14 @@ def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_s
 
     store = ModelStore()
     model = load_model("toyworld", "cpu", store=store, progress=lambda _: None)
-    in_process = [e for e in run_generation(model, prepare(spec, store).request) if isinstance(e, PipelineFinished)]
-    served, _ = load_bits(finished.bits)
-    assert len(served) == 21 and all(torch.equal(a, b) for a, b in zip(served, in_process[0].bits, strict=True))
+    in_process = [r for e in run_generation(model, prepare(spec, store).request) if isinstance(e, ClipFrames)
+                  for r in e.records]
+    header, served = read_bits(finished.bits)
+    assert header == {"model": "toyworld", "aspect_h_over_w": 1.0, "fps": 16}
+    assert [c.clip for c in served] == [0, 1, 2] == [c.clip for c in in_process]
+    served_bits = [b for c in served for b in c.bits]
+    made = [b for c in in_process for b in c.bits]
+    assert len(served_bits) == 21 and all(torch.equal(a, b) for a, b in zip(served_bits, made, strict=True))
 
 
 def test_the_engine_lists_its_models_with_their_plan_and_reorders_its_queue(session, tmp_path):
@@ -82,7 +85,7 @@ def test_the_engine_lists_its_models_with_their_plan_and_reorders_its_queue(sess
         pass
     [toyworld] = [m for m in answer.models if m["installed"]]
     assert toyworld["id"] == "toyworld" and toyworld["builtin"] and toyworld["aspects"] == ["1:1"]
-    assert (toyworld["max_seconds"], toyworld["clip_seconds"], toyworld["fps"]) == (6, 1, 16)
+    assert (toyworld["max_seconds"], toyworld["trained_seconds"], toyworld["clip_seconds"]) == (600, 2, 1)
     assert toyworld["plan"]["fits"] and toyworld["plan"]["precision"] == "fp32" and toyworld["plan"]["lines"]
     assert answer.device["device"] == "cpu"
 
@@ -109,25 +112,59 @@ def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
     assert isinstance(session.until_end(board.id)[-1], p.Finished)
     assert read_provenance(tmp_path / "board.mp4")["inputs"]["prompts"] == list(board.prompts)
 
-    longer = toyworld_job(tmp_path, "longer", seconds=1, kind="continue", prompts=("a red circle moves down",),
-                          continue_from=str(tmp_path / "first.bits.safetensors"))
+    one_each = toyworld_job(tmp_path, "one_each", seconds=None, kind="storyboard",
+                            prompts=(PROMPT, "a red circle moves up", "a red circle moves down"))
+    session.client.submit(one_each)
+    assert isinstance(session.until_end(one_each.id)[-1], p.Finished)
+    assert len(read_frames(tmp_path / "one_each.mp4")[0]) == 1 + 3 * 16  # one full clip per prompt
+
+    longer = toyworld_job(tmp_path, "longer", seconds=2, kind="continue", prompts=("a red circle moves down",),
+                          continue_from=str(tmp_path / "first.bits"))
     session.client.submit(longer)
     assert isinstance(session.until_end(longer.id)[-1], p.Finished)
-    before, _ = load_bits(tmp_path / "first.bits.safetensors")
-    after, meta = load_bits(tmp_path / "longer.bits.safetensors")
-    assert len(after) > len(before) and all(torch.equal(a, b) for a, b in zip(before, after, strict=False))
-    assert meta["seconds"] == "2" and meta["prompts"] == f'["{PROMPT}", "a red circle moves down"]'
+    assert len(read_frames(tmp_path / "longer.mp4")[0]) == 2 * 16  # the new part only, after the first video
+    _, before = read_bits(tmp_path / "first.bits")
+    _, after = read_bits(tmp_path / "longer.bits")
+    # the clips it ran again are copied first, marked as context, so the continuation can be continued on its own
+    assert [(c.clip, c.context) for c in after] == [(0, True), (1, True), (2, False), (3, False)]
+    assert all(torch.equal(a, b) for x, y in zip(before, after, strict=False) for a, b in zip(x.bits, y.bits,
+                                                                                           strict=True))
+    assert [c.prompt for c in after[2:]] == ["a red circle moves down"] * 2
+    inputs = read_provenance(tmp_path / "longer.mp4")["inputs"]
+    assert inputs["prompts"] == ["a red circle moves down"] * 2 and inputs["continued_from_clip"] == 1
 
-    bridge = toyworld_job(tmp_path, "bridge", seconds=1, kind="bridge", prompts=(),
-                          bridge_to=str(tmp_path / "second.mp4"), continue_from=str(first.output)[:-4] + BITS)
+    bridge = toyworld_job(tmp_path, "bridge", seconds=1, kind="bridge", prompts=(), crossfade_seconds=0.5,
+                          bridge_to=str(tmp_path / "second.mp4"), continue_from=str(tmp_path / "first.bits"))
     session.client.submit(bridge)
     assert isinstance(session.until_end(bridge.id)[-1], p.Finished)
-    joined, _ = read_frames(tmp_path / "bridge.mp4")
+    made, _ = read_frames(tmp_path / "bridge.mp4")
     target, _ = read_frames(tmp_path / "second.mp4")
-    assert len(joined) == 17 + 16 + 17  # the first video, one bridge clip, the second video
-    assert np.abs(joined[-17:].astype(int) - target).mean() < 3  # the second video, through one more encode
+    assert len(made) == 16  # the bridge alone: it plays on from the first video's end
+    # its last half second fades into the second video's first 8 frames: the last is 8/9 of the way there
+    assert np.abs(made[-1].astype(int) - target[7]).mean() < np.abs(made[-9].astype(int) - target[7]).mean()
+    assert np.abs(made[-1].astype(int) - target[7]).mean() < 8
     inputs = read_provenance(tmp_path / "bridge.mp4")["inputs"]
-    assert inputs["prompts"] == [PROMPT, second.prompts[0]] and len(inputs["bridge_to_sha256"]) == 64
+    assert inputs["prompts"] == [second.prompts[0]] and len(inputs["bridge_to_sha256"]) == 64
+    assert inputs["crossfade_frames"] == 8
+
+
+def test_a_cancelled_job_keeps_its_finished_clips_as_a_playable_continuable_video(session, tmp_path):
+    spec = toyworld_job(tmp_path, "stopped", seconds=30)
+    session.client.submit(spec)
+    ready = 0
+    while ready < 3:
+        event = session.next()
+        ready += isinstance(event, p.ClipReady)
+    session.client.cancel(spec.id)
+    end = session.until_end(spec.id)[-1]
+    assert isinstance(end, p.Cancelled) and end.video == spec.output and end.bits
+    frames, _ = read_frames(end.video)
+    _, clips = read_bits(end.bits)
+    assert len(clips) >= 4 and len(frames) == 1 + 16 * (len(clips) - 1) < 1 + 16 * 30
+    more = toyworld_job(tmp_path, "more", seconds=1, kind="continue", continue_from=end.bits)
+    session.client.submit(more)
+    assert isinstance(session.until_end(more.id)[-1], p.Finished)
+    assert read_bits(tmp_path / "more.bits")[1][-1].clip == len(clips)
 
 
 def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
@@ -143,8 +180,8 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
             "unknown model": p.encode(p.Submit({**good, "id": "nomodel", "model": "nope"})),
             "missing first frame": p.encode(p.Submit({**good, "id": "noimage", "image": str(tmp_path / "x.png")})),
             "missing bits": p.encode(p.Submit({**good, "id": "nobits", "kind": "continue",
-                                                "continue_from": str(tmp_path / "x.bits.safetensors")})),
-            "bad duration": p.encode(p.Submit({**good, "id": "long video", "seconds": 60})),
+                                                "continue_from": str(tmp_path / "x.bits")})),
+            "bad duration": p.encode(p.Submit({**good, "id": "long video", "seconds": 601})),
         }
         says = {
             "garbage": "not a JSON message",
@@ -153,7 +190,7 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
             "unknown model": "model 'nope' is not installed (installed: toyworld)",
             "missing first frame": f"the first frame {tmp_path / 'x.png'} does not exist",
             "missing bits": "the bits file to continue",
-            "bad duration": "duration 60 s is beyond the schedule",
+            "bad duration": "must be whole seconds from 0 to 600 (10 minutes, the longest one job makes",
         }
         for name, line in bad.items():
             engine.send(line)
@@ -208,7 +245,6 @@ def test_unfinished_jobs_are_offered_back_after_the_app_restarts(home, tmp_path)
     while not isinstance(session.next(), p.Progress):
         pass
     session.close()  # the app quits mid-job
-    assert not (tmp_path / "running.mp4").exists()
     offered = JobQueue.open(queue_file)
     assert [r.spec.id for r in offered.unfinished()] == [running.id, queued.id]
 
@@ -217,6 +253,7 @@ def test_unfinished_jobs_are_offered_back_after_the_app_restarts(home, tmp_path)
         assert [r.spec.id for r in again.client.resume()] == [running.id, queued.id]
         assert isinstance(again.until_end(running.id)[-1], p.Finished)
         assert isinstance(again.until_end(queued.id)[-1], p.Finished)
+        assert len(read_frames(tmp_path / "running.mp4")[0]) == 1 + 6 * 16  # made whole, over anything kept before
     finally:
         again.close()
     assert {r.state for r in JobQueue.open(queue_file).records} == {"done"}

@@ -61,7 +61,7 @@ def test_self_corrected_targets_quantise_what_the_corrupted_running_sum_leaves()
     for p, (target, used) in zip(schedule.passes, pairs, strict=True):
         clip = latent[:, :, starts[p.clip] : starts[p.clip + 1]]
         bits = TOY.vae.semantic_bits if p.semantic else TOY.vae.detail_bits
-        residual = area_downsample_channels(clip - sums.sums[p.clip], bits, p.h, p.w)
+        residual = area_downsample_channels(clip - sums.clip_latent(p.clip), bits, p.h, p.w)
         assert torch.equal(target, quantize_tokens(residual)[1]), p.index
         changed += int(not torch.equal(target, used))
         sums.add(p, used)
