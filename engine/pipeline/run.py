@@ -114,13 +114,14 @@ def run_generation(
     chunk_latents: int | None = 2,
     tiling: Tiling | None = None,
     cancel: Callable[[], bool] | None = None,
+    kv_on_host: bool = False,
 ) -> Iterator[PipelineEvent]:
     """Run `request` and yield its events as they happen (see engine.pipeline.events).
 
-    `chunk_latents` and `tiling` are the decode settings of the model's load plan. `cancel` is checked
-    before every pass; when it returns True, GenerationCancelled is raised from the sampler. A continuation
-    first runs the clips it continues from (forced: only their final scales and their decode), which report
-    nothing; its passes, clips and frames are counted from its first new clip.
+    `chunk_latents`, `tiling` and `kv_on_host` are the decode and K/V settings of the model's load plan.
+    `cancel` is checked before every pass; when it returns True, GenerationCancelled is raised from the
+    sampler. A continuation first runs the clips it continues from (forced: only their final scales and their
+    decode), which report nothing; its passes, clips and frames are counted from its first new clip.
     """
     started = time.perf_counter()
     preset = model.preset
@@ -151,7 +152,9 @@ def run_generation(
     guidance = Guidance.from_schedule(cfg)
     total = len(schedule.passes) - context_passes
     records: list[ClipBits] = []
-    for event in generate(model.transformer, schedule, text, guidance, request.seed, forced=forced, cancel=cancel):
+    events = generate(model.transformer, schedule, text, guidance, request.seed, forced=forced, cancel=cancel,
+                      kv_on_host=kv_on_host)
+    for event in events:
         if isinstance(event, PassEvent):
             eta.pass_done(event.index, event.seconds)
             if event.index < context_passes:

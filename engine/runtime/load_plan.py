@@ -3,9 +3,11 @@
 Choices are tried in the order their cost rises and the first whose plan fits is taken:
 1. the text encoder beside the transformer (fastest prompt encoding);
 2. the text encoder in host memory (a prompt encodes in seconds on the CPU; only features move);
-3. a lower weight precision (bf16 -> int8 -> nf4; on a CPU fp32 first), which costs fidelity.
+3. also the kept K/V of each clip's final scale in host memory, streamed back layer by layer (a copy of it per
+   pass over the bus: slower, the same video);
+4. a lower weight precision (bf16 -> int8 -> nf4; on a CPU fp32 first), which costs fidelity.
 Within each, the planner takes the first decode step of its ladder that fits. On a CPU device host
-memory is the device memory, so the text encoder is counted as resident through every phase.
+memory is the device memory, so the text encoder is counted as resident through every phase and the K/V stay.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class LoadPlan:
     budget_bytes: int
     plan: Plan
     fits: bool
-    tried: list[tuple[str, bool, int]]  # (precision, text encoder on CPU, peak bytes) in the order tried
+    tried: list[tuple[str, bool, str, int]]  # (precision, text encoder on CPU, K/V placement, peak) in the order tried
 
     @property
     def peak_bytes(self) -> int:
@@ -56,6 +58,9 @@ class LoadPlan:
             f"text encoder {where}, {p.text_encoder_bytes / GB:.1f} GB" if p.text_encoder_bytes else "no text encoder",
             f"VAE decode per clip in {p.decode_dtype}, "
             + ("transformer offloaded meanwhile" if p.offload_transformer_for_decode else "transformer resident"),
+            "K/V of the clip before: "
+            + (f"in host memory ({p.host_kv_bytes / GB:.1f} GB), streamed to the device layer by layer"
+               if p.kv_placement == "host" else f"on {self.device.device}"),
             f"peak {self.peak_bytes / GB:.2f} GB: "
             + ", ".join(f"{k} {v / GB:.2f}" for k, v in p.phases.items())
             + ("" if self.fits else "  DOES NOT FIT: try a shorter duration, a smaller resolution or another device"),
@@ -78,20 +83,21 @@ def choose_load_plan(
     """
     budget = int(device.total_bytes * DEVICE_HEADROOM) if budget_bytes is None else budget_bytes
     precisions = (precision,) if precision else PRECISION_ORDER if device.is_cuda else CPU_PRECISION_ORDER
-    tried: list[tuple[str, bool, int]] = []
+    tried: list[tuple[str, bool, str, int]] = []
     candidate = None
-    placements = (False, True) if device.is_cuda else (True,)
+    # (text encoder on CPU, K/V placement), cheapest first
+    placements = ((False, "device"), (True, "device"), (True, "host")) if device.is_cuda else ((True, "device"),)
     # Offloading the transformer to host memory frees nothing when the device is the host.
     ladder = [d for d in DECODE_LADDER if device.is_cuda or not d.offload_transformer]
     for p in precisions:
         encoder = 0 if device.is_cuda else plan(preset, seconds, aspect, p, batch).text_encoder_bytes
-        for on_cpu in placements:
+        for on_cpu, kv in placements:
             candidate = plan(
                 preset, seconds, aspect, p, batch, memory_budget=budget - encoder, text_encoder_on_cpu=on_cpu,
-                decode_ladder=ladder,
+                decode_ladder=ladder, kv_placement=kv,
             )
             peak = _peak(candidate, device)
-            tried.append((p, on_cpu, peak))
+            tried.append((p, on_cpu, kv, peak))
             if peak <= budget:
                 return LoadPlan(device, budget, candidate, True, tried)
     return LoadPlan(device, budget, candidate, False, tried)

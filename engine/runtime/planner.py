@@ -8,6 +8,11 @@ running sums. Change those files and this one together. The decode phase comes f
 Each clip decodes when its last pass is done, as the next piece of one decode session. Between
 clips that session holds its conv caches (`decode_session_bytes`); the plan assumes they wait in
 host memory while the next clip samples, so they do not add to the sampling phase.
+
+Memory does not grow with the video's length: a clip's running sum lives from its first pass until the clip
+after it starts, and between clips only the text prefix and one clip's final-scale K/V are held. That K/V (31,800
+tokens at 480p, 72,000 at 720p) is the largest thing a long video holds besides the weights; `kv_placement`
+"host" keeps it in host memory and streams it to the device layer by layer (engine.sampler, `kv_on_host`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from engine.config import Preset, TransformerConfig
 from engine.model.transformer import InfinityStarTransformer, token_chunk
 from engine.model.vae import Tiling
 from engine.runtime.decode_plan import DecodeSettings, decode_peak_bytes, session_cache_bytes
-from engine.runtime.precision import check_precision, compute_bytes, tensor_bytes
+from engine.runtime.precision import KV_PLACEMENTS, check_precision, compute_bytes, tensor_bytes
 from engine.schedule import Schedule, build_interact_schedule, build_schedule
 
 # flan-t5-xl encoder: 24 layers, d_model 2048, 32 heads x 64, gated-GELU FFN 5120, vocab 32128.
@@ -79,6 +84,8 @@ class Plan:
     decode_tiling: Tiling | None
     offload_transformer_for_decode: bool
     decode_session_bytes: int
+    kv_placement: str
+    host_kv_bytes: int  # host memory the kept K/V needs at most (kv_placement "host")
     text_encoder_on_cpu: bool
     text_encoder_bytes: int
     peak_bytes: int
@@ -145,6 +152,14 @@ def head_peak_bytes(cfg: TransformerConfig, rows: int, n: int, chunk: int, bits:
     return rows * n * cfg.width * element + per_chunk + 6 * logits
 
 
+def _cache_moment(seen: int, own: int, releasing: bool, layers: int) -> int:
+    """Kept K/V bytes at the fullest moment of a pass that reads `seen` bytes of them and keeps `own` of its own: a
+    pass that is the last to read them drops each layer once used, while its own grow layer by layer."""
+    if releasing:
+        return max(seen + own // layers, own + seen // layers)
+    return seen + own
+
+
 def clip_decode_bytes(preset: Preset, schedule: Schedule, settings: DecodeSettings) -> list[int]:
     """Peak bytes of the VAE decoding each clip's latent for one video, as the next piece of one decode session."""
     _, h, w = schedule.latent_shape
@@ -169,12 +184,17 @@ def plan_schedule(
     memory_budget: float | None = None,
     text_encoder_on_cpu: bool = False,
     decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
+    kv_placement: str = "device",
 ) -> Plan:
     """`decode` fixes the decode settings; otherwise the first step of `decode_ladder` whose plan fits
     `memory_budget` bytes (the last step if none does), or DEFAULT_DECODE without a budget.
-    With `text_encoder_on_cpu` the prompt is encoded in host memory and only its features reach the device."""
+    With `text_encoder_on_cpu` the prompt is encoded in host memory and only its features reach the device;
+    `kv_placement` says where kept K/V live (KV_PLACEMENTS)."""
     cfg = preset.transformer
     check_precision(precision)
+    if kv_placement not in KV_PLACEMENTS:
+        raise ValueError(f"kv_placement must be one of {KV_PLACEMENTS}, got {kv_placement!r}")
+    on_host = kv_placement == "host"
     element = compute_bytes(precision)
     text_tokens = cfg.text_maxlen if text_tokens is None else text_tokens
     if with_uncond is None:
@@ -183,20 +203,30 @@ def plan_schedule(
     chunk = token_chunk(cfg, rows, element, chunk_budget)
     params, weights = transformer_weights(cfg, precision)
     prefix = text_tokens + sum(c.tokens for c in schedule.conditions)
-    sums = batch * cfg.latent_channels * schedule.latent_shape[0] * schedule.latent_shape[1] * 4
-    sums *= schedule.latent_shape[2]
+    _, full_h, full_w = schedule.latent_shape
+    # the running sum of the clip being sampled, and the latent of the one before while it is decoded
+    sums = batch * cfg.latent_channels * 2 * max(schedule.clip_lengths) * full_h * full_w * 4
     kept: dict[int, int] = {}
     held = [0] * schedule.clips
     flops = [pass_flops(cfg, rows, text_tokens, text_tokens, 0)]
     prefix_kv = kv_bytes(cfg, rows, prefix, element)
     kv_peak = prefix_kv
+    host_peak = 0
     activation_peak = running_peak = block_peak_bytes(cfg, rows, prefix, 0, chunk, element)
     for p in schedule.passes:
         past = prefix + sum(schedule.scales[s].tokens for s in p.sees)
         bits = cfg.semantic_bits if p.semantic else cfg.detail_bits
         flops.append(pass_flops(cfg, rows, p.tokens, past + p.tokens, bits))
-        own = p.tokens + (past if p.tokens > chunk else 0)
-        cache = prefix_kv + sum(kept.values()) + (kv_bytes(cfg, rows, own, element) if p.keeps else 0)
+        seen = sum(kept[s] for s in p.sees)
+        own = kv_bytes(cfg, rows, p.tokens, element) if p.keeps else 0
+        others = sum(v for s, v in kept.items() if s not in p.sees)
+        moment = others + _cache_moment(seen, own, any(s in p.sees for s in p.releases), cfg.depth)
+        if on_host:
+            # on the device: the layer of what it sees brought over, its own layer and the copy going back
+            cache = prefix_kv + seen // cfg.depth + 2 * own // cfg.depth
+            host_peak = max(host_peak, moment)
+        else:
+            cache = prefix_kv + moment + own // cfg.depth  # a layer's own K/V copied out of a chunked pass's buffer
         rotations = p.tokens * (cfg.head_dim // 2 * 8 + 4 * 4)  # complex64 rotations and their positions
         activation = sums + rotations + max(
             block_peak_bytes(cfg, rows, p.tokens, past, chunk, element),
@@ -206,10 +236,11 @@ def plan_schedule(
         activation_peak = max(activation_peak, activation)
         running_peak = max(running_peak, cache + activation)
         if p.keeps:
-            kept[p.scale] = kv_bytes(cfg, rows, own, element)
+            kept[p.scale] = own
         for released in p.releases:
             kept.pop(released, None)
-        held[p.clip] = prefix_kv + sum(kept.values())  # ends as what the clip's last pass leaves
+        # ends as what the clip's last pass leaves, the device's share of it
+        held[p.clip] = prefix_kv + (0 if on_host else sum(kept.values()))
     sampling = weights + running_peak
     encoder_bytes = text_encoder_bytes(preset.text_encoder, precision)
     text_encoder = weights + (0 if text_encoder_on_cpu else encoder_bytes)
@@ -253,6 +284,8 @@ def plan_schedule(
             preset.vae, schedule.latent_shape[1], schedule.latent_shape[2], decode.element, decode.tiling
         )
         * batch,
+        kv_placement=kv_placement,
+        host_kv_bytes=host_peak,
         text_encoder_on_cpu=text_encoder_on_cpu,
         text_encoder_bytes=encoder_bytes,
         peak_bytes=max(sampling, text_encoder, decoding),
@@ -272,15 +305,22 @@ def plan(
     memory_budget: float | None = None,
     text_encoder_on_cpu: bool = False,
     decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
+    kv_placement: str | None = None,
 ) -> Plan:
     """The plan of one generation of `seconds` (Interact presets: one 5 s segment); see plan_schedule for
-    how `decode` and `memory_budget` set the decode."""
+    how `decode` and `memory_budget` set the decode. `kv_placement` None: the K/V stay on the device unless a
+    budget is given that only host memory for them fits."""
     if preset.mode == "interact":
         schedule = build_interact_schedule(preset.schedule, aspect)
     else:
         schedule = build_schedule(preset.schedule, seconds, aspect)
-    return plan_schedule(
-        preset, schedule, precision, batch, text_tokens,
-        chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget, text_encoder_on_cpu=text_encoder_on_cpu,
-        decode_ladder=decode_ladder,
-    )
+    placements = (kv_placement,) if kv_placement else KV_PLACEMENTS if memory_budget is not None else ("device",)
+    for placement in placements:
+        result = plan_schedule(
+            preset, schedule, precision, batch, text_tokens,
+            chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget,
+            text_encoder_on_cpu=text_encoder_on_cpu, decode_ladder=decode_ladder, kv_placement=placement,
+        )
+        if memory_budget is None or result.peak_bytes <= memory_budget:
+            break
+    return result

@@ -7,6 +7,9 @@ import math
 from engine.config import ConfigError
 
 PRECISIONS = ("fp32", "bf16", "int8", "nf4")
+# Where the kept K/V of a clip's final scale lives, in the order their cost rises: the device's memory, or the
+# host's, streamed back layer by layer (a copy of it per pass over the bus).
+KV_PLACEMENTS = ("device", "host")
 QUANTIZED_PRECISIONS = ("nf4", "int8")
 QUANTIZED_LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 NF4_BLOCK = 64

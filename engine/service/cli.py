@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from engine.config import PRESETS, ConfigError, get_preset
-from engine.runtime.precision import PRECISIONS
+from engine.runtime.precision import KV_PLACEMENTS, PRECISIONS
 from engine.service import job_cli, models_cli
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     budget = args.memory_gb * GB if args.memory_gb else None
     result = plan(
         get_preset(args.model), args.duration, args.aspect, args.precision, args.batch, args.text_tokens,
-        memory_budget=budget,
+        memory_budget=budget, kv_placement=args.kv,
     )
     data = result.to_dict()
     if args.json:
@@ -74,6 +74,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"  decode: {_decode_settings(result)}")
     print(f"  between clips the decode session holds {result.decode_session_bytes / GB:.2f} GB of conv caches "
           "(kept in host memory while the next clip samples)")
+    if result.kv_placement == "host":
+        print(f"  K/V of the clip before in host memory, streamed to the device layer by layer: needs "
+              f"{result.host_kv_bytes / GB:.2f} GB of host memory")
+    else:
+        print("  K/V of the clip before on the device")
     for phase, size in result.phases.items():
         print(f"  {phase:13s} {size / GB:6.2f} GB")
     fits = "" if budget is None else f" ({'fits' if result.peak_bytes <= budget else 'over'} {args.memory_gb:g} GB)"
@@ -156,7 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1, help="videos per run")
     p.add_argument("--text-tokens", type=int, default=None, help="prompt length (default: the maximum)")
     p.add_argument("--memory-gb", type=float, default=None,
-                   help="memory to fit (default with --device: 90%% of the device's); picks decode settings")
+                   help="memory to fit (default with --device: 90%% of the device's); picks decode settings and "
+                        "where the K/V live")
+    p.add_argument("--kv", choices=KV_PLACEMENTS, default=None,
+                   help="where each clip's kept K/V live: on the device, or in host memory streamed back per layer "
+                        "(default: the device, unless --memory-gb needs host memory)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_plan)
 

@@ -98,7 +98,7 @@ class JobRunner:
         model = self.models.get(spec.model, spec.device, spec.precision, request.seconds, request.aspect, log.info)
         plan = model.plan.plan
         events = run_generation(model, request, model.preview, plan.decode_chunk_latents, plan.decode_tiling,
-                                cancel=cancelled)
+                                cancel=cancelled, kv_on_host=plan.kv_placement == "host")
         started = next(events)
         self.emit(p.Started(spec.id, started.passes, started.clips, started.frames, started.width, started.height,
                             started.fps, model.precision, str(model.device), list(started.notes)))

@@ -41,8 +41,18 @@ def test_the_text_encoder_moves_to_the_cpu_before_the_precision_drops() -> None:
     encoder_on_gpu = plan(P480, 5, precision="bf16", decode=lean)
     assert encoder_on_gpu.peak_bytes > encoder_on_cpu.peak_bytes  # the encoder phase is what decides here
     choice = choose_load_plan(P480, gpu(80), 5, budget_bytes=encoder_on_cpu.peak_bytes)
-    assert [(p, on_cpu) for p, on_cpu, _ in choice.tried] == [("bf16", False), ("bf16", True)]
+    assert [(p, on_cpu, kv) for p, on_cpu, kv, _ in choice.tried] == [("bf16", False, "device"),
+                                                                        ("bf16", True, "device")]
     assert choice.fits and choice.plan.precision == "bf16" and choice.plan.text_encoder_on_cpu
+
+
+def test_a_long_video_keeps_its_kv_in_host_memory_before_the_precision_drops() -> None:
+    """The released 480p 10 s mode holds 9.4 GB of K/V for its second clip: on a 16 GB card int8 fits once that
+    waits in host memory, rather than dropping to nf4."""
+    choice = choose_load_plan(P480, gpu(16), 60)
+    assert choice.fits and choice.plan.precision == "int8" and choice.plan.kv_placement == "host"
+    assert [(p, kv) for p, _, kv, _ in choice.tried][-2:] == [("int8", "device"), ("int8", "host")]
+    assert any("K/V of the clip before: in host memory" in line for line in choice.describe())
 
 
 def test_what_fits_nowhere_says_so_in_the_description() -> None:
@@ -62,7 +72,7 @@ def test_on_the_cpu_the_text_encoder_counts_through_every_phase_and_nothing_is_o
     choice = choose_load_plan(P480, host, 5)
     assert choice.fits and not choice.plan.offload_transformer_for_decode
     assert choice.peak_bytes == choice.plan.peak_bytes + choice.plan.text_encoder_bytes
-    assert all(on_cpu for _, on_cpu, _ in choice.tried)
+    assert all(on_cpu and kv == "device" for _, on_cpu, kv, _ in choice.tried)
     text = "\n".join(choice.describe())
     assert "text encoder on the CPU, kept in RAM" in text and "simulated CPU" in text
 

@@ -36,11 +36,27 @@ def test_weight_bytes_per_precision():
     assert 0.25 * sizes["bf16"] < sizes["nf4"] < 0.27 * sizes["bf16"]
 
 
-def test_longer_videos_need_more_and_say_so():
+def test_a_second_clip_keeps_the_first_clips_final_scale_and_then_memory_stays_flat():
     preset = get_preset("infinitystar-8b-720p")
-    five, ten = plan(preset, 5, precision="nf4"), plan(preset, 10, precision="nf4")
+    five, ten, minute = (plan(preset, s, precision="nf4", kv_placement="device") for s in (5, 10, 60))
     assert ten.kv_peak_bytes > 10 * five.kv_peak_bytes  # clip 1's full 72,000-token scale is kept for clip 2
     assert ten.peak_bytes > five.peak_bytes
+    # the longest job holds what a minute does
+    longest = plan(preset, 600, precision="nf4", kv_placement="device")
+    assert longest.peak_bytes == minute.peak_bytes and longest.passes == 45 + 120 * 40
+
+
+def test_long_8b_videos_fit_consumer_cards_with_the_kv_in_host_memory():
+    """At nf4 the 8B's released 10 s mode and anything longer fit 12 GB (720p) and 8 GB (480p) once the K/V of
+    the clip before waits in host memory; the plan says how much host memory that takes."""
+    for name, budget, host in (("infinitystar-8b-720p", 12, (21, 23)), ("infinitystar-8b-480p", 8, (9, 10.5))):
+        preset = get_preset(name)
+        on_device = plan(preset, 60, precision="nf4", kv_placement="device")
+        assert on_device.peak_bytes > budget * GB
+        chosen = plan(preset, 60, precision="nf4", memory_budget=budget * GB)
+        assert chosen.kv_placement == "host" and chosen.peak_bytes < budget * GB
+        assert host[0] * GB < chosen.host_kv_bytes < host[1] * GB
+        assert plan(preset, 5, precision="nf4", memory_budget=budget * GB).kv_placement == "device"
 
 
 def test_flops_match_a_count_of_the_real_run(micro_model, micro_text):
