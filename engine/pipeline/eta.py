@@ -7,14 +7,15 @@ from engine.schedule import Schedule
 
 class Eta:
     """Passes still to sample at this run's seconds per token, plus clips still to decode at its seconds per
-    latent frame. Forced passes are left out (most are never run). Decoding is counted from the first
-    decoded clip on; before any pass was sampled there is no estimate."""
+    latent frame. Forced passes are left out (most are never run), and clips before `first_decoded` (a
+    continuation's earliest, which are not decoded). Decoding is counted from the first decoded clip on; before
+    any pass was sampled there is no estimate."""
 
-    def __init__(self, schedule: Schedule, forced: int) -> None:
+    def __init__(self, schedule: Schedule, forced: int, first_decoded: int = 0) -> None:
         self.passes = schedule.passes
         self.forced = forced
         self.tokens_left = sum(p.tokens for p in self.passes[forced:])
-        self.latent_frames_left = sum(schedule.clip_lengths)
+        self.latent_frames_left = sum(schedule.clip_lengths[first_decoded:])
         self.sampled_tokens = self.sampling_seconds = 0.0
         self.decoded_frames = self.decode_seconds = 0.0
 

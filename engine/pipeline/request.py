@@ -71,16 +71,24 @@ class GenerationRequest:
         return before + self.seconds
 
 
-# A continuation runs the last clips of the video it extends again: the clip before gives the K/V its first new
-# clip sees, and that clip's own K/V saw the one before it (docs/long_videos.md measures how far that reaches).
-TRANSFORMER_CONTEXT_CLIPS = 2
+# A continuation runs the last clips of the video it extends again (forced: only their final passes run). The clip
+# before gives the K/V its first new clip sees; those K/V saw the clip before them one layer down, so a model of
+# depth L needs L clips for an exact continuation. Each clip further back moved toyworld's logits ten times less
+# (bench/continuation_context.py: mean |dP(bit)| 0.045, 0.015, 0.0014, 0 for 1-4 clips); four bound the cost of
+# starting a continuation of the 8B, whose 36 would be seven clips' worth of passes.
+TRANSFORMER_CONTEXT_CLIPS = 4
+
+
+def decoder_context_clips(preset: Preset) -> int:
+    """Clips the decoder must be fed before a continuation's first new clip to reach the state the video's own
+    decode had there (engine.model.vae.decoder_history)."""
+    return math.ceil(decoder_history(preset.vae) / preset.schedule.clip_frames)
 
 
 def context_clips(preset: Preset) -> int:
-    """How many clips of a video a continuation reads and runs again: enough for the transformer's context and for
-    the decoder to reach its exact state (engine.model.vae.decoder_history)."""
-    decoder = math.ceil(decoder_history(preset.vae) / preset.schedule.clip_frames)
-    return max(TRANSFORMER_CONTEXT_CLIPS, decoder)
+    """How many clips of a video a continuation reads and runs again: the transformer's context and the
+    decoder's."""
+    return max(min(TRANSFORMER_CONTEXT_CLIPS, preset.transformer.depth), decoder_context_clips(preset))
 
 
 def request_schedule(cfg: ScheduleConfig, request: GenerationRequest) -> Schedule:

@@ -22,6 +22,7 @@ from engine.pipeline.request import (
     GenerationRequest,
     PipelineInputError,
     clip_texts,
+    decoder_context_clips,
     request_schedule,
     settings,
 )
@@ -146,8 +147,8 @@ def run_generation(
         settings=settings(cfg, schedule, request, texts),
         notes=tuple(_notes(model, request)),
     )
-    decoder = ClipDecoder(model.vae, schedule, context, chunk_latents, tiling)
-    eta = Eta(schedule, len(forced))
+    decoder = ClipDecoder(model.vae, schedule, context, decoder_context_clips(preset), chunk_latents, tiling)
+    eta = Eta(schedule, len(forced), decoder.first_decoded)
     sampling_seconds = decode_seconds = 0.0
     guidance = Guidance.from_schedule(cfg)
     total = len(schedule.passes) - context_passes
@@ -171,7 +172,8 @@ def run_generation(
             decoded = decoder.decode(event.clip, event.latent)
             seconds = time.perf_counter() - t0
             decode_seconds += seconds
-            eta.clip_decoded(event.latent.shape[2], seconds)
+            if event.clip >= decoder.first_decoded:
+                eta.clip_decoded(event.latent.shape[2], seconds)
             if event.clip >= context:
                 text_of = texts[event.clip]
                 records.append(ClipBits(

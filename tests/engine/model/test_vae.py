@@ -3,6 +3,7 @@ the released key table, and checkpoints that do not fit."""
 
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from pathlib import Path
@@ -12,12 +13,13 @@ import torch
 from reference import VAE_KEYS
 from safetensors.torch import save_file
 
-from engine.config import VAEConfig
+from engine.config import VAEConfig, get_preset
 from engine.model.vae import (
     Tiling,
     VAECheckpointError,
     VAEInputError,
     VideoVAE,
+    decoder_history,
     load_vae_state,
     vae_key_shapes,
     vae_key_table,
@@ -322,3 +324,27 @@ def test_a_pth_not_holding_a_vae_state_dict_is_refused(vae: VideoVAE, tmp_path: 
     torch.save(content(vae.state_dict()), path)
     with pytest.raises(VAECheckpointError, match=f"^{re.escape(str(path))} holds {described}.*; the released VAE "):
         load_vae_state(path)
+
+
+def test_a_session_fed_the_decoders_history_decodes_what_follows_as_the_whole_video_does() -> None:
+    """A continuation warms a fresh decode session with the last clips before its first new one: fed at least
+    decoder_history latent frames first, the frames after them equal the whole video's decode; fed fewer, not."""
+    cfg = get_preset("toyworld").vae
+    torch.manual_seed(1)
+    model = VideoVAE(cfg).eval()
+    history = decoder_history(cfg)
+    assert history == 21.5  # conv_in 2, mid 4, then 4 + 2 per up block at 1, 1, 1/2, 1/4 of the frame rate
+    g = torch.Generator().manual_seed(2)
+    z = torch.randn(1, cfg.codebook_dim, 40, 2, 2, generator=g)
+    whole = torch.cat(list(model.decoder_session(1, None).feed(z, last=True)), dim=2)
+    new = 8  # latent frames after the warm-up
+
+    def after_warm_up(frames: int) -> torch.Tensor:
+        session = model.decoder_session(1, None)
+        decoded = torch.cat(list(session.feed(z[:, :, 40 - new - frames :], last=True)), dim=2)
+        return decoded[:, :, -4 * new :]
+
+    exact = math.ceil(history)
+    assert (after_warm_up(exact) - whole[:, :, -4 * new :]).abs().max() < 1e-6
+    # the influence of the frames further back fades fast, but it is there
+    assert (after_warm_up(exact - 4) - whole[:, :, -4 * new :]).abs().max() > 1e-5
