@@ -9,9 +9,9 @@ from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoCommand
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         link_storyboard_lane(self.panel, timeline)
         timeline.selection_changed.connect(self._selection_changed)
         timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        timeline.clip_menu_requested.connect(self._clip_menu)
         self.editor.stack.indexChanged.connect(self._project_edited)
         self.editor.stack.cleanChanged.connect(self._update_title)
         if hasattr(self, "controller"):
@@ -197,8 +198,7 @@ class MainWindow(QMainWindow):
         generate = bar.addMenu("&Generate")
         self._action(generate, "&Generate", self.generate, "Ctrl+G")
         self.clip_actions = actions.ClipActions(self)
-        for action in self.clip_actions.menu_actions():
-            generate.addAction(action)
+        generate.addActions(self.clip_actions.menu_actions())
 
         view = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -459,6 +459,14 @@ class MainWindow(QMainWindow):
                 clip = None
         self.inspector.show_clip(self.project, clip)
         self.clip_actions.update_enabled()
+
+    def _clip_menu(self, where: QPoint) -> None:
+        """A right-clicked clip's generation actions (none for a clip the engine did not make)."""
+        if actions.selected_generated(self) is None:
+            return
+        menu = QMenu(self)
+        menu.addActions(self.clip_actions.clip_menu_actions())
+        menu.exec(where)
 
     def open_provenance_of(self, media_id: str) -> None:
         media = self.project.media.get(media_id)

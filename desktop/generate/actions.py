@@ -1,5 +1,5 @@
-"""Generation from the timeline: generate from the panel, and on a selected generated clip continue, bridge to the
-next clip, variants, regenerate, image-to-video from the playhead's frame, and its provenance.
+"""Generation from the timeline: generate from the panel, and on a selected generated clip continue, keep going,
+bridge to the next clip, variants, regenerate, image-to-video from the playhead's frame, and its provenance.
 
 Each action is a function taking its inputs, so it runs the same from a menu (which asks the user first) and from
 a test. A clip is "generated" when its media carries the engine's provenance; an exported file of one generated
@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QSpinBox
 
+from desktop.generate.extension_dialog import ask_extension
 from desktop.generate.outputs import media_folder, new_output
 from desktop.generate.panel import MAX_SEED
-from desktop.generate.placement import Placement
+from desktop.generate.placement import Placement, media_end
+from desktop.generate.remake import clip_after, make_again, remake
 from desktop.media.export import export_still
 from desktop.project.model import Clip, MediaItem
-from engine.media.layout import bits_path
+from engine.config import MAX_VIDEO_SECONDS
+from engine.media.layout import find_bits
 from engine.service.jobs import JobInputError, JobSpec
 
 if TYPE_CHECKING:
@@ -40,21 +42,8 @@ def generation_of(media: MediaItem) -> dict[str, Any] | None:
     return None
 
 
-def remake(provenance: dict[str, Any], output: Path, seed: int) -> JobSpec:
-    """The job that made a video again (same model, prompts, length and settings), with `seed`."""
-    settings, inputs = provenance["settings"], provenance.get("inputs", {})
-    prompts = tuple(inputs.get("prompts") or ())
-    storyboard = len(set(prompts)) > 1
-    return JobSpec(
-        kind="storyboard" if storyboard else "generate", model=provenance["model"], output=str(output),
-        prompts=prompts if storyboard else prompts[:1], seconds=int(settings["seconds"]), seed=seed,
-        precision=provenance.get("precision"), aspect=str(settings.get("aspect_h_over_w")) if
-        settings.get("aspect_h_over_w") else None, guidance_scale=settings.get("guidance_scale"),
-        tau_image=settings.get("tau_image"), tau_video=settings.get("tau_video"),
-    )
-
-
-def _selected_generated(window: MainWindow) -> tuple[Clip, MediaItem, dict[str, Any]] | None:
+def selected_generated(window: MainWindow) -> tuple[Clip, MediaItem, dict[str, Any]] | None:
+    """The one clip selected, its media and the engine's provenance of it, when the engine made it."""
     ids = window.editor.timeline.selected_clip_ids()
     if len(ids) != 1:
         return None
@@ -62,11 +51,6 @@ def _selected_generated(window: MainWindow) -> tuple[Clip, MediaItem, dict[str, 
     media = window.project.media_of(clip)
     provenance = generation_of(media)
     return (clip, media, provenance) if provenance is not None else None
-
-
-def _next_clip(window: MainWindow, clip: Clip) -> Clip | None:
-    track, _ = window.project.find_clip(clip.id)
-    return next((c for c in track.clips if c.start == clip.end), None)
 
 
 def _output(window: MainWindow, kind: str, seed: int) -> Path:
@@ -92,9 +76,11 @@ def generate_from_panel(window: MainWindow, variants: int = 1) -> list[JobSpec]:
     return specs
 
 
-def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = "") -> JobSpec:
-    """Extend `clip` by `seconds` from its stored bits (the earlier part stays as it is); with no bits beside its
-    video (an imported export), the original is made again from its provenance first, which gives the same bits."""
+def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = "", label: str = "Continue clip"
+                  ) -> JobSpec:
+    """`seconds` more of `clip`'s video from its stored bits, placed right after it (its trimmed tail back first:
+    the new part plays on from the media's last frame). With no bits beside its video (an imported export), the
+    original is made again from its provenance first, which gives the same bits."""
     media = window.project.media_of(clip)
     provenance = generation_of(media)
     prompts = (prompt,) if prompt.strip() else ()
@@ -105,9 +91,9 @@ def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = ""
                        prompts=prompts, seconds=seconds, seed=seed, precision=provenance.get("precision"),
                        continue_from=str(bits))
 
-    placement = Placement("replace", start=clip.start, clips=(clip.id,), label="continue")
-    bits = bits_path(media.path)
-    if bits.is_file():
+    placement = Placement("extend", start=media_end(window.project, clip), clips=(clip.id,), label=label)
+    bits = find_bits(media.path)
+    if bits is not None:
         spec = extension(bits)
         window.controller.submit(spec, placement)
         return spec
@@ -118,25 +104,44 @@ def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = ""
     return original
 
 
-def bridge_clips(window: MainWindow, first: Clip, second: Clip, seconds: int, prompt: str = "") -> JobSpec:
-    """A generated middle from the end of `first` toward `second`; the joined video replaces both."""
+def keep_going(window: MainWindow, clip: Clip) -> JobSpec:
+    """Continue `clip` clip after clip, as long as one job goes, until the person stops it: each clip shows on the
+    Generating track as it is decoded, and the clips made by the stop are kept, placed after `clip`."""
+    spec = continue_clip(window, clip, MAX_VIDEO_SECONDS, label="Keep going")
+    window.statusBar().showMessage("keeping going: stop it from the Generate menu or the job queue; "
+                                   "every clip made by then stays")
+    return spec
+
+
+def bridge_clips(window: MainWindow, first: Clip, second: Clip, seconds: int, prompt: str = "",
+                 crossfade_seconds: float | None = None) -> JobSpec:
+    """`seconds` generated from the end of `first`, heading for `second`, whose first frames the bridge's last
+    `crossfade_seconds` fade into; placed between the two, `second` then plays on from after the fade."""
     media = window.project.media_of(first)
     provenance = generation_of(media)
+    bits = find_bits(media.path)
+    if bits is None:
+        raise JobInputError(f"{media.name} has no bits beside it to bridge from")
     seed = secrets.randbelow(MAX_SEED)
     spec = JobSpec(kind="bridge", model=provenance["model"], output=str(_output(window, "bridge", seed)),
                    prompts=(prompt,) if prompt.strip() else (), seconds=seconds, seed=seed,
-                   precision=provenance.get("precision"), continue_from=str(bits_path(media.path)),
-                   bridge_to=str(window.project.media_of(second).path))
-    placement = Placement("bridge", start=first.start, clips=(first.id, second.id), label="Bridge clips")
+                   precision=provenance.get("precision"), continue_from=str(bits),
+                   bridge_to=str(window.project.media_of(second).path), crossfade_seconds=crossfade_seconds)
+    placement = Placement("bridge", start=media_end(window.project, first), clips=(first.id, second.id),
+                          label="Bridge clips")
     window.controller.submit(spec, placement)
     return spec
 
 
-def regenerate(window: MainWindow, clip: Clip) -> JobSpec:
-    """The same request with a new seed, in place of the clip."""
+def regenerate(window: MainWindow, clip: Clip) -> JobSpec | None:
+    """The same request with a new seed, in place of the clip (a continuation or bridge from its neighbours)."""
     provenance = generation_of(window.project.media_of(clip))
     seed = secrets.randbelow(MAX_SEED)
-    spec = remake(provenance, _output(window, "regenerate", seed), seed)
+    spec = make_again(window.project, clip, provenance, _output(window, "regenerate", seed), seed)
+    if spec is None:
+        window.statusBar().showMessage("this clip plays on from the clip that was before it: put that clip back "
+                                       "right before it to make it again", 8000)
+        return None
     window.controller.submit(spec, Placement("replace", start=clip.start, clips=(clip.id,), label="Regenerate clip"))
     return spec
 
@@ -153,83 +158,84 @@ def image_to_video_from_playhead(window: MainWindow) -> Path:
     return path
 
 
-def ask_extension(window: MainWindow, title: str, seconds: int, prompt: str) -> tuple[int, str] | None:
-    dialog = QDialog(window)
-    dialog.setWindowTitle(title)
-    form = QFormLayout(dialog)
-    length = QSpinBox()
-    length.setRange(1, 60)
-    length.setSuffix(" s")
-    length.setValue(seconds)
-    text = QLineEdit(prompt)
-    text.setPlaceholderText("what happens next (empty: as before)")
-    form.addRow("Seconds", length)
-    form.addRow("Prompt", text)
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.accepted.connect(dialog.accept)
-    buttons.rejected.connect(dialog.reject)
-    form.addRow(buttons)
-    return (length.value(), text.text()) if dialog.exec() else None
-
-
 class ClipActions:
-    """The Generate menu's clip actions, enabled only where they apply."""
+    """The Generate menu's clip actions (most also on a clip's context menu), enabled only where they apply."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.continue_ = self._make("&Continue clip...", self._continue, "Ctrl+Shift+C")
+        self.keep_going = self._make("&Keep going", self._keep_going, "Ctrl+Shift+K",
+                                     "Continue the clip clip after clip until you stop it; every clip made stays")
         self.bridge = self._make("&Bridge to next clip...", self._bridge, "Ctrl+Shift+B")
         self.variants = self._make("&Variants (3 seeds)", lambda: generate_from_panel(window, variants=3))
         self.regenerate = self._make("&Regenerate clip", self._regenerate, "Ctrl+Shift+R")
         self.image = self._make("&Image to video from playhead", lambda: image_to_video_from_playhead(window))
         self.provenance = self._make("Open &provenance", self._provenance)
+        self.stop = self._make("&Stop generating", window.controller.stop, "Ctrl+.",
+                               "Stop the job running now; the clips it has made stay on the timeline")
+        window.controller.running_changed.connect(self.update_enabled)
         self.update_enabled()
 
-    def _make(self, text: str, slot, shortcut: str | None = None) -> QAction:
+    def _make(self, text: str, slot, shortcut: str | None = None, tip: str = "") -> QAction:
         action = QAction(text, self.window)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
         action.triggered.connect(slot)
         return action
 
     def menu_actions(self) -> list[QAction]:
-        return [self.continue_, self.bridge, self.variants, self.regenerate, self.image, self.provenance]
+        return [self.continue_, self.keep_going, self.bridge, self.variants, self.regenerate, self.image,
+                self.provenance, self.stop]
+
+    def clip_menu_actions(self) -> list[QAction]:
+        """What a generated clip's context menu offers."""
+        return [self.continue_, self.keep_going, self.bridge, self.regenerate, self.provenance]
 
     def update_enabled(self) -> None:
-        selected = _selected_generated(self.window)
-        for action in (self.continue_, self.regenerate, self.provenance):
+        selected = selected_generated(self.window)
+        for action in (self.continue_, self.keep_going, self.regenerate, self.provenance):
             action.setEnabled(selected is not None)
-        following = _next_clip(self.window, selected[0]) if selected else None
-        self.bridge.setEnabled(following is not None and bits_path(selected[1].path).is_file())
+        following = clip_after(self.window.project, selected[0]) if selected else None
+        self.bridge.setEnabled(following is not None and find_bits(selected[1].path) is not None)
+        self.stop.setEnabled(self.window.controller.running is not None)
 
-    def _clip_seconds(self, provenance: dict[str, Any]) -> int:
-        model = self.window.models.get(provenance["model"], {})
-        return model.get("clip_seconds", 1)
+    def _model(self, provenance: dict[str, Any]) -> dict[str, Any]:
+        return self.window.models.get(provenance["model"], {})
+
+    def _ask(self, title: str, provenance: dict[str, Any], crossfade: bool = False):
+        model = self._model(provenance)
+        return ask_extension(self.window, title, model.get("clip_seconds", 1),
+                             model.get("max_seconds", MAX_VIDEO_SECONDS), crossfade)
 
     def _continue(self) -> None:
-        selected = _selected_generated(self.window)
+        selected = selected_generated(self.window)
         if selected is None:
             return
-        clip, _, provenance = selected
-        asked = ask_extension(self.window, "Continue clip", self._clip_seconds(provenance), "")
+        asked = self._ask("Continue clip", selected[2])
         if asked:
-            continue_clip(self.window, clip, *asked)
+            continue_clip(self.window, selected[0], asked.seconds, asked.prompt)
+
+    def _keep_going(self) -> None:
+        selected = selected_generated(self.window)
+        if selected is not None:
+            keep_going(self.window, selected[0])
 
     def _bridge(self) -> None:
-        selected = _selected_generated(self.window)
-        following = _next_clip(self.window, selected[0]) if selected else None
+        selected = selected_generated(self.window)
+        following = clip_after(self.window.project, selected[0]) if selected else None
         if following is None:
             return
-        asked = ask_extension(self.window, "Bridge clips", self._clip_seconds(selected[2]), "")
+        asked = self._ask("Bridge clips", selected[2], crossfade=True)
         if asked:
-            bridge_clips(self.window, selected[0], following, *asked)
+            bridge_clips(self.window, selected[0], following, asked.seconds, asked.prompt, asked.crossfade_seconds)
 
     def _regenerate(self) -> None:
-        selected = _selected_generated(self.window)
+        selected = selected_generated(self.window)
         if selected is not None:
             regenerate(self.window, selected[0])
 
     def _provenance(self) -> None:
-        selected = _selected_generated(self.window)
+        selected = selected_generated(self.window)
         if selected is not None:
             self.window.open_provenance_of(selected[1].id)

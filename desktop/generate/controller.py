@@ -3,7 +3,8 @@
 While a job runs, each decoded clip is put on a "Generating" track at the top of the timeline as soon as it is
 ready, so the clip grows and can be played before the job ends. Those live clips are not edits the user made and
 are not on the undo stack; when the job finishes they are taken away and the whole video is placed by one
-undoable command (desktop.generate.placement), so one Undo removes a generation.
+undoable command (desktop.generate.placement), so one Undo removes a generation. A job stopped (cancelled, or
+failed) after finishing some clips keeps them as one video, placed the same way.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from PySide6.QtGui import QImage, QUndoStack
 
 from desktop.generate.bridge import EngineBridge
 from desktop.generate.placement import Placement, place_result
+from desktop.generate.progress import JobProgress
 from desktop.media.errors import MediaReadError
 from desktop.media.probe import probe_media
-from desktop.project.model import Clip, Project, ProjectError, Track, new_id
+from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
+from desktop.timecode import clock
 from desktop.timeline.edit_command import apply_edit
 from engine.service import protocol as p
 from engine.service.jobs import JobSpec
@@ -34,17 +37,21 @@ class _Running:
     then: Callable[[p.Finished], None] | None = None
     live: list[str] = field(default_factory=list)  # ids of the live clips and their media
     model_fps: int = 16
+    progress: JobProgress = JobProgress()
+    eta_seconds: float | None = None  # the whole job's time left, as the last Progress said
 
 
 class GenerationController(QObject):
     """`changed` when the project changed outside the undo stack (live clips); `preview(image, label)` for the
-    monitor; `status(text)` for the status bar; `placed(clip media id)` once a result is on the timeline."""
+    monitor; `status(text)` for the status bar; `placed(clip media id)` once a result is on the timeline;
+    `running_changed()` when one of its jobs starts or ends."""
 
     changed = Signal()
     preview = Signal(QImage, str)
     status = Signal(str)
     placed = Signal(str)
     failed = Signal(str, str)  # message, hint
+    running_changed = Signal()
 
     def __init__(self, bridge: EngineBridge, project: Project, stack: QUndoStack) -> None:
         super().__init__()
@@ -52,6 +59,7 @@ class GenerationController(QObject):
         self.project = project
         self.stack = stack
         self.jobs: dict[str, _Running] = {}
+        self.running: str | None = None  # the id of its job the engine is running now
         bridge.event.connect(self.on_event)
 
     def set_project(self, project: Project, stack: QUndoStack) -> None:
@@ -64,6 +72,14 @@ class GenerationController(QObject):
         self.bridge.submit(spec)
         self.status.emit(f"queued: {spec.kind} {spec.seconds} s")
 
+    def stop(self) -> bool:
+        """Cancel the job running now; what it finished is kept (placed when the engine says it stopped)."""
+        if self.running is None:
+            return False
+        self.bridge.cancel(self.running)
+        self.status.emit("stopping: the clips made so far are kept")
+        return True
+
     def on_event(self, message: p.Message) -> None:
         job = self.jobs.get(getattr(message, "job_id", None) or "")
         if isinstance(message, p.Failed) and job is None and message.job_id is None:
@@ -72,29 +88,43 @@ class GenerationController(QObject):
             return
         if isinstance(message, p.Started):
             job.model_fps = message.fps
+            job.progress = JobProgress.of(job.spec, message)
+            self.running = message.job_id
+            self.running_changed.emit()
             self.status.emit(f"generating {message.frames} frames ({message.precision} on {message.device})")
         elif isinstance(message, p.Progress):
-            eta = "" if message.eta_seconds is None else f", {message.eta_seconds:.0f} s left"
-            self.status.emit(f"pass {message.index + 1}/{message.total}, clip {message.clip + 1}{eta}")
+            job.eta_seconds = message.eta_seconds
+            self.status.emit(job.progress.text(message.index, message.total, message.clip, message.eta_seconds))
         elif isinstance(message, p.Preview):
             image = QImage(message.pixels(), message.width, message.height, 3 * message.width,
                            QImage.Format.Format_RGB888).copy()
-            self.preview.emit(image, f"pass {message.index + 1}/{message.total} · clip {message.clip + 1}")
+            self.preview.emit(image, job.progress.text(message.index, message.total, message.clip, job.eta_seconds))
         elif isinstance(message, p.ClipReady):
             self._show_live(job, message)
         elif isinstance(message, p.TERMINAL):
-            del self.jobs[message.job_id]
-            self._drop_live(job)
-            if isinstance(message, p.Finished):
-                if job.placement.mode != "none":
-                    self._place(job, message)
-                if job.then is not None:
-                    job.then(message)
-            elif isinstance(message, p.Failed):
-                self.failed.emit(message.message, message.hint)
-                self.status.emit(f"generation failed ({message.kind})")
-            else:
-                self.status.emit("generation cancelled")
+            self._end(job, message)
+
+    def _end(self, job: _Running, message: p.Finished | p.Failed | p.Cancelled) -> None:
+        del self.jobs[message.job_id]
+        if self.running == message.job_id:
+            self.running = None
+            self.running_changed.emit()
+        self._drop_live(job)
+        placed = self._place(job, message.video) if message.video and job.placement.mode != "none" else None
+        if isinstance(message, p.Finished):
+            if placed is not None:
+                self.status.emit(f"generated {placed.name} in {message.seconds:.1f} s")
+            if job.then is not None:
+                job.then(message)
+            return
+        if isinstance(message, p.Failed):
+            kept = f"\n\nThe {clock(placed.duration)} it made before it failed is on the timeline." if placed else ""
+            self.failed.emit(message.message + kept, message.hint)
+            self.status.emit(f"generation failed ({message.kind})")
+        elif placed is not None:
+            self.status.emit(f"generation stopped; the {clock(placed.duration)} it made is on the timeline")
+        else:
+            self.status.emit("generation cancelled")
 
     def _live_track(self) -> Track:
         track = next((t for t in self.project.tracks if t.name == LIVE_TRACK and t.kind == "video"), None)
@@ -131,12 +161,12 @@ class GenerationController(QObject):
         job.live = []
         self.changed.emit()
 
-    def _place(self, job: _Running, finished: p.Finished) -> None:
+    def _place(self, job: _Running, video: str) -> MediaItem | None:
         try:
-            media = probe_media(Path(finished.video))
+            media = probe_media(Path(video))
             apply_edit(self.stack, self.project, place_result(self.project, media, job.placement))
         except (MediaReadError, ProjectError) as err:
-            self.failed.emit(f"the generated video {finished.video} could not be placed: {err}", "")
-            return
+            self.failed.emit(f"the generated video {video} could not be placed: {err}", "")
+            return None
         self.placed.emit(media.id)
-        self.status.emit(f"generated {Path(finished.video).name} in {finished.seconds:.1f} s")
+        return media

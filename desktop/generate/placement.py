@@ -1,31 +1,62 @@
 """Where a finished generation lands on the timeline, as one undoable command. Qt-free.
 
 - new: at the playhead on the first video track with room, else on a new video track;
-- replace (continue, regenerate): where the old clip was; later clips on its track move right to make room;
-- bridge: the joined video replaces the two clips it joins, later clips move to fit;
+- replace (regenerate): where the old clip was; later clips on its track move right to make room;
+- extend (continue, keep going): right after the continued clip, which first gets back any tail trimmed off (the
+  continuation plays on from its media's last frame); later clips on its track move right to make room;
+- bridge: right after the first clip (its tail back, as for extend); the second clip follows the bridge with its
+  head trimmed by the frames the bridge fades into, so it plays on from there; later clips move with it;
 - variant: on a new video track of its own, at the same start as the request.
+When a clip the placement names is gone by the time the video comes, the video is placed as new at `start`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from desktop.project.commands import AddClip, AddMedia, AddTrack, Command, Macro, MoveClip, RemoveClip, SetFrameSize
+from desktop.project.commands import (
+    AddClip,
+    AddMedia,
+    AddTrack,
+    Command,
+    Macro,
+    MoveClip,
+    RemoveClip,
+    SetFrameSize,
+    TrimClip,
+)
 from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
 
 
 @dataclass(frozen=True)
 class Placement:
-    mode: str  # "new", "replace", "bridge", "variant"
+    mode: str  # "new", "replace", "extend", "bridge", "variant", "none"
     start: int = 0
-    clips: tuple[str, ...] = ()  # the clip replaced, or the two clips bridged
+    clips: tuple[str, ...] = ()  # the clip replaced or extended, or the two clips bridged
     label: str = ""
+
+
+def media_end(project: Project, clip: Clip) -> int:
+    """The timeline frame where `clip`'s media ends: its end, once any tail trimmed off is back."""
+    frames = project.source_frames(project.media_of(clip))
+    return clip.end if frames is None else clip.start - clip.source_in + frames
+
+
+def fade_frames(project: Project, bridge: MediaItem) -> int:
+    """Project frames of the second clip that a bridge's end fades into (its provenance counts them in its own)."""
+    inputs = (bridge.provenance or {}).get("inputs", {})
+    frames = inputs.get("crossfade_frames", 0) if isinstance(inputs, dict) else 0
+    return round(frames * project.fps / (bridge.fps or project.fps)) if isinstance(frames, int) else 0
 
 
 def _push_later(track: Track, after: int, by: int, skip: set[str]) -> list[Command]:
     """Moves of `track`'s clips starting at or after `after` by `by` frames, last first so none collide."""
     later = [c for c in track.clips if c.start >= after and c.id not in skip]
     return [MoveClip(c.id, track.id, c.start + by) for c in sorted(later, key=lambda c: -c.start)] if by > 0 else []
+
+
+def _restore_tail(clip: Clip, end: int) -> list[Command]:
+    return [TrimClip(clip.id, "end", end)] if end != clip.end else []
 
 
 def adopt_frame_size(project: Project, media: MediaItem) -> list[Command]:
@@ -51,22 +82,48 @@ def place_media(project: Project, media: MediaItem, start: int, new_track_name: 
     return [*size, new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
 
 
+def _replace(project: Project, media: MediaItem, old_id: str, length: int) -> list[Command]:
+    track, old = project.find_clip(old_id)
+    moves = _push_later(track, old.end, old.start + length - old.end, {old.id})
+    return [RemoveClip(old.id), *moves, AddMedia(media), AddClip(track.id, Clip(new_id(), media.id, old.start, length))]
+
+
+def _extend(project: Project, media: MediaItem, clip_id: str, length: int) -> list[Command]:
+    track, clip = project.find_clip(clip_id)
+    end = media_end(project, clip)
+    moves = _push_later(track, clip.end, end + length - clip.end, {clip.id})
+    added = Clip(new_id(), media.id, end, length)
+    return [*moves, *_restore_tail(clip, end), AddMedia(media), AddClip(track.id, added)]
+
+
+def _bridge(project: Project, media: MediaItem, first_id: str, second_id: str, length: int) -> list[Command]:
+    track, first = project.find_clip(first_id)
+    second = project.find_clip(second_id)[1]
+    end = media_end(project, first)
+    faded = fade_frames(project, media)
+    rest = second.source_in + second.length - faded  # what the second clip still shows once it plays on after the fade
+    follower = replace(second, start=end + length, source_in=faded, length=rest)
+    moves = _push_later(track, second.end, follower.end - second.end, {first.id, second.id})
+    follows = [AddClip(track.id, follower)] if rest > 0 else []  # a second clip shorter than the fade is all in it
+    return [RemoveClip(second.id), *moves, *_restore_tail(first, end), AddMedia(media),
+            AddClip(track.id, Clip(new_id(), media.id, end, length)), *follows]
+
+
 def place_result(project: Project, media: MediaItem, placement: Placement) -> Command:
     length = project.source_frames(media) or 1
-    add_media = AddMedia(media)
-    if placement.mode in ("replace", "bridge") and all(_has_clip(project, c) for c in placement.clips):
-        track, first = project.find_clip(placement.clips[0])
-        last = project.find_clip(placement.clips[-1])[1]
-        removed = [RemoveClip(c) for c in placement.clips]
-        moves = _push_later(track, last.end, first.start + length - last.end, set(placement.clips))
-        clip = Clip(new_id(), media.id, first.start, length)
-        text = "Continue clip" if placement.label == "continue" else placement.label or "Replace clip"
-        return Macro(text, [*removed, *moves, add_media, AddClip(track.id, clip)])
+    clips = placement.clips
+    if clips and all(_has_clip(project, c) for c in clips):
+        if placement.mode == "replace":
+            return Macro(placement.label or "Replace clip", _replace(project, media, clips[0], length))
+        if placement.mode == "extend":
+            return Macro(placement.label or "Continue clip", _extend(project, media, clips[0], length))
+        if placement.mode == "bridge":
+            return Macro(placement.label or "Bridge clips", _bridge(project, media, *clips, length))
     if placement.mode == "variant":
         new_track = AddTrack("video", placement.label or "Variant", index=0)
         clip = Clip(new_id(), media.id, placement.start, length)
-        return Macro("Generate variant", [new_track, add_media, AddClip(new_track.track.id, clip)])
-    return Macro("Generate clip", [add_media, *place_media(project, media, placement.start)])
+        return Macro("Generate variant", [new_track, AddMedia(media), AddClip(new_track.track.id, clip)])
+    return Macro("Generate clip", [AddMedia(media), *place_media(project, media, placement.start)])
 
 
 def _has_clip(project: Project, clip_id: str) -> bool:

@@ -1,7 +1,7 @@
 """The job queue dock: every job with its state and progress; cancel, retry, reorder and remove.
 
-Rows come from the JobQueue (so jobs from an earlier session show too) and follow the engine's events. A failed
-job shows its kind and the hint that says what to try.
+Rows come from the JobQueue (so jobs from an earlier session show too) and follow the engine's events: the running
+job shows its clip, pass and time left. A failed job shows its kind and the hint that says what to try.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.generate.progress import JobProgress
+from desktop.timecode import clock
 from engine.service import protocol as p
 from engine.service.job_queue import JobQueue, JobRecord
 
@@ -29,7 +31,12 @@ def describe(record: JobRecord) -> str:
     spec = record.spec
     what = {"generate": "Generate", "storyboard": "Storyboard", "continue": "Continue", "bridge": "Bridge"}[spec.kind]
     prompt = spec.prompts[0] if spec.prompts else ""
-    seconds = "image" if spec.seconds == 0 and spec.kind == "generate" else f"{spec.seconds} s"
+    if spec.seconds is None:
+        seconds = f"{len(spec.prompts)} clips"
+    elif spec.seconds == 0 and spec.kind == "generate":
+        seconds = "image"
+    else:
+        seconds = f"{spec.seconds} s" if spec.seconds < 60 else clock(spec.seconds)
     return f"{what} {seconds}: {prompt}" if prompt else f"{what} {seconds}"
 
 
@@ -67,6 +74,7 @@ class QueueView(QWidget):
         layout.addWidget(self.tree)
         layout.addLayout(row)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._progress: dict[str, JobProgress] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -102,9 +110,14 @@ class QueueView(QWidget):
         item = self._items.get(job_id)
         if item is None:
             return
-        if isinstance(message, p.Progress):
-            item.setText(2, f"pass {message.index + 1}/{message.total}")
         record = self.queue.get(job_id)
+        if isinstance(message, p.Started) and record is not None:
+            self._progress[job_id] = JobProgress.of(record.spec, message)
+        elif isinstance(message, p.TERMINAL):
+            self._progress.pop(job_id, None)
+        if isinstance(message, p.Progress):
+            progress = self._progress.get(job_id, JobProgress())
+            item.setText(2, progress.text(message.index, message.total, message.clip, message.eta_seconds))
         if record is not None and not isinstance(message, p.Progress | p.Preview):
             self._show_state(record)
         self._update_buttons()

@@ -14,6 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
+    QContextMenuEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -67,7 +68,8 @@ class _Drag:
 class TimelineView(QGraphicsView):
     """Signals: `playhead_moved(frame)`, `selection_changed(clip_ids)`, `play_toggled()` (Space),
     `shuttle(key)` ("j", "k" or "l": reverse, pause, forward), `edit_refused(message)` (an edit the project
-    does not allow, nothing changed), `refreshed()` (it shows the project again: after an edit, a zoom, live clips)."""
+    does not allow, nothing changed), `refreshed()` (it shows the project again: after an edit, a zoom, live clips),
+    `clip_menu_requested(global position)` (a right click on a clip, which it selects first)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(list)
@@ -75,6 +77,7 @@ class TimelineView(QGraphicsView):
     shuttle = Signal(str)
     edit_refused = Signal(str)
     refreshed = Signal()
+    clip_menu_requested = Signal(QPoint)
 
     def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
                  parent: QWidget | None = None) -> None:
@@ -318,6 +321,15 @@ class TimelineView(QGraphicsView):
             scroll.setValue(scroll.value() - delta)
         else:
             super().wheelEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self._clip_at(event.pos())
+        if item is None:
+            return
+        if not item.isSelected():
+            self.scene().clearSelection()
+            item.setSelected(True)
+        self.clip_menu_requested.emit(event.globalPos())
 
     def _clip_at(self, point: QPoint) -> ClipItem | None:
         return next((i for i in self.items(point) if isinstance(i, ClipItem)), None)

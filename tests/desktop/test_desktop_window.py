@@ -46,7 +46,8 @@ def test_menus_offer_the_editing_and_generation_actions(make_window):
     assert "&Export video..." in menus["&File"] and "&Quit" in menus["&File"]
     assert menus["&Edit"][:3] == ["&Undo", "&Redo", "&Split at playhead"]
     assert "&Record voice-over" in menus["&Timeline"]
-    assert "&Continue clip..." in menus["&Generate"] and "&Bridge to next clip..." in menus["&Generate"]
+    assert menus["&Generate"][1:4] == ["&Continue clip...", "&Keep going", "&Bridge to next clip..."]
+    assert menus["&Generate"][-1] == "&Stop generating"
     assert menus["&Help"] == ["Set up &models...", f"&About {APP_NAME}"]
 
 

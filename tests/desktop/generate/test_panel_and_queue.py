@@ -88,8 +88,9 @@ def test_the_queue_view_follows_events_and_asks_for_cancel_retry_and_moves(qtbot
     qtbot.addWidget(view)
     queue.update(running.id, state="running")
     view.on_event(p.Started(running.id, 21, 3, 33, 64, 64, 16, "fp32", "cpu"))
-    view.on_event(p.Progress(running.id, 4, 21, 0, 0.02, 1.0))
-    assert view._items[running.id].text(1) == "running" and view._items[running.id].text(2) == "pass 5/21"
+    view.on_event(p.Progress(running.id, 4, 21, 1, 0.02, 65.4))
+    assert view._items[running.id].text(1) == "running"
+    assert view._items[running.id].text(2) == "clip 1 of 2 · pass 5/21 · 1:05 left"
 
     requests = []
     view.cancel_requested.connect(lambda j: requests.append(("cancel", j)))

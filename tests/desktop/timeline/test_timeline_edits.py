@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication
 from timeline_helpers import drag, send_mouse, viewport_point
 
 from desktop.project.model import Project
@@ -171,6 +173,18 @@ def test_the_playhead_follows_the_ruler_and_its_line_drags_and_clicks_select(vie
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
                      viewport_point(view, 50, AUDIO1))
     assert selected[-1] == ["c2", "c3"]
+
+
+def test_a_right_click_on_a_clip_selects_it_and_asks_for_its_menu(view):
+    asked = []
+    view.clip_menu_requested.connect(asked.append)
+    view.select_clips(["c1"])
+    for frame, track in ((100, VIDEO1), (40, VIDEO2)):  # a clip, then nothing
+        point = viewport_point(view, frame, track)
+        event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, view.viewport().mapToGlobal(point))
+        QApplication.sendEvent(view.viewport(), event)
+    assert view.selected_clip_ids() == ["c2"] and len(asked) == 1
+    assert asked[0] == view.viewport().mapToGlobal(viewport_point(view, 100, VIDEO1))
 
 
 def test_track_headers_mute_lock_add_and_remove_tracks_undoably(view, qtbot):
