@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
 from desktop.first_run import FirstRunWizard
+from desktop.fitting_scroll import FittingScroll
 from desktop.generate import actions
 from desktop.generate.bridge import EngineBridge
 from desktop.generate.controller import GenerationController
@@ -114,7 +115,7 @@ class MainWindow(QMainWindow):
         self.docks = {
             "bin": self._dock("Media", self.bin, left),
             "inspector": self._dock("Inspector", self.inspector, left),
-            "generate": self._dock("Generate", self.panel, right),
+            "generate": self._dock("Generate", FittingScroll(self.panel), right),
             "queue": self._dock("Jobs", self.queue_view, right),
         }
         self.bin.import_requested.connect(self.import_media)

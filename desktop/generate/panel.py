@@ -1,8 +1,9 @@
 """The generate panel: what to make (mode, prompt or storyboard, duration, aspect, seed, model) -> a job.
 
-The model list comes from the engine (a `models` event): each model's clip length, aspects, precisions and its
-memory plan on this device. The panel knows nothing of files: `job(output)` turns its fields into a JobSpec for
-the output path the caller picks, or raises JobInputError with a message the panel also shows.
+The model list comes from the engine (a `models` event): each model's clip length, longest job, trained length,
+aspects, precisions and its memory plan on this device. The panel knows nothing of files: `job(output)` turns its
+fields into a JobSpec for the output path the caller picks, or raises JobInputError with a message the panel also
+shows.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,12 +29,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.generate.storyboard_board import StoryboardBoard
 from engine.service.jobs import JobInputError, JobSpec
 
 MODES = {"Text to video": "t2v", "Text to image": "t2i", "Image to video": "i2v", "Storyboard": "storyboard"}
 HISTORY_KEY = "generate/prompt_history"
 HISTORY_SIZE = 30
 MAX_SEED = 2**31 - 1
+
+
+def trained_length_note(model: dict[str, Any] | None, seconds: int) -> str:
+    """What the engine does for a video longer than the model was trained on, worded for the person choosing the
+    length; "" within it."""
+    if model is None or "trained_seconds" not in model or seconds <= model["trained_seconds"]:
+        return ""
+    trained, clip = model["trained_seconds"], model["clip_seconds"]
+    if trained <= clip:  # weights that saw one video clip after the first frame
+        return (f"Longer than the {trained} s videos this model was trained on: it goes on clip by clip, each "
+                f"{clip} s clip following on from the one before, which the model reads in place of a first frame.")
+    return (f"Longer than the {trained} s videos this model was trained on: it goes on clip by clip, each "
+            f"{clip} s clip made as the last clip of a {trained} s video, following on from the one before.")
 
 
 class GeneratePanel(QWidget):
@@ -72,10 +87,8 @@ class GeneratePanel(QWidget):
         prompt_layout.addWidget(self.history)
         form.addRow("Prompt", self.prompt_box)
 
-        self.board = QWidget()
-        self.board_layout = QFormLayout(self.board)
-        self.board_layout.setContentsMargins(0, 0, 0, 0)
-        self.board_prompts: list[QLineEdit] = []
+        self.board = StoryboardBoard()
+        self.board.changed.connect(self.storyboard_changed)
         form.addRow("Storyboard", self.board)
 
         self.image = QLineEdit()
@@ -92,8 +105,13 @@ class GeneratePanel(QWidget):
         self.duration = QSpinBox()
         self.duration.setRange(1, 10)
         self.duration.setSuffix(" s")
-        self.duration.valueChanged.connect(self._rebuild_board)
+        self.duration.valueChanged.connect(self._duration_changed)
         form.addRow("Duration", self.duration)
+        self.length_note = QLabel()
+        self.length_note.setObjectName("noteLabel")
+        self.length_note.setWordWrap(True)
+        self.length_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        form.addRow("", self.length_note)
         self.aspect = QComboBox()
         form.addRow("Aspect", self.aspect)
 
@@ -189,7 +207,7 @@ class GeneratePanel(QWidget):
         fits = "fits" if plan["fits"] else "does NOT fit"
         self.plan.setText(f"{plan['precision']} on {self.device}: peak {plan['peak_gb']:g} GB, {fits}")
         self.plan.setToolTip("\n".join(plan["lines"]))
-        self._rebuild_board()
+        self._duration_changed()
 
     def _mode_changed(self) -> None:
         mode = self.mode_key
@@ -197,7 +215,7 @@ class GeneratePanel(QWidget):
         self.form.setRowVisible(self.board, mode == "storyboard")
         self.form.setRowVisible(self.image_row, mode == "i2v")
         self.duration.setEnabled(mode != "t2i")
-        self._rebuild_board()
+        self._duration_changed()
 
     def _clip_seconds(self) -> int:
         model = self.models.get(self.model.currentData())
@@ -208,24 +226,18 @@ class GeneratePanel(QWidget):
         step, total = self._clip_seconds(), self.duration.value()
         return [(start, min(start + step, total)) for start in range(0, total, step)]
 
-    def _rebuild_board(self) -> None:
+    def _duration_changed(self) -> None:
         if self.mode_key == "storyboard":
-            texts = [edit.text() for edit in self.board_prompts]
-            while self.board_layout.rowCount():
-                self.board_layout.removeRow(0)
-            self.board_prompts = []
-            for i, (start, end) in enumerate(self.storyboard_segments()):
-                edit = QLineEdit(texts[i] if i < len(texts) else "")
-                edit.setPlaceholderText(f"what happens from {start} s to {end} s")
-                edit.textChanged.connect(self.storyboard_changed)
-                self.board_layout.addRow(f"{start}-{end} s", edit)
-                self.board_prompts.append(edit)
-        self.storyboard_changed.emit()
+            self.board.set_segments(self.storyboard_segments())
+        else:
+            self.storyboard_changed.emit()
+        note = trained_length_note(self.models.get(self.model.currentData()), self.duration.value())
+        self.length_note.setText(note)
+        self.form.setRowVisible(self.length_note, bool(note) and self.mode_key != "t2i")
 
     def set_storyboard(self, prompts: list[str]) -> None:
         self.mode.setCurrentText("Storyboard")
-        for edit, text in zip(self.board_prompts, prompts, strict=False):
-            edit.setText(text)
+        self.board.set_prompts(prompts)
 
     def set_first_frame(self, path: str) -> None:
         """Image to video from `path` (e.g. the frame under the playhead)."""
@@ -243,7 +255,7 @@ class GeneratePanel(QWidget):
 
     def prompts(self) -> tuple[str, ...]:
         if self.mode_key == "storyboard":
-            return tuple(edit.text() for edit in self.board_prompts)
+            return self.board.prompts()
         return (self.prompt.toPlainText().strip(),)
 
     def job(self, output: str) -> JobSpec:

@@ -3,8 +3,9 @@ and those the generate panel would make at the playhead.
 
 The boundaries are the engine's own: its schedule gives the latent frames of every clip (engine.schedule, no torch),
 and the decoded video has one frame for the first frame's latent and `time_factor` for each later one, the first
-frame then shown twice (engine.pipeline.frames). So the first video clip has one frame more than the others: a 3 s
-toyworld video is 49 frames, its clips start at frames 0, 17 and 33.
+frame then shown twice (engine.pipeline.frames). So the first video clip of a new video has one frame more than the
+others: a 3 s toyworld video is 49 frames, its clips start at frames 0, 17 and 33. A continuation or a bridge has
+no first frame of its own: its clips are all the same length, a 3 s toyworld continuation's start at 0, 16 and 32.
 """
 
 from __future__ import annotations
@@ -13,23 +14,26 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.generate.actions import generation_of
+from desktop.generate.controller import LIVE_TRACK
 from desktop.generate.panel import GeneratePanel
+from desktop.generate.remake import PLAYS_ON
 from desktop.project.model import Clip, MediaItem, Project
 from desktop.timeline.storyboard_lane import Segment
 from engine.config import ConfigError, get_preset
-from engine.schedule import clip_lengths
+from engine.schedule import video_clip_lengths
 
 
-def clip_times(preset_name: Any, seconds: Any) -> list[float] | None:
-    """Seconds into a `seconds` long video of the preset where each video clip starts, then where the video ends;
-    None for a preset or length the engine does not know (an image: just [0.0])."""
+def clip_times(preset_name: Any, seconds: Any, first_frame: bool = True) -> list[float] | None:
+    """Seconds into a `seconds` long video of the preset where each video clip starts, then where the video ends
+    (`first_frame`: a new video's, which comes before its first clip); None for a preset or length the engine does
+    not know (an image: just [0.0])."""
     try:
         preset = get_preset(str(preset_name))
-        lengths = clip_lengths(seconds, preset.schedule)
+        lengths = video_clip_lengths(seconds, preset.schedule)
     except ConfigError:
         return None
-    frames, starts = 1, [0]
-    for latents in lengths[1:]:
+    frames, starts = int(first_frame), [0]
+    for latents in lengths:
         frames += latents * preset.vae.time_factor
         starts.append(frames)
     return [frame / preset.schedule.fps for frame in starts]
@@ -56,26 +60,28 @@ def _spans(start: int, times: list[float], fps: int, prompts: list[str], clip_id
 
 
 def clip_segments(project: Project, clip: Clip) -> list[Segment]:
-    """The model clips of a generated clip, cut to the part of its video the clip shows; [] for other clips."""
+    """The model clips of a generated clip, cut to the part of its video the clip shows (a stopped job's video holds
+    its first clips only); [] for other clips."""
     media = project.media_of(clip)
     provenance = generation_of(media)
     if provenance is None:
         return []
-    prompts = provenance.get("inputs", {}).get("prompts")
-    times = clip_times(provenance.get("preset"), provenance["settings"].get("seconds"))
+    inputs = provenance.get("inputs", {})
+    prompts = inputs.get("prompts")
+    times = clip_times(provenance.get("preset"), provenance["settings"].get("seconds"),
+                       first_frame=inputs.get("kind") not in PLAYS_ON)
     if not prompts or times is None or len(prompts) != len(times) - 1:
         return []
-    if _video_start(media) + times[-1] > media.duration + 2 / project.fps:
-        return []  # not the whole video: one clip of it shown while the job runs
     return [replace(s, start=max(s.start, clip.start), end=min(s.end, clip.end), cut=s.cut and s.start >= clip.start)
             for s in _spans(video_origin(project, clip), times, project.fps, [str(p) for p in prompts], clip.id)
             if s.start < clip.end and s.end > clip.start]
 
 
 def project_segments(project: Project) -> list[Segment]:
-    """Every generated clip's segments, the upper video tracks' last so they are drawn on top, as they are seen."""
-    return [s for track in reversed(project.tracks) if track.kind == "video" for clip in track.clips
-            for s in clip_segments(project, clip)]
+    """Every generated clip's segments, the upper video tracks' last so they are drawn on top, as they are seen. The
+    live clips of a running job are left out: each is one clip of a video its provenance describes whole."""
+    return [s for track in reversed(project.tracks) if track.kind == "video" and track.name != LIVE_TRACK
+            for clip in track.clips for s in clip_segments(project, clip)]
 
 
 def planned_segments(panel: GeneratePanel, start: int, fps: int) -> list[Segment]:
@@ -85,7 +91,7 @@ def planned_segments(panel: GeneratePanel, start: int, fps: int) -> list[Segment
     if panel.mode_key != "storyboard" or model is None:
         return []
     times = clip_times(model.get("preset"), panel.duration.value())
-    prompts = [edit.text().strip() for edit in panel.board_prompts]
+    prompts = list(panel.board.prompts())
     if times is None or len(prompts) != len(times) - 1:
         return []
     return _spans(start, times, fps, prompts, None)

@@ -57,7 +57,7 @@ class StoryboardLink(QObject):
         """`segment`'s prompt becomes `text`: in the panel's board, or in the request of a generated clip loaded
         into the panel."""
         if segment.planned:
-            self.panel.board_prompts[segment.index].setText(text)
+            self.panel.board.edits[segment.index].setText(text)
             return
         project = self.timeline.project
         _, clip = project.find_clip(segment.clip_id)
@@ -84,8 +84,10 @@ class StoryboardLink(QObject):
             panel.random_seed.setChecked(False)
             panel.seed.setValue(seed)
         panel.set_storyboard(prompts)
-        dock = panel.parent()
-        if isinstance(dock, QDockWidget):
+        dock = panel.parentWidget()
+        while dock is not None and not isinstance(dock, QDockWidget):
+            dock = dock.parentWidget()
+        if dock is not None:
             dock.show()
             dock.raise_()
 

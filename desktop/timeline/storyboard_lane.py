@@ -2,7 +2,9 @@
 
 A segment is one prompt's span on the timeline: a clip of a generated video (from its provenance), or a planned
 one (the generate panel's storyboard, from the playhead). The lane only shows them and lets a double-click edit a
-prompt in place; what an edit means is up to whoever listens to `edited`.
+prompt in place; what an edit means is up to whoever listens to `edited`. A run of clips with one prompt (a long
+video goes on with its prompt clip after clip) is labelled once, and boundaries too close together to tell apart
+are not marked.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _TICK = QColor(240, 225, 255)
 _TEXT = QColor(235, 235, 238)
 _EMPTY_TEXT = QColor(170, 170, 175)
 _MIN_LABEL_WIDTH = 24
+_MIN_MARKED_WIDTH = 6  # a narrower segment gets no border nor boundary tick: hundreds of them would be a white bar
 _MIN_EDITOR_WIDTH = 220
 
 
@@ -49,6 +52,25 @@ class Segment:
     @property
     def label(self) -> str:
         return f"{self.index + 1}. {self.prompt}" if self.prompt else f"{self.index + 1}. (no prompt yet)"
+
+
+def label_runs(segments: list[Segment]) -> list[list[Segment]]:
+    """`segments` in runs that share one label: each next clip of one video (or plan) with the same prompt."""
+    runs: list[list[Segment]] = []
+    for segment in segments:
+        last = runs[-1][-1] if runs else None
+        if last is not None and (last.clip_id, last.prompt, last.end, last.index + 1) == (
+                segment.clip_id, segment.prompt, segment.start, segment.index):
+            runs[-1].append(segment)
+        else:
+            runs.append([segment])
+    return runs
+
+
+def run_label(run: list[Segment]) -> str:
+    """'3. prompt', or '3-9. prompt' for a run of clips."""
+    first, last = run[0], run[-1]
+    return first.label if first is last else f"{first.index + 1}-{last.label}"
 
 
 class _Editor(QLineEdit):
@@ -141,27 +163,33 @@ class StoryboardLane(QWidget):
         painter.setFont(self._font)
         metrics = QFontMetrics(self._font)
         visible = QRectF(self.rect())
-        for segment in self.segments:
-            rect = self.segment_rect(segment)
-            if not rect.intersects(visible):
+        for run in label_runs(self.segments):
+            whole = self.segment_rect(run[0]).united(self.segment_rect(run[-1]))
+            if not whole.intersects(visible):
                 continue
-            if segment.planned:
-                painter.fillRect(rect, _BACKGROUND)  # covers the labels of a generated clip it lies over
-                painter.fillRect(rect, _PLANNED_FILL)
-                painter.setPen(_PLANNED_PEN)
-                painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
-            else:
-                painter.fillRect(rect, _FILL)
-                painter.setPen(_BORDER)
-                painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
-            if segment.cut:
-                painter.setPen(QPen(_TICK, 2))
-                painter.drawLine(QPointF(rect.left(), 0), QPointF(rect.left(), self.height()))
-            shown = rect.intersected(visible)  # the label stays readable when the segment starts off screen
+            for segment in run:
+                self._paint_segment(painter, segment)
+            shown = whole.intersected(visible)  # the label stays readable when the run starts off screen
             if shown.width() >= _MIN_LABEL_WIDTH:
-                painter.setPen(_TEXT if segment.prompt else _EMPTY_TEXT)
-                text = metrics.elidedText(segment.label, Qt.TextElideMode.ElideRight, int(shown.width()) - 8)
+                painter.setPen(_TEXT if run[0].prompt else _EMPTY_TEXT)
+                text = metrics.elidedText(run_label(run), Qt.TextElideMode.ElideRight, int(shown.width()) - 8)
                 painter.drawText(shown.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
         x = self.scale.x(self.playhead) - self.offset
         painter.setPen(QPen(PLAYHEAD_COLOR, 1))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+
+    def _paint_segment(self, painter: QPainter, segment: Segment) -> None:
+        rect = self.segment_rect(segment)
+        marked = rect.width() >= _MIN_MARKED_WIDTH
+        if segment.planned:
+            painter.fillRect(rect, _BACKGROUND)  # covers the labels of a generated clip it lies over
+            painter.fillRect(rect, _PLANNED_FILL)
+            painter.setPen(_PLANNED_PEN)
+        else:
+            painter.fillRect(rect, _FILL)
+            painter.setPen(_BORDER)
+        if marked:
+            painter.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        if segment.cut and marked:
+            painter.setPen(QPen(_TICK, 2))
+            painter.drawLine(QPointF(rect.left(), 0), QPointF(rect.left(), self.height()))

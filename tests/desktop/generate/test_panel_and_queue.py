@@ -13,8 +13,8 @@ from engine.service.jobs import JobInputError, JobSpec
 
 TOYWORLD = {
     "id": "toyworld", "preset": "toyworld", "description": "demo", "builtin": True, "precisions": ["fp32"],
-    "verified": True, "needs_text_features": False, "fps": 16, "max_seconds": 6, "clip_seconds": 1,
-    "aspects": ["1:1"], "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
+    "verified": True, "needs_text_features": False, "fps": 16, "max_seconds": 600, "trained_seconds": 2,
+    "clip_seconds": 1, "aspects": ["1:1"], "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
     "plan": {"fits": True, "precision": "fp32", "peak_gb": 0.04, "lines": ["device cpu", "peak 0.04 GB"]},
 }
 DEVICE = {"device": "cpu", "name": "AMD EPYC"}
@@ -30,11 +30,11 @@ def panel(qtbot, tmp_path):
 
 def test_text_to_video_makes_a_generate_job_with_the_models_limits(panel):
     panel.prompt.setPlainText("a red circle moves to the right")
-    panel.duration.setValue(9)
-    assert panel.duration.value() == 6  # the model's longest
+    panel.duration.setValue(900)
+    assert panel.duration.value() == 600  # the longest one job makes
     panel.roll_seed()
     job = panel.job("/tmp/out.mp4")
-    assert (job.kind, job.model, job.seconds, job.aspect, job.seed) == ("generate", "toyworld", 6, "1:1",
+    assert (job.kind, job.model, job.seconds, job.aspect, job.seed) == ("generate", "toyworld", 600, "1:1",
                                                                          panel.seed.value())
     assert job.prompts == ("a red circle moves to the right",) and job.guidance_scale is None
     assert "fp32 on AMD EPYC: peak 0.04 GB, fits" in panel.plan.text()
@@ -58,13 +58,50 @@ def test_advanced_settings_image_and_still_modes(panel):
 def test_a_storyboard_has_one_prompt_per_clip_of_the_model(panel):
     panel.mode.setCurrentText("Storyboard")
     panel.duration.setValue(3)
-    assert panel.storyboard_segments() == [(0, 1), (1, 2), (2, 3)] and len(panel.board_prompts) == 3
+    assert panel.storyboard_segments() == [(0, 1), (1, 2), (2, 3)] and len(panel.board.edits) == 3
     panel.set_storyboard(["a red circle moves up", "a red circle moves left", "a red circle moves down"])
     job = panel.job("/tmp/board.mp4")
     assert job.kind == "storyboard" and job.prompts[1] == "a red circle moves left" and job.seconds == 3
-    panel.board_prompts[2].setText(" ")
-    with pytest.raises(JobInputError, match="prompt 3 is empty"):
+    panel.board.edits[2].setText(" ")  # an empty row goes on as the row above
+    assert panel.job("/tmp/board.mp4").prompts[2] == "a red circle moves left"
+    panel.board.edits[0].setText("")
+    with pytest.raises(JobInputError, match="prompt 1 is empty"):
         panel.job("/tmp/board.mp4")
+
+
+def test_a_long_storyboard_has_a_row_per_clip_in_a_scrolling_board_and_keeps_what_was_typed(panel):
+    panel.mode.setCurrentText("Storyboard")
+    panel.duration.setValue(40)
+    rows = panel.board.form
+    assert len(panel.board.edits) == 40 and rows.itemAt(39, rows.ItemRole.LabelRole).widget().text() == "39-40 s"
+    prompts = [f"a red circle moves {'up' if i % 2 else 'down'} for the {i + 1}th time" for i in range(40)]
+    panel.set_storyboard(prompts)
+    assert panel.job("/tmp/board.mp4").prompts == tuple(prompts)
+    assert panel.board.sizeHint().height() < 8 * panel.board.edits[0].sizeHint().height()  # the rest scrolls
+    panel.duration.setValue(75)
+    assert len(panel.board.edits) == 75 and panel.board.texts()[:40] == prompts
+    assert rows.itemAt(74, rows.ItemRole.LabelRole).widget().text() == "1:14-1:15"
+    panel.duration.setValue(2)
+    assert panel.board.texts() == prompts[:2]
+
+
+def test_a_duration_past_the_trained_length_says_what_the_model_does_then(panel):
+    panel.prompt.setPlainText("a red circle moves to the right")
+    panel.duration.setValue(2)
+    assert panel.length_note.isHidden()
+    panel.duration.setValue(30)
+    assert not panel.length_note.isHidden()
+    assert "the 2 s videos this model was trained on" in panel.length_note.text()
+    assert "each 1 s clip made as the last clip of a 2 s video" in panel.length_note.text()
+    panel.mode.setCurrentText("Text to image")
+    assert panel.length_note.isHidden()
+    one_clip = {**TOYWORLD, "id": "infinitystar-8b-720p", "trained_seconds": 5, "clip_seconds": 5}
+    panel.set_models([TOYWORLD, one_clip], DEVICE)
+    panel.mode.setCurrentText("Text to video")
+    panel.model.setCurrentIndex(panel.model.findData("infinitystar-8b-720p"))
+    assert "in place of a first frame" in panel.length_note.text() and not panel.length_note.isHidden()
+    panel.duration.setValue(5)
+    assert panel.length_note.isHidden()
 
 
 def test_an_empty_prompt_is_refused_and_prompts_are_remembered(panel, qtbot, tmp_path):

@@ -17,6 +17,7 @@ from desktop.generate.storyboard import clip_segments
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.project.commands import MoveClip, TrimClip
 from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.timeline.storyboard_lane import label_runs, run_label
 from desktop.timeline.view import TimelineView
 
 PROMPTS = ["a red circle moves up", "a red circle moves left", "a red circle moves down"]
@@ -24,16 +25,17 @@ PROMPTS = ["a red circle moves up", "a red circle moves left", "a red circle mov
 # frame, then each clip 16, so 49 frames and clips starting at frames 0, 17 and 33.
 BOUNDARIES = [0, 17, 33, 49]
 TOYWORLD = {
-    "id": "toyworld", "preset": "toyworld", "fps": 16, "max_seconds": 6, "clip_seconds": 1, "aspects": ["1:1"],
+    "id": "toyworld", "preset": "toyworld", "fps": 16, "max_seconds": 600, "trained_seconds": 2, "clip_seconds": 1,
+    "aspects": ["1:1"],
     "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
     "plan": {"fits": True, "precision": "fp32", "peak_gb": 0.04, "lines": []},
 }
 
 
-def generation(prompts: list[str], seconds: int = 3) -> dict:
+def generation(prompts: list[str], seconds: int = 3, kind: str = "storyboard") -> dict:
     return {"app": "InfinityStar Studio", "model": "toyworld", "preset": "toyworld", "precision": "fp32",
             "settings": {"prompts": prompts[:1] + prompts, "seconds": seconds, "aspect_h_over_w": 1.0, "seed": 1234},
-            "inputs": {"kind": "storyboard", "prompts": prompts}}
+            "inputs": {"kind": kind, "prompts": prompts}}
 
 
 def project() -> Project:
@@ -122,6 +124,39 @@ def test_a_clip_cut_from_an_export_of_one_generated_clip_keeps_its_boundaries():
     assert [s.start for s in clip_segments(made, clip)] == [24 + b for b in BOUNDARIES[:3]]
 
 
+def test_a_continuation_has_no_first_frame_and_a_stopped_jobs_video_shows_the_clips_it_holds():
+    made = project()
+    made.media["c"] = MediaItem("c", Path("/media/continued.mp4"), "video", 3.0, 16, 64, 64,
+                                provenance=generation(PROMPTS, kind="continue"))
+    # a 30 s storyboard stopped after its first 3 clips: its provenance still describes the whole request
+    board = [f"a red circle moves {way}" for way in ("up", "left", "down")] * 10
+    made.media["k"] = MediaItem("k", Path("/media/kept.mp4"), "video", 49 / 16, 16, 64, 64,
+                                provenance=generation(board, seconds=30))
+    assert [s.start for s in clip_segments(made, Clip("c", "c", 100, 48))] == [100, 116, 132]
+    kept = clip_segments(made, Clip("k", "k", 0, 49))
+    assert [(s.start, s.end, s.prompt) for s in kept] == [(0, 17, board[0]), (17, 33, board[1]), (33, 49, board[2])]
+
+
+def test_a_long_video_going_on_with_one_prompt_is_labelled_once_per_run_of_clips():
+    made = project()
+    prompts = ["a red circle moves up"] * 30 + ["a red circle moves down"] * 10
+    made.media["k"] = MediaItem("k", Path("/media/kept.mp4"), "video", 40.0, 16, 64, 64,
+                                provenance=generation(prompts, seconds=40, kind="continue"))
+    runs = label_runs(clip_segments(made, Clip("k", "k", 0, 640)))
+    assert [run_label(run) for run in runs] == ["1-30. a red circle moves up", "31-40. a red circle moves down"]
+    assert [(run[0].start, run[-1].end) for run in runs] == [(0, 480), (480, 640)]
+
+
+def test_a_long_storyboard_plans_one_segment_per_prompt_empty_rows_going_on_as_the_row_above(view, panel):
+    panel.mode.setCurrentText("Storyboard")
+    panel.duration.setValue(40)
+    panel.set_storyboard(["a red circle moves up"] + [""] * 19 + ["a red circle moves down"] + [""] * 19)
+    planned = [s for s in view.storyboard.segments if s.planned]
+    assert len(planned) == 40 and [s.start for s in planned[:3]] == [0, 17, 33] and planned[-1].end == 1 + 40 * 16
+    assert {s.prompt for s in planned[:20]} == {"a red circle moves up"}
+    assert {s.prompt for s in planned[20:]} == {"a red circle moves down"}
+
+
 def test_the_storyboard_mode_plans_segments_at_the_playhead_and_lane_and_panel_edits_meet(view, panel, qtbot):
     assert not [s for s in view.storyboard.segments if s.planned]
     view.set_playhead(160)
@@ -131,12 +166,12 @@ def test_the_storyboard_mode_plans_segments_at_the_playhead_and_lane_and_panel_e
     assert [(s.start, s.end, s.prompt) for s in planned] == [(160, 177, ""), (177, 193, "")]
     assert lefts(view, planned=True) == expected(view, [160, 177])
 
-    panel.board_prompts[0].setText("a blue square grows")  # the panel edits the lane
-    assert [s.prompt for s in view.storyboard.segments if s.planned] == ["a blue square grows", ""]
+    panel.board.edits[0].setText("a blue square grows")  # the panel edits the lane; the empty row goes on with it
+    assert [s.prompt for s in view.storyboard.segments if s.planned] == ["a blue square grows"] * 2
 
     lane = view.storyboard
     double_click(lane, lane.segment_rect(planned[1]).center().x())  # the lane edits the panel
-    assert lane.editor.isVisible() and lane.editor.text() == ""
+    assert lane.editor.isVisible() and lane.editor.text() == "a blue square grows"
     lane.editor.setText("the square turns green")
     qtbot.keyClick(lane.editor, Qt.Key.Key_Return)
     assert not lane.editor.isVisible()
