@@ -25,6 +25,21 @@ if TYPE_CHECKING:
 MMAP_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 
 
+def mid_preset():
+    """A random model between the test sizes and the 8B for measuring the planner against: depth 4, width 384,
+    one pass per scale but the finest, and 2 s clips (weights said to have seen two)."""
+    import dataclasses
+
+    from engine.config import TransformerConfig, get_preset
+
+    micro = get_preset("test-micro")
+    transformer = TransformerConfig(depth=4, width=384, heads=6, kv_heads=2, block_chunks=2, text_channels=32,
+                                    text_maxlen=64)
+    schedule = dataclasses.replace(micro.schedule, clip_frames=8, image_repetitions=(1,) * 11,
+                                   video_repetitions=(1,) * 9 + (2, 1))
+    return dataclasses.replace(micro, name="mid", transformer=transformer, schedule=schedule)
+
+
 def _status_bytes(key: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -85,6 +100,27 @@ def probe(preset_json: str, seconds: int, aspect: str, batch: int, chunk_budget:
     return _report(weights, peak - before, predicted.weight_bytes, predicted.phases["sampling"])
 
 
+def probe_pipeline(model_id: str, seconds: int, aspect: str) -> dict:
+    """Load an installed model, make one video of `seconds` through the pipeline (sampling and decoding clip by
+    clip, frames dropped as a writer would), return the resident bytes the run added at its peak."""
+    import torch
+
+    from engine.pipeline import GenerationRequest, run_generation
+    from engine.weights.loader import load_model
+
+    torch.manual_seed(0)
+    model = load_model(model_id, "cpu", seconds=seconds, aspect=aspect, progress=lambda _: None)
+    prompt = ("a red circle moves to the right",)
+    for _ in run_generation(model, GenerationRequest(prompts=prompt, seconds=1, aspect=aspect)):
+        pass  # one-off costs: lazy imports, thread pools, the allocator
+    gc.collect()
+    before = _status_bytes("VmRSS")
+    _reset_peak()
+    for _ in run_generation(model, GenerationRequest(prompts=prompt, seconds=seconds, aspect=aspect, seed=1)):
+        pass
+    return {"run": _status_bytes("VmHWM") - before}
+
+
 def _decode_pieces(
     vae: VideoVAE, z: torch.Tensor, chunk_latents: int | None, tiling: Tiling | None, pieces: tuple[int, ...]
 ) -> None:
@@ -143,6 +179,11 @@ def run_probe(
     return _run(args, preset_json)
 
 
+def run_pipeline_probe(model_id: str, seconds: int, aspect: str = "1:1") -> dict:
+    """`probe_pipeline` in a fresh process."""
+    return _run(["--pipeline", model_id, "--seconds", str(seconds), "--aspect", aspect], "")
+
+
 def run_decode_probe(
     preset_json: str,
     latent: tuple[int, int, int],
@@ -191,9 +232,13 @@ def main() -> None:
     parser.add_argument("--chunk-latents", type=lambda v: None if v == "None" else int(v), default=2)
     parser.add_argument("--tiling", type=_ints, metavar="TILE,OVERLAP", default=None)
     parser.add_argument("--pieces", type=_ints, metavar="T1,T2,...", default=None, help="latent frames per piece")
+    parser.add_argument("--pipeline", metavar="MODEL", default=None, help="with --seconds: an installed model, "
+                                                                            "through the whole pipeline")
     args = parser.parse_args()
     preset_json = sys.stdin.read()
-    if args.decode:
+    if args.pipeline:
+        result = probe_pipeline(args.pipeline, args.seconds, args.aspect)
+    elif args.decode:
         result = probe_decode(preset_json, args.decode, args.chunk_latents, args.tiling, args.pieces)
     else:
         result = probe(preset_json, args.seconds, args.aspect, args.batch, args.chunk_budget)

@@ -44,6 +44,27 @@ def _block_positions(scale_pos: int, frames: list[int], h: int, w: int, full_h: 
     return [(scale_pos, f, hs[i], ws[j]) for f in frames for i in range(h) for j in range(w)]
 
 
+def _attend_and_mlp(sd: dict, pre: str, x, q, k, v, mask, heads: int, group: int, head_dim: int) -> torch.Tensor:
+    """x after block `pre`'s masked attention of rotated q over k/v (K/V heads looked up per query head) and its
+    MLP, both as residuals."""
+    outs = []
+    for head in range(heads):
+        g = head // group
+        scores = q[:, :, head] @ k[:, :, g].transpose(1, 2) / math.sqrt(head_dim)
+        scores = scores.masked_fill(~mask, float("-inf"))
+        outs.append(torch.softmax(scores, dim=-1) @ v[:, :, g])
+    x = x + torch.cat(outs, dim=-1) @ sd[pre + "attn.o_proj.weight"].T
+    h = _rms(x, sd[pre + "post_attention_layernorm.weight"])
+    gate, up = h @ sd[pre + "mlp.gate_proj.weight"].T, h @ sd[pre + "mlp.up_proj.weight"].T
+    return x + (F.silu(gate) * up) @ sd[pre + "mlp.down_proj.weight"].T
+
+
+def _head_logits(sd: dict, hidden: torch.Tensor, semantic: bool) -> torch.Tensor:
+    h = _rms(hidden, sd["norm_hidden_sates.weight"])
+    head = "semantic_head2" if semantic else "head"
+    return h @ sd[head + ".weight"].T + sd[head + ".bias"]
+
+
 def _text_block(sd: dict, text: torch.Tensor, with_uncond: bool) -> tuple[torch.Tensor, list]:
     rows_text = [text] + ([sd["cfg_uncond"][: text.shape[0]]] if with_uncond else [])
     tokens = torch.stack([t @ sd["text_proj.weight"].T + sd["text_proj.bias"] for t in rows_text])
@@ -115,23 +136,12 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
             v = (h @ sd[pre + "attn.v_proj.weight"].T).unflatten(-1, (kv_heads, head_dim))
             q = _rotate(_rms(q, sd[pre + "attn.q_norm.weight"]), angles)
             k = _rotate(_rms(k, sd[pre + "attn.k_norm.weight"]), angles)
-            outs = []
-            for head in range(heads):
-                g = head // group
-                scores = q[:, :, head] @ k[:, :, g].transpose(1, 2) / math.sqrt(head_dim)
-                scores = scores.masked_fill(~mask, float("-inf"))
-                outs.append(torch.softmax(scores, dim=-1) @ v[:, :, g])
-            x = x + torch.cat(outs, dim=-1) @ sd[pre + "attn.o_proj.weight"].T
-            h = _rms(x, sd[pre + "post_attention_layernorm.weight"])
-            gate, up = h @ sd[pre + "mlp.gate_proj.weight"].T, h @ sd[pre + "mlp.up_proj.weight"].T
-            x = x + (F.silu(gate) * up) @ sd[pre + "mlp.down_proj.weight"].T
+            x = _attend_and_mlp(sd, pre, x, q, k, v, mask, heads, group, head_dim)
 
     out = []
     for i, p in enumerate(schedule.passes):
         b = n_prefix + i
-        h = _rms(x[:, starts[b] : starts[b] + lengths[b]], sd["norm_hidden_sates.weight"])
-        head = "semantic_head2" if p.semantic else "head"
-        out.append(h @ sd[head + ".weight"].T + sd[head + ".bias"])
+        out.append(_head_logits(sd, x[:, starts[b] : starts[b] + lengths[b]], p.semantic))
     return out
 
 
@@ -217,22 +227,11 @@ def naive_long_logits(model, cfg, schedule, texts, bits, with_uncond=True) -> li
                     k_before, v_before = before[3][layer]
                     k = torch.cat([k, _rotate(k_before, before_angles)], dim=1)
                     v = torch.cat([v, v_before], dim=1)
-                outs = []
-                for head in range(heads):
-                    g = head // group
-                    scores = q[:, :, head] @ k[:, :, g].transpose(1, 2) / math.sqrt(head_dim)
-                    scores = scores.masked_fill(~mask, float("-inf"))
-                    outs.append(torch.softmax(scores, dim=-1) @ v[:, :, g])
-                x = x + torch.cat(outs, dim=-1) @ sd[pre + "attn.o_proj.weight"].T
-                hidden = _rms(x, sd[pre + "post_attention_layernorm.weight"])
-                gate, up = hidden @ sd[pre + "mlp.gate_proj.weight"].T, hidden @ sd[pre + "mlp.up_proj.weight"].T
-                x = x + (F.silu(gate) * up) @ sd[pre + "mlp.down_proj.weight"].T
+                x = _attend_and_mlp(sd, pre, x, q, k, v, mask, heads, group, head_dim)
                 layer += 1
         for i, p in enumerate(passes):
             b = i + 1
-            h = _rms(x[:, starts[b] : starts[b] + lengths[b]], sd["norm_hidden_sates.weight"])
-            head = "semantic_head2" if p.semantic else "head"
-            out.append(h @ sd[head + ".weight"].T + sd[head + ".bias"])
+            out.append(_head_logits(sd, x[:, starts[b] : starts[b] + lengths[b]], p.semantic))
         final = passes[-1]
         before = (final.t, final.h, final.w, kept)
     return out

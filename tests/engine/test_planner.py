@@ -1,6 +1,5 @@
 """The memory and compute plan: the release's goals, its FLOP count and its honesty against a real run."""
 
-import dataclasses
 
 import pytest
 import torch
@@ -8,8 +7,8 @@ import torch.nn.functional as F
 from tiny_models import three_clip_schedule
 from torch.utils.flop_counter import FlopCounterMode
 
-from engine.config import TransformerConfig, get_preset
-from engine.runtime.memory_probe import run_probe
+from engine.config import get_preset
+from engine.runtime.memory_probe import mid_preset, run_probe
 from engine.runtime.planner import plan, plan_schedule
 from engine.sampler import Guidance, generate, run_to_end
 
@@ -80,19 +79,10 @@ def test_flops_match_a_count_of_the_real_run(micro_model, micro_text):
     assert abs(planned.flops / counted - 1) < 0.03
 
 
-def _mid_preset():
-    micro = get_preset("test-micro")
-    transformer = TransformerConfig(depth=4, width=384, heads=6, kv_heads=2, block_chunks=2, text_channels=32,
-                                    text_maxlen=64)
-    schedule = dataclasses.replace(micro.schedule, clip_frames=8, image_repetitions=(1,) * 11,
-                                   video_repetitions=(1,) * 9 + (2, 1))
-    return dataclasses.replace(micro, name="mid", transformer=transformer, schedule=schedule)
-
-
 @pytest.mark.parametrize("chunk_budget", [None, 4_000_000])
 def test_planned_peak_is_within_15_percent_of_the_measured_peak(chunk_budget):
     torch.set_num_threads(1)
-    measured = run_probe(_mid_preset().to_json(), 2, "1:1", chunk_budget=chunk_budget)
+    measured = run_probe(mid_preset().to_json(), 2, "1:1", chunk_budget=chunk_budget)
     assert measured["planned_weights_bytes"] > 30e6 and measured["planned_run_bytes"] > 20e6
     assert abs(measured["measured_run_bytes"] / measured["planned_run_bytes"] - 1) < 0.15
     assert abs(measured["measured_peak_bytes"] / measured["planned_peak_bytes"] - 1) < 0.15
