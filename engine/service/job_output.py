@@ -43,7 +43,6 @@ class JobOutput:
         self.fps = fps
         self.provenance = provenance
         self.header = header
-        self.context = context
         self.fade_into = fade_into
         self.recent: deque[ClipBits] = deque((replace(c, context=True) for c in context), maxlen=keep)
         self.held: list[np.ndarray] = []  # a bridge's last frames, not yet written
