@@ -111,6 +111,12 @@ def _clips_phrase(preset: Preset, schedule: Schedule, new_clips: int) -> str:
     return f"a {schedule.seconds} s {preset.name} video has {clips} {lengths}"
 
 
+def first_new_video_clip(schedule: Schedule, context: int) -> int:
+    """The first clip of `schedule` that is a video clip the run makes: after the `context` clips it continues
+    from, or after a new video's first frame."""
+    return context or (1 if schedule.starts_video(0) else 0)
+
+
 @dataclass(frozen=True)
 class ClipText:
     """What one clip's passes read: a prompt (None: the request's text features) tagged for a video of
@@ -124,7 +130,7 @@ def clip_texts(preset: Preset, schedule: Schedule, request: GenerationRequest) -
     """The text of every clip of `schedule`: the continued clips' own, then the new clips' from the request."""
     cfg = preset.schedule
     context = request.continue_from
-    new_clips = schedule.clips - len(context) - (1 if schedule.starts_video(0) else 0)
+    new_clips = schedule.clips - first_new_video_clip(schedule, len(context))
     prompts = request.prompts
     if not prompts and context and context[-1].prompt is not None and request.text_features is None:
         prompts = (context[-1].prompt,)  # a continuation goes on with the prompt it ended on

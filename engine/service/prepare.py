@@ -19,7 +19,7 @@ from engine.media.layout import LEGACY_BITS_SUFFIX
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline import GenerationRequest, PipelineInputError
 from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
-from engine.pipeline.request import ClipText, clip_texts, context_clips, request_schedule
+from engine.pipeline.request import ClipText, clip_texts, context_clips, first_new_video_clip, request_schedule
 from engine.schedule import Schedule, build_schedule
 from engine.service.jobs import DEFAULT_CROSSFADE_SECONDS, JobSpec
 from engine.weights.files import sha256_file
@@ -30,15 +30,14 @@ from engine.weights.store import ModelStore
 
 @dataclass
 class PreparedJob:
-    """`clip_texts` has the text of every clip of the schedule (those continued from first); `crossfade` holds the
-    first frames of the video a bridge heads for, which its last frames fade into; `inputs` go in the provenance."""
+    """`crossfade` holds the first frames of the video a bridge heads for, which its last frames fade into; `inputs`
+    go in the provenance."""
 
     spec: JobSpec
     manifest: Manifest
     preset: Preset
     schedule: Schedule
     request: GenerationRequest
-    clip_texts: list[ClipText]
     inputs: dict[str, Any]
     crossfade: np.ndarray | None = field(default=None, repr=False)
 
@@ -104,7 +103,7 @@ def _storyboard_seconds(spec: JobSpec, preset: Preset) -> int:
 
 def new_clip_prompts(schedule: Schedule, texts: list[ClipText], context: int) -> list[str]:
     """The prompt of each video clip a job makes (an image's one prompt for an image)."""
-    skip = context or (1 if schedule.starts_video(0) and schedule.clips > 1 else 0)
+    skip = first_new_video_clip(schedule, context) if schedule.clips > 1 else 0
     return [t.prompt for t in texts[skip:] if t.prompt is not None]
 
 
@@ -163,4 +162,4 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
         )
     texts = clip_texts(preset, schedule, request)
     inputs["prompts"] = new_clip_prompts(schedule, texts, len(context))
-    return PreparedJob(spec, manifest, preset, schedule, request, texts, inputs, crossfade)
+    return PreparedJob(spec, manifest, preset, schedule, request, inputs, crossfade)

@@ -82,6 +82,11 @@ def test_a_continuation_runs_its_clips_again_with_their_own_texts():
     assert texts == [ClipText("then 5", 2), ClipText("then 6", 2)] + [ClipText("then 6", 2)] * 3
     with pytest.raises(PipelineInputError, match="must follow each other"):
         GenerationRequest(seconds=1, continue_from=(end[1], end[0]))
+    # from a video's start, its first frame among the clips run again: a prompt for each new clip still
+    start = (ClipBits(0, 0, 1, "a", 1, []), ClipBits(1, 1, 4, "a", 1, []))
+    request = GenerationRequest(prompts=("up", "down"), seconds=2, continue_from=start)
+    texts = clip_texts(preset, request_schedule(preset.schedule, request), request)
+    assert [t.prompt for t in texts] == ["a", "a", "up", "down"]
 
 
 def test_the_first_frame_covers_the_video_frame_and_is_cropped_at_the_centre():
