@@ -127,8 +127,9 @@ class _ClipTexts:
                 f"{len(text)} per-clip texts given; the schedule has {schedule.clips} clips: "
                 f"give one text or {schedule.clips}"
             )
-        for t in [text] if isinstance(text, torch.Tensor) else text if isinstance(text, list | tuple) else []:
-            _check_text(model, t)
+        if isinstance(text, list | tuple):  # given whole: checked before any pass runs
+            for t in text:
+                _check_text(model, t)
 
     def __getitem__(self, clip: int) -> torch.Tensor:
         text = self.text if isinstance(self.text, torch.Tensor) else self.text[clip]

@@ -150,11 +150,6 @@ class Schedule:
         """Whether `clip` is the video's first frame (the image clip)."""
         return clip == 0 and self.first_clip == 0
 
-    def kept_position(self, scale: int) -> tuple[int, int]:
-        """(RoPE scale position, first RoPE frame) at which `scale`'s kept K/V were computed."""
-        last = next(p for p in reversed(self.passes) if p.scale == scale)
-        return last.rope_scale, last.rope_frame
-
     def seen_position(self, clip: int) -> tuple[int, int]:
         """(RoPE scale position, first RoPE frame) at which the passes of `clip` see the final scale of the clip
         before: the slot just before theirs. Within the trained length that is where it was computed; past it,

@@ -45,7 +45,7 @@ class JobOutput:
         self.header = header
         self.fade_into = fade_into
         self.recent: deque[ClipBits] = deque((replace(c, context=True) for c in context), maxlen=keep)
-        self.held: list[np.ndarray] = []  # a bridge's last frames, not yet written
+        self.held: np.ndarray | None = None  # a bridge's last frames, not yet written
         self.clips = 0
         self._stack = contextlib.ExitStack()
         self._video: Mp4Stream | None = None
@@ -82,31 +82,22 @@ class JobOutput:
         if self.fade_into is None or not len(self.fade_into):
             self._video.write(frames)
             return
-        self.held.append(frames)
-        held = np.concatenate(self.held)
+        held = frames if self.held is None else np.concatenate([self.held, frames])
         ready = len(held) - len(self.fade_into)
         if ready > 0:
             self._video.write(held[:ready])
-        self.held = [held[max(ready, 0):]]
+        self.held = held[max(ready, 0) :]
 
     def _flush(self, fade: bool) -> None:
-        held = np.concatenate(self.held) if self.held else None
-        self.held = []
-        if held is None or not len(held):
-            return
-        if fade:
-            held = crossfade(held, self.fade_into[: len(held)])
-        self._video.write(held)
+        held, self.held = self.held, None
+        if held is not None and len(held):
+            self._video.write(crossfade(held, self.fade_into[: len(held)]) if fade else held)
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: Any) -> bool:
         self._flush(fade=kind is None)
-        if kind is not None and self.clips:
-            # keep what was finished: leave the video's writer as if the body had ended normally
-            self._stack.close()
-            return False
-        if kind is not None:
+        if kind is None or self.clips:
+            self._stack.close()  # after an error, what was finished is kept: the writers end as on a clean exit
+        else:
             self._stack.__exit__(kind, err, tb)
             self.bits.unlink(missing_ok=True)  # no clip of this job's own was finished
-            return False
-        self._stack.close()
         return False

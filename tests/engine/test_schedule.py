@@ -114,7 +114,8 @@ def test_clips_past_the_trained_ones_take_the_last_trained_slot():
     assert s.clips == 7 and len(s.passes) == 42 + 6 * 39
     assert [_slot(s, c) for c in range(7)] == [(0, 0), (42, 1)] + [(81, 21)] * 5
     assert all(s.seen_position(c) == (80, 1) for c in range(2, 7))
-    assert s.kept_position(s.clip_passes(3)[-1].scale) == (119, 21)
+    last = s.clip_passes(3)[-1]  # where clip 3's kept K/V are computed, before clip 4 turns them to (80, 1)
+    assert (last.rope_scale, last.rope_frame) == (119, 21)
     # positions never leave the trained range
     trained = build_schedule(P480, 10, "16:9")
     assert max(p.rope_scale for p in s.passes) == max(p.rope_scale for p in trained.passes)
