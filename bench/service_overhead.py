@@ -20,16 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine.api import protocol as p
+from engine.api.client import EngineClient
+from engine.api.jobs import JobSpec
+from engine.api.transport import LocalEngine
 from engine.media.layout import bits_path
 from engine.media.mp4 import mp4_writer
 from engine.pipeline import ClipFrames, Finished, run_generation
 from engine.pipeline.bits import save_bits
-from engine.service import protocol as p
-from engine.service.client import EngineClient
-from engine.service.jobs import JobSpec
 from engine.service.prepare import prepare
 from engine.service.runner import JobRunner
-from engine.service.transport import LocalEngine
 from engine.weights.loader import load_model
 from engine.weights.store import ModelStore
 

@@ -12,11 +12,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from desktop.first_run import first_run_due
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
+from engine.api.job_book import JobBook, JobBookError
+from engine.api.transport import LocalEngine
 from engine.atomic import write_bytes_atomic
-from engine.home import studio_home
-from engine.service.job_cli import engine_log
-from engine.service.job_queue import JobQueue, JobQueueError
-from engine.service.transport import LocalEngine
+from engine.home import engine_log, studio_home
 
 SETTLE_MS = 800  # after the engine has listed its models: thumbnails and the first frame load meanwhile
 ENGINE_WAIT_MS = 30_000
@@ -35,16 +34,16 @@ def when_settled(window: MainWindow, then: Callable[[], None]) -> None:
     QTimer.singleShot(100, check)
 
 
-def open_queue() -> JobQueue:
+def open_queue() -> JobBook:
     """The job queue of earlier sessions; a queue file that cannot be read is set aside (and said so), never fatal."""
     path = studio_home() / "queue.json"
     try:
-        return JobQueue.open(path)
-    except JobQueueError as err:
+        return JobBook.open(path)
+    except JobBookError as err:
         aside = path.with_suffix(".broken.json")
         path.replace(aside)
         QMessageBox.warning(None, "Job queue", f"{err}\n\nIt was moved to {aside}; the queue starts empty.")
-        return JobQueue(path)
+        return JobBook(path)
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from engine.service import protocol as p
+from engine.api import protocol as p
 from engine.weights.catalogue import CATALOGUE
 
 SHOWN_KEY = "first_run/shown"
@@ -49,7 +49,7 @@ def istar_command(args: list[str]) -> tuple[str, list[str]]:
     (installer/pyinstaller/istar_studio.py)."""
     if getattr(sys, "frozen", False):
         return sys.executable, ["--istar", *args]
-    return sys.executable, ["-u", "-m", "engine.service.cli", *args]
+    return sys.executable, ["-u", "-m", "engine.cli.main", *args]
 
 
 def device_summary(device: dict[str, Any]) -> str:

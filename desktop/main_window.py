@@ -44,9 +44,9 @@ from desktop.project.file import (
 )
 from desktop.project.model import Project, ProjectError
 from desktop.timeline.previews import MediaPreviews
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.transport import Transport
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.transport import Transport
 
 APP_NAME = "InfinityStar Studio"
 DEFAULT_SIZE = QSize(1400, 860)
@@ -68,7 +68,7 @@ def about_text() -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings, connect_engine: Callable[[], Transport], queue: JobQueue) -> None:
+    def __init__(self, settings: QSettings, connect_engine: Callable[[], Transport], queue: JobBook) -> None:
         super().__init__()
         self.settings = settings
         self.project_path: Path | None = None
@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_docks(self, queue: JobQueue) -> None:
+    def _build_docks(self, queue: JobBook) -> None:
         self.bin = MediaBin(self.previews)
         self.inspector = Inspector()
         self.panel = GeneratePanel(self.settings)

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 from desktop.generate import actions
 from desktop.main_window import MainWindow
 from desktop.media.export import export_video
+from engine.home import engine_log
 from engine.media.mp4 import read_frames
-from engine.service.job_cli import engine_log
 
 PROMPT = "a red circle moves to the right on a black background"
 SECONDS = 1

@@ -25,9 +25,9 @@ from desktop.generate import actions
 from desktop.main_window import MainWindow
 from desktop.self_check import wait_until
 from desktop.theme import apply_dark_theme
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.transport import LocalEngine
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
 
 SIZE = (1500, 900)
 CLIPS = [
@@ -75,7 +75,7 @@ def main() -> int:
         folder = Path(tmp)
         os.environ["ISTAR_HOME"] = str(folder / "home")
         settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobQueue(folder / "queue.json"))
+        window = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobBook(folder / "queue.json"))
         window.resize(*SIZE)
         window.show()
         if not wait_until(lambda: bool(window.models), 120):

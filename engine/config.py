@@ -13,9 +13,6 @@ class ConfigError(ValueError):
     """A config value is outside what the engine supports; the message names the field."""
 
 
-# The longest video one job makes. Memory does not grow with length (each clip sees only the one before), so this
-# is a bound on one job's time and disk, not on what the model can do: a longer video is continued by another job.
-MAX_VIDEO_SECONDS = 600
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from engine.config import MAX_VIDEO_SECONDS, RESOLUTIONS, SCALE_SIDES, ConfigError, ScheduleConfig, canonical_resolution
+from engine.api.jobs import MAX_VIDEO_SECONDS
+from engine.config import RESOLUTIONS, SCALE_SIDES, ConfigError, ScheduleConfig, canonical_resolution
 
 BASE_ASPECTS = (1.0, 100 / 116, 3 / 4, 2 / 3, 9 / 16, 1 / 2, 2 / 5, 1 / 3)
 ASPECT_TOLERANCE = 1.06

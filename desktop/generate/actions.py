@@ -22,9 +22,8 @@ from desktop.generate.placement import Placement, media_end
 from desktop.generate.remake import clip_after, make_again, remake
 from desktop.media.export import export_still
 from desktop.project.model import Clip, MediaItem
-from engine.config import MAX_VIDEO_SECONDS
+from engine.api.jobs import MAX_VIDEO_SECONDS, JobInputError, JobSpec
 from engine.media.layout import find_bits
-from engine.service.jobs import JobInputError, JobSpec
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow

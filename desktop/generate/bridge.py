@@ -1,6 +1,6 @@
 """The one place the engine client meets Qt: its calls run on a QThread, its events arrive as signals.
 
-The client (engine.service.client) does blocking work: starting an engine process, writing to its pipe. Those run
+The client (engine.api.client) does blocking work: starting an engine process, writing to its pipe. Those run
 on the bridge's own thread, queued there by signals, so the GUI thread never waits on them. Events come from the
 client's reader thread and are re-emitted as `event`; Qt queues them to receivers on the GUI thread, so widgets
 change only there.
@@ -12,16 +12,16 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
 
-from engine.service.client import EngineClient
-from engine.service.job_queue import JobQueue
-from engine.service.jobs import JobSpec
-from engine.service.transport import Transport
+from engine.api.client import EngineClient
+from engine.api.job_book import JobBook
+from engine.api.jobs import JobSpec
+from engine.api.transport import Transport
 
 
 class _Worker(QObject):
     event = Signal(object)
 
-    def __init__(self, connect: Callable[[], Transport], queue: JobQueue) -> None:
+    def __init__(self, connect: Callable[[], Transport], queue: JobBook) -> None:
         super().__init__()
         self.client = EngineClient(connect, self.event.emit, queue)
 
@@ -55,7 +55,7 @@ class _Worker(QObject):
 
 
 class EngineBridge(QObject):
-    """`event(message)` carries every engine event (engine.service.protocol) on the GUI thread."""
+    """`event(message)` carries every engine event (engine.api.protocol) on the GUI thread."""
 
     event = Signal(object)
     _submit = Signal(object)
@@ -65,7 +65,7 @@ class EngineBridge(QObject):
     _move = Signal(str, str)
     _list_models = Signal(str, int)
 
-    def __init__(self, connect: Callable[[], Transport], queue: JobQueue, parent: QObject | None = None) -> None:
+    def __init__(self, connect: Callable[[], Transport], queue: JobBook, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self._thread = QThread()

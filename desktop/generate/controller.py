@@ -24,8 +24,8 @@ from desktop.media.probe import probe_media
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
 from desktop.timecode import clock
 from desktop.timeline.edit_command import apply_edit
-from engine.service import protocol as p
-from engine.service.jobs import JobSpec
+from engine.api import protocol as p
+from engine.api.jobs import JobSpec
 
 LIVE_TRACK = "Generating"
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.timecode import clock
-from engine.service.jobs import DEFAULT_CROSSFADE_SECONDS
+from engine.api.jobs import DEFAULT_CROSSFADE_SECONDS
 
 
 @dataclass(frozen=True)

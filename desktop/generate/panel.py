@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.generate.storyboard_board import StoryboardBoard
-from engine.service.jobs import JobInputError, JobSpec
+from engine.api.jobs import JobInputError, JobSpec
 
 MODES = {"Text to video": "t2v", "Text to image": "t2i", "Image to video": "i2v", "Storyboard": "storyboard"}
 HISTORY_KEY = "generate/prompt_history"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop.timecode import clock
-from engine.service import protocol as p
-from engine.service.jobs import JobSpec
+from engine.api import protocol as p
+from engine.api.jobs import JobSpec
 
 
 @dataclass(frozen=True)

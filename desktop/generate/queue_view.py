@@ -1,6 +1,6 @@
 """The job queue dock: every job with its state and progress; cancel, retry, reorder and remove.
 
-Rows come from the JobQueue (so jobs from an earlier session show too) and follow the engine's events: the running
+Rows come from the JobBook (so jobs from an earlier session show too) and follow the engine's events: the running
 job shows its clip, pass and time left. A failed job shows its kind and the hint that says what to try.
 """
 
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from desktop.generate.progress import JobProgress
 from desktop.timecode import clock
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue, JobRecord
+from engine.api import protocol as p
+from engine.api.job_book import JobBook, JobRecord
 
 STATE_TEXT = {"queued": "queued", "running": "running", "done": "done", "failed": "failed", "cancelled": "cancelled"}
 COLUMNS = ("Job", "State", "Progress")
@@ -48,7 +48,7 @@ class QueueView(QWidget):
     move_requested = Signal(str, str)  # job, the job to go before ("" for last)
     open_requested = Signal(str)
 
-    def __init__(self, queue: JobQueue, parent: QWidget | None = None) -> None:
+    def __init__(self, queue: JobBook, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
         self.tree = QTreeWidget()

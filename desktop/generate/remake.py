@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop.project.model import Clip, Project
+from engine.api.jobs import JobSpec
 from engine.media.layout import find_bits
-from engine.service.jobs import JobSpec
 
 PLAYS_ON = ("continue", "bridge")  # the kinds of job whose video plays on from another one's last frame
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.config import MAX_VIDEO_SECONDS, ConfigError, Preset, get_preset
+from engine.api.jobs import MAX_VIDEO_SECONDS
+from engine.config import ConfigError, Preset, get_preset
 from engine.runtime.hardware import DeviceInfo, detect_device
 from engine.runtime.load_plan import choose_load_plan
 from engine.schedule import parse_aspect, select_template

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.config import MAX_VIDEO_SECONDS, Preset, get_preset
+from engine.api.jobs import DEFAULT_CROSSFADE_SECONDS, MAX_VIDEO_SECONDS, JobSpec
+from engine.config import Preset, get_preset
 from engine.media.image import read_rgb
 from engine.media.layout import LEGACY_BITS_SUFFIX
 from engine.media.mp4 import read_frames, read_provenance
@@ -21,7 +22,6 @@ from engine.pipeline import GenerationRequest, PipelineInputError
 from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
 from engine.pipeline.request import ClipText, clip_texts, context_clips, first_new_video_clip, request_schedule
 from engine.schedule import Schedule, build_schedule
-from engine.service.jobs import DEFAULT_CROSSFADE_SECONDS, JobSpec
 from engine.weights.files import sha256_file
 from engine.weights.manifest import Manifest
 from engine.weights.safetensors_file import SafetensorsFile

@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from engine.api import protocol as p
+from engine.api.jobs import JobInputError, JobSpec
 from engine.config import ConfigError
 from engine.media.errors import MediaError
 from engine.pipeline import ClipFrames, PassProgress, PipelineInputError, run_generation
@@ -21,9 +23,7 @@ from engine.pipeline import Finished as PipelineFinished
 from engine.pipeline.request import context_clips
 from engine.runtime.device import DeviceError
 from engine.sampler import GenerationCancelled, SamplerInputError
-from engine.service import protocol as p
 from engine.service.job_output import JobOutput
-from engine.service.jobs import JobInputError, JobSpec
 from engine.service.model_cache import ModelCache
 from engine.service.prepare import PreparedJob, prepare
 from engine.service.provenance import provenance

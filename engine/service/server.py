@@ -12,8 +12,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 
-from engine.service import protocol as p
-from engine.service.jobs import JobInputError, JobSpec
+from engine.api import protocol as p
+from engine.api.jobs import JobInputError, JobSpec
 from engine.service.models_info import describe_models
 from engine.service.provenance import engine_version
 from engine.service.runner import JobRunner

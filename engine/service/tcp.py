@@ -15,8 +15,8 @@ import secrets
 import socket
 from pathlib import Path
 
+from engine.api import protocol as p
 from engine.atomic import write_text_atomic
-from engine.service import protocol as p
 from engine.service.runner import JobRunner
 from engine.service.server import EngineServer
 from engine.weights.store import ModelStore

@@ -1,5 +1,5 @@
 """Entry point of the frozen studio. A frozen app has no Python to run `-m` with, so its one executable is also the
-engine process (`--engine-process`, spawned by engine.service.transport.LocalEngine) and the `istar` command
+engine process (`--engine-process`, spawned by engine.api.transport.LocalEngine) and the `istar` command
 (`--istar ...`, run by the first-run wizard to install models)."""
 
 import sys
@@ -13,7 +13,7 @@ def main() -> int:
         engine_main()
         return 0
     if role == "--istar":
-        from engine.service.cli import main as istar_main
+        from engine.cli.main import main as istar_main
 
         sys.stdout.reconfigure(line_buffering=True)  # the wizard shows each line as it comes, even into a pipe
         sys.argv = ["istar", *sys.argv[2:]]

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
-from engine.service.job_queue import JobQueue
-from engine.service.transport import LocalEngine
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
 
 
 def menu_titles(window: MainWindow) -> dict[str, list[str]]:
@@ -22,7 +22,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
     def make() -> MainWindow:
-        window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobQueue(tmp_path / "q.json"))
+        window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
         qtbot.addWidget(window)
         return window
 

@@ -17,12 +17,12 @@ from desktop.generate import actions
 from desktop.main_window import MainWindow
 from desktop.project.file import load_project, write_recovery
 from desktop.project.model import Project
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
 from engine.media.layout import find_bits
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline.bits import read_bits
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.transport import LocalEngine
 
 PROMPT = "a red circle moves to the right on a blue background"
 
@@ -34,7 +34,7 @@ def shared_window(qapp, tmp_path_factory):
     saved = {name: os.environ.get(name) for name in ("ISTAR_HOME", "OMP_NUM_THREADS")}
     os.environ.update(ISTAR_HOME=str(folder / "home"), OMP_NUM_THREADS="1")
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobQueue(folder / "queue.json"))
+    w = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobBook(folder / "queue.json"))
     w.confirm_discard = lambda: True  # new projects between tests and the close at the end ask nothing
     w.show()
     yield w

@@ -10,7 +10,7 @@ import torch
 from reference import FIXTURE, TRANSFORMER_KEYS, VAE_KEYS, requires_reference
 from safetensors.torch import load_file, save_file
 
-from engine.service.cli import main
+from engine.cli.main import main
 
 
 def test_plan_json_is_one_object_with_the_figures(capsys):
@@ -48,7 +48,7 @@ def test_keys_print_the_released_tables(capsys, part, table):
 
 @requires_reference
 def test_selftest_passes_on_the_official_fixture():
-    done = subprocess.run([sys.executable, "-m", "engine.service.cli", "selftest", "--fixture", str(FIXTURE), "--json"],
+    done = subprocess.run([sys.executable, "-m", "engine.cli.main", "selftest", "--fixture", str(FIXTURE), "--json"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -8,7 +8,7 @@ from model_release import write_release
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop.first_run import FirstRunWizard, device_summary, first_run_due
-from engine.service import protocol as p
+from engine.api import protocol as p
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.store import ModelStore
 

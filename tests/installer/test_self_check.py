@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop import self_check
 from desktop.main_window import MainWindow
-from engine.service.job_cli import engine_log
-from engine.service.job_queue import JobQueue
-from engine.service.transport import LocalEngine
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
+from engine.home import engine_log
 
 
 def test_the_self_check_generates_onto_the_timeline_exports_and_exits_0(tmp_path):
@@ -36,7 +36,7 @@ def test_a_failed_generation_fails_the_check_with_the_engines_reason(qtbot, tmp_
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setattr(self_check, "PROMPT", "xyzzy plugh")  # no word toyworld knows: the engine refuses it
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: LocalEngine(engine_log()), JobQueue(tmp_path / "queue.json"))
+    window = MainWindow(settings, lambda: LocalEngine(engine_log()), JobBook(tmp_path / "queue.json"))
     qtbot.addWidget(window)
     window.show()
     assert self_check.run_self_check(QApplication.instance(), window) == 1

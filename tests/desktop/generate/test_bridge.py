@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from desktop.generate.bridge import EngineBridge
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.jobs import JobSpec
-from engine.service.transport import LocalEngine
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.jobs import JobSpec
+from engine.api.transport import LocalEngine
 
 PROMPT = "a red circle moves to the right on a blue background"
 
@@ -22,7 +22,7 @@ PROMPT = "a red circle moves to the right on a blue background"
 def bridge(tmp_path, monkeypatch):
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    queue = JobQueue(tmp_path / "queue.json")
+    queue = JobBook(tmp_path / "queue.json")
     b = EngineBridge(lambda: LocalEngine(tmp_path / "engine.log"), queue)
     events: list[p.Message] = []
     b.event.connect(events.append)

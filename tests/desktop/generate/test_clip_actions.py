@@ -13,8 +13,8 @@ from desktop.generate import actions
 from desktop.generate.extension_dialog import ExtensionDialog
 from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem
-from engine.service.job_queue import JobQueue
-from engine.service.transport import LocalEngine
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
 
 TOYWORLD = {"id": "toyworld", "max_seconds": 600, "trained_seconds": 2, "clip_seconds": 1}
 
@@ -34,7 +34,7 @@ def window(qtbot, tmp_path, monkeypatch):
     no bits) at 40..73."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
     w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobQueue(tmp_path / "q.json"))
+                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
     qtbot.addWidget(w)
     w.models = {"toyworld": TOYWORLD}
     w.submitted = []

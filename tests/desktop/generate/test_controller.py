@@ -14,9 +14,9 @@ from PySide6.QtGui import QUndoStack
 from desktop.generate.controller import LIVE_TRACK, GenerationController
 from desktop.generate.placement import Placement
 from desktop.project.model import Clip, MediaItem, Project, Track
+from engine.api import protocol as p
+from engine.api.jobs import JobSpec
 from engine.media.mp4 import mp4_writer
-from engine.service import protocol as p
-from engine.service.jobs import JobSpec
 
 PROVENANCE = {"model": "toyworld", "preset": "toyworld", "settings": {"seconds": 600, "seed": 5},
               "inputs": {"kind": "continue", "prompts": ["a red circle moves up"]}}

@@ -7,9 +7,9 @@ from PySide6.QtCore import QSettings
 
 from desktop.generate.panel import GeneratePanel
 from desktop.generate.queue_view import QueueView
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
-from engine.service.jobs import JobInputError, JobSpec
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.jobs import JobInputError, JobSpec
 
 TOYWORLD = {
     "id": "toyworld", "preset": "toyworld", "description": "demo", "builtin": True, "precisions": ["fp32"],
@@ -119,7 +119,7 @@ def _spec(name: str) -> JobSpec:
 
 
 def test_the_queue_view_follows_events_and_asks_for_cancel_retry_and_moves(qtbot, tmp_path):
-    queue = JobQueue(tmp_path / "queue.json")
+    queue = JobBook(tmp_path / "queue.json")
     running, waiting, last = (queue.add(_spec(n)).spec for n in ("red", "blue", "green"))
     view = QueueView(queue)
     qtbot.addWidget(view)
@@ -147,4 +147,4 @@ def test_the_queue_view_follows_events_and_asks_for_cancel_retry_and_moves(qtbot
     view.buttons["Retry"].click()
     view.buttons["Remove"].click()
     assert requests == [("move", last.id, waiting.id), ("cancel", running.id), ("retry", running.id)]
-    assert [r.spec.id for r in JobQueue.open(tmp_path / "queue.json").records] == [waiting.id, last.id]
+    assert [r.spec.id for r in JobBook.open(tmp_path / "queue.json").records] == [waiting.id, last.id]

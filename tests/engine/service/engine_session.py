@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.service import protocol as p
-from engine.service.client import EngineClient
-from engine.service.job_queue import JobQueue
-from engine.service.jobs import JobSpec
-from engine.service.transport import LocalEngine, Transport
+from engine.api import protocol as p
+from engine.api.client import EngineClient
+from engine.api.job_book import JobBook
+from engine.api.jobs import JobSpec
+from engine.api.transport import LocalEngine, Transport
 
 PROMPT = "a red circle moves to the right on a blue background"
 
@@ -23,7 +23,7 @@ def toyworld_job(folder: Path, name: str, seconds: int = 1, **fields) -> JobSpec
 
 
 class Session:
-    def __init__(self, log: Path, queue_file: JobQueue | None = None,
+    def __init__(self, log: Path, queue_file: JobBook | None = None,
                  connect: Callable[[], Transport] | None = None) -> None:
         self.events: queue.Queue[p.Message] = queue.Queue()
         self.client = EngineClient(connect or (lambda: LocalEngine(log)), self.events.put, queue_file)

@@ -11,11 +11,11 @@ import time
 import pytest
 from engine_session import Session, toyworld_job
 
-from engine.service import protocol as p
+from engine.api import protocol as p
+from engine.api.transport import RemoteEngine
 from engine.service.runner import JobRunner
 from engine.service.server import EngineServer
 from engine.service.tcp import read_token, serve_tcp
-from engine.service.transport import RemoteEngine
 from engine.weights.store import ModelStore
 
 

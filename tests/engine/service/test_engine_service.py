@@ -15,13 +15,13 @@ import pytest
 import torch
 from engine_session import PROMPT, Session, toyworld_job
 
+from engine.api import protocol as p
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline import ClipFrames, run_generation
 from engine.pipeline.bits import read_bits
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue
 from engine.service.prepare import prepare
-from engine.service.transport import LocalEngine
 from engine.weights.loader import load_model
 from engine.weights.store import ModelStore
 
@@ -208,7 +208,7 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
 
 def test_killing_the_engine_mid_job_fails_that_job_as_crashed_and_the_next_one_runs_ten_times(home, tmp_path):
     queue_file = home / "queue.json"
-    session = Session(home / "engine.log", JobQueue(queue_file))
+    session = Session(home / "engine.log", JobBook(queue_file))
     try:
         for round in range(10):
             doomed = toyworld_job(tmp_path, f"doomed{round}", seconds=6)
@@ -225,27 +225,27 @@ def test_killing_the_engine_mid_job_fails_that_job_as_crashed_and_the_next_one_r
             assert time.monotonic() - killed_at < 2, "the crash was reported late"
             assert event.job_id == doomed.id and event.kind == "crashed" and "SIGKILL" in event.message
             assert not (tmp_path / f"doomed{round}.mp4").exists()
-            records = {r.spec.id: r for r in JobQueue.open(queue_file).records}  # the file is whole after a kill
+            records = {r.spec.id: r for r in JobBook.open(queue_file).records}  # the file is whole after a kill
             assert records[doomed.id].state == "failed" and records[doomed.id].failure == "crashed"
             if not round % 2:  # even rounds: the next request starts a fresh engine
                 session.client.submit(waiting)
             end = session.until_end(waiting.id)[-1]
             assert isinstance(end, p.Finished), end
-            assert JobQueue.open(queue_file).get(waiting.id).state == "done"
+            assert JobBook.open(queue_file).get(waiting.id).state == "done"
     finally:
         session.close()
 
 
 def test_unfinished_jobs_are_offered_back_after_the_app_restarts(home, tmp_path):
     queue_file = home / "queue.json"
-    session = Session(home / "engine.log", JobQueue(queue_file))
+    session = Session(home / "engine.log", JobBook(queue_file))
     running, queued = toyworld_job(tmp_path, "running", seconds=6), toyworld_job(tmp_path, "queued")
     session.client.submit(running)
     session.client.submit(queued)
     while not isinstance(session.next(), p.Progress):
         pass
     session.close()  # the app quits mid-job
-    offered = JobQueue.open(queue_file)
+    offered = JobBook.open(queue_file)
     assert [r.spec.id for r in offered.unfinished()] == [running.id, queued.id]
 
     again = Session(home / "engine.log", offered)
@@ -256,7 +256,7 @@ def test_unfinished_jobs_are_offered_back_after_the_app_restarts(home, tmp_path)
         assert len(read_frames(tmp_path / "running.mp4")[0]) == 1 + 6 * 16  # made whole, over anything kept before
     finally:
         again.close()
-    assert {r.state for r in JobQueue.open(queue_file).records} == {"done"}
+    assert {r.state for r in JobBook.open(queue_file).records} == {"done"}
 
 
 def test_the_mp4_of_a_job_is_h264_with_provenance(session, tmp_path):

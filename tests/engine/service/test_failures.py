@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from engine.api import protocol as p
+from engine.api.jobs import JobSpec
 from engine.media.errors import MediaError
-from engine.service import protocol as p
-from engine.service.jobs import JobSpec
 from engine.service.runner import JobRunner, classify
 from engine.weights.errors import CheckpointError
 from engine.weights.loader import ModelLoadError
@@ -54,7 +54,7 @@ def test_a_damaged_model_file_fails_the_job_as_bad_checkpoint_and_names_the_file
 
 
 def test_the_client_side_imports_neither_torch_nor_qt():
-    code = ("import sys; import engine.service.client, engine.service.job_queue, engine.service.job_cli; "
+    code = ("import sys; import engine.api.client, engine.api.job_book, engine.cli.jobs; "
             "print(sorted(m for m in ('torch', 'numpy', 'PySide6') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -7,11 +7,11 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from engine.api import protocol as p
+from engine.cli.jobs import progress_line
+from engine.cli.main import main
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline.bits import read_bits
-from engine.service import protocol as p
-from engine.service.cli import main
-from engine.service.job_cli import progress_line
 
 PROMPT = "a red circle moves to the right"
 

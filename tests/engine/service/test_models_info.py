@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.service import protocol as p
+from engine.api import protocol as p
 from engine.service.models_info import describe_models
 from engine.weights.store import BUILTIN_ROOT, ModelStore
 

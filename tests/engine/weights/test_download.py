@@ -12,7 +12,7 @@ from fake_hub import FakeHub
 from huggingface_hub import constants
 from model_release import release_bytes, write_release
 
-from engine.service.cli import main
+from engine.cli.main import main
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.manifest import ModelStoreError
 from engine.weights.store import ModelStore

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from model_release import write_release
 
-from engine.service.cli import main
-from engine.service.models_cli import human_bytes
+from engine.cli.main import main
+from engine.cli.models import human_bytes
 from engine.weights.catalogue import CATALOGUE
 
 

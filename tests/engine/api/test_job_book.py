@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.service.job_queue import JobQueue, JobQueueError
-from engine.service.jobs import JobSpec
+from engine.api.job_book import JobBook, JobBookError
+from engine.api.jobs import JobSpec
 
 
 def _spec(name: str) -> JobSpec:
@@ -16,32 +16,32 @@ def _spec(name: str) -> JobSpec:
 
 def test_states_survive_a_reopen_and_unfinished_jobs_are_offered_back(tmp_path):
     path = tmp_path / "queue.json"
-    queue = JobQueue(path)
+    queue = JobBook(path)
     a, b, c, d = (queue.add(_spec(n)).spec for n in ("red", "blue", "green", "white"))
     queue.update(a.id, state="done", video="/tmp/red.mp4", bits="/tmp/red.bits.safetensors", provenance={"seed": 1})
     queue.update(b.id, state="failed", failure="out_of_memory", message="CUDA out of memory", hint="try nf4")
     queue.update(c.id, state="running")
-    reopened = JobQueue.open(path)
+    reopened = JobBook.open(path)
     assert [r.spec for r in reopened.records] == [a, b, c, d]
     assert [r.spec.id for r in reopened.unfinished()] == [c.id, d.id]
     failed = reopened.get(b.id)
     assert (failed.state, failed.failure, failed.hint) == ("failed", "out_of_memory", "try nf4")
     assert reopened.get(a.id).provenance == {"seed": 1}
     reopened.remove(a.id)
-    assert [r.spec for r in JobQueue.open(path).records] == [b, c, d]
+    assert [r.spec for r in JobBook.open(path).records] == [b, c, d]
 
 
 def test_moving_a_job_changes_the_saved_order(tmp_path):
-    queue = JobQueue(tmp_path / "queue.json")
+    queue = JobBook(tmp_path / "queue.json")
     a, b, c = (queue.add(_spec(n)).spec.id for n in ("red", "blue", "green"))
     queue.move(c, before=a)
     queue.move(b, before=None)
-    assert [r.spec.id for r in JobQueue.open(tmp_path / "queue.json").records] == [c, a, b]
+    assert [r.spec.id for r in JobBook.open(tmp_path / "queue.json").records] == [c, a, b]
 
 
 def test_a_queue_without_a_file_starts_empty_and_one_in_memory_writes_nothing(tmp_path):
-    assert JobQueue.open(tmp_path / "none.json").records == []
-    JobQueue().add(_spec("red"))
+    assert JobBook.open(tmp_path / "none.json").records == []
+    JobBook().add(_spec("red"))
     assert not list(tmp_path.iterdir())
 
 
@@ -57,17 +57,17 @@ def test_a_queue_without_a_file_starts_empty_and_one_in_memory_writes_nothing(tm
 def test_a_broken_queue_file_is_named_and_left_as_it_was(tmp_path, text, says):
     path = tmp_path / "queue.json"
     path.write_text(text)
-    with pytest.raises(JobQueueError) as err:
-        JobQueue.open(path)
+    with pytest.raises(JobBookError) as err:
+        JobBook.open(path)
     assert str(path) in str(err.value) and says in str(err.value)
     assert path.read_text() == text
 
 
 def test_a_record_with_an_unknown_state_is_refused(tmp_path):
     path = tmp_path / "queue.json"
-    JobQueue(path).add(_spec("red"))
+    JobBook(path).add(_spec("red"))
     body = json.loads(path.read_text())
     body["jobs"][0]["state"] = "exploded"
     path.write_text(json.dumps(body))
-    with pytest.raises(JobQueueError, match="job state must be one of"):
-        JobQueue.open(path)
+    with pytest.raises(JobBookError, match="job state must be one of"):
+        JobBook.open(path)

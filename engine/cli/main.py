@@ -7,9 +7,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from engine.cli import jobs, models
 from engine.config import PRESETS, ConfigError, get_preset
 from engine.runtime.precision import KV_PLACEMENTS, PRECISIONS
-from engine.service import job_cli, models_cli
 
 if TYPE_CHECKING:
     from engine.runtime.planner import Plan
@@ -176,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_selftest)
 
-    models_cli.register(sub)
-    job_cli.register(sub)
+    models.register(sub)
+    jobs.register(sub)
     return parser
 
 

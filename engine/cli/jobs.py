@@ -15,21 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from engine.config import MAX_VIDEO_SECONDS
-from engine.home import studio_home
+from engine.api import protocol as p
+from engine.api.client import EngineClient
+from engine.api.jobs import MAX_VIDEO_SECONDS, JobInputError, JobSpec
+from engine.api.transport import LocalEngine, RemoteEngine, Transport
+from engine.home import engine_log
 from engine.media.layout import bits_path, find_bits, is_bits_file
 from engine.runtime.precision import PRECISIONS
-from engine.service import protocol as p
-from engine.service.client import EngineClient
-from engine.service.jobs import JobInputError, JobSpec
-from engine.service.transport import LocalEngine, RemoteEngine, Transport
 
 BAR = 24
 DEFAULT_MODEL = "toyworld"
-
-
-def engine_log() -> Path:
-    return studio_home() / "logs" / "engine.log"
 
 
 def _connect(args: argparse.Namespace) -> Callable[[], Transport]:

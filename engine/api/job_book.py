@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.api.jobs import JobInputError, JobSpec
 from engine.atomic import write_text_atomic
-from engine.service.jobs import JobInputError, JobSpec
 
 QUEUE_VERSION = 1
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
-class JobQueueError(ValueError):
+class JobBookError(ValueError):
     """The queue file cannot be read; the message names it and what is wrong."""
 
 
@@ -27,7 +27,7 @@ class JobQueueError(ValueError):
 class JobRecord:
     spec: JobSpec
     state: str = "queued"
-    failure: str = ""  # a failure kind (engine.service.protocol.FAILURE_KINDS)
+    failure: str = ""  # a failure kind (engine.api.protocol.FAILURE_KINDS)
     message: str = ""
     hint: str = ""
     video: str = ""
@@ -47,7 +47,7 @@ class JobRecord:
         return record
 
 
-class JobQueue:
+class JobBook:
     """Jobs in the order they were added. Changes of state are saved at once (to `path`; None keeps them in memory
     only, as a one-off command does); progress is not saved."""
 
@@ -57,20 +57,20 @@ class JobQueue:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, path: Path) -> JobQueue:
+    def open(cls, path: Path) -> JobBook:
         """The queue saved at `path`, or an empty one if there is no file yet."""
         if not path.exists():
             return cls(path)
         try:
             body = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise JobQueueError(f"the job queue {path} cannot be read: {err}") from None
+            raise JobBookError(f"the job queue {path} cannot be read: {err}") from None
         if not isinstance(body, dict) or body.get("version") != QUEUE_VERSION or not isinstance(body.get("jobs"), list):
-            raise JobQueueError(f"the job queue {path} is not a version {QUEUE_VERSION} queue file")
+            raise JobBookError(f"the job queue {path} is not a version {QUEUE_VERSION} queue file")
         try:
             return cls(path, [JobRecord.from_json(job) for job in body["jobs"]])
         except (JobInputError, TypeError, ValueError) as err:
-            raise JobQueueError(f"the job queue {path} holds a broken job: {err}") from None
+            raise JobBookError(f"the job queue {path} holds a broken job: {err}") from None
 
     @property
     def records(self) -> list[JobRecord]:

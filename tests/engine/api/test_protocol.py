@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from engine.service import protocol as p
-from engine.service.jobs import JobInputError, JobSpec
+from engine.api import protocol as p
+from engine.api.jobs import JobInputError, JobSpec
 
 EXAMPLES = [
     p.Hello("s3cret-token-0123456789"),

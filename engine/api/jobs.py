@@ -9,7 +9,7 @@ Kinds:
   `prompts`, default `bridge_to`'s own prompt); the output is the bridge alone, its last `crossfade_seconds`
   (default 1 s) fading into the first frames of `bridge_to`, which then plays on from after them.
 `text_features` (a safetensors file) stands in for the prompt's encoding, for models without a text encoder.
-No job is longer than MAX_VIDEO_SECONDS (engine.config); a longer video is continued by another job.
+No job is longer than MAX_VIDEO_SECONDS; a longer video is continued by another job.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from engine.config import MAX_VIDEO_SECONDS
-
 KINDS = ("generate", "storyboard", "continue", "bridge")
 MAX_PROMPT_CHARS = 4000  # far beyond what any text encoder reads (flan-t5-xl: 512 tokens); more is a mistake
 MAX_PROMPTS = 10_000  # a storyboard of 1 s clips at the longest job has 600
 DEFAULT_CROSSFADE_SECONDS = 1.0
+# The longest video one job makes. Memory does not grow with length (each clip sees only the one before), so this
+# is a bound on one job's time and disk, not on what the model can do: a longer video is continued by another job.
+MAX_VIDEO_SECONDS = 600
 
 
 class JobInputError(ValueError):

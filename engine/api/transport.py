@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from engine.service import protocol as p
+from engine.api import protocol as p
 
 LOG_TAIL_LINES = 6
 

@@ -45,7 +45,7 @@ class Hello(Message):
 
 @dataclass(frozen=True)
 class Submit(Message):
-    """Queue a job; `job` is a JobSpec as a dict (engine.service.jobs)."""
+    """Queue a job; `job` is a JobSpec as a dict (engine.api.jobs)."""
 
     type: ClassVar[str] = "submit"
     job: dict[str, Any]

@@ -5,7 +5,7 @@ No torch, no Qt: the desktop wraps this in a QThread bridge, the CLI uses it dir
 
 When the engine goes away unasked (killed, crashed, out of memory), the job it was running gets a Failed event of
 kind `crashed` with the reason, and the jobs queued behind it go to a fresh engine. A job's state is kept in the
-JobQueue, which may be saved to a file so the queue also outlives the app.
+JobBook, which may be saved to a file so the queue also outlives the app.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-from engine.service import protocol as p
-from engine.service.job_queue import JobQueue, JobRecord
-from engine.service.jobs import JobSpec
-from engine.service.transport import Transport
+from engine.api import protocol as p
+from engine.api.job_book import JobBook, JobRecord
+from engine.api.jobs import JobSpec
+from engine.api.transport import Transport
 
 log = logging.getLogger("istar.client")
 CRASH_HINT = "the next job starts a fresh engine; if this one crashes again, try a lower precision or a shorter video"
@@ -32,9 +32,9 @@ class EngineClient:
         self,
         connect: Callable[[], Transport],
         on_event: Callable[[p.Message], None],
-        queue: JobQueue | None = None,
+        queue: JobBook | None = None,
     ) -> None:
-        self.queue = queue or JobQueue()
+        self.queue = queue or JobBook()
         self._connect = connect
         self._on_event = on_event
         self._lock = threading.RLock()
