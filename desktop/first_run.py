@@ -1,5 +1,6 @@
 """The first-run wizard: what this computer can run (the engine's `models` event: device, and each model's plan), then
-installing a model from a folder or a download, run as `istar models ...` in a child process whose lines it shows.
+installing a model from a folder or a download, run as `istar models ... --events` in a child process whose typed
+events (engine.api.install_events) drive the progress bar and the log.
 
 Shown once on first start (a QSettings flag) and again from Help; `FirstRunWizard(bridge, settings, parent)`.
 """
@@ -32,11 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.api import protocol as p
-from engine.weights.catalogue import CATALOGUE
+from engine.api.install_events import InstallDone, InstallEventError, InstallFailed, InstallStep, read_install_event
 
 SHOWN_KEY = "first_run/shown"
 GB = 1e9
-STEP_PREFIXES = ("copying ", "downloading ", "converting ")  # the lines `istar models install|download` prints
 KILL_AFTER_MS = 3000
 
 
@@ -87,20 +87,15 @@ def installable(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(todo, key=lambda m: not m["plan"]["fits"])
 
 
-def expected_steps(model_id: str, folder: Path) -> int:
-    """How many steps an install from `folder` prints: a copy per transformer and text-encoder file, one VAE
-    conversion. Only a guide for the progress bar: a resumed install skips the files it already has."""
-    entry = CATALOGUE[model_id]
-    dirs = [folder / entry.weights_dir] + ([folder / entry.text_encoder_dir] if entry.text_encoder_dir else [])
-    files = [f for d in dirs for f in d.rglob("*") if f.is_file() and not f.name.startswith(".")]
-    return len(files) + 1
-
-
 class InstallProcess(QObject):
-    """`istar models install ID --from DIR` or `istar models download ID` as a child process."""
+    """`istar models install ID --from DIR --events` or `istar models download ID --events` as a child process.
+
+    Each step it reports is a `step` (an InstallStep) and a log line; any line that is no event (a library's
+    warning, a traceback) goes to the log as it is. The end is its InstallDone or InstallFailed; the exit code
+    only when it ended without one (a crash, a cancel)."""
 
     line = Signal(str)
-    step = Signal(int)  # steps done so far
+    step = Signal(object)  # InstallStep: step `index` of `total`
     ended = Signal(bool, str)  # success, what happened
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -113,8 +108,8 @@ class InstallProcess(QObject):
         self._kill = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
         self._kill.timeout.connect(self._process.kill)
         self._pending = b""
-        self._steps = 0
         self._last = ""
+        self._outcome: InstallDone | InstallFailed | None = None
         self._cancelled = False
 
     @property
@@ -124,7 +119,8 @@ class InstallProcess(QObject):
     def start(self, model_id: str, folder: Path | None) -> None:
         """From `folder` (laid out like the release), or downloaded from the hub when `folder` is None."""
         args = ["models", "install", model_id, "--from", str(folder)] if folder else ["models", "download", model_id]
-        self._pending, self._steps, self._last, self._cancelled = b"", 0, "", False
+        args.append("--events")
+        self._pending, self._last, self._outcome, self._cancelled = b"", "", None, False
         program, arguments = istar_command(args)
         self.line.emit("$ istar " + " ".join(args))
         self._process.start(program, arguments)
@@ -141,18 +137,32 @@ class InstallProcess(QObject):
         *lines, self._pending = self._pending.split(b"\n")
         for raw in lines:
             text = raw.decode(errors="replace").rstrip()
-            if not text:
-                continue
-            self._last = text
-            self.line.emit(text)
-            if text.startswith(STEP_PREFIXES):
-                self._steps += 1
-                self.step.emit(self._steps)
+            if text:
+                self._take(text)
+
+    def _take(self, text: str) -> None:
+        try:
+            event = read_install_event(text)
+        except InstallEventError as err:
+            event, text = None, f"{text} (not a readable event: {err})"
+        if isinstance(event, InstallStep):
+            self.step.emit(event)
+        elif isinstance(event, InstallDone | InstallFailed):
+            self._outcome = event
+        self._last = text if event is None else event.describe()
+        self.line.emit(self._last)
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._kill.stop()
         self._read()
-        if status == QProcess.ExitStatus.NormalExit and code == 0:  # it may have ended before a cancel arrived
+        if self._pending.strip():
+            self._take(self._pending.decode(errors="replace").rstrip())
+            self._pending = b""
+        if isinstance(self._outcome, InstallDone):  # it may have ended before a cancel arrived
+            self.ended.emit(True, self._outcome.describe())
+        elif isinstance(self._outcome, InstallFailed):
+            self.ended.emit(False, self._outcome.describe())
+        elif status == QProcess.ExitStatus.NormalExit and code == 0:
             self.ended.emit(True, self._last)
         elif self._cancelled:
             self.ended.emit(False, "cancelled: installing again resumes where it stopped")
@@ -253,7 +263,7 @@ class InstallPage(QWizardPage):
         self.process = InstallProcess(self)
         self.cancel_button.clicked.connect(self.process.cancel)
         self.process.line.connect(self.log.appendPlainText)
-        self.process.step.connect(self.progress.setValue)
+        self.process.step.connect(self._step)
         self.process.ended.connect(self._ended)
 
     def show_models(self, models: list[dict[str, Any]]) -> None:
@@ -274,8 +284,7 @@ class InstallPage(QWizardPage):
         if folder is not None and not folder.is_dir():
             self.status.setText(f"{folder} is not a folder: choose the folder that holds the release files.")
             return
-        # a folder install's steps can be counted ahead; a download's files are known only to the hub
-        self.progress.setRange(0, expected_steps(model_id, folder) if folder else 0)
+        self.progress.setRange(0, 0)  # busy until the first step says how many there are
         self.progress.setValue(0)
         self.status.setText(f"Installing {model_id}...")
         self.install_button.setEnabled(False)
@@ -283,10 +292,14 @@ class InstallPage(QWizardPage):
         self.process.start(model_id, folder)
         self.completeChanged.emit()
 
+    def _step(self, step: InstallStep) -> None:
+        self.progress.setRange(0, step.total)
+        self.progress.setValue(step.index)
+
     def _ended(self, ok: bool, message: str) -> None:
-        self.progress.setRange(0, max(self.progress.maximum(), 1))
-        if ok:
-            self.progress.setValue(self.progress.maximum())
+        if self.progress.maximum() == 0:  # no step arrived: the bar stops being busy
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1 if ok else 0)
         self.status.setText(("Done: " if ok else "Stopped: ") + message)
         self.install_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

@@ -1,4 +1,4 @@
 """The one package the studio uses to talk to an engine: the protocol, the client and its transports, job specs,
-the client's job book, and the typed records that cross the boundary (models, generations, bits). No torch, no Qt:
-it imports only the standard library and engine.atomic, so a studio without torch (or pointed at a remote engine)
-has everything it needs."""
+the client's job book, and the typed records that cross the boundary (models, generations, bits; the install
+events of `istar models install|download --events`). No torch, no Qt: it imports only the standard library and
+engine.atomic, so a studio without torch (or pointed at a remote engine) has everything it needs."""

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from engine.cli import jobs, models
-from engine.config import PRESETS, ConfigError, get_preset
+from engine.cli import REPORTED_ERRORS, jobs, models
+from engine.config import PRESETS, get_preset
 from engine.runtime.precision import KV_PLACEMENTS, PRECISIONS
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ConfigError, ValueError, FileNotFoundError) as err:
+    except REPORTED_ERRORS as err:
         print(f"istar {args.command}: {err}", file=sys.stderr)
         return 2
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
+from engine.api.install_events import InstallDone, InstallEvent, InstallFailed, encode_event, human_bytes
+from engine.cli import REPORTED_ERRORS
 from engine.runtime.precision import QUANTIZED_PRECISIONS
 from engine.weights.catalogue import CATALOGUE
+from engine.weights.install import Progress
 from engine.weights.manifest import Manifest
-from engine.weights.store import ModelStore
-
-
-def human_bytes(n: int) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return f"{n} B"
+from engine.weights.store import ModelStore, print_step
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -36,22 +33,37 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _installed(manifest: Manifest, folder: Path) -> None:
-    size = sum(f.bytes for f in manifest.files)
-    print(f"installed {manifest.model_id} ({manifest.preset}, {manifest.release_precision}) in {folder}: "
-          f"{len(manifest.files)} files, {human_bytes(size)}")
+def _installing(args: argparse.Namespace, store: ModelStore, run: Callable[[Progress], Manifest]) -> int:
+    """Run an install or download: each step's line and a summary, or with --events one JSON event a line (the
+    steps, then InstallDone, or InstallFailed and exit code 2 for what main() would report)."""
+    if not args.events:
+        manifest = run(print_step)
+        size = sum(f.bytes for f in manifest.files)
+        print(f"installed {manifest.model_id} ({manifest.preset}, {manifest.release_precision}) in "
+              f"{store.folder(args.model)}: {len(manifest.files)} files, {human_bytes(size)}")
+        return 0
+
+    def emit(event: InstallEvent) -> None:
+        print(encode_event(event), flush=True)
+
+    try:
+        manifest = run(emit)
+    except REPORTED_ERRORS as err:
+        emit(InstallFailed(str(err)))
+        return 2
+    emit(InstallDone(manifest.model_id, len(manifest.files), sum(f.bytes for f in manifest.files),
+                     str(store.folder(args.model))))
+    return 0
 
 
 def _install(args: argparse.Namespace) -> int:
     store = ModelStore()
-    _installed(store.install(args.model, args.source), store.folder(args.model))
-    return 0
+    return _installing(args, store, lambda progress: store.install(args.model, args.source, progress))
 
 
 def _download(args: argparse.Namespace) -> int:
     store = ModelStore()
-    _installed(store.download(args.model, args.revision), store.folder(args.model))
-    return 0
+    return _installing(args, store, lambda progress: store.download(args.model, args.revision, progress))
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -84,6 +96,10 @@ def _quantize(args: argparse.Namespace) -> int:
     return 0
 
 
+EVENTS_HELP = ("print one JSON event a line (engine.api.install_events): each step, then the end; a failure is an "
+               "event too (exit code 2)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `models` and its commands to the `istar` parser."""
     models = sub.add_parser("models", help="the model store: list, install, download, verify, remove, quantize")
@@ -96,11 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="model id (see `istar models list`)")
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR",
                    help="a folder laid out like the Hugging Face repo FoundationVision/InfinityStar")
+    p.add_argument("--events", action="store_true", help=EVENTS_HELP)
     p.set_defaults(run=_install)
 
     p = commands.add_parser("download", help="download a model from the Hugging Face hub (resumable)")
     p.add_argument("model")
     p.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
+    p.add_argument("--events", action="store_true", help=EVENTS_HELP)
     p.set_defaults(run=_download)
 
     p = commands.add_parser("verify", help="re-hash every file against the manifest (exit 1 on any problem)")

@@ -21,7 +21,7 @@ from huggingface_hub.utils import build_hf_headers
 from engine.config import get_preset
 from engine.weights.catalogue import CatalogueEntry
 from engine.weights.files import git_blob_sha1, part_path, promote_part, sha256_file
-from engine.weights.install import Progress, converted_vae, finish
+from engine.weights.install import Progress, Steps, converted_vae, finish
 from engine.weights.manifest import TEXT_ENCODER_DIR, TRANSFORMER_DIR, FileEntry, Manifest, ModelStoreError
 from engine.weights.staging import Staging
 from engine.weights.transformer_checkpoint import INDEX_NAME
@@ -42,13 +42,14 @@ def download(entry: CatalogueEntry, root: Path, revision: str | None, progress: 
 
     origin = {"repo": entry.repo, "revision": hub.commit}
     staging = Staging(root, entry.model_id, origin)
-    files = [hub.fetch(staging, p, f"{TRANSFORMER_DIR}/{Path(p).name}", "transformer", progress) for p in weights]
+    steps = Steps(len(weights) + len(text) + 2, progress)  # each hub file, the VAE .pth, then its conversion
+    files = [hub.fetch(staging, p, f"{TRANSFORMER_DIR}/{Path(p).name}", "transformer", steps) for p in weights]
     files += [hub.fetch(staging, p, f"{TEXT_ENCODER_DIR}/{p[len(entry.text_encoder_dir) + 1:]}", "text_encoder",
-                        progress) for p in text]
-    pth = hub.fetch(staging, entry.vae_file, f"{RELEASE_DIR}/{Path(entry.vae_file).name}", "vae", progress)
+                        steps) for p in text]
+    pth = hub.fetch(staging, entry.vae_file, f"{RELEASE_DIR}/{Path(entry.vae_file).name}", "vae", steps)
     stamp = hub.stamp(entry.vae_file)
     files.append(converted_vae(staging, staging.folder / pth.path, stamp, pth.sha256, get_preset(entry.preset),
-                               progress))
+                               steps))
     return finish(staging, entry, origin, files)
 
 
@@ -95,11 +96,12 @@ class _Hub:
         sibling = self.files[path]
         return {"sha256": sibling.lfs.sha256} if sibling.lfs else {"git_blob_sha1": sibling.blob_id}
 
-    def fetch(self, staging: Staging, path: str, rel: str, role: str, progress: Progress) -> FileEntry:
+    def fetch(self, staging: Staging, path: str, rel: str, role: str, steps: Steps) -> FileEntry:
         """The repo file `path` as the model file `rel`: resumed from its `.part` file, checked, renamed."""
         stamp = self.stamp(path)
         done = staging.finished(rel, stamp)
         if done is not None:
+            steps("kept", path)
             return done
         size = self.files[path].size
         final = staging.path(rel)
@@ -108,7 +110,7 @@ class _Hub:
         if have > size:
             part.unlink()
             have = 0
-        progress(f"downloading {path}" + (f" (resuming after {have:,} bytes)" if have else ""))
+        steps("downloading", path, f"(resuming after {have:,} bytes)" if have else "")
         url = hf_hub_url(self.repo, path, revision=self.commit, endpoint=self.endpoint)
         try:
             with open(part, "ab") as f:

@@ -1,6 +1,7 @@
 """Install a model from a folder laid out like the release: copy and hash, validate, convert the VAE, commit.
 
-The last steps (VAE conversion, transformer validation, manifest) are shared with the hub download.
+The last steps (VAE conversion, transformer validation, manifest) are shared with the hub download. Progress is
+reported as InstallStep records, numbered over every step (a file an earlier run finished is a "kept" step).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import torch
 
+from engine.api.install_events import InstallStep
 from engine.config import Preset, get_preset
 from engine.weights.catalogue import CatalogueEntry
 from engine.weights.files import copy_hashed, sha256_file
@@ -31,7 +33,20 @@ from engine.weights.vae_checkpoint import convert_vae_checkpoint
 
 PRECISION_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
-Progress = Callable[[str], None]
+Progress = Callable[[InstallStep], None]
+
+
+class Steps:
+    """Numbers the steps of one install for `progress`: `total` is known once the list of files is."""
+
+    def __init__(self, total: int, progress: Progress) -> None:
+        self.total = total
+        self.done = 0
+        self.progress = progress
+
+    def __call__(self, action: str, name: str, detail: str = "") -> None:
+        self.done += 1
+        self.progress(InstallStep(action, name, self.done, self.total, detail))
 
 
 def install_from_folder(entry: CatalogueEntry, source: Path, root: Path, progress: Progress) -> Manifest:
@@ -52,9 +67,10 @@ def install_from_folder(entry: CatalogueEntry, source: Path, root: Path, progres
 
     origin = {"folder": str(source)}
     staging = Staging(root, entry.model_id, origin)
-    files = [_copy(staging, src, rel, role, progress) for src, rel, role in copies]
+    steps = Steps(len(copies) + 1, progress)  # each copy, then the VAE conversion
+    files = [_copy(staging, src, rel, role, steps) for src, rel, role in copies]
     pth = source / entry.vae_file
-    files.append(converted_vae(staging, pth, _stamp(pth), None, preset, progress))
+    files.append(converted_vae(staging, pth, _stamp(pth), None, preset, steps))
     return finish(staging, entry, origin, files)
 
 
@@ -73,12 +89,13 @@ def _stamp(path: Path) -> dict[str, int]:
     return {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _copy(staging: Staging, src: Path, rel: str, role: str, progress: Progress) -> FileEntry:
+def _copy(staging: Staging, src: Path, rel: str, role: str, steps: Steps) -> FileEntry:
     stamp = _stamp(src)
     done = staging.finished(rel, stamp)
     if done is not None:
+        steps("kept", rel)
         return done
-    progress(f"copying {rel}")
+    steps("copying", rel)
     size, sha256 = copy_hashed(src, staging.path(rel))
     entry = FileEntry(rel, role, size, sha256)
     staging.record(entry, stamp)
@@ -86,13 +103,14 @@ def _copy(staging: Staging, src: Path, rel: str, role: str, progress: Progress) 
 
 
 def converted_vae(
-    staging: Staging, pth: Path, stamp: dict[str, Any], pth_sha256: str | None, preset: Preset, progress: Progress
+    staging: Staging, pth: Path, stamp: dict[str, Any], pth_sha256: str | None, preset: Preset, steps: Steps
 ) -> FileEntry:
     """The released VAE .pth converted to safetensors in the staging folder; its own sha256 kept as provenance."""
     done = staging.finished(VAE_SAFETENSORS, stamp)
     if done is not None:
+        steps("kept", VAE_SAFETENSORS)
         return done
-    progress(f"converting {pth.name} to safetensors")
+    steps("converting", pth.name, "to safetensors")
     out = staging.path(VAE_SAFETENSORS)
     convert_vae_checkpoint(pth, out, preset.vae)
     provenance = {"file": pth.name, "bytes": pth.stat().st_size, "sha256": pth_sha256 or sha256_file(pth)}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.api.install_events import InstallStep
 from engine.config import Preset, get_preset
 from engine.home import studio_home
 from engine.weights.catalogue import CATALOGUE, CatalogueEntry
@@ -33,6 +34,11 @@ BUILTIN_ROOT = Path(__file__).resolve().parents[2] / "resources" / "models"
 
 def default_root() -> Path:
     return studio_home() / "models"
+
+
+def print_step(step: InstallStep) -> None:
+    """The default progress of an install or download: each step's line, as it starts."""
+    print(step.describe(), flush=True)
 
 
 @dataclass(frozen=True)
@@ -119,13 +125,13 @@ class ModelStore:
             return []
         return sorted(p.name.removeprefix(STAGING_PREFIX) for p in self.root.glob(f"{STAGING_PREFIX}*"))
 
-    def install(self, model_id: str, source: Path, progress: Callable[[str], None] = print) -> Manifest:
+    def install(self, model_id: str, source: Path, progress: Callable[[InstallStep], None] = print_step) -> Manifest:
         from engine.weights.install import install_from_folder
 
         return install_from_folder(self._new(model_id), source, self.root, progress)
 
     def download(self, model_id: str, revision: str | None = None,
-                 progress: Callable[[str], None] = print) -> Manifest:
+                 progress: Callable[[InstallStep], None] = print_step) -> Manifest:
         from engine.weights.download import download
 
         if self.entry(model_id).builtin:

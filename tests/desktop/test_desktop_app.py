@@ -1,5 +1,6 @@
 """The `istar-studio` entry point: --screenshot writes the window as PNG, and desktop never imports torch."""
 
+import ast
 import os
 import struct
 import subprocess
@@ -43,3 +44,47 @@ def test_desktop_modules_do_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+ENGINE_ALLOWED = ("engine.api", "engine.home", "engine.atomic", "engine.media")  # and the modules under them
+
+
+def _allowed(module: str) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in ENGINE_ALLOWED)
+
+
+def _engine_imports(tree: ast.AST) -> list[tuple[int, str]]:
+    """Each engine module an import statement names, with its line; `from engine import x` names engine.x."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [f"engine.{a.name}" for a in node.names] if node.module == "engine" else [node.module]
+        else:
+            continue
+        found += [(node.lineno, n) for n in names if n.split(".")[0] == "engine"]
+    return found
+
+
+def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media_as_written():
+    root = Path(__file__).resolve().parents[2]
+    wrong = [f"{path.relative_to(root)}:{line} imports {name}"
+             for path in sorted((root / "desktop").rglob("*.py"))
+             for line, name in _engine_imports(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+             if not _allowed(name)]
+    assert wrong == []
+
+
+def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media_when_run():
+    code = (
+        "import pkgutil, importlib, sys, desktop\n"
+        "for m in pkgutil.walk_packages(desktop.__path__, 'desktop.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print('\\n'.join(sorted(n for n in sys.modules if n.split('.')[0] == 'engine')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.split()
+    assert "engine.api" in loaded, "the check sees the engine modules the desktop loads"
+    assert [m for m in loaded if m != "engine" and not _allowed(m)] == [], "`engine` itself: the packages' parent"

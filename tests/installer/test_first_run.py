@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from model_release import write_release
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from desktop import first_run
 from desktop.first_run import FirstRunWizard, device_summary, first_run_due
 from engine.api import protocol as p
+from engine.api.install_events import InstallStep, encode_event
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.store import ModelStore
 
@@ -98,17 +102,26 @@ def test_installing_from_a_folder_shows_each_step_and_ends_with_the_model_in_the
     release = write_release(tmp_path / "release", CATALOGUE["test-micro"])
     _choose(wizard, "test-micro", release)
     page = wizard.install_page
-    steps: list[int] = []
-    page.progress.valueChanged.connect(steps.append)
+    events: list[InstallStep] = []
+    bar: list[tuple[int, int]] = []
+    page.process.step.connect(events.append)
+    page.process.step.connect(lambda _: bar.append((page.progress.value(), page.progress.maximum())))
 
     page.install_button.click()
     assert not page.isComplete() and page.cancel_button.isEnabled(), "no leaving the page mid-install"
+    assert (page.progress.minimum(), page.progress.maximum()) == (0, 0), "busy until the first step"
     qtbot.waitUntil(lambda: page.isComplete(), timeout=120_000)
 
     assert page.status.text().startswith("Done: installed test-micro"), page.log.toPlainText()
-    assert page.progress.maximum() == 4 and steps == [0, 1, 2, 3, 4], "index, two shards, the VAE conversion"
+    assert [(s.action, s.index, s.total) for s in events] == [
+        ("copying", 1, 4), ("copying", 2, 4), ("copying", 3, 4), ("converting", 4, 4)
+    ], "index, two shards, the VAE conversion"
+    assert bar == [(1, 4), (2, 4), (3, 4), (4, 4)], "the bar follows the steps and reaches their total exactly"
+    assert (page.progress.value(), page.progress.maximum()) == (4, 4)
     log = page.log.toPlainText()
-    assert "copying transformer/model-00002-of-00002.safetensors" in log and "converting" in log
+    assert "[3/4] copying transformer/model-00002-of-00002.safetensors" in log
+    assert "[4/4] converting infinitystar_videovae.pth to safetensors" in log
+    assert '"event"' not in log, "events are shown as their lines, not as JSON"
     assert [m.model_id for m in ModelStore().installed() if m.model_id == "test-micro"] == ["test-micro"]
     assert wizard.bridge.asked == 2, "after an install the wizard asks the engine for the models again"
 
@@ -127,6 +140,44 @@ def test_cancel_stops_the_install_and_installing_again_completes(qtbot, wizard, 
     page.install_button.click()
     qtbot.waitUntil(lambda: page.isComplete(), timeout=120_000)
     assert page.status.text().startswith("Done: installed test-micro"), page.log.toPlainText()
+
+
+def test_a_failed_install_ends_with_the_reason_its_event_gives(qtbot, wizard, tmp_path):
+    (tmp_path / "empty").mkdir()
+    _choose(wizard, "test-micro", tmp_path / "empty")
+    page = wizard.install_page
+    page.install_button.click()
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=60_000)
+    status = page.status.text()
+    assert status.startswith("Stopped: failed: ") and "lacks test_micro_weights/" in status, page.log.toPlainText()
+    assert "exit code" not in status, "the end comes from the InstallFailed event"
+
+
+def _fake_child(monkeypatch, tmp_path, lines: list[str], code: int) -> None:
+    """Run a script that prints `lines` and exits with `code` in place of `istar`."""
+    script = tmp_path / "child.py"
+    script.write_text(f"import sys\nfor line in {lines!r}:\n    print(line, flush=True)\nsys.exit({code})\n")
+    monkeypatch.setattr(first_run, "istar_command", lambda args: (sys.executable, [str(script), *args]))
+
+
+def test_a_download_shows_its_steps_and_other_lines_and_a_crash_ends_by_its_exit_code(qtbot, wizard, tmp_path,
+                                                                                      monkeypatch):
+    step = encode_event(InstallStep("downloading", "weights/model.safetensors.index.json", 1, 5))
+    _fake_child(monkeypatch, tmp_path, ["UserWarning: something a library says", step, '{"event": "step"}',
+                                        "Traceback (most recent call last):", "RuntimeError: boom"], code=1)
+    _choose(wizard, "test-micro", tmp_path)
+    page = wizard.install_page
+    page.from_hub.setChecked(True)
+    page.install_button.click()
+    qtbot.waitUntil(lambda: page.isComplete(), timeout=30_000)
+
+    assert (page.progress.value(), page.progress.maximum()) == (1, 5), "a download's bar has a total, too"
+    log = page.log.toPlainText().splitlines()
+    assert log[0] == "$ istar models download test-micro --events"
+    assert log[1:3] == ["UserWarning: something a library says",
+                        "[1/5] downloading weights/model.safetensors.index.json"]
+    assert log[3].startswith('{"event": "step"} (not a readable event: an install step needs the field \'action\'')
+    assert page.status.text() == "Stopped: failed (exit code 1): RuntimeError: boom"
 
 
 def test_a_missing_folder_is_named_and_nothing_runs(wizard, tmp_path):

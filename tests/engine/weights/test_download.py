@@ -12,6 +12,7 @@ from fake_hub import FakeHub
 from huggingface_hub import constants
 from model_release import release_bytes, write_release
 
+from engine.api.install_events import InstallFailed, InstallStep, read_install_event
 from engine.cli.main import main
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.manifest import ModelStoreError
@@ -49,7 +50,7 @@ def store(tmp_path) -> ModelStore:
     return ModelStore(tmp_path / "models")
 
 
-def quiet(_: str) -> None:
+def quiet(_: InstallStep) -> None:
     pass
 
 
@@ -65,9 +66,15 @@ def test_a_dropped_transfer_resumes_and_bad_bytes_are_never_installed(hub: FakeH
     assert not [p for p in staged.rglob("*") if "model-00002" in p.name]  # the bad bytes were discarded
 
     hub.requests.clear()
-    manifest = store.download("test-micro", progress=quiet)
+    steps: list[InstallStep] = []
+    manifest = store.download("test-micro", progress=steps.append)
     fetched = [name for name, _ in hub.requests]
     assert SHARD1 not in fetched and fetched.count(SHARD2) == 1  # the finished shard was kept from the first run
+    index = f"{MICRO.weights_dir}/model.safetensors.index.json"
+    assert [(s.action, s.name, s.index, s.total) for s in steps] == [
+        ("kept", SHARD1, 1, 5), ("downloading", SHARD2, 2, 5), ("downloading", index, 3, 5),
+        ("downloading", MICRO.vae_file, 4, 5), ("converting", "infinitystar_videovae.pth", 5, 5),
+    ], "three weights files, the VAE, its conversion; the shard the first run finished is kept"
     assert manifest.source == {"repo": MICRO.repo, "revision": hub.commit}
     folder = store.root / "test-micro"
     for name in (SHARD1, SHARD2, f"{MICRO.weights_dir}/model.safetensors.index.json"):
@@ -88,8 +95,11 @@ def test_a_part_file_left_by_a_stopped_download_is_resumed_by_the_next_run(hub: 
     assert part.read_bytes() == files[SHARD1][:have]
 
     hub.requests.clear()
-    store.download("test-micro", progress=quiet)
+    steps: list[InstallStep] = []
+    store.download("test-micro", progress=steps.append)
     assert hub.requests[0] == (SHARD1, f"bytes={have}-")
+    assert steps[0].describe() == f"[1/5] downloading {SHARD1} (resuming after {have:,} bytes)"
+    assert steps[-1].index == steps[-1].total == 5
     assert (store.root / "test-micro/transformer/model-00001-of-00002.safetensors").read_bytes() == files[SHARD1]
 
 
@@ -103,6 +113,12 @@ def test_offline_fails_at_once_and_says_how_to_install_from_a_folder(monkeypatch
     assert "offline mode is on (HF_HUB_OFFLINE)" in err
     assert "istar models install infinitystar-8b-720p --from DIR" in err
     assert "infinitystar_8b_720p_weights/, infinitystar_videovae.pth, text_encoder/flan-t5-xl-official/" in err
+
+    assert main(["models", "download", "infinitystar-8b-720p", "--events"]) == 2
+    out = capsys.readouterr()
+    [event] = [read_install_event(line) for line in out.out.splitlines()]
+    assert isinstance(event, InstallFailed) and "offline mode is on (HF_HUB_OFFLINE)" in event.message
+    assert out.err == "", "with --events the failure is an event"
 
 
 def test_no_route_to_the_hub_fails_at_once(monkeypatch, store) -> None:

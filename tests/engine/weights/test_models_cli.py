@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from model_release import write_release
 
+from engine.api.install_events import InstallDone, InstallFailed, read_install_event
 from engine.cli.main import main
 from engine.cli.models import human_bytes
 from engine.weights.catalogue import CATALOGUE
@@ -38,8 +39,8 @@ def test_install_list_verify_remove(home: Path, release: Path, capsys) -> None:
 
     code, out, _ = run(capsys, "install", "test-micro", "--from", str(release))
     assert code == 0
-    assert "copying transformer/model.safetensors.index.json" in out
-    assert "converting infinitystar_videovae.pth to safetensors" in out
+    assert "[1/4] copying transformer/model.safetensors.index.json\n" in out
+    assert "[4/4] converting infinitystar_videovae.pth to safetensors\n" in out
     assert f"installed test-micro (test-micro, fp32) in {home / 'test-micro'}: 4 files" in out
 
     size = sum(p.stat().st_size for p in (home / "test-micro").rglob("*") if p.is_file())
@@ -56,6 +57,28 @@ def test_install_list_verify_remove(home: Path, release: Path, capsys) -> None:
     code, out, _ = run(capsys, "remove", "test-micro")
     assert code == 0 and out == f"removed test-micro from {home}: freed {human_bytes(size)}\n"
     assert not (home / "test-micro").exists()
+
+
+def test_install_with_events_prints_one_event_a_line(home: Path, release: Path, capsys) -> None:
+    code, out, err = run(capsys, "install", "test-micro", "--from", str(release), "--events")
+    assert code == 0 and err == ""
+    events = [read_install_event(line) for line in out.splitlines()]
+    *steps, done = events
+    assert [(s.action, s.index, s.total) for s in steps] == [
+        ("copying", 1, 4), ("copying", 2, 4), ("copying", 3, 4), ("converting", 4, 4)
+    ]
+    size = sum(p.stat().st_size for p in (home / "test-micro").rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert done == InstallDone("test-micro", 4, size, str(home / "test-micro"))
+
+    code, out, err = run(capsys, "install", "test-micro", "--from", str(release), "--events")
+    assert code == 2 and err == ""
+    [failed] = [read_install_event(line) for line in out.splitlines()]
+    assert isinstance(failed, InstallFailed) and failed.message.startswith("test-micro is already installed")
+
+    code, out, _ = run(capsys, "install", "tiny-a", "--from", str(home / "missing"), "--events")
+    assert code == 2 and [read_install_event(line) for line in out.splitlines()] == [
+        InstallFailed(f"{home / 'missing'} is not a folder")
+    ]
 
 
 def test_verify_reports_each_problem_by_name_and_exits_1(home: Path, release: Path, capsys) -> None:

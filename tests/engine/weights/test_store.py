@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from model_release import TEXT_ENCODER_FILES, write_release
 
+from engine.api.install_events import InstallStep
 from engine.weights import catalogue, install
 from engine.weights import store as store_module
 from engine.weights.catalogue import CATALOGUE, T5_DIR
@@ -98,9 +99,41 @@ def test_an_interrupted_install_leaves_no_model_and_the_next_run_resumes(store, 
         store.resolve("test-micro")
 
     monkeypatch.setattr(install, "copy_hashed", lambda src, dst: (copied.append(src.name), real_copy(src, dst))[1])
-    store.install("test-micro", release, progress=lambda _: None)
+    steps: list[InstallStep] = []
+    store.install("test-micro", release, progress=steps.append)
     assert len(copied) == 3 and len(set(copied)) == 3  # the first shard was not copied again
     assert store.interrupted() == [] and store.verify("test-micro") == []
+    assert [(s.action, s.index, s.total) for s in steps] == [
+        ("kept", 1, 4), ("copying", 2, 4), ("copying", 3, 4), ("converting", 4, 4)
+    ], "the file the first run finished is a kept step, so the count still ends at the total"
+    assert steps[0].name == f"transformer/{copied[0]}"
+
+
+def test_a_resumed_install_keeps_every_finished_file_and_still_counts_to_the_end(store, release, monkeypatch) -> None:
+    def stop_before_the_manifest(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(install, "finish", stop_before_the_manifest)
+    first: list[InstallStep] = []
+    with pytest.raises(KeyboardInterrupt):
+        store.install("test-micro", release, progress=first.append)
+    assert [s.describe() for s in first] == [
+        "[1/4] copying transformer/model.safetensors.index.json",
+        "[2/4] copying transformer/model-00001-of-00002.safetensors",
+        "[3/4] copying transformer/model-00002-of-00002.safetensors",
+        "[4/4] converting infinitystar_videovae.pth to safetensors",
+    ]
+
+    monkeypatch.undo()
+    again: list[InstallStep] = []
+    store.install("test-micro", release, progress=again.append)
+    assert [s.describe() for s in again] == [
+        "[1/4] kept transformer/model.safetensors.index.json",
+        "[2/4] kept transformer/model-00001-of-00002.safetensors",
+        "[3/4] kept transformer/model-00002-of-00002.safetensors",
+        "[4/4] kept vae/infinitystar_videovae.safetensors",
+    ]
+    assert store.verify("test-micro") == []
 
 
 def test_install_names_what_a_folder_lacks(store, tmp_path) -> None:
