@@ -1,4 +1,5 @@
-"""One open project in the window: its undo stack, the monitor above the timeline, and playback between them."""
+"""One open project in the window: its undo stack, the monitor above the timeline, and playback between them; all
+three show the live clips of a running generation over the project (desktop.project.live)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,26 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from desktop.media.render import TimelineRenderer
 from desktop.player.monitor import Monitor
 from desktop.player.playback import Playback
 from desktop.player.wiring import connect_player
+from desktop.project.live import LiveClips
 from desktop.project.model import Project
 from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.view import TimelineView
 
 
 class Editor(QWidget):
-    def __init__(self, project: Project, previews: MediaPreviews, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, previews: MediaPreviews, parent: QWidget | None = None,
+                 live: LiveClips | None = None) -> None:
         super().__init__(parent)
         self.project = project
+        self.live = live if live is not None else LiveClips()
         self.stack = QUndoStack(self)
-        self.timeline = TimelineView(project, self.stack, previews)
-        self.monitor = Monitor(project)
-        self.playback = Playback(project, parent=self)
+        self.timeline = TimelineView(project, self.stack, previews, live=self.live)
+        self.monitor = Monitor(project, TimelineRenderer(project, live=self.live))
+        self.playback = Playback(project, parent=self, live=self.live)
         connect_player(self.timeline, self.playback, self.monitor)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.monitor)
@@ -33,8 +38,8 @@ class Editor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
-    def project_changed(self) -> None:
-        """The project changed outside the undo stack (live generation clips): show it again."""
+    def live_changed(self) -> None:
+        """The live clips changed (the project did not): show them as they are now."""
         self.timeline.refresh()
         self.monitor.refresh()
 

@@ -42,6 +42,7 @@ from desktop.project.file import (
     save_project,
     write_recovery,
 )
+from desktop.project.live import LiveClips
 from desktop.project.model import Project, ProjectError
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
@@ -77,9 +78,10 @@ class MainWindow(QMainWindow):
         self.editor: Editor | None = None
         self.recorder = VoiceOverRecorder(parent=self)
         self.models: dict[str, dict] = {}
+        self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
         self._build_docks(queue)
         self._set_editor(Project.empty())
-        self.controller = GenerationController(self.bridge, self.project, self.editor.stack)
+        self.controller = GenerationController(self.bridge, self.project, self.editor.stack, self.live)
         self._wire_generation()
         self._build_menus()
         self._build_status()
@@ -125,7 +127,7 @@ class MainWindow(QMainWindow):
 
     def _set_editor(self, project: Project) -> None:
         old = self.editor
-        self.editor = Editor(project, self.previews, self)
+        self.editor = Editor(project, self.previews, self, live=self.live)
         self.setCentralWidget(self.editor)
         if old is not None:
             old.close_parts()
@@ -150,7 +152,7 @@ class MainWindow(QMainWindow):
         self.queue_view.cancel_requested.connect(self.bridge.cancel)
         self.queue_view.retry_requested.connect(self.bridge.retry)
         self.queue_view.move_requested.connect(lambda job, before: self.bridge.move(job, before or None))
-        self.controller.changed.connect(lambda: self.editor.project_changed())
+        self.controller.changed.connect(lambda: self.editor.live_changed())
         self.controller.preview.connect(lambda image, label: self.editor.monitor.show_image(image, label))
         self.controller.status.connect(lambda text: self.statusBar().showMessage(text))
         self.controller.failed.connect(self._generation_failed)

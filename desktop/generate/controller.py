@@ -1,9 +1,10 @@
 """Generation in the editor: jobs go to the engine bridge, their events come back as timeline changes.
 
-While a job runs, each decoded clip is put on a "Generating" track at the top of the timeline as soon as it is
-ready, so the clip grows and can be played before the job ends. Those live clips are not edits the user made and
-are not on the undo stack; when the job finishes they are taken away and the whole video is placed by one
-undoable command (desktop.generate.placement), so one Undo removes a generation. A job stopped (cancelled, or
+While a job runs, each decoded clip is shown on the "Generating" lane at the top of the timeline as soon as it is
+ready, so the clip grows and can be played before the job ends. Those live clips are not edits the user made: they
+are view state (desktop.project.live), never in the project, so neither undo nor a save sees them. When the job
+finishes they are taken away and the whole video is placed by one undoable command (desktop.generate.placement),
+so one Undo removes a generation. A job stopped (cancelled, or
 failed) after finishing some clips keeps them as one video, placed the same way.
 """
 
@@ -21,13 +22,12 @@ from desktop.generate.placement import Placement, place_result
 from desktop.generate.progress import JobProgress
 from desktop.media.errors import MediaReadError
 from desktop.media.probe import probe_media
-from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
+from desktop.project.live import LiveClips
+from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.timecode import clock
 from desktop.timeline.edit_command import apply_edit
 from engine.api import protocol as p
 from engine.api.jobs import JobSpec
-
-LIVE_TRACK = "Generating"
 
 
 @dataclass
@@ -35,14 +35,14 @@ class _Running:
     spec: JobSpec
     placement: Placement
     then: Callable[[p.Finished], None] | None = None
-    live: list[str] = field(default_factory=list)  # ids of the live clips and their media
+    live: list[str] = field(default_factory=list)  # ids of the media of its live clips
     model_fps: int = 16
     progress: JobProgress = JobProgress()
     eta_seconds: float | None = None  # the whole job's time left, as the last Progress said
 
 
 class GenerationController(QObject):
-    """`changed` when the project changed outside the undo stack (live clips); `preview(image, label)` for the
+    """`changed` when the live clips changed (`live`, shown over the project); `preview(image, label)` for the
     monitor; `status(text)` for the status bar; `placed(clip media id)` once a result is on the timeline;
     `running_changed()` when one of its jobs starts or ends."""
 
@@ -53,11 +53,13 @@ class GenerationController(QObject):
     failed = Signal(str, str)  # message, hint
     running_changed = Signal()
 
-    def __init__(self, bridge: EngineBridge, project: Project, stack: QUndoStack) -> None:
+    def __init__(self, bridge: EngineBridge, project: Project, stack: QUndoStack,
+                 live: LiveClips | None = None) -> None:
         super().__init__()
         self.bridge = bridge
         self.project = project
         self.stack = stack
+        self.live = live if live is not None else LiveClips()
         self.jobs: dict[str, _Running] = {}
         self.running: str | None = None  # the id of its job the engine is running now
         bridge.event.connect(self.on_event)
@@ -126,13 +128,6 @@ class GenerationController(QObject):
         else:
             self.status.emit("generation cancelled")
 
-    def _live_track(self) -> Track:
-        track = next((t for t in self.project.tracks if t.name == LIVE_TRACK and t.kind == "video"), None)
-        if track is None:
-            track = Track(new_id(), "video", LIVE_TRACK)
-            self.project.tracks.insert(0, track)
-        return track
-
     def _show_live(self, job: _Running, ready: p.ClipReady) -> None:
         if job.placement.mode == "none":
             return
@@ -140,26 +135,16 @@ class GenerationController(QObject):
             media = probe_media(ready.video)
         except MediaReadError:
             return  # the finished video will still be placed; a segment that will not open only shows late
-        self.project.media[media.id] = media
         start = job.placement.start + round(ready.frame_start * self.project.fps / job.model_fps)
-        length = self.project.source_frames(media) or 1
-        track = self._live_track()
-        if not track.fits(start, length):
-            start = max((c.end for c in track.clips), default=start)
-        track.place(Clip(new_id(), media.id, start, length))
+        self.live.add(media, start, self.project.source_frames(media) or 1)
         job.live.append(media.id)
         self.changed.emit()
 
     def _drop_live(self, job: _Running) -> None:
-        if not job.live:
-            return
-        for track in self.project.tracks:
-            track.clips = [c for c in track.clips if c.media_id not in job.live]
-        for media_id in job.live:
-            self.project.media.pop(media_id, None)
-        self.project.tracks = [t for t in self.project.tracks if t.name != LIVE_TRACK or t.clips]
+        removed = self.live.remove(job.live)
         job.live = []
-        self.changed.emit()
+        if removed:
+            self.changed.emit()
 
     def _place(self, job: _Running, video: str) -> MediaItem | None:
         try:

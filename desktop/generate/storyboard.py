@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.generate.actions import generation_of
-from desktop.generate.controller import LIVE_TRACK
 from desktop.generate.panel import GeneratePanel
 from desktop.generate.remake import PLAYS_ON
 from desktop.project.model import Clip, MediaItem, Project
@@ -79,8 +78,8 @@ def clip_segments(project: Project, clip: Clip) -> list[Segment]:
 
 def project_segments(project: Project) -> list[Segment]:
     """Every generated clip's segments, the upper video tracks' last so they are drawn on top, as they are seen. The
-    live clips of a running job are left out: each is one clip of a video its provenance describes whole."""
-    return [s for track in reversed(project.tracks) if track.kind == "video" and track.name != LIVE_TRACK
+    live clips of a running job are not the project's (desktop.project.live), so they have none."""
+    return [s for track in reversed(project.tracks) if track.kind == "video"
             for clip in track.clips for s in clip_segments(project, clip)]
 
 

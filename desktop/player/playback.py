@@ -16,20 +16,24 @@ from desktop.player.clocks import PlaybackClock, WallClock
 from desktop.player.devices import NoAudioDevice
 from desktop.player.shuttle import shuttle_rate
 from desktop.player.sound_output import NO_OUTPUT_MESSAGE, Mix, SoundOutput
+from desktop.project.live import LiveClips
 from desktop.project.model import Project
 
 
 class Playback(QObject):
     """`position_changed(frame)` for every frame to show, `playing_changed(playing)`, `message(text)` for the
-    user (no output device, a file whose sound cannot be read)."""
+    user (no output device, a file whose sound cannot be read). It plays to the end of the project, or of `live`'s
+    clips where they go on after it."""
 
     position_changed = Signal(int)
     playing_changed = Signal(bool)
     message = Signal(str)
 
-    def __init__(self, project: Project, mix: Mix = audio.mix, parent: QObject | None = None) -> None:
+    def __init__(self, project: Project, mix: Mix = audio.mix, parent: QObject | None = None,
+                 live: LiveClips | None = None) -> None:
         super().__init__(parent)
         self.project = project
+        self.live = live
         self._sound = SoundOutput(project, mix)
         self._clock: PlaybackClock | None = None
         self._position = 0
@@ -53,10 +57,15 @@ class Playback(QObject):
     def is_playing(self) -> bool:
         return self._rate != 0
 
+    @property
+    def end(self) -> int:
+        """The frame playing stops at: the end of the project, or of the live clips after it."""
+        return max(self.project.duration, self.live.end if self.live is not None else 0)
+
     def play(self, rate: float = 1.0) -> None:
         """Play at `rate` from the current position (from the start when forward from the end)."""
         self._stop_clock()
-        if rate > 0 and self._position >= self.project.duration:
+        if rate > 0 and self._position >= self.end:
             self._set_position(0)
         was_playing, self._rate = self.is_playing, rate
         self._clock = self._start_clock(rate)
@@ -115,7 +124,7 @@ class Playback(QObject):
     def _tick(self) -> None:
         if self._clock is None:
             return
-        end = self.project.duration
+        end = self.end
         frame = min(max(math.floor(self._clock.position()), 0), end)
         self._set_position(frame)
         if self._sound.problem:

@@ -57,14 +57,18 @@ class ClipItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.refused = False  # a drag would put it where it cannot go
+        self.live = False  # a running generation's clip, only shown: not the project's, so not edited
         self._rect = QRectF()
 
-    def show_clip(self, project: Project, track: Track, clip: Clip, top: float) -> None:
-        """Take the clip's place and looks from the project (after an edit, a zoom, a track change)."""
+    def show_clip(self, project: Project, track: Track, clip: Clip, top: float,
+                  live_media: MediaItem | None = None) -> None:
+        """Take the clip's place and looks from the project (after an edit, a zoom, a track change); `live_media`:
+        the media of a live clip, which is not in the project (desktop.project.live)."""
         self.clip_id = clip.id
         self.track_id = track.id
         self.kind = track.kind
-        self.media: MediaItem = project.media_of(clip)
+        self.live = live_media is not None
+        self.media: MediaItem = live_media if live_media is not None else project.media_of(clip)
         self.start, self.length, self.source_in = clip.start, clip.length, clip.source_in
         self.source_frames = project.source_frames(self.media)
         self.locked, self.muted = track.locked, track.muted

@@ -1,7 +1,10 @@
 """The column left of the tracks: each track's name with mute, lock and remove buttons, and buttons to add tracks.
-The buttons only ask (signals); the view turns each into an undoable edit."""
+The buttons only ask (signals); the view turns each into an undoable edit. A lane that is not the project's (the
+live clips of a running generation) shows its name only."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -10,9 +13,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 from desktop.project.model import Track
 from desktop.timeline.layout import track_height
 
+LIVE_TIP = ("The clips of the generation running now, shown as they are made; when it ends they are placed on the "
+            "timeline as one undoable edit")
+
 
 class TrackHeader(QFrame):
-    def __init__(self, track: Track, parent: QWidget) -> None:
+    def __init__(self, track: Track, parent: QWidget, editable: bool = True) -> None:
         super().__init__(parent)
         self.track_id = track.id
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -28,6 +34,9 @@ class TrackHeader(QFrame):
         layout.addWidget(self.name, 1)
         for button in (self.mute, self.lock, self.remove):
             layout.addWidget(button)
+            button.setVisible(editable)
+        if not editable:
+            self.name.setToolTip(LIVE_TIP)
         self.show_flags(track)
 
     def _button(self, text: str, tip: str) -> QToolButton:
@@ -58,13 +67,14 @@ class TrackHeaders(QWidget):
         self._tops: list[int] = []
         self._offset = 0
 
-    def show_tracks(self, tracks: list[Track], tops: list[int]) -> None:
+    def show_tracks(self, tracks: list[Track], tops: list[int], shown_only: Collection[str] = ()) -> None:
+        """Headers for `tracks` at `tops`; those in `shown_only` are not the project's (no buttons)."""
         for gone in set(self.rows) - {t.id for t in tracks}:
             self.rows.pop(gone).deleteLater()
         for track in tracks:
             row = self.rows.get(track.id)
             if row is None:
-                row = self.rows[track.id] = TrackHeader(track, self)
+                row = self.rows[track.id] = TrackHeader(track, self, editable=track.id not in shown_only)
                 row.mute.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "muted", on))
                 row.lock.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "locked", on))
                 row.remove.clicked.connect(lambda _=False, t=track.id: self.remove_requested.emit(t))

@@ -2,7 +2,9 @@
 
 Clips are QGraphicsItems in scene pixels (x = frame * zoom, y = track rows); the ruler, the storyboard lane and the
 track headers sit in the view's margins. Edits go through `apply_edit`, and the view redraws from the project
-whenever the undo stack moves, so what is shown is always the project as it is.
+whenever the undo stack moves, so what is shown is always the project as it is. A running generation's live clips
+(desktop.project.live) are drawn on a row above the project's tracks while there are any; they are only shown:
+not selected, moved nor edited.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from desktop.project.commands import (
     SplitClip,
     TrimClip,
 )
-from desktop.project.model import Project, ProjectError
+from desktop.project.live import LiveClips
+from desktop.project.model import MediaItem, Project, ProjectError, Track
 from desktop.timeline.clip_item import ClipItem, ClipLook
 from desktop.timeline.drags import Landing, move_landing, trim_landing
 from desktop.timeline.edit_command import apply_edit
@@ -80,10 +83,11 @@ class TimelineView(QGraphicsView):
     clip_menu_requested = Signal(QPoint)
 
     def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, live: LiveClips | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self.undo_stack = undo_stack
+        self.live = live if live is not None else LiveClips()
         self.scale = TimeScale(project.fps)
         self.previews = previews if previews is not None else MediaPreviews(parent=self)
         self.snapping = True
@@ -93,7 +97,8 @@ class TimelineView(QGraphicsView):
         self._drag: _Drag | None = None
         self._dragging_playhead = False
         self._items: dict[str, ClipItem] = {}
-        self._tops: list[int] = [0]
+        self._tops: list[int] = [0]  # of every row drawn: the live row (while there are live clips), then the tracks
+        self._live_rows = 0  # 1 while the live row is drawn
 
         self.setScene(QGraphicsScene(self))
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -156,24 +161,33 @@ class TimelineView(QGraphicsView):
     def clip_item(self, clip_id: str) -> ClipItem:
         return self._items[clip_id]
 
+    def track_top(self, track_id: str) -> int:
+        """The scene y where the row of project track `track_id` starts (below the live row while it is drawn)."""
+        row = next(i for i, t in enumerate(self.project.tracks) if t.id == track_id)
+        return self._tops[self._live_rows + row]
+
     def refresh(self) -> None:
-        """Show the project as it is now (the view calls this itself whenever the undo stack moves)."""
-        project = self.project
-        self._tops = track_tops(project.tracks)
+        """Show the project, and the live clips over it, as they are now (the view calls this itself whenever the
+        undo stack moves)."""
+        project, live = self.project, self.live.shown
+        live_media: dict[str, MediaItem] = {shown.clip.id: shown.media for shown in live}
+        rows: list[Track] = ([self.live.track()] if live else []) + project.tracks
+        self._live_rows = len(rows) - len(project.tracks)
+        self._tops = track_tops(rows)
         shown = set()
-        for row, track in enumerate(project.tracks):
+        for row, track in enumerate(rows):
             for clip in track.clips:
                 item = self._items.get(clip.id)
                 if item is None:
                     item = self._items[clip.id] = ClipItem(self._look)
                     self.scene().addItem(item)
-                item.show_clip(project, track, clip, self._tops[row])
-                item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not track.locked)
+                item.show_clip(project, track, clip, self._tops[row], live_media.get(clip.id))
+                item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not (track.locked or item.live))
                 shown.add(clip.id)
         for gone in set(self._items) - shown:
             self.scene().removeItem(self._items.pop(gone))
         self._fit_scene()
-        self.headers.show_tracks(project.tracks, self._tops)
+        self.headers.show_tracks(rows, self._tops, shown_only={self.live.track_id})
         self.ruler.update()
         self.storyboard.update()
         self.viewport().update()
@@ -332,7 +346,8 @@ class TimelineView(QGraphicsView):
         self.clip_menu_requested.emit(event.globalPos())
 
     def _clip_at(self, point: QPoint) -> ClipItem | None:
-        return next((i for i in self.items(point) if isinstance(i, ClipItem)), None)
+        """The clip item under `point` to edit; a live clip is not one (a press there is a press on the row)."""
+        return next((i for i in self.items(point) if isinstance(i, ClipItem) and not i.live), None)
 
     def _grip(self, item: ClipItem, scene_x: float) -> str:
         """Which part of the clip a press at `scene_x` takes: an edge to trim, or the body to move."""
@@ -353,15 +368,15 @@ class TimelineView(QGraphicsView):
         tolerance = int(SNAP_PIXELS / self.scale.pixels_per_frame) if self.snapping else None
         frame = self.scale.nearest_frame(scene_pos.x() - drag.grab)
         if drag.action == "move":
-            row = min(max(bisect.bisect_right(self._tops, scene_pos.y()) - 1, 0), len(self.project.tracks) - 1)
+            row = bisect.bisect_right(self._tops, scene_pos.y()) - 1 - self._live_rows
+            row = min(max(row, 0), len(self.project.tracks) - 1)  # above the tracks (the live row too): the top one
             return move_landing(self.project, drag.item.clip_id, self.project.tracks[row].id, frame, tolerance,
                                 self._playhead)
         return trim_landing(self.project, drag.item.clip_id, drag.action, frame, tolerance, self._playhead)
 
     def _show_landing(self, item: ClipItem, landing: Landing) -> None:
-        row = next(i for i, t in enumerate(self.project.tracks) if t.id == landing.track_id)
         item.set_refused(not landing.allowed)
-        item.show_span(landing.start, landing.length, landing.source_in, self._tops[row])
+        item.show_span(landing.start, landing.length, landing.source_in, self.track_top(landing.track_id))
         self._set_guide(landing.guide)
 
     # keys
@@ -384,7 +399,7 @@ class TimelineView(QGraphicsView):
             Qt.Key.Key_Left: lambda: self.set_playhead(self._playhead - step),
             Qt.Key.Key_Right: lambda: self.set_playhead(self._playhead + step),
             Qt.Key.Key_Home: lambda: self.set_playhead(0),
-            Qt.Key.Key_End: lambda: self.set_playhead(self.project.duration),
+            Qt.Key.Key_End: lambda: self.set_playhead(self._end()),
             Qt.Key.Key_Plus: lambda: self.zoom(ZOOM_STEP),
             Qt.Key.Key_Equal: lambda: self.zoom(ZOOM_STEP),
             Qt.Key.Key_Minus: lambda: self.zoom(1 / ZOOM_STEP),
@@ -412,8 +427,12 @@ class TimelineView(QGraphicsView):
             self.previews.close()
         super().closeEvent(event)
 
+    def _end(self) -> int:
+        """The end of what is shown: the project's last clip, or a live clip after it."""
+        return max(self.project.duration, self.live.end)
+
     def _fit_scene(self) -> None:
-        frames = max(self.project.duration, self._playhead) + TAIL_SECONDS * self.project.fps
+        frames = max(self._end(), self._playhead) + TAIL_SECONDS * self.project.fps
         width = max(self.scale.x(frames), self.viewport().width())
         self.setSceneRect(0, 0, width, self._tops[-1])
 

@@ -1,6 +1,6 @@
 """The generation controller as a person follows a job: its progress as clip i of N with the time left, its clips
-growing on the Generating track, and a stopped or failed job's finished clips kept on the timeline as one undoable
-placement."""
+growing on the Generating lane (never in the project), and a stopped or failed job's finished clips kept on the
+timeline as one undoable placement."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from desktop.generate.controller import LIVE_TRACK, GenerationController
+from desktop.generate.controller import GenerationController
 from desktop.generate.placement import Placement
 from desktop.project.model import Clip, MediaItem, Project, Track
 from engine.api import protocol as p
@@ -89,7 +89,8 @@ def test_keep_going_then_stop_keeps_the_clips_made_after_the_clip_as_one_undo_st
     for clip in range(2):
         live = video(tmp_path / f"clip_{clip:02d}.mp4", 16)
         controller.on_event(p.ClipReady(spec.id, clip, 16 * clip, 16, live, live, PROVENANCE))
-    assert clips(controller.project, LIVE_TRACK) == [(33, 16), (49, 16)]  # where they will land
+    assert [(live.clip.start, live.clip.length) for live in controller.live.shown] == [(33, 16), (49, 16)]
+    assert [t.name for t in controller.project.tracks] == ["Video 1"] and controller.stack.count() == 0
 
     assert controller.stop() and controller.bridge.cancelled == [spec.id]
     controller.on_event(p.Cancelled(spec.id, video(tmp_path / "more.mp4", 32), str(tmp_path / "more.bits")))

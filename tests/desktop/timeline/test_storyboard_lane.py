@@ -39,19 +39,13 @@ def generation(prompts: list[str], seconds: int = 3, kind: str = "storyboard") -
 
 
 def project() -> Project:
-    """Video 1: the generated clip "g" at 20..69, a plain clip "p" at 100..148; a live clip (one model clip of a
-    running job, with the whole job's provenance) on Generating."""
+    """Video 1: the generated clip "g" at 20..69, a plain clip "p" at 100..148."""
     made = Project(fps=16)
     made.media = {
         "g": MediaItem("g", Path("/media/board.mp4"), "video", 49 / 16, 16, 64, 64, provenance=generation(PROMPTS)),
         "p": MediaItem("p", Path("/media/plain.mp4"), "video", 3.0, 16, 64, 64),
-        "live": MediaItem("live", Path("/media/clip_01.mp4"), "video", 17 / 16, 16, 64, 64,
-                          provenance=generation(PROMPTS)),
     }
-    made.tracks = [
-        Track("gen", "video", "Generating", clips=[Clip("l", "live", 300, 17)]),
-        Track("t1", "video", "Video 1", clips=[Clip("g", "g", 20, 49), Clip("p", "p", 100, 48)]),
-    ]
+    made.tracks = [Track("t1", "video", "Video 1", clips=[Clip("g", "g", 20, 49), Clip("p", "p", 100, 48)])]
     return made
 
 
@@ -66,6 +60,10 @@ def panel(qtbot, tmp_path):
 @pytest.fixture
 def view(qtbot, panel):
     with shown_timeline(qtbot, project(), SyntheticMedia(), 260) as widget:
+        # a live clip on the Generating lane: one model clip of a running job, with the whole job's provenance
+        widget.live.add(MediaItem("live", Path("/media/clip_01.mp4"), "video", 17 / 16, 16, 64, 64,
+                                  provenance=generation(PROMPTS)), 300, 17)
+        widget.refresh()
         link_storyboard_lane(panel, widget)
         yield widget
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication
 from timeline_helpers import drag, send_mouse, viewport_point
 
-from desktop.project.model import Project
+from desktop.project.model import MediaItem, Project
 from desktop.timeline.view import TimelineView
 
 VIDEO2, VIDEO1, AUDIO1 = 0, 1, 2  # track rows
@@ -204,3 +205,24 @@ def test_track_headers_mute_lock_add_and_remove_tracks_undoably(view, qtbot):
         view.undo_stack.undo()
     assert view.project == before
     assert not view.headers.rows["t1"].mute.isChecked() and "t2" in view.headers.rows
+
+
+def test_live_clips_above_the_tracks_are_only_shown_and_drags_still_land_on_the_track_under_the_mouse(view):
+    view.live.add(MediaItem("live", Path("/media/clip_00.mp4"), "video", 1.0, 16, 1280, 720), 200, 16)
+    view.refresh()
+    [live] = view.live.shown
+    assert view.clip_item(live.clip.id).y() == 0 and view.track_top("t2") > 0  # a row of its own, on top
+    assert view.headers.rows[view.live.track_id].name.text() == "Generating"
+    assert not view.headers.rows[view.live.track_id].remove.isVisibleTo(view)  # no buttons: it is no track
+    before = copy.deepcopy(view.project)
+
+    on_live = view.mapFromScene(QPointF(view.scale.x(205), 30))
+    drag(view, on_live, on_live + QPoint(80, 0))  # a press on a live clip picks nothing and moves nothing
+    assert view.selected_clip_ids() == [] and view.live.shown == (live,)
+    assert view.project == before and view.undo_stack.count() == 0
+
+    drag(view, viewport_point(view, 20, VIDEO1), viewport_point(view, 220, VIDEO2))
+    assert spans(view.project)["c1"] == ("t2", 200, 48, 0)
+    assert view.clip_item("c1").y() == view.track_top("t2")
+    drag(view, viewport_point(view, 210, VIDEO2), view.mapFromScene(QPointF(view.scale.x(310), 30)))
+    assert spans(view.project)["c1"] == ("t2", 300, 48, 0)  # dropped on the live row: the top track takes it

@@ -13,7 +13,6 @@ from PySide6.QtGui import QMouseEvent, QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from desktop.project.model import Clip, MediaItem, Project, Track
-from desktop.timeline.layout import track_tops
 from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.view import TimelineView
 
@@ -68,7 +67,7 @@ def small_project() -> Project:
 
 def viewport_point(view: TimelineView, frame: float, track_index: int, dy: float = 30) -> QPoint:
     """Where frame `frame` of track row `track_index` is in the viewport (dy pixels below the row's top)."""
-    y = track_tops(view.project.tracks)[track_index] + dy
+    y = view.track_top(view.project.tracks[track_index].id) + dy
     return view.mapFromScene(QPointF(view.scale.x(frame), y))
 
 
