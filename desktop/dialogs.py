@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.media.errors import MediaReadError
 from desktop.media.probe import probe_media
 from desktop.project.model import MediaItem
+from desktop.workers import Cancelled, Task, current_task, run_in_background
 
 
 def offer_recovery(parent: QWidget | None, recovery: Path, readable: bool, reason: str = "") -> str:
@@ -105,26 +105,9 @@ def show_provenance(parent: QWidget | None, title: str, text: str) -> None:
     dialog.exec()
 
 
-class _Task(QObject):
-    progressed = Signal(float)
-    done = Signal(object)  # None, or the exception
-
-    def __init__(self, work: Callable[[Callable[[float], None], Callable[[], bool]], None]) -> None:
-        super().__init__()
-        self.work = work
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        try:
-            self.work(self.progressed.emit, self.cancel.is_set)
-        except Exception as err:  # noqa: BLE001 - the GUI thread shows it
-            self.done.emit(err)
-        else:
-            self.done.emit(None)
-
-
 class ProgressTask(QObject):
-    """Runs `work(progress, cancelled)` on a thread under a progress dialog with Cancel; `finished(error or None)`."""
+    """Runs `work(progress, cancelled)` in the background (desktop.workers) under a progress dialog with Cancel;
+    `finished(error or None)` on the GUI thread, where the dialog is only ever touched."""
 
     finished = Signal(object)
 
@@ -134,24 +117,23 @@ class ProgressTask(QObject):
         self.dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(0)
-        self.thread = QThread()
-        self.task = _Task(work)
-        self.task.moveToThread(self.thread)
-        self.thread.started.connect(self.task.run)
-        # a bound slot of this GUI-thread object makes the connection queued; a lambda would run on the worker
-        # thread and touch the dialog there (it crashed the app mid-export)
-        self.task.progressed.connect(self._progressed)
-        self.task.done.connect(self._done)
-        self.dialog.canceled.connect(self.task.cancel.set)
+        self.work = work
+        self.task: Task[None] | None = None
 
     def start(self) -> None:
-        self.thread.start()
+        self.task = run_in_background(self._run, on_done=lambda _: self._done(None), on_error=self._done,
+                                      on_progress=self._progressed, context=self,
+                                      on_cancelled=lambda: self._done(Cancelled("cancelled before it started")))
+        self.dialog.canceled.connect(self.task.cancel)
+
+    def _run(self) -> None:
+        """On the worker thread: the work, reporting through the task and asking it about Cancel."""
+        task = current_task()
+        self.work(task.progress, task.cancel_requested)
 
     def _progressed(self, fraction: float) -> None:
         self.dialog.setValue(round(fraction * 1000))
 
     def _done(self, error: object) -> None:
-        self.thread.quit()
-        self.thread.wait()
         self.dialog.reset()
         self.finished.emit(error)

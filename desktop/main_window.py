@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.queue_view.cancel_requested.connect(self.bridge.cancel)
         self.queue_view.retry_requested.connect(self.bridge.retry)
         self.queue_view.move_requested.connect(lambda job, before: self.bridge.move(job, before or None))
+        self.bridge.failed.connect(lambda text: self.statusBar().showMessage(f"The engine: {text}", 8000))
         self.controller.changed.connect(lambda: self.editor.live_changed())
         self.controller.preview.connect(lambda image, label: self.editor.monitor.show_image(image, label))
         self.controller.status.connect(lambda text: self.statusBar().showMessage(text))

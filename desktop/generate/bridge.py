@@ -1,116 +1,82 @@
-"""The one place the engine client meets Qt: its calls run on a QThread, its events arrive as signals.
+"""The one place the engine client meets Qt: its calls run on a worker thread, its events arrive as signals.
 
-The client (engine.api.client) does blocking work: starting an engine process, writing to its pipe. Those run
-on the bridge's own thread, queued there by signals, so the GUI thread never waits on them. Events come from the
-client's reader thread and are re-emitted as `event`; Qt queues them to receivers on the GUI thread, so widgets
-change only there.
+The client (engine.api.client) does blocking work: starting an engine process, writing to its pipe. Those run one
+at a time, in the order made, on the bridge's own desktop.workers pool, so the GUI thread never waits on them.
+Events come from the client's reader thread and are re-emitted as `event` on the GUI thread (workers.run_on_gui),
+in the order they came, so widgets change only there. A call that raises is logged and reported as `failed`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
+from desktop.workers import WorkerPool, run_on_gui
 from engine.api.client import EngineClient
 from engine.api.job_book import JobBook
 from engine.api.jobs import JobSpec
 from engine.api.transport import Transport
 
-
-class _Worker(QObject):
-    event = Signal(object)
-
-    def __init__(self, connect: Callable[[], Transport], queue: JobBook) -> None:
-        super().__init__()
-        self.client = EngineClient(connect, self.event.emit, queue)
-
-    @Slot(object)
-    def submit(self, spec: JobSpec) -> None:
-        self.client.submit(spec)
-
-    @Slot(str)
-    def cancel(self, job_id: str) -> None:
-        self.client.cancel(job_id)
-
-    @Slot(str)
-    def retry(self, job_id: str) -> None:
-        self.client.retry(job_id)
-
-    @Slot()
-    def resume(self) -> None:
-        self.client.resume()
-
-    @Slot(str, str)
-    def move(self, job_id: str, before: str) -> None:
-        self.client.move(job_id, before or None)
-
-    @Slot(str, int)
-    def list_models(self, device: str, seconds: int) -> None:
-        self.client.list_models(device, seconds)
-
-    @Slot()
-    def close(self) -> None:
-        self.client.close()
+log = logging.getLogger(__name__)
 
 
 class EngineBridge(QObject):
-    """`event(message)` carries every engine event (engine.api.protocol) on the GUI thread."""
+    """`event(message)` carries every engine event (engine.api.protocol) on the GUI thread; `failed(text)` says
+    why a call could not be made (a job that cannot be retried or moved, an engine that cannot be reached)."""
 
     event = Signal(object)
-    _submit = Signal(object)
-    _cancel = Signal(str)
-    _retry = Signal(str)
-    _resume = Signal()
-    _move = Signal(str, str)
-    _list_models = Signal(str, int)
+    failed = Signal(str)
 
     def __init__(self, connect: Callable[[], Transport], queue: JobBook, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.queue = queue
-        self._thread = QThread()
-        self._thread.setObjectName("engine-bridge")
-        self._worker = _Worker(connect, queue)
-        self._worker.moveToThread(self._thread)
-        self._worker.event.connect(self.event)
-        self._submit.connect(self._worker.submit)
-        self._cancel.connect(self._worker.cancel)
-        self._retry.connect(self._worker.retry)
-        self._resume.connect(self._worker.resume)
-        self._move.connect(self._worker.move)
-        self._list_models.connect(self._worker.list_models)
-        self._thread.start()
+        self._calls = WorkerPool(1, name="engine-bridge")  # one thread: calls run in the order they were made
+        self._client = EngineClient(connect, self._engine_event, queue)
 
     @property
     def engine_pid(self) -> int | None:
-        transport = self._worker.client.transport
+        transport = self._client.transport
         return getattr(transport, "pid", None)
 
     def submit(self, spec: JobSpec) -> None:
-        self._submit.emit(spec)
+        self._call(self._client.submit, spec)
 
     def cancel(self, job_id: str) -> None:
-        self._cancel.emit(job_id)
+        self._call(self._client.cancel, job_id)
 
     def retry(self, job_id: str) -> None:
-        self._retry.emit(job_id)
+        self._call(self._client.retry, job_id)
 
     def resume(self) -> None:
         """Send again the jobs the queue file left queued or running."""
-        self._resume.emit()
+        self._call(self._client.resume)
 
     def move(self, job_id: str, before: str | None) -> None:
         """Put a waiting job just before waiting job `before` (None: last)."""
-        self._move.emit(job_id, before or "")
+        self._call(self._client.move, job_id, before or None)
 
     def list_models(self, device: str = "auto", seconds: int = 5) -> None:
         """Ask for the installed models and their plans: a Models event answers."""
-        self._list_models.emit(device, seconds)
+        self._call(self._client.list_models, device, seconds)
 
     def close(self) -> None:
         """Stop the engine (jobs in flight stay queued in the file) and the bridge's thread; waits for both."""
-        if not self._thread.isRunning():
+        if self._calls.closed:
             return
-        QMetaObject.invokeMethod(self._worker, "close", Qt.ConnectionType.BlockingQueuedConnection)
-        self._thread.quit()
-        self._thread.wait()
+        self._call(self._client.close)
+        self._calls.close(cancel=False)
+
+    def _call(self, method: Callable[..., object], *args: object) -> None:
+        """`method(*args)` on the bridge's thread, after the calls before it; none once the bridge is closed."""
+        if not self._calls.closed:
+            self._calls.submit(method, *args, on_error=self._call_failed, context=self)
+
+    def _call_failed(self, error: Exception) -> None:
+        log.error("the engine client failed: %s", error, exc_info=error)
+        self.failed.emit(str(error))
+
+    def _engine_event(self, message: object) -> None:
+        """On the client's reader thread (or the bridge's): hand the event to the GUI thread."""
+        run_on_gui(self.event.emit, message, context=self)

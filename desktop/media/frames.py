@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from desktop.media.errors import MediaReadError
 from desktop.project.model import MediaItem
+from desktop.workers import Task, WorkerPool
 from engine.media.errors import MediaError
 from engine.media.image import read_rgb
 
@@ -213,9 +213,9 @@ def scale_rgb(image: np.ndarray, size: Size) -> np.ndarray:
 
 
 class FramePool(Generic[Rendered]):
-    """Renders frames on a worker thread: `request(frame)` returns a Future at once. During playback
-    (`prefetch=True`) the next `ahead` frames are queued too. A request cancels queued frames outside its window,
-    so after a jump the worker does not first finish frames nobody will show.
+    """Renders frames on a worker thread (a desktop.workers pool): `request(frame)` returns a Task at once. During
+    playback (`prefetch=True`) the next `ahead` frames are queued too. A request cancels queued frames outside its
+    window, so after a jump the worker does not first finish frames nobody will show.
 
     One worker by default: frames are then decoded in order, and a second worker taking them out of order
     would make each file's decoder seek back and forth."""
@@ -223,27 +223,27 @@ class FramePool(Generic[Rendered]):
     def __init__(self, render: Callable[[int], Rendered], workers: int = 1, ahead: int = 8) -> None:
         self._render = render
         self._ahead = ahead
-        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="frames")
-        self._futures: dict[int, Future[Rendered]] = {}
+        self._pool = WorkerPool(workers, name="frames")
+        self._tasks: dict[int, Task[Rendered]] = {}
         self._lock = threading.Lock()
 
-    def request(self, frame: int, prefetch: bool = False) -> Future[Rendered]:
+    def request(self, frame: int, prefetch: bool = False) -> Task[Rendered]:
         last = frame + (self._ahead if prefetch else 0)
         with self._lock:
-            for stale in [f for f in self._futures if not frame <= f <= last]:
-                self._futures.pop(stale).cancel()
+            for stale in [f for f in self._tasks if not frame <= f <= last]:
+                self._tasks.pop(stale).cancel()
             for wanted in range(frame, last + 1):
-                if wanted not in self._futures:
-                    self._futures[wanted] = self._executor.submit(self._render, wanted)
-            return self._futures[frame]
+                if wanted not in self._tasks:
+                    self._tasks[wanted] = self._pool.submit(self._render, wanted)
+            return self._tasks[frame]
 
     def invalidate(self) -> None:
         """Forget every requested frame (after an edit): the next requests render anew."""
         with self._lock:
-            futures, self._futures = self._futures, {}
-        for future in futures.values():
-            future.cancel()
+            tasks, self._tasks = self._tasks, {}
+        for task in tasks.values():
+            task.cancel()
 
     def close(self) -> None:
         self.invalidate()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._pool.close()

@@ -1,12 +1,13 @@
 """The monitor: the timeline's picture at the playhead, rendered on a worker thread, with a one-line message below.
 
 Frames come from a FramePool (desktop.media.frames) that renders only the latest request's window, so a fast scrub
-does not queue up every frame it passed; a frame that arrives after a newer one has been shown is dropped.
+does not queue up every frame it passed; each is made a QImage on the worker too, and arrives on the GUI thread
+through the task's callbacks (desktop.workers). A frame that arrives after a newer one has been shown is dropped.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import logging
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -17,6 +18,8 @@ from desktop.media.errors import MediaReadError
 from desktop.media.frames import FramePool
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Project, ProjectError
+
+log = logging.getLogger(__name__)
 
 
 def _image(rgb: np.ndarray) -> QImage:
@@ -57,14 +60,13 @@ class Monitor(QWidget):
     media files."""
 
     frame_shown = Signal(int)
-    _rendered = Signal(int, int, object)  # request number, frame, QImage or the error's message
 
     def __init__(self, project: Project, renderer: TimelineRenderer | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self.renderer = renderer if renderer is not None else TimelineRenderer(project)
-        self._pool = FramePool(self.renderer.frame)
+        self._pool = FramePool(self._render)
         self._requests = 0
         self._shown_request = 0
         self._wanted = 0
@@ -79,7 +81,6 @@ class Monitor(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.screen, 1)
         layout.addWidget(self.message)
-        self._rendered.connect(self._show)
 
     @property
     def image(self) -> QImage | None:
@@ -92,8 +93,9 @@ class Monitor(QWidget):
         self._wanted = frame
         self._requests += 1
         request = self._requests
-        future = self._pool.request(frame, prefetch=playing)
-        future.add_done_callback(lambda done: self._deliver(request, frame, done))
+        self._pool.request(frame, prefetch=playing).then(lambda image: self._show(request, frame, image),
+                                                         lambda error: self._failed(request, frame, error),
+                                                         context=self)
 
     def refresh(self) -> None:
         """Render the shown frame again (after an edit)."""
@@ -125,15 +127,16 @@ class Monitor(QWidget):
         self.renderer.close()
         super().closeEvent(event)
 
-    def _deliver(self, request: int, frame: int, done: Future) -> None:
-        """On the worker thread: the picture, made a QImage here to spare the GUI thread, or why there is none."""
-        if done.cancelled():
-            return
-        try:
-            result: QImage | str = _image(done.result())
-        except (MediaReadError, ProjectError) as error:
-            result = str(error)
-        self._rendered.emit(request, frame, result)
+    def _render(self, frame: int) -> QImage:
+        """On the worker thread: the picture, made a QImage here to spare the GUI thread."""
+        return _image(self.renderer.frame(frame))
+
+    def _failed(self, request: int, frame: int, error: Exception) -> None:
+        """Why there is no picture, in its place: a file that cannot be read, or (logged too) a bug."""
+        if not isinstance(error, (MediaReadError, ProjectError)):
+            log.error("frame %d could not be rendered", frame, exc_info=error)
+            error = f"frame {frame} could not be shown: {type(error).__name__}: {error}"
+        self._show(request, frame, str(error))
 
     def _show(self, request: int, frame: int, result: QImage | str) -> None:
         if request < self._shown_request:

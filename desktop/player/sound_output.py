@@ -1,9 +1,9 @@
 """The timeline's sound played through the default output device, and the clock playback follows: how much of
 it has been heard.
 
-A feeder thread mixes the timeline ahead in chunks of whole frames (audio.mix starts at a frame); the device's
-callback takes from them. When the mix falls behind, the callback plays silence and the clock stands still, so the
-picture waits for the sound instead of the two drifting apart.
+A feeder (a desktop.workers Worker) mixes the timeline ahead in chunks of whole frames (audio.mix starts at a
+frame); the device's callback takes from them. When the mix falls behind, the callback plays silence and the clock
+stands still, so the picture waits for the sound instead of the two drifting apart.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from desktop.media.errors import MediaReadError
 from desktop.player.devices import open_stream
 from desktop.player.realtime import RealTimePacer
 from desktop.project.model import Project
+from desktop.workers import Worker
 
 CHUNK_SECONDS = 0.1
 CHUNKS_AHEAD = 4
@@ -33,8 +34,7 @@ class SoundOutput:
         self.project = project
         self._mix = mix
         self._stream = None
-        self._feeder: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._feeder: Worker | None = None
         self._chunks: queue.Queue[np.ndarray] = queue.Queue(CHUNKS_AHEAD)
         self._lock = threading.Lock()
         self.problem: str | None = None  # why part of the sound is missing (a media file that cannot be read)
@@ -48,14 +48,12 @@ class SoundOutput:
         self._heard_before_block = 0  # samples of the mix the device had been given before its latest block
         self._block_samples = 0
         self._block_time = time.monotonic()
-        self._stop.clear()
         self.problem = None
         self._chunks = queue.Queue(CHUNKS_AHEAD)
         stream = open_stream("output", samplerate=rate, channels=2, dtype="float32", callback=self._fill)
         self._latency = stream.latency
         self._pacer = RealTimePacer(rate, slack_seconds=stream.latency + 0.05)
-        self._feeder = threading.Thread(target=self._feed, args=(frame,), name="sound-feeder", daemon=True)
-        self._feeder.start()
+        self._feeder = Worker(self._feed, frame, name="sound-feeder", on_error=self._feeder_failed).start()
         stream.start()
         self._stream = stream
 
@@ -72,16 +70,16 @@ class SoundOutput:
             self._stream.stop()
             self._stream.close()
             self._stream = None
-        self._stop.set()
         if self._feeder is not None:
+            self._feeder.stop()
             self._feeder.join()
             self._feeder = None
 
-    def _feed(self, frame: int) -> None:
-        """Mix chunk after chunk of whole frames from `frame` on, as fast as the callback takes them."""
+    def _feed(self, stop: threading.Event, frame: int) -> None:
+        """Mix chunk after chunk of whole frames from `frame` on, as fast as the callback takes them, until `stop`."""
         project = self.project
         frames = max(1, round(CHUNK_SECONDS * project.fps))
-        while not self._stop.is_set():
+        while not stop.is_set():
             first, last = (round(f * project.sample_rate / project.fps) for f in (frame, frame + frames))
             try:
                 chunk = self._mix(project, frame, last - first)
@@ -89,12 +87,17 @@ class SoundOutput:
                 chunk = np.zeros((last - first, 2), np.float32)  # silence here; playing goes on
                 self.problem = str(error)
             frame += frames
-            while not self._stop.is_set():
+            while not stop.is_set():
                 try:
                     self._chunks.put(chunk, timeout=0.05)
                     break
                 except queue.Full:
                     continue
+
+    def _feeder_failed(self, error: Exception) -> None:
+        """On the GUI thread: the mix broke (a bug, logged by the worker too); playback shows why it went quiet."""
+        if self._feeder is not None and self._feeder.error is error:  # not a feeder stopped before
+            self.problem = f"The sound stopped: {type(error).__name__}: {error}"
 
     def _fill(self, out: np.ndarray, frames: int, _time: object, _status: object) -> None:
         self._pacer.wait(frames)

@@ -1,8 +1,8 @@
 """Voice-over: the default microphone recorded into a WAV file, and its level for a meter while it records.
 
-The device's callback only copies each block into a queue and notes its level; a writer thread writes the blocks
-to a temporary file beside the target, which replaces the target when the recording stops (atomic: a crash leaves
-the old file or none, never half a WAV).
+The device's callback only copies each block into a queue and notes its level; a writer (a desktop.workers
+Worker) writes the blocks to a temporary file beside the target, which replaces the target when the recording stops
+(atomic: a crash leaves the old file or none, never half a WAV).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.player.devices import NoAudioDevice, open_stream
 from desktop.player.realtime import RealTimePacer
+from desktop.workers import Worker
 from engine.atomic import atomic_writer
 
 NO_INPUT_MESSAGE = "No microphone (audio input device): a voice-over cannot be recorded"
@@ -37,7 +38,7 @@ class VoiceOverRecorder(QObject):
         self.path: Path | None = None
         self.frames_written = 0
         self._stream = None
-        self._writer: threading.Thread | None = None
+        self._writer: Worker | None = None
         self._blocks: queue.Queue[np.ndarray | None] = queue.Queue()
         self._level_lock = threading.Lock()
         self._sum_squares, self._count, self._peak = 0.0, 0, 0.0
@@ -62,9 +63,9 @@ class VoiceOverRecorder(QObject):
             return False
         self.path, self.frames_written, self._write_error = Path(path), 0, ""
         self._pacer = RealTimePacer(self.sample_rate, slack_seconds=stream.latency + 0.05)
-        self._blocks = queue.Queue()
-        self._writer = threading.Thread(target=self._write, args=(self.path,), name="voice-over-writer", daemon=True)
-        self._writer.start()
+        blocks: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._blocks = blocks
+        self._writer = Worker(self._write, self.path, name="voice-over-writer", wake=lambda: blocks.put(None)).start()
         stream.start()
         self._stream = stream
         self._meter.start()
@@ -80,8 +81,10 @@ class VoiceOverRecorder(QObject):
         self._stream.close()
         self._stream = None
         self._meter.stop()
-        self._blocks.put(None)
+        self._writer.stop()  # the writer finishes the blocks queued before it
         self._writer.join()
+        if self._writer.error is not None:  # a bug, logged by the worker
+            self._write_error = f"The voice-over could not be written to {self.path}: {self._writer.error}"
         self._writer = None
         self.level.emit(0.0, 0.0)
         self.recording_changed.emit(False)
@@ -104,7 +107,8 @@ class VoiceOverRecorder(QObject):
             self._count += block.size
             self._peak = max(self._peak, float(np.abs(block).max(initial=0.0)))
 
-    def _write(self, path: Path) -> None:
+    def _write(self, _stop: threading.Event, path: Path) -> None:
+        """Until the None that `stop` queues after the last block (the stop event itself is not waited on)."""
         try:
             with atomic_writer(path) as file, wave.open(file, "wb") as wav:
                 wav.setnchannels(self.channels)

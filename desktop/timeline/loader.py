@@ -7,19 +7,20 @@ until the visible ones are done. A key is loaded once at a time however often it
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop.workers import Task, WorkerPool
+
 log = logging.getLogger(__name__)
 
 
 class BackgroundLoader(QObject):
-    """`request(key, *args)` runs `load(*args)`; `loaded(key, value)` arrives on the thread the loader lives in,
-    `failed(key, message)` when load raised. Errors other than `expected_errors` are bugs: they are logged with
-    their traceback, and the worker goes on with the next request."""
+    """`request(key, *args)` runs `load(*args)`; `loaded(key, value)` arrives on the GUI thread, `failed(key,
+    message)` when load raised. Errors other than `expected_errors` are bugs: they are logged with their traceback,
+    and the worker goes on with the next request. Requests and results are handled on the GUI thread."""
 
     loaded = Signal(object, object)
     failed = Signal(object, str)
@@ -29,51 +30,34 @@ class BackgroundLoader(QObject):
         super().__init__(parent)
         self._load = load
         self._expected = expected_errors
-        self._pending: dict[Hashable, tuple] = {}  # key -> args, in request order; popitem() takes the newest
-        self._loading: set[Hashable] = set()
-        self._wakeup = threading.Condition()
-        self._closed = False
-        self._threads = [threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(workers)]
-        for thread in self._threads:
-            thread.start()
+        self._pool = WorkerPool(workers, name=name, newest_first=True)
+        self._tasks: dict[Hashable, Task] = {}  # queued or loading; a finished one is gone once it has reported
 
     def request(self, key: Hashable, *args: Any) -> None:
-        with self._wakeup:
-            if key in self._loading:
-                return
-            self._pending.pop(key, None)
-            self._pending[key] = args
-            self._wakeup.notify()
+        if self._pool.closed:
+            return
+        queued = self._tasks.get(key)
+        if queued is not None and not queued.cancel():
+            return  # loading now (or just loaded): its result is on its way
+        # (re)queued as the newest request: the pool takes the newest first
+        task = self._pool.submit(self._load, *args)
+        self._tasks[key] = task
+        task.then(lambda value: self._loaded(key, task, value), lambda error: self._failed(key, task, error),
+                  context=self)
 
     def close(self) -> None:
         """Drop what is queued and stop the workers after their current load."""
-        with self._wakeup:
-            self._closed = True
-            self._pending.clear()
-            self._wakeup.notify_all()
-        for thread in self._threads:
-            thread.join()
+        self._pool.close()
+        self._tasks.clear()
 
-    def _run(self) -> None:
-        while True:
-            with self._wakeup:
-                while not self._pending and not self._closed:
-                    self._wakeup.wait()
-                if self._closed:
-                    return
-                key, args = self._pending.popitem()
-                self._loading.add(key)
-            try:
-                value = self._load(*args)
-            except Exception as error:
-                if not isinstance(error, self._expected):
-                    log.exception("loading %r failed", key)
-                self._finish(key)
-                self.failed.emit(key, str(error))
-                continue
-            self._finish(key)
-            self.loaded.emit(key, value)
+    def _loaded(self, key: Hashable, task: Task, value: Any) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+        self.loaded.emit(key, value)
 
-    def _finish(self, key: Hashable) -> None:
-        with self._wakeup:
-            self._loading.discard(key)
+    def _failed(self, key: Hashable, task: Task, error: Exception) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+        if not isinstance(error, self._expected):
+            log.error("loading %r failed", key, exc_info=error)
+        self.failed.emit(key, str(error))

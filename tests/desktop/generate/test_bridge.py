@@ -68,3 +68,11 @@ def test_a_killed_engine_shows_the_job_crashed_and_the_next_job_runs(qtbot, brid
     bridge.submit(after)
     qtbot.waitUntil(lambda: _ended(bridge.events, after.id) is not None, timeout=60_000)
     assert isinstance(_ended(bridge.events, after.id), p.Finished)
+
+
+def test_a_call_the_client_refuses_is_reported_on_the_gui_thread(qtbot, bridge):
+    with qtbot.waitSignal(bridge.failed, timeout=10_000) as failed:
+        bridge.retry("no-such-job")
+    assert "nothing to retry" in failed.args[0]
+    bridge.close()
+    bridge.retry("no-such-job")  # after close a call is dropped, as the engine is gone
