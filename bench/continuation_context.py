@@ -19,11 +19,11 @@ import sys
 
 import torch
 
+from engine.loader import load_model
 from engine.model.guidance import cfg as guided
 from engine.sampler import Guidance, PassEvent, generate, run_to_end
 from engine.schedule import build_clips_schedule, build_schedule
 from engine.train.toyworld.world import eval_prompts, eval_seed
-from engine.weights.loader import load_model
 
 CONTEXTS = (1, 2, 3, 4, 6)
 

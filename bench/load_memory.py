@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from engine.config import TransformerConfig, get_preset
-from engine.runtime.memory_probe import MMAP_ENV
+from engine.memory_probe import MMAP_ENV
 from engine.runtime.planner import transformer_weights
 
 MB = 1e6

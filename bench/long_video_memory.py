@@ -1,7 +1,7 @@
 """Memory of long videos: flat in the video's length, and as planned.
 
 1. The shipped toyworld model through the whole pipeline (sampling, then decoding clip by clip), each length in a
-   fresh process (engine.runtime.memory_probe): the resident memory a job adds at its peak, for --seconds lengths;
+   fresh process (engine.memory_probe): the resident memory a job adds at its peak, for --seconds lengths;
    goal: the longest within 5% of a 6 s job.
 2. The planner against a measured run of a mid-size random model (depth 4, width 384, 2 s clips, weights that saw
    two video clips) making a long video: sampling's planned peak against the measured one; goal: within 15%.
@@ -17,7 +17,7 @@ import shlex
 import sys
 
 from engine.config import get_preset
-from engine.runtime.memory_probe import mid_preset, run_pipeline_probe, run_probe
+from engine.memory_probe import mid_preset, run_pipeline_probe, run_probe
 from engine.runtime.planner import plan
 
 MB, GB = 2**20, 1e9

@@ -24,13 +24,13 @@ from engine.api import protocol as p
 from engine.api.client import EngineClient
 from engine.api.jobs import JobSpec
 from engine.api.transport import LocalEngine
+from engine.loader import load_model
 from engine.media.layout import bits_path
 from engine.media.mp4 import mp4_writer
 from engine.pipeline import ClipFrames, Finished, run_generation
 from engine.pipeline.bits import save_bits
 from engine.service.prepare import prepare
 from engine.service.runner import JobRunner
-from engine.weights.loader import load_model
 from engine.weights.store import ModelStore
 
 PROMPT = "a red circle moves to the right on a blue background"

@@ -19,10 +19,10 @@ from pathlib import Path
 import torch
 
 from engine.atomic import write_text_atomic
+from engine.loader import load_model
 from engine.media.image import write_png
 from engine.train.toyworld.evaluate import GOALS, SECONDS, Evaluation, PromptScore, evaluate
 from engine.train.toyworld.sheet import contact_sheet
-from engine.weights.loader import load_model
 
 SHEET_ROWS = 8
 

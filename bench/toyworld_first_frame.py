@@ -22,10 +22,10 @@ import sys
 import numpy as np
 import torch
 
+from engine.loader import load_model
 from engine.train.toyworld.evaluate import SECONDS, Evaluation, score_prompt
 from engine.train.toyworld.spec import ClipSpec
 from engine.train.toyworld.world import eval_prompts, eval_seed, render, with_motions
-from engine.weights.loader import load_model
 
 SOURCES = ("model", "planned", "anywhere")
 

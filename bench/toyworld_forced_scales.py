@@ -19,12 +19,12 @@ import sys
 
 import torch
 
+from engine.loader import load_model
 from engine.model.bsq import quantize_multiscale
 from engine.schedule import Schedule, build_schedule
 from engine.train.toyworld.evaluate import SECONDS, score_prompt
 from engine.train.toyworld.world import eval_prompts, eval_seed, render
 from engine.train.vae_train import to_video
-from engine.weights.loader import load_model
 
 
 def forced_prefixes(schedule: Schedule, sides: list[int]) -> dict[int, int]:

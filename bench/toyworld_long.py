@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.loader import load_model
 from engine.media.image import write_png
 from engine.pipeline import ClipFrames, GenerationRequest, run_generation
 from engine.train.toyworld.captions import caption_for
@@ -37,7 +38,6 @@ from engine.train.toyworld.detect import find_blobs, read_video
 from engine.train.toyworld.sheet import contact_sheet
 from engine.train.toyworld.spec import CLIP_FRAMES, DIRECTIONS, ClipSpec
 from engine.train.toyworld.world import eval_prompts, eval_seed, with_motions
-from engine.weights.loader import load_model
 
 OPPOSITE = {"left": "right", "up": "down", "up-left": "down-right", "up-right": "down-left"}
 OPPOSITE |= {b: a for a, b in OPPOSITE.items()}

@@ -3,7 +3,7 @@
 
     python bench/vae_decode.py [--latent 21,16,24] [--chunk-latents 2] [--threads 2]
 
-Each peak is measured in a fresh process by engine/runtime/memory_probe.py; the results go to docs/benchmarks.md.
+Each peak is measured in a fresh process by engine/memory_probe.py; the results go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 import torch
 
 from engine.config import VAEConfig, get_preset
+from engine.memory_probe import run_decode_probe
 from engine.model.vae import VideoVAE
-from engine.runtime.memory_probe import run_decode_probe
 
 MID = VAEConfig(block_out_channels=(32, 64, 128, 128, 128))
 MB = 1e6

@@ -9,10 +9,10 @@ import torch
 from engine.config import get_preset
 from engine.model.vae import VideoVAE
 from engine.runtime.hardware import DeviceInfo
+from engine.tensors.safetensors_file import save_safetensors
 from engine.train.checkpoint import WEIGHTS
 from engine.train.export import export
 from engine.train.transformer_train import Toyworld
-from engine.weights.safetensors_file import save_safetensors
 
 GB = 10**9
 TEST_HOST = DeviceInfo("cpu", "test CPU", 16 * GB, 16 * GB, 16 * GB, 16 * GB)

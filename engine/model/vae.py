@@ -28,8 +28,8 @@ from engine.model.vae_blocks import (
     SpaceToDepthDown,
     SpatialNorm,
 )
-from engine.weights.errors import CheckpointError
-from engine.weights.validate import LISTED, check_shapes
+from engine.tensors.errors import CheckpointError
+from engine.tensors.validate import LISTED, check_shapes
 
 
 class VAEInputError(ValueError):

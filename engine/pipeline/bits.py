@@ -28,7 +28,7 @@ from engine.atomic import atomic_writer, fsync_dir
 from engine.config import ScheduleConfig
 from engine.pipeline.errors import PipelineInputError
 from engine.schedule import build_schedule
-from engine.weights.safetensors_file import SafetensorsFile
+from engine.tensors.safetensors_file import SafetensorsFile
 
 MAGIC = b"ISTBITS\x01"
 _LENGTHS = struct.Struct("<IQ")

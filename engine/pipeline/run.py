@@ -34,7 +34,7 @@ PREVIEW_PIXELS_PER_TOKEN = 4  # a 720p preview is 320x180: enough for a monitor 
 
 
 class GenerationModel(Protocol):
-    """What a generation needs of a loaded model (engine.weights.loader.LoadedModel fits)."""
+    """What a generation needs of a loaded model (engine.loader.LoadedModel fits)."""
 
     preset: Preset
     transformer: InfinityStarTransformer

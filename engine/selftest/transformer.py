@@ -12,7 +12,7 @@ from engine.model.transformer import InfinityStarTransformer
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate, run_to_end
 from engine.schedule import Schedule, build_schedule
 from engine.selftest.fixture import Fixture, FixtureError
-from engine.weights.errors import CheckpointError
+from engine.tensors.errors import CheckpointError
 from engine.weights.transformer_checkpoint import load_transformer
 
 

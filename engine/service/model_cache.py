@@ -10,9 +10,9 @@ from collections.abc import Callable
 import torch
 
 from engine.config import get_preset
+from engine.loader import LoadedModel, load_model
 from engine.runtime.hardware import detect_device
 from engine.runtime.load_plan import LoadPlan, choose_load_plan
-from engine.weights.loader import LoadedModel, load_model
 from engine.weights.store import ModelStore
 
 Key = tuple[str, str, str | None]  # (model id, device, precision asked for)

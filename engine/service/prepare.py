@@ -22,9 +22,9 @@ from engine.pipeline import GenerationRequest, PipelineInputError
 from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
 from engine.pipeline.request import ClipText, clip_texts, context_clips, first_new_video_clip, request_schedule
 from engine.schedule import Schedule, build_schedule
+from engine.tensors.safetensors_file import SafetensorsFile
 from engine.weights.files import sha256_file
 from engine.weights.manifest import Manifest
-from engine.weights.safetensors_file import SafetensorsFile
 from engine.weights.store import ModelStore
 
 

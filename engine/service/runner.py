@@ -17,6 +17,7 @@ import torch
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
 from engine.config import ConfigError
+from engine.loader import ModelLoadError
 from engine.media.errors import MediaError
 from engine.pipeline import ClipFrames, PassProgress, PipelineInputError, run_generation
 from engine.pipeline import Finished as PipelineFinished
@@ -27,9 +28,8 @@ from engine.service.job_output import JobOutput
 from engine.service.model_cache import ModelCache
 from engine.service.prepare import PreparedJob, prepare
 from engine.service.provenance import provenance
+from engine.tensors.errors import CheckpointError
 from engine.text.errors import PromptError, TextEncoderError
-from engine.weights.errors import CheckpointError
-from engine.weights.loader import ModelLoadError
 from engine.weights.manifest import ModelStoreError
 from engine.weights.store import ModelStore
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import torch
 
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import SafetensorsFile
 from engine.text.errors import TextEncoderError
-from engine.weights.errors import CheckpointError
-from engine.weights.safetensors_file import SafetensorsFile
 
 
 def check_safetensors(file: Path) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
+from engine.tensors.validate import dims, named
 from engine.text.errors import TextEncoderError
 from engine.text.folder import T5Folder, inspect_folder
 from engine.text.prompt import check_prompt
-from engine.weights.validate import dims, named
 
 MAX_TOKENS = 512
 DTYPES = (torch.float16, torch.bfloat16, torch.float32)

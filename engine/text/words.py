@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
-from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
 
 WORDS_FILE = "words.safetensors"  # the encoder's file in a model's text_encoder folder
 METADATA_KEY = "word_text_encoder"  # the safetensors metadata key holding its vocabulary and shape

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from engine.atomic import atomic_writer, write_text_atomic
-from engine.weights.safetensors_file import save_safetensors
+from engine.tensors.safetensors_file import save_safetensors
 
 WEIGHTS = "weights.safetensors"
 OPTIMIZER = "optimizer.pt"

@@ -20,6 +20,7 @@ from engine.config import get_preset
 from engine.model.preview import PreviewMap, fit_preview_from_vae
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
+from engine.tensors.safetensors_file import save_safetensors
 from engine.text.words import WORDS_FILE
 from engine.train.checkpoint import WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
@@ -27,7 +28,6 @@ from engine.train.transformer_train import Toyworld
 from engine.train.vae_train import load_vae, to_video
 from engine.weights.files import sha256_file
 from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
-from engine.weights.safetensors_file import save_safetensors
 
 MODEL_ID = "toyworld"
 TRANSFORMER_FILE = "transformer/model.safetensors"

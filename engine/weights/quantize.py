@@ -21,10 +21,10 @@ from engine.atomic import write_text_atomic
 from engine.config import TransformerConfig
 from engine.model.transformer import InfinityStarTransformer
 from engine.runtime.precision import QUANTIZED_PRECISIONS, is_quantized, quantized_layout
-from engine.weights.errors import CheckpointError
-from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
+from engine.tensors.validate import check_shapes
 from engine.weights.transformer_checkpoint import assign_tensors, expected_shapes, open_transformer_checkpoint
-from engine.weights.validate import check_shapes
 
 FORMAT = "infinitystar-studio/quantized-transformer"
 FORMAT_VERSION = 1

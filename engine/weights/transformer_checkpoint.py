@@ -16,9 +16,9 @@ import torch
 from engine.atomic import write_text_atomic
 from engine.config import TransformerConfig
 from engine.model.transformer import InfinityStarTransformer
-from engine.weights.errors import CheckpointError
-from engine.weights.safetensors_file import SafetensorsFile, save_safetensors
-from engine.weights.validate import check_shapes
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
+from engine.tensors.validate import check_shapes
 
 INDEX_NAME = "model.safetensors.index.json"
 SINGLE_NAME = "model.safetensors"

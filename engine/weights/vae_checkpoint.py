@@ -12,8 +12,8 @@ import torch
 
 from engine.config import VAEConfig
 from engine.model.vae import VAECheckpointError, VideoVAE, load_vae_state
-from engine.weights.safetensors_file import save_safetensors
-from engine.weights.validate import check_shapes
+from engine.tensors.safetensors_file import save_safetensors
+from engine.tensors.validate import check_shapes
 
 
 def convert_vae_checkpoint(pth: str | Path, out: str | Path, cfg: VAEConfig) -> None:

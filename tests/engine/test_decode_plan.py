@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 from engine.config import VAEConfig, get_preset
+from engine.memory_probe import run_decode_probe
 from engine.model.vae import Tiling
 from engine.runtime.decode_plan import DecodeSettings, decode_peak_bytes
-from engine.runtime.memory_probe import run_decode_probe
 from engine.runtime.planner import DECODE_LADDER, plan
 
 GB = 10**9

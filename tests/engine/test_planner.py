@@ -8,7 +8,7 @@ from tiny_models import three_clip_schedule
 from torch.utils.flop_counter import FlopCounterMode
 
 from engine.config import get_preset
-from engine.runtime.memory_probe import mid_preset, run_probe
+from engine.memory_probe import mid_preset, run_probe
 from engine.runtime.planner import plan, plan_schedule
 from engine.sampler import Guidance, generate, run_to_end
 

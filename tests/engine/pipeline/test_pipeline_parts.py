@@ -18,9 +18,9 @@ from engine.pipeline.first_frame import fit_image
 from engine.pipeline.request import ClipText, GenerationRequest, PipelineInputError, clip_texts, request_schedule
 from engine.pipeline.text import prompt_features
 from engine.schedule import build_schedule
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import save_safetensors
 from engine.text import PromptError
-from engine.weights.errors import CheckpointError
-from engine.weights.safetensors_file import save_safetensors
 
 
 class Echo:

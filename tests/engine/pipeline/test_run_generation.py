@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from engine.config import ConfigError
+from engine.loader import load_model
 from engine.model.bsq import quantize_multiscale
 from engine.model.preview import PreviewMap
 from engine.pipeline import (
@@ -23,7 +24,6 @@ from engine.pipeline import (
 from engine.pipeline.first_frame import fit_image
 from engine.sampler import GenerationCancelled
 from engine.schedule import build_schedule
-from engine.weights.loader import load_model
 from engine.weights.store import ModelStore
 
 TEXT = torch.randn(5, 32, generator=torch.Generator().manual_seed(7))

@@ -18,11 +18,11 @@ from engine_session import PROMPT, Session, toyworld_job
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
+from engine.loader import load_model
 from engine.media.mp4 import read_frames, read_provenance
 from engine.pipeline import ClipFrames, run_generation
 from engine.pipeline.bits import read_bits
 from engine.service.prepare import prepare
-from engine.weights.loader import load_model
 from engine.weights.store import ModelStore
 
 

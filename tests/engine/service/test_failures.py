@@ -13,10 +13,10 @@ from safetensors.torch import save_file
 
 from engine.api import protocol as p
 from engine.api.jobs import JobSpec
+from engine.loader import ModelLoadError
 from engine.media.errors import MediaError
 from engine.service.runner import JobRunner, classify
-from engine.weights.errors import CheckpointError
-from engine.weights.loader import ModelLoadError
+from engine.tensors.errors import CheckpointError
 from engine.weights.store import ModelStore
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from random_toyworld import TEST_HOST, export_random_toyworld
 
+from engine.loader import load_model
 from engine.pipeline import ClipFrames, GenerationRequest, PassProgress, run_generation
 from engine.text.words import WordTextEncoder
-from engine.weights.loader import load_model
 from engine.weights.manifest import ModelStoreError
 from engine.weights.store import ModelStore
 

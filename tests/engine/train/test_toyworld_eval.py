@@ -9,6 +9,7 @@ import torch
 from random_toyworld import TEST_HOST, export_random_toyworld
 
 from engine.config import get_preset
+from engine.loader import load_model
 from engine.media.image import read_rgb, write_png
 from engine.model.preview import running_sums_by_pass, token_colours
 from engine.schedule import build_schedule
@@ -16,7 +17,6 @@ from engine.train.toyworld.evaluate import SECONDS, evaluate, judge, score_promp
 from engine.train.toyworld.sheet import GAP, LINE, PAD, contact_sheet
 from engine.train.toyworld.world import eval_prompts, eval_seed, render, sample_batch
 from engine.train.vae_train import psnr, to_video
-from engine.weights.loader import load_model
 from engine.weights.manifest import MANIFEST
 from engine.weights.store import BUILTIN_ROOT, ModelStore
 

@@ -13,6 +13,7 @@ from engine.model.bsq import area_downsample_channels, quantize_multiscale, quan
 from engine.model.running_sum import RunningSums
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
+from engine.tensors.safetensors_file import save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
 from engine.text.words import WordTextEncoder
 from engine.train.toyworld.palette import OBJECT_COLOURS
@@ -26,7 +27,6 @@ from engine.train.vae_train import (
     to_video,
     training_clips,
 )
-from engine.weights.safetensors_file import save_safetensors
 
 TOY = get_preset("toyworld")
 PX = TOY.vae.pixels_per_token  # a latent cell is PX x PX pixels

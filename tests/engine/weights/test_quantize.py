@@ -15,9 +15,9 @@ from engine.config import get_preset
 from engine.model.packed import teacher_forced_logits
 from engine.runtime.precision import QUANT_STATE_JSON_BYTES, is_quantized, quantized_layout, tensor_bytes
 from engine.sampler import Guidance, generate, run_to_end
-from engine.weights.errors import CheckpointError
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import SafetensorsFile
 from engine.weights.quantize import MANIFEST_FILE, MODEL_FILE, load_quantized, quantize_checkpoint
-from engine.weights.safetensors_file import SafetensorsFile
 from engine.weights.transformer_checkpoint import write_transformer_checkpoint
 
 CFG = get_preset("test-micro").transformer

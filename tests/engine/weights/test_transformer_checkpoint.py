@@ -12,8 +12,8 @@ from tiny_models import random_bits, random_model, three_clip_schedule
 
 from engine.config import get_preset
 from engine.model.packed import teacher_forced_logits
-from engine.weights.errors import CheckpointError
-from engine.weights.safetensors_file import SafetensorsFile
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import SafetensorsFile
 from engine.weights.transformer_checkpoint import (
     INDEX_NAME,
     load_transformer,
@@ -65,7 +65,7 @@ def test_loading_converts_each_tensor_to_the_compute_dtype(release) -> None:
 
 
 def test_conversion_streams_through_a_small_buffer(release, monkeypatch) -> None:
-    import engine.weights.safetensors_file as sf
+    import engine.tensors.safetensors_file as sf
 
     model, index = release
     monkeypatch.setattr(sf, "STAGING_BYTES", 100)  # many chunks per tensor, with a ragged last one
@@ -162,7 +162,7 @@ def test_a_release_size_checkpoint_is_refused_by_a_tiny_config_from_its_headers_
 
 
 def test_a_single_file_checkpoint_loads_too(tmp_path: Path) -> None:
-    from engine.weights.safetensors_file import save_safetensors
+    from engine.tensors.safetensors_file import save_safetensors
 
     model = random_model()
     save_safetensors(model.state_dict(), tmp_path / "model.safetensors")

@@ -10,7 +10,7 @@ import torch
 
 from engine.config import VAEConfig
 from engine.model.vae import VAECheckpointError, VideoVAE
-from engine.weights.safetensors_file import SafetensorsFile
+from engine.tensors.safetensors_file import SafetensorsFile
 from engine.weights.vae_checkpoint import convert_vae_checkpoint
 
 TINY = VAEConfig(block_out_channels=(8, 16, 32, 32, 32))

@@ -105,8 +105,8 @@ def probe_pipeline(model_id: str, seconds: int, aspect: str) -> dict:
     clip, frames dropped as a writer would), return the resident bytes the run added at its peak."""
     import torch
 
+    from engine.loader import load_model
     from engine.pipeline import GenerationRequest, run_generation
-    from engine.weights.loader import load_model
 
     torch.manual_seed(0)
     model = load_model(model_id, "cpu", seconds=seconds, aspect=aspect, progress=lambda _: None)
@@ -161,7 +161,7 @@ def probe_decode(
 
 def _run(args: list[str], preset_json: str) -> dict:
     """Run this module in a fresh process with the allocator settings it needs."""
-    cmd = [sys.executable, "-m", "engine.runtime.memory_probe", *args]
+    cmd = [sys.executable, "-m", "engine.memory_probe", *args]
     env = {**os.environ, **MMAP_ENV, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     done = subprocess.run(cmd, input=preset_json, capture_output=True, text=True, env=env, check=False)
     if done.returncode:

@@ -1,5 +1,8 @@
 """Load an installed model onto a device as its load plan says: precision, text encoder place, VAE dtype.
 
+The one module that puts the model store (engine.weights), the model, the text encoders and the runtime's load
+plan together, so it sits above all four and none of them imports it.
+
 A quantised precision the store does not hold yet is made once (and recorded in the store), so every later
 load reads the quantised checkpoint directly.
 """

@@ -10,11 +10,11 @@ import torch
 from model_release import write_release
 
 import engine.weights.quantize as quantize
+from engine.loader import ModelLoadError, load_model
 from engine.runtime.hardware import DeviceInfo
 from engine.sampler import Guidance, generate, run_to_end
 from engine.schedule import build_schedule
 from engine.weights.catalogue import CATALOGUE
-from engine.weights.loader import ModelLoadError, load_model
 from engine.weights.store import ModelStore
 
 GB = 10**9

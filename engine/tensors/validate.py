@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from engine.weights.errors import CheckpointError
+from engine.tensors.errors import CheckpointError
 
 LISTED = 8  # tensors named per kind of mismatch; a wrong file would otherwise list hundreds
 

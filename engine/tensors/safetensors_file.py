@@ -19,8 +19,8 @@ import torch
 from safetensors.torch import save_file
 
 from engine.atomic import fsync_dir
-from engine.weights.errors import CheckpointError
-from engine.weights.validate import dims
+from engine.tensors.errors import CheckpointError
+from engine.tensors.validate import dims
 
 DTYPES = {
     "F64": torch.float64,
