@@ -243,7 +243,7 @@ class Preset:
     transformer: TransformerConfig
     schedule: ScheduleConfig
     vae: VAEConfig = field(default_factory=VAEConfig)
-    mode: str = "video"
+    mode: str = "video"  # "interact": one 5 s segment with prefilled condition blocks, planned but never run here
     text_encoder: str = "flan-t5-xl"
     default_aspect: str = "16:9"  # W:H; a model trained on one aspect only (toyworld: square) says so here
     aspects: tuple[str, ...] = ()  # the W:H ratios it was trained on, when only some; empty: any it has a template for
@@ -337,7 +337,8 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             name="infinitystar-interact-480p",
-            description="InfinityStar-Interact 8B, 848x480, a new prompt every 5 s segment",
+            description="InfinityStar-Interact 8B, 848x480, a new prompt every 5 s segment; plans only, "
+            "this engine does not generate with it",
             transformer=_EIGHT_B,
             schedule=ScheduleConfig(
                 resolution="480p",

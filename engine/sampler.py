@@ -1,8 +1,7 @@
-"""The pass loop: prefill the text (and any condition blocks), then run every pass of a schedule.
+"""The pass loop: prefill the text, then run every pass of a schedule.
 
-One loop serves T2I, T2V, I2V and continuation (leading passes forced from given bits), storyboards
-(a text per clip) and the Interact segments (prefilled condition blocks). It yields an event after
-every pass and never prints.
+One loop serves T2I, T2V, I2V and continuation (leading passes forced from given bits) and storyboards
+(a text per clip). It yields an event after every pass and never prints.
 """
 
 from __future__ import annotations
@@ -157,17 +156,6 @@ def _check_forced(
             raise SamplerInputError(f"forced bits of pass {p.index} must be integers 0 or 1")
 
 
-def _check_conditions(
-    schedule: Schedule, conditions: Mapping[str, torch.Tensor], channels: int, batch: int
-) -> None:
-    for c in schedule.conditions:
-        got = conditions.get(c.name)
-        want = (batch, channels, c.t, c.h, c.w)
-        if got is None or tuple(got.shape) not in (want, (1, *want[1:])):
-            shape = None if got is None else tuple(got.shape)
-            raise SamplerInputError(f"condition {c.name!r} has shape {shape}; expected {want}")
-
-
 def _own(kv: KV) -> KV:
     """K/V that own their memory: a chunked pass returns views into a buffer that also holds the keys it saw."""
     return tuple(t if t.untyped_storage().nbytes() == t.numel() * t.element_size() else t.clone() for t in kv)
@@ -246,7 +234,6 @@ def generate(
     seed: int = 0,
     batch: int = 1,
     forced: Sequence[torch.Tensor] = (),
-    conditions: Mapping[str, torch.Tensor] | None = None,
     cancel: Callable[[], bool] | None = None,
     return_logits: bool = False,
     chunk_budget: int | None = None,
@@ -260,8 +247,7 @@ def generate(
     draws its bits from a generator seeded `seed + i`.
     `forced` holds bits for the leading passes (I2V, continuation; [batch or 1, t, h, w, d]):
     those are not sampled, and a forced pass is not even run unless a later pass attends to it
-    (or `return_logits` asks for its logits). `conditions` supplies the schedule's prefilled
-    blocks (Interact). `chunk_budget` (bytes) bounds one token chunk's MLP activation: lower
+    (or `return_logits` asks for its logits). `chunk_budget` (bytes) bounds one token chunk's MLP activation: lower
     saves memory on large passes at some speed. `kv_on_host` keeps each clip's final-scale K/V in host memory and
     streams it to the device layer by layer as passes read it (on a CUDA device: the memory it saves is what
     the clip before holds, 9.4 GB at 8B 480p with guidance; the price is copying it once per pass).
@@ -276,7 +262,8 @@ def generate(
         raise SamplerInputError(f"batch must be >= 1, got {batch}")
     texts = _ClipTexts(model, schedule, text)
     _check_forced(model, schedule, forced, batch)
-    _check_conditions(schedule, conditions or {}, c.latent_channels, batch)
+    if schedule.conditions:  # an Interact segment's schedule: planned (engine.runtime.planner), never run here
+        raise SamplerInputError("the schedule has prefilled condition blocks (Interact); this sampler runs none")
     device = model.word_embed.weight.device
     kv_on_host = kv_on_host and device.type == "cuda"  # elsewhere the device's memory is the host's
     rows = batch * (2 if guidance.with_uncond else 1)
@@ -288,12 +275,7 @@ def generate(
         cache: dict[object, list[KV]] = {}
         placed: dict[int, tuple[int, int]] = {}  # where each kept scale's keys sit now
         prefilled: torch.Tensor | None = None
-        for cond in schedule.conditions:
-            x = model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows)
-            pos = visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w)
-            rotations = rope_rotations(pos.to(device), c.head_dim, c.rope_base)
-            _, cache[cond.name] = _run_blocks(model, x, rotations, cache, (), chunk, keep=True)
-        prefix = ("text", *(cond.name for cond in schedule.conditions))
+        prefix = ("text",)
         sums = RunningSums(schedule, c.latent_channels, device, batch)
         clip_bits: list[torch.Tensor] = []
         for p in schedule.passes:

@@ -3,15 +3,15 @@
 This is the training-time view of the model: given every pass's bits, all passes' logits come
 out of one forward. It must agree with the pass-by-pass inference of the sampler.
 
-SSA is very sparse: a pass sees its clip's text, the condition blocks, itself and the last repetition of the
-scales it refers to (at most the previous clip's last pass). So attention runs block by block over just those
-keys, not over the packed sequence under a dense mask, and a pass no other pass sees can be left out of a
-forward altogether without changing any other pass's logits (training uses that to skip some repetitions).
+SSA is very sparse: a pass sees its clip's text, itself and the last repetition of the scales it refers to (at
+most the previous clip's last pass). So attention runs block by block over just those keys, not over the packed
+sequence under a dense mask, and a pass no other pass sees can be left out of a forward altogether without
+changing any other pass's logits (training uses that to skip some repetitions).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -22,24 +22,22 @@ from engine.schedule import Schedule
 
 
 def block_lengths(schedule: Schedule, text_lens: Sequence[int]) -> list[int]:
-    """Token count of each block in packed order: the text (one, or one per clip), condition blocks, then every
-    pass."""
-    return [*text_lens] + [c.tokens for c in schedule.conditions] + [p.tokens for p in schedule.passes]
+    """Token count of each block in packed order: the text (one, or one per clip), then every pass."""
+    return [*text_lens] + [p.tokens for p in schedule.passes]
 
 
 def visible_blocks(schedule: Schedule, texts: int) -> list[list[int]]:
     """Per block in packed order, the blocks its tokens attend to (itself included).
 
-    Texts and condition blocks see only themselves; a pass sees its clip's text (the only text when
-    there is one), the condition blocks, itself and the last repetition of every scale it refers to.
+    A text sees only itself; a pass sees its clip's text (the only text when there is one), itself and the last
+    repetition of every scale it refers to.
     """
     if texts not in (1, schedule.clips):
         raise ValueError(f"{texts} texts for a schedule of {schedule.clips} clips: give one, or one per clip")
-    prefix = texts + len(schedule.conditions)
-    visible = [[block] for block in range(prefix)]
+    visible = [[block] for block in range(texts)]
     for p in schedule.passes:
-        earlier = [prefix + i for i in schedule.visible_passes(p.index)]
-        visible.append([p.clip if texts > 1 else 0, *range(texts, prefix), *earlier, prefix + p.index])
+        earlier = [texts + i for i in schedule.visible_passes(p.index)]
+        visible.append([p.clip if texts > 1 else 0, *earlier, texts + p.index])
     return visible
 
 
@@ -57,9 +55,9 @@ def needed_passes(schedule: Schedule, wanted: Sequence[int]) -> list[int]:
 def attention_spans(
     schedule: Schedule, text_lens: Sequence[int], run: Sequence[int], device: torch.device | str = "cpu"
 ) -> list[Span]:
-    """Per block of the packed sequence holding the texts, the condition blocks and the passes `run` (in schedule
-    order), its token span and the indices of the tokens it attends to."""
-    prefix = len(text_lens) + len(schedule.conditions)
+    """Per block of the packed sequence holding the texts and the passes `run` (in schedule order), its token span
+    and the indices of the tokens it attends to."""
+    prefix = len(text_lens)
     blocks = [*range(prefix), *(prefix + i for i in run)]  # packed block -> its block in the full schedule
     every_length = block_lengths(schedule, text_lens)
     starts = torch.tensor([0, *(every_length[b] for b in blocks)]).cumsum(0).tolist()
@@ -86,7 +84,6 @@ def teacher_forced_logits(
     text: torch.Tensor | Sequence[torch.Tensor],
     bits: Sequence[torch.Tensor],
     with_uncond: bool = True,
-    conditions: Mapping[str, torch.Tensor] | None = None,
     passes: Sequence[int] | None = None,
     dense: bool = False,
 ) -> list[torch.Tensor]:
@@ -100,19 +97,18 @@ def teacher_forced_logits(
     `dense` attends over the whole packed sequence under the SSA mask instead: the same logits, the naive
     baseline the benchmarks measure against.
     """
+    if schedule.conditions:  # an Interact segment's schedule: planned (engine.runtime.planner), never run here
+        raise ValueError("the schedule has prefilled condition blocks (Interact); the packed forward runs none")
     c = model.cfg
     device = model.word_embed.weight.device
     batch = bits[0].shape[0]
     rows = batch * (2 if with_uncond else 1)
     _, full_h, full_w = schedule.latent_shape
     texts = [text] if isinstance(text, torch.Tensor) else list(text)
-    prefix = len(texts) + len(schedule.conditions)
+    prefix = len(texts)
     run = range(len(schedule.passes)) if passes is None else needed_passes(schedule, passes)
     pieces = [model.text_tokens(t.to(device), batch, with_uncond) for t in texts]
     positions = [text_positions(t.shape[-2]) for t in texts]
-    for cond in schedule.conditions:
-        pieces.append(model.embed_latent(conditions[cond.name].to(device).expand(batch, -1, -1, -1, -1), rows))
-        positions.append(visual_positions(c.text_maxlen + cond.scale_id, cond.frames, cond.h, cond.w, full_h, full_w))
     sums = RunningSums(schedule, c.latent_channels, device, batch)
     wanted = set(run)
     for p in schedule.passes:

@@ -127,7 +127,7 @@ def run_generation(
     started = time.perf_counter()
     preset = model.preset
     if preset.mode != "video":
-        raise PipelineInputError(f"{preset.name} is an Interact model: it generates segment by segment, not here")
+        raise PipelineInputError(f"{preset.name} is an Interact model: this engine plans it, never generates with it")
     cfg = request.schedule_config(preset.schedule)
     schedule = request_schedule(cfg, request)
     texts = clip_texts(preset, schedule, request)

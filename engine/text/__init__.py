@@ -1,7 +1,7 @@
 """Text encoders: prompts -> the [tokens, channels] features the transformer's text prefix is built from."""
 
 from engine.text.errors import PromptError, TextEncoderError
-from engine.text.prompt import prompt_for_interact, prompt_for_video
+from engine.text.prompt import prompt_for_video
 from engine.text.t5 import MAX_TOKENS, T5TextEncoder
 
 __all__ = [
@@ -9,6 +9,5 @@ __all__ = [
     "PromptError",
     "T5TextEncoder",
     "TextEncoderError",
-    "prompt_for_interact",
     "prompt_for_video",
 ]

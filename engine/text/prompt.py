@@ -2,8 +2,7 @@
 
 The model was trained with the clip's duration prepended to every video caption as `<<<t=5s>>>`
 (append_duration2caption=1), so the tag is how it learns how long a video to make; a video prompt without
-it is out of distribution. The released video scripts also append a fixed quality phrase to every prompt,
-and the Interact script tags each 5 s segment's prompt without that phrase.
+it is out of distribution. The released video scripts also append a fixed quality phrase to every prompt.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import math
 from engine.text.errors import PromptError
 
 VIDEO_SUFFIX = ", Close-up on big objects, emphasize scale and detail"
-INTERACT_SEGMENT_SECONDS = 5
 
 
 def check_prompt(prompt: str, what: str = "the prompt") -> None:
@@ -42,9 +40,3 @@ def prompt_for_video(prompt: str, seconds: int | float) -> str:
     if seconds == 0:
         return prompt
     return f"{_duration_tag(int(seconds))}{prompt}{VIDEO_SUFFIX}"
-
-
-def prompt_for_interact(prompt: str) -> str:
-    """The prompt of one InfinityStar-Interact segment, as the released Interact script encodes it."""
-    check_prompt(prompt)
-    return f"{_duration_tag(INTERACT_SEGMENT_SECONDS)}{prompt.strip()}"

@@ -71,7 +71,7 @@ def _text_block(sd: dict, text: torch.Tensor, with_uncond: bool) -> tuple[torch.
     return tokens, [(j, 0, 0, 0) for j in range(text.shape[0])]
 
 
-def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True) -> list[torch.Tensor]:
+def naive_logits(model, schedule, text, bits, with_uncond=True) -> list[torch.Tensor]:
     """Logits [rows, n, 2*bits] of every pass; bits[i] [1, t, h, w, d] are the given bits of pass i.
 
     `text` is one text for every clip or a list with one per clip: each clip's text is its own prefix block,
@@ -83,11 +83,6 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
     texts = text if isinstance(text, list) else [text] * schedule.clips
     blocks = [(("text", clip), *_text_block(sd, t, with_uncond)) for clip, t in enumerate(texts)]
     rows = blocks[0][1].shape[0]
-    for cond in schedule.conditions:
-        feat = conditions[cond.name][0].flatten(1).T
-        tokens = (feat @ sd["word_embed.weight"].T + sd["word_embed.bias"]).expand(rows, -1, -1)
-        pos = _block_positions(cfg.text_maxlen + cond.scale_id, list(cond.frames), cond.h, cond.w, full_h, full_w)
-        blocks.append((cond.name, tokens, pos))
 
     sums = {c: torch.zeros(1, cfg.latent_channels, t, full_h, full_w) for c, t in enumerate(schedule.clip_lengths)}
     for p in schedule.passes:
@@ -105,10 +100,10 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
         up = F.interpolate(per_frame, size=(cfg.latent_channels, full_h, full_w), mode="trilinear")
         sums[p.clip] = sums[p.clip] + up.permute(0, 2, 1, 3, 4)
 
-    # the SSA rule, restated: text and condition blocks see themselves; a pass sees its clip's text, the
-    # condition blocks, itself and the final pass of the previous clip
+    # the SSA rule, restated: a text sees itself; a pass sees its clip's text, itself and the final pass of the
+    # previous clip
     last_pass_of_clip = {p.clip: p.index for p in schedule.passes}
-    n_prefix = len(texts) + len(schedule.conditions)
+    n_prefix = len(texts)
     lengths = [b[1].shape[1] for b in blocks]
     starts = [sum(lengths[:i]) for i in range(len(blocks))]
     total = sum(lengths)
@@ -118,7 +113,7 @@ def naive_logits(model, schedule, text, bits, conditions=None, with_uncond=True)
         visible = [i]
         if i >= n_prefix:
             p = schedule.passes[key]
-            visible += [p.clip, *range(len(texts), n_prefix)]
+            visible.append(p.clip)
             if p.clip > 0:
                 visible.append(n_prefix + last_pass_of_clip[p.clip - 1])
         for j in visible:

@@ -23,6 +23,15 @@ def test_plan_json_is_one_object_with_the_figures(capsys):
     assert set(data["phases"]) == {"text_encoder", "sampling", "decode"}
 
 
+def test_presets_list_every_model_and_an_interact_plan_is_one_segment(capsys):
+    assert main(["presets"]) == 0
+    listed = capsys.readouterr().out
+    assert "infinitystar-interact-480p" in listed and "plans only, this engine does not generate with it" in listed
+    assert main(["plan", "--model", "infinitystar-interact-480p", "--duration", "10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["seconds"], data["passes"], data["tokens"]) == (5, 39, 149_700)
+
+
 def test_plan_for_people_and_its_errors(capsys):
     assert main(["plan", "--model", "infinitystar-8b-480p", "--duration", "5", "--precision", "nf4"]) == 0
     out = capsys.readouterr().out

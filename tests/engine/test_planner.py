@@ -1,6 +1,8 @@
 """The memory and compute plan: the release's goals, its FLOP count and its honesty against a real run."""
 
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -11,6 +13,7 @@ from engine.config import get_preset
 from engine.memory_probe import mid_preset, run_probe
 from engine.runtime.planner import plan, plan_schedule
 from engine.sampler import Guidance, generate, run_to_end
+from engine.schedule import build_interact_schedule
 
 GB = 10**9
 
@@ -43,6 +46,17 @@ def test_a_second_clip_keeps_the_first_clips_final_scale_and_then_memory_stays_f
     # the longest job holds what a minute does
     longest = plan(preset, 600, precision="nf4", kv_placement="device")
     assert longest.peak_bytes == minute.peak_bytes and longest.passes == 45 + 120 * 40
+
+
+def test_an_interact_plan_is_one_5_s_segment_whose_kv_holds_the_two_condition_blocks():
+    preset = get_preset("infinitystar-interact-480p")
+    segment = plan(preset, 10)  # any duration plans one segment
+    assert (segment.seconds, segment.passes, segment.tokens) == (5, 39, 149_700)
+    schedule = build_interact_schedule(preset.schedule)
+    without = plan_schedule(preset, dataclasses.replace(schedule, conditions=()))
+    t = preset.transformer
+    per_token = t.depth * 2 * t.kv_heads * t.head_dim * 2 * 2  # K and V, bf16, cond and uncond rows
+    assert segment.kv_peak_bytes - without.kv_peak_bytes == (20 * 6 * 11 + 3 * 30 * 53) * per_token
 
 
 def test_long_8b_videos_fit_consumer_cards_with_the_kv_in_host_memory():

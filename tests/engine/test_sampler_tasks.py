@@ -1,5 +1,7 @@
 """The pass loop as callers use it: events, seeds, cancel, forced codes (I2V, continuation), batches, errors."""
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,9 +19,10 @@ from engine.sampler import (
     generate,
     run_to_end,
 )
-from engine.schedule import build_schedule
+from engine.schedule import build_interact_schedule, build_schedule
 
-APG = Guidance.from_schedule(get_preset("test-micro").schedule)
+MICRO = get_preset("test-micro").schedule
+APG = Guidance.from_schedule(MICRO)
 
 
 def test_events_arrive_after_every_pass_and_every_clip(micro_model, micro_text):
@@ -152,6 +155,9 @@ def test_bad_inputs_get_clear_errors(micro_model, micro_text):
         next(generate(micro_model, schedule, micro_text, APG, forced=bits))
     with pytest.raises(SamplerInputError, match="forced passes given; the schedule has"):
         next(generate(micro_model, schedule, micro_text, APG, forced=random_bits(micro_model, schedule) * 2))
+    interact = build_interact_schedule(dataclasses.replace(MICRO, interact_detail_frames=(2, 3)), "1:1")
+    with pytest.raises(SamplerInputError, match=r"prefilled condition blocks \(Interact\); this sampler runs none"):
+        next(generate(micro_model, interact, micro_text, APG))
 
 
 def test_attention_never_expands_grouped_kv_and_large_passes_run_in_chunks(micro_model, micro_text):

@@ -208,6 +208,9 @@ def test_a_wrong_number_of_prompts_says_how_many_the_video_takes(loaded, three_c
 def test_requests_that_cannot_run_are_refused_clearly(loaded):
     with pytest.raises(PipelineInputError, match="test-micro has no text encoder"):
         next(run_generation(loaded, GenerationRequest(prompts=("a red ball",), seconds=0)))
+    interact = dataclasses.replace(loaded, preset=dataclasses.replace(loaded.preset, mode="interact"))
+    with pytest.raises(PipelineInputError, match="is an Interact model: this engine plans it, never generates with it"):
+        next(run_generation(interact, GenerationRequest(seconds=0, text_features=TEXT)))
     with pytest.raises(PipelineInputError, match="the request has no prompt"):
         next(run_generation(dataclasses.replace(loaded, text_encoder=RecordingEncoder()), GenerationRequest(seconds=0)))
     with pytest.raises(PipelineInputError, match="not more than one"):

@@ -1,10 +1,10 @@
-"""Prompt rewrites of the released scripts: the duration tag and quality phrase of video, the Interact tag."""
+"""Prompt rewrites of the released scripts: the duration tag and quality phrase of video."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.text import PromptError, prompt_for_interact, prompt_for_video
+from engine.text import PromptError, prompt_for_video
 
 
 def test_a_video_prompt_gets_the_duration_tag_and_the_quality_phrase() -> None:
@@ -18,19 +18,14 @@ def test_an_image_prompt_is_kept_as_written() -> None:
     assert prompt_for_video(" a fox ", 0) == " a fox "
 
 
-def test_an_interact_segment_is_tagged_5_s_without_the_phrase() -> None:
-    assert prompt_for_interact("  the fox turns left\n") == "<<<t=5s>>>the fox turns left"
-
-
 @pytest.mark.parametrize("seconds", [2.5, -1, True, float("nan"), float("inf"), "5"])
 def test_a_duration_off_the_1_s_grid_is_refused(seconds: object) -> None:
     with pytest.raises(PromptError, match="not a whole number of seconds >= 0"):
         prompt_for_video("a fox", seconds)
 
 
-@pytest.mark.parametrize("rewrite", [lambda p: prompt_for_video(p, 5), prompt_for_interact])
-def test_an_empty_prompt_is_refused_before_it_is_dressed_up(rewrite) -> None:
+def test_an_empty_prompt_is_refused_before_it_is_dressed_up() -> None:
     with pytest.raises(PromptError, match="the prompt is empty"):
-        rewrite(" \n")
+        prompt_for_video(" \n", 5)
     with pytest.raises(PromptError, match="must be text, got NoneType"):
-        rewrite(None)
+        prompt_for_video(None, 5)
