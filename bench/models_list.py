@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     store = ModelStore()
-    models = [m["id"] for m in describe_models(store)["models"]]  # warm imports, so neither side pays them
+    models = [m.id for m in describe_models(store)[1]]  # warm imports, so neither side pays them
     ours, before = [], []
     for _ in range(args.repeats):
         ours.append(cold_list(store, cached=True))

@@ -10,7 +10,7 @@ Usage (from the repository root):
     PYTHONPATH=. python bench/toyworld_first_frame.py [--n 40] [--model toyworld] [--device auto]
 
 Scoring as bench/toyworld_eval.py (engine/train/toyworld/evaluate.py), evaluation set 0. Results are in
-docs/toyworld.md.
+docs/toyworld_experiments.md.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Usage (from the repository root):
     PYTHONPATH=. python bench/toyworld_text_gain.py [--run runs/toyworld/transformer] [--videos 32]
 
 Without --run it scores the shipped model (resources/models/toyworld); with it, a stage-2 training run's weights.
-The videos are the first held-out seeds, encoded by the shipped VAE. Results are in docs/toyworld.md.
+The videos are the first held-out seeds, encoded by the shipped VAE. Results are in docs/toyworld_experiments.md.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.api import protocol as p
-from engine.api.install_events import InstallDone, InstallEventError, InstallFailed, InstallStep, read_install_event
+from engine.api.install_events import InstallDone, InstallFailed, InstallStep, read_install_event
+from engine.api.records import DeviceSummary, ModelInfo, RecordError
 
 SHOWN_KEY = "first_run/shown"
 GB = 1e9
@@ -52,39 +53,39 @@ def istar_command(args: list[str]) -> tuple[str, list[str]]:
     return sys.executable, ["-u", "-m", "engine.cli.main", *args]
 
 
-def device_summary(device: dict[str, Any]) -> str:
-    ram = device["host_total_bytes"] / GB
-    if device["device"].startswith("cuda"):
-        return (f"GPU: <b>{html.escape(device['name'])}</b> with {device['total_bytes'] / GB:.1f} GB of video memory; "
+def device_summary(device: DeviceSummary) -> str:
+    ram = device.host_total_bytes / GB
+    if device.is_cuda:
+        return (f"GPU: <b>{html.escape(device.name)}</b> with {device.total_bytes / GB:.1f} GB of video memory; "
                 f"{ram:.1f} GB of RAM.")
-    return (f"No NVIDIA GPU found: the engine runs on the CPU (<b>{html.escape(device['name'])}</b>) "
+    return (f"No NVIDIA GPU found: the engine runs on the CPU (<b>{html.escape(device.name)}</b>) "
             f"with {ram:.1f} GB of RAM.")
 
 
-def what_fits(device: dict[str, Any], models: list[dict[str, Any]]) -> str:
+def what_fits(device: DeviceSummary, models: list[ModelInfo]) -> str:
     """One line per model on what it can do here, then what to install, if anything fits."""
     lines = []
     for m in models:
-        plan = m["plan"]
-        if m["builtin"]:
-            lines.append(f"<b>{m['id']}</b>, the built-in demo model, always runs here, on any computer.")
-        elif plan["fits"]:
-            lines.append(f"<b>{m['id']}</b> fits at <b>{plan['precision']}</b> (peak {plan['peak_gb']:g} GB).")
+        plan = m.plan
+        if m.builtin:
+            lines.append(f"<b>{m.id}</b>, the built-in demo model, always runs here, on any computer.")
+        elif plan.fits:
+            lines.append(f"<b>{m.id}</b> fits at <b>{plan.precision}</b> (peak {plan.peak_gb:g} GB).")
         else:
-            lines.append(f"<b>{m['id']}</b> does not fit: even at {plan['precision']} it needs "
-                         f"{plan['peak_gb']:g} GB at its peak.")
-    if not device["device"].startswith("cuda") and any(m["plan"]["fits"] and not m["builtin"] for m in models):
+            lines.append(f"<b>{m.id}</b> does not fit: even at {plan.precision} it needs "
+                         f"{plan.peak_gb:g} GB at its peak.")
+    if not device.is_cuda and any(m.plan.fits and not m.builtin for m in models):
         lines.append("On the CPU the big models run, but far slower than on a GPU: they are made for one.")
     best = installable(models)
-    if best and best[0]["plan"]["fits"]:
-        lines.append(f"Next: install <b>{best[0]['id']}</b> (it would run at {best[0]['plan']['precision']}).")
+    if best and best[0].plan.fits:
+        lines.append(f"Next: install <b>{best[0].id}</b> (it would run at {best[0].plan.precision}).")
     return "<br>".join(lines)
 
 
-def installable(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def installable(models: list[ModelInfo]) -> list[ModelInfo]:
     """Not installed yet, best first: those that fit this device, then the rest."""
-    todo = [m for m in models if not m["installed"] and not m["builtin"]]
-    return sorted(todo, key=lambda m: not m["plan"]["fits"])
+    todo = [m for m in models if not m.installed and not m.builtin]
+    return sorted(todo, key=lambda m: not m.plan.fits)
 
 
 class InstallProcess(QObject):
@@ -143,7 +144,7 @@ class InstallProcess(QObject):
     def _take(self, text: str) -> None:
         try:
             event = read_install_event(text)
-        except InstallEventError as err:
+        except RecordError as err:
             event, text = None, f"{text} (not a readable event: {err})"
         if isinstance(event, InstallStep):
             self.step.emit(event)
@@ -192,14 +193,14 @@ class DevicePage(QWizardPage):
             layout.addWidget(widget)
         self._answered = False
 
-    def show_models(self, device: dict[str, Any], models: list[dict[str, Any]]) -> None:
+    def show_models(self, device: DeviceSummary, models: list[ModelInfo]) -> None:
         self.device.setText(device_summary(device))
         self.table.clear()
         for m in models:
-            state = "built in" if m["builtin"] else "installed" if m["installed"] else "not installed"
-            plan = m["plan"]
-            QTreeWidgetItem(self.table, [m["id"], state, plan["precision"], f"{plan['peak_gb']:g} GB",
-                                         "yes" if plan["fits"] else "no"]).setToolTip(0, m["description"])
+            state = "built in" if m.builtin else "installed" if m.installed else "not installed"
+            plan = m.plan
+            QTreeWidgetItem(self.table, [m.id, state, plan.precision, f"{plan.peak_gb:g} GB",
+                                         "yes" if plan.fits else "no"]).setToolTip(0, m.description)
         for column in range(self.table.columnCount()):
             self.table.resizeColumnToContents(column)
         self.fits.setText(what_fits(device, models))
@@ -266,11 +267,11 @@ class InstallPage(QWizardPage):
         self.process.step.connect(self._step)
         self.process.ended.connect(self._ended)
 
-    def show_models(self, models: list[dict[str, Any]]) -> None:
+    def show_models(self, models: list[ModelInfo]) -> None:
         self.model.clear()
         for m in installable(models):
-            fits = f"fits at {m['plan']['precision']}" if m["plan"]["fits"] else "does not fit this device"
-            self.model.addItem(f"{m['id']} ({fits})", m["id"])
+            fits = f"fits at {m.plan.precision}" if m.plan.fits else "does not fit this device"
+            self.model.addItem(f"{m.id} ({fits})", m.id)
         if not self.process.running:
             self.install_button.setEnabled(self.model.count() > 0)
             if self.model.count() == 0:

@@ -9,18 +9,16 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPushButton, 
 
 from desktop.project.model import Clip, Project
 from desktop.timecode import timecode
+from engine.api.records import GenerationRecord
 
 
-def generation_summary(provenance: dict) -> list[tuple[str, str]]:
-    """(label, value) rows of an engine provenance dict worth showing at a glance."""
-    settings, inputs = provenance.get("settings", {}), provenance.get("inputs", {})
-    prompts = inputs.get("prompts") or []
-    distinct = list(dict.fromkeys(prompts))
-    rows = [("Model", f"{provenance.get('model', '?')} ({provenance.get('precision', '?')})"),
-            ("Seed", str(settings.get("seed", "?"))),
+def generation_summary(record: GenerationRecord) -> list[tuple[str, str]]:
+    """(label, value) rows of a generation record worth showing at a glance."""
+    distinct = list(dict.fromkeys(record.prompts))
+    rows = [("Model", f"{record.model} ({record.precision})"), ("Seed", str(record.settings.seed)),
             ("Prompt" if len(distinct) <= 1 else "Prompts", " | ".join(distinct) or "-")]
-    if "guidance_scale" in settings:
-        rows.append(("Guidance", f"{settings['guidance_scale']:g}"))
+    if record.settings.guidance_scale is not None:
+        rows.append(("Guidance", f"{record.settings.guidance_scale:g}"))
     return rows
 
 
@@ -57,8 +55,9 @@ class Inspector(QWidget):
         gain.setValue(clip.gain)
         gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
         self.form.addRow("Gain", gain)
-        if isinstance(media.provenance, dict) and "settings" in media.provenance:
-            for name, value in generation_summary(media.provenance):
+        record = media.generation
+        if record is not None:
+            for name, value in generation_summary(record):
                 text = QLabel(value)
                 text.setWordWrap(True)
                 self.form.addRow(name, text)

@@ -32,7 +32,7 @@ from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.voice_over import VoiceOverRecorder
-from desktop.project.commands import AddMedia, Macro, RelinkMedia, SetClipGain
+from desktop.project.commands import AddMedia, Macro, RelinkMedia, RemoveMedia, SetClipGain
 from desktop.project.file import (
     PROJECT_SUFFIX,
     discard_recovery,
@@ -47,6 +47,7 @@ from desktop.project.model import Project, ProjectError
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
+from engine.api.records import ModelInfo
 from engine.api.transport import Transport
 
 APP_NAME = "InfinityStar Studio"
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
         self.recorder = VoiceOverRecorder(parent=self)
-        self.models: dict[str, dict] = {}
+        self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
         self._build_docks(queue)
         self._set_editor(Project.empty())
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         }
         self.bin.import_requested.connect(self.import_media)
         self.bin.place_requested.connect(self.place_media)
+        self.bin.remove_requested.connect(lambda media_id: self.editor.timeline.edit(RemoveMedia(media_id)))
         self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
 
@@ -183,7 +185,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit = bar.addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo", lambda: self.editor.stack.undo(), QKeySequence.StandardKey.Undo)
+        self._action(edit, "&Undo", lambda: self.editor.stack.undo(), QKeySequence.StandardKey.Undo)
         self._action(edit, "&Redo", lambda: self.editor.stack.redo(), QKeySequence.StandardKey.Redo)
         edit.addSeparator()
         self._action(edit, "&Split at playhead", lambda: self.editor.timeline.split_at_playhead(), "S")
@@ -438,10 +440,9 @@ class MainWindow(QMainWindow):
             self.engine_label.setText(f"engine ready (pid {message.pid})")
         elif isinstance(message, p.Models):
             # The engine also lists catalogue models that are not installed; the first-run wizard offers those.
-            installed = [m for m in message.models if m.get("installed", True)]
-            self.models = {m["id"]: m for m in installed}
-            self.panel.set_models(installed, message.device)
-            self.engine_label.setText(f"engine: {message.device.get('name', message.device.get('device'))}")
+            self.models = {m.id: m for m in message.models if m.installed}
+            self.panel.set_models(message.models, message.device)
+            self.engine_label.setText(f"engine: {message.device.name or message.device.device}")
 
     def _generation_failed(self, message: str, hint: str) -> None:
         """Said without blocking: the editor stays usable and the queue keeps the failure with its hint."""

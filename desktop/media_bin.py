@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from desktop.project.model import MediaItem, Project
@@ -22,9 +22,12 @@ def label(media: MediaItem, fps: int) -> str:
 
 
 class MediaBin(QWidget):
-    """`place_requested(media_id)` when an item is double-clicked (the owner puts it at the playhead)."""
+    """`place_requested(media_id)` when an item is double-clicked (the owner puts it at the playhead);
+    `remove_requested(media_id)` from its context menu or the Delete key (the owner removes it from the project,
+    which is refused while clips use it)."""
 
     place_requested = Signal(str)
+    remove_requested = Signal(str)
     import_requested = Signal()
 
     def __init__(self, previews: MediaPreviews, parent: QWidget | None = None) -> None:
@@ -34,6 +37,12 @@ class MediaBin(QWidget):
         self.list.setIconSize(ICON)
         self.list.setWordWrap(True)
         self.list.itemDoubleClicked.connect(lambda item: self.place_requested.emit(item.data(MEDIA_ID)))
+        self.remove_action = QAction("Remove from project", self.list)
+        self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.triggered.connect(self._remove_selected)
+        self.list.addAction(self.remove_action)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         button = QPushButton("Import media...")
         button.clicked.connect(self.import_requested)
         layout = QVBoxLayout(self)
@@ -59,6 +68,11 @@ class MediaBin(QWidget):
     def selected_id(self) -> str | None:
         items = self.list.selectedItems()
         return items[0].data(MEDIA_ID) if items else None
+
+    def _remove_selected(self) -> None:
+        media_id = self.selected_id()
+        if media_id is not None:
+            self.remove_requested.emit(media_id)
 
     def _refresh_icons(self) -> None:
         if self.project is None:

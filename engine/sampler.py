@@ -67,7 +67,7 @@ class PassEvent:
     index: int
     total: int
     clip: int
-    scale: int
+    scale_in_clip: int  # the scale's index within its clip (Pass.scale counts the schedule's scales)
     rep: int
     tokens: int
     seconds: float
@@ -324,7 +324,7 @@ def generate(
                 index=p.index,
                 total=len(schedule.passes),
                 clip=p.clip,
-                scale=p.scale_in_clip,
+                scale_in_clip=p.scale_in_clip,
                 rep=p.rep,
                 tokens=p.tokens,
                 seconds=time.perf_counter() - t0,

@@ -2,8 +2,8 @@
 bridge to the next clip, variants, regenerate, image-to-video from the playhead's frame, and its provenance.
 
 Each action is a function taking its inputs, so it runs the same from a menu (which asks the user first) and from
-a test. A clip is "generated" when its media carries the engine's provenance; an exported file of one generated
-clip carries it too (as its only entry), so importing it brings Regenerate and Continue back.
+a test. A clip is "generated" when its media carries the engine's generation record; an exported file of one
+generated clip carries it too (as its only entry), so importing it brings Regenerate and Continue back.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 
@@ -23,33 +23,21 @@ from desktop.generate.remake import clip_after, make_again, remake
 from desktop.media.export import export_still
 from desktop.project.model import Clip, MediaItem
 from engine.api.jobs import MAX_VIDEO_SECONDS, JobInputError, JobSpec
+from engine.api.records import GenerationRecord
 from engine.media.layout import find_bits
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
 
-def generation_of(media: MediaItem) -> dict[str, Any] | None:
-    """The engine's provenance of `media`: its own, or the only clip's of an exported one-clip file."""
-    provenance = media.provenance
-    if not isinstance(provenance, dict):
-        return None
-    if "settings" in provenance and "model" in provenance:
-        return provenance
-    clips = provenance.get("clips")
-    if isinstance(clips, list) and len(clips) == 1 and isinstance(clips[0], dict):
-        return generation_of(replace(media, provenance=clips[0].get("provenance")))
-    return None
-
-
-def selected_generated(window: MainWindow) -> tuple[Clip, MediaItem, dict[str, Any]] | None:
-    """The one clip selected, its media and the engine's provenance of it, when the engine made it."""
+def selected_generated(window: MainWindow) -> tuple[Clip, MediaItem, GenerationRecord] | None:
+    """The one clip selected, its media and the engine's record of it, when the engine made it."""
     ids = window.editor.timeline.selected_clip_ids()
     if len(ids) != 1:
         return None
     clip = window.project.find_clip(ids[0])[1]
     media = window.project.media_of(clip)
-    provenance = generation_of(media)
-    return (clip, media, provenance) if provenance is not None else None
+    record = media.generation
+    return (clip, media, record) if record is not None else None
 
 
 def _output(window: MainWindow, kind: str, seed: int) -> Path:
@@ -81,13 +69,13 @@ def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = ""
     the new part plays on from the media's last frame). With no bits beside its video (an imported export), the
     original is made again from its provenance first, which gives the same bits."""
     media = window.project.media_of(clip)
-    provenance = generation_of(media)
+    record = media.generation
     prompts = (prompt,) if prompt.strip() else ()
     seed = secrets.randbelow(MAX_SEED)
 
     def extension(bits: Path) -> JobSpec:
-        return JobSpec(kind="continue", model=provenance["model"], output=str(_output(window, "continue", seed)),
-                       prompts=prompts, seconds=seconds, seed=seed, precision=provenance.get("precision"),
+        return JobSpec(kind="continue", model=record.model, output=str(_output(window, "continue", seed)),
+                       prompts=prompts, seconds=seconds, seed=seed, precision=record.precision,
                        continue_from=str(bits))
 
     placement = Placement("extend", start=media_end(window.project, clip), clips=(clip.id,), label=label)
@@ -96,8 +84,7 @@ def continue_clip(window: MainWindow, clip: Clip, seconds: int, prompt: str = ""
         spec = extension(bits)
         window.controller.submit(spec, placement)
         return spec
-    original = remake(provenance, _output(window, "remake", provenance["settings"]["seed"]),
-                      provenance["settings"]["seed"])
+    original = remake(record, _output(window, "remake", record.settings.seed), record.settings.seed)
     window.controller.submit(original, Placement("none"),
                              then=lambda finished: window.controller.submit(extension(Path(finished.bits)), placement))
     return original
@@ -117,14 +104,14 @@ def bridge_clips(window: MainWindow, first: Clip, second: Clip, seconds: int, pr
     """`seconds` generated from the end of `first`, heading for `second`, whose first frames the bridge's last
     `crossfade_seconds` fade into; placed between the two, `second` then plays on from after the fade."""
     media = window.project.media_of(first)
-    provenance = generation_of(media)
+    record = media.generation
     bits = find_bits(media.path)
     if bits is None:
         raise JobInputError(f"{media.name} has no bits beside it to bridge from")
     seed = secrets.randbelow(MAX_SEED)
-    spec = JobSpec(kind="bridge", model=provenance["model"], output=str(_output(window, "bridge", seed)),
+    spec = JobSpec(kind="bridge", model=record.model, output=str(_output(window, "bridge", seed)),
                    prompts=(prompt,) if prompt.strip() else (), seconds=seconds, seed=seed,
-                   precision=provenance.get("precision"), continue_from=str(bits),
+                   precision=record.precision, continue_from=str(bits),
                    bridge_to=str(window.project.media_of(second).path), crossfade_seconds=crossfade_seconds)
     placement = Placement("bridge", start=media_end(window.project, first), clips=(first.id, second.id),
                           label="Bridge clips")
@@ -134,9 +121,9 @@ def bridge_clips(window: MainWindow, first: Clip, second: Clip, seconds: int, pr
 
 def regenerate(window: MainWindow, clip: Clip) -> JobSpec | None:
     """The same request with a new seed, in place of the clip (a continuation or bridge from its neighbours)."""
-    provenance = generation_of(window.project.media_of(clip))
+    record = window.project.media_of(clip).generation
     seed = secrets.randbelow(MAX_SEED)
-    spec = make_again(window.project, clip, provenance, _output(window, "regenerate", seed), seed)
+    spec = make_again(window.project, clip, record, _output(window, "regenerate", seed), seed)
     if spec is None:
         window.statusBar().showMessage("this clip plays on from the clip that was before it: put that clip back "
                                        "right before it to make it again", 8000)
@@ -199,13 +186,11 @@ class ClipActions:
         self.bridge.setEnabled(following is not None and find_bits(selected[1].path) is not None)
         self.stop.setEnabled(self.window.controller.running is not None)
 
-    def _model(self, provenance: dict[str, Any]) -> dict[str, Any]:
-        return self.window.models.get(provenance["model"], {})
-
-    def _ask(self, title: str, provenance: dict[str, Any], crossfade: bool = False):
-        model = self._model(provenance)
-        return ask_extension(self.window, title, model.get("clip_seconds", 1),
-                             model.get("max_seconds", MAX_VIDEO_SECONDS), crossfade)
+    def _ask(self, title: str, record: GenerationRecord, crossfade: bool = False):
+        model = self.window.models.get(record.model)
+        clip_seconds = round(model.clip_seconds) if model is not None else 1
+        max_seconds = model.max_seconds if model is not None else MAX_VIDEO_SECONDS
+        return ask_extension(self.window, title, clip_seconds, max_seconds, crossfade)
 
     def _continue(self) -> None:
         selected = selected_generated(self.window)

@@ -9,7 +9,6 @@ shows.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from desktop.generate.storyboard_board import StoryboardBoard
 from engine.api.jobs import JobInputError, JobSpec
+from engine.api.records import DeviceSummary, ModelInfo
 
 MODES = {"Text to video": "t2v", "Text to image": "t2i", "Image to video": "i2v", "Storyboard": "storyboard"}
 HISTORY_KEY = "generate/prompt_history"
@@ -38,13 +38,13 @@ HISTORY_SIZE = 30
 MAX_SEED = 2**31 - 1
 
 
-def trained_length_note(model: dict[str, Any] | None, seconds: int) -> str:
+def trained_length_note(model: ModelInfo | None, seconds: int) -> str:
     """What the engine does for a video longer than the model was trained on, worded for the person choosing the
     length; "" within it."""
-    if model is None or "trained_seconds" not in model or seconds <= model["trained_seconds"]:
+    if model is None or seconds <= model.trained_seconds:
         return ""
-    trained, clip = model["trained_seconds"], model["clip_seconds"]
-    if trained <= clip:  # weights that saw one video clip after the first frame
+    trained, clip = f"{model.trained_seconds:g}", f"{model.clip_seconds:g}"
+    if model.trained_seconds <= model.clip_seconds:  # weights that saw one video clip after the first frame
         return (f"Longer than the {trained} s videos this model was trained on: it goes on clip by clip, each "
                 f"{clip} s clip following on from the one before, which the model reads in place of a first frame.")
     return (f"Longer than the {trained} s videos this model was trained on: it goes on clip by clip, each "
@@ -60,7 +60,8 @@ class GeneratePanel(QWidget):
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.models: dict[str, dict[str, Any]] = {}
+        self.models: dict[str, ModelInfo] = {}  # the installed models, which the picker offers
+        self.known_models: dict[str, ModelInfo] = {}  # every model the engine listed, installed or not
         self.device = ""
         self._build()
         self._load_history()
@@ -174,15 +175,17 @@ class GeneratePanel(QWidget):
     def mode_key(self) -> str:
         return MODES[self.mode.currentText()]
 
-    def set_models(self, models: list[dict[str, Any]], device: dict[str, Any]) -> None:
-        """Fill the picker from a `models` event; the current choice is kept when it is still there."""
+    def set_models(self, models: list[ModelInfo], device: DeviceSummary) -> None:
+        """Fill the picker with the installed ones of a `models` event; the current choice is kept when it is still
+        there."""
         current = self.model.currentData()
-        self.models = {m["id"]: m for m in models}
-        self.device = device.get("name", device.get("device", ""))
+        self.known_models = {m.id: m for m in models}
+        self.models = {m.id: m for m in models if m.installed}
+        self.device = device.name or device.device
         self.model.blockSignals(True)
         self.model.clear()
-        for m in models:
-            self.model.addItem(f"{m['id']} ({m['plan']['precision']}, {m['plan']['peak_gb']:g} GB)", m["id"])
+        for m in self.models.values():
+            self.model.addItem(f"{m.id} ({m.plan.precision}, {m.plan.peak_gb:g} GB)", m.id)
         if current in self.models:
             self.model.setCurrentIndex(self.model.findData(current))
         self.model.blockSignals(False)
@@ -193,20 +196,20 @@ class GeneratePanel(QWidget):
         self.button.setEnabled(model is not None)
         if model is None:
             return
-        self.duration.setMaximum(model["max_seconds"])
+        self.duration.setMaximum(model.max_seconds)
         self.aspect.clear()
-        self.aspect.addItems(model["aspects"])
-        self.aspect.setCurrentText(model["default_aspect"])
+        self.aspect.addItems(list(model.aspects))
+        self.aspect.setCurrentText(model.default_aspect)
         self.precision.clear()
         self.precision.addItem("Auto (the plan's choice)", None)
-        for precision in ("fp32", "bf16", "int8", "nf4"):
+        for precision in model.precisions:
             self.precision.addItem(precision, precision)
-        self.guidance.setValue(model["guidance_scale"])
-        self.temperature.setValue(model["tau_video"])
-        plan = model["plan"]
-        fits = "fits" if plan["fits"] else "does NOT fit"
-        self.plan.setText(f"{plan['precision']} on {self.device}: peak {plan['peak_gb']:g} GB, {fits}")
-        self.plan.setToolTip("\n".join(plan["lines"]))
+        self.guidance.setValue(model.guidance_scale)
+        self.temperature.setValue(model.tau_video)
+        plan = model.plan
+        fits = "fits" if plan.fits else "does NOT fit"
+        self.plan.setText(f"{plan.precision} on {self.device}: peak {plan.peak_gb:g} GB, {fits}")
+        self.plan.setToolTip("\n".join(plan.lines))
         self._duration_changed()
 
     def _mode_changed(self) -> None:
@@ -219,7 +222,7 @@ class GeneratePanel(QWidget):
 
     def _clip_seconds(self) -> int:
         model = self.models.get(self.model.currentData())
-        return model["clip_seconds"] if model else 1
+        return max(1, round(model.clip_seconds)) if model else 1
 
     def storyboard_segments(self) -> list[tuple[int, int]]:
         """(start s, end s) of every clip of the current duration: one prompt each."""

@@ -43,10 +43,11 @@ def media_end(project: Project, clip: Clip) -> int:
 
 
 def fade_frames(project: Project, bridge: MediaItem) -> int:
-    """Project frames of the second clip that a bridge's end fades into (its provenance counts them in its own)."""
-    inputs = (bridge.provenance or {}).get("inputs", {})
-    frames = inputs.get("crossfade_frames", 0) if isinstance(inputs, dict) else 0
-    return round(frames * project.fps / (bridge.fps or project.fps)) if isinstance(frames, int) else 0
+    """Project frames of the second clip that a bridge's end fades into (its generation record counts them in its
+    own rate)."""
+    record = bridge.generation
+    frames = record.inputs.crossfade_frames if record is not None else 0
+    return round(frames * project.fps / (bridge.fps or project.fps))
 
 
 def _push_later(track: Track, after: int, by: int, skip: set[str]) -> list[Command]:

@@ -8,19 +8,15 @@ they are, since they record what made the video.
 
 from __future__ import annotations
 
-from typing import Any
-
 import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDockWidget
 
-from desktop.generate.actions import generation_of
 from desktop.generate.panel import GeneratePanel
 from desktop.generate.storyboard import planned_segments, project_segments, video_origin
 from desktop.timeline.storyboard_lane import Segment
 from desktop.timeline.view import TimelineView
-from engine.config import ConfigError
-from engine.schedule import parse_aspect
+from engine.api.records import GenerationRecord
 
 
 class StoryboardLink(QObject):
@@ -39,7 +35,7 @@ class StoryboardLink(QObject):
 
     def update_lane(self) -> None:
         """The project changed (or is shown again): its generated clips' segments, then the planned ones."""
-        self._generated = project_segments(self.timeline.project)
+        self._generated = project_segments(self.timeline.project, self.panel.known_models)
         self._show()
 
     def _show(self) -> None:
@@ -61,26 +57,27 @@ class StoryboardLink(QObject):
             return
         project = self.timeline.project
         _, clip = project.find_clip(segment.clip_id)
-        provenance = generation_of(project.media_of(clip))
-        prompts = list(provenance["inputs"]["prompts"])
+        record = project.media_of(clip).generation
+        prompts = list(record.prompts)
         prompts[segment.index] = text
-        self._load(provenance, prompts)
+        self._load(record, prompts)
         # the planned storyboard then lies over the clip's own segments, where the new video would start
         self.timeline.set_playhead(max(0, video_origin(project, clip)))
 
-    def _load(self, provenance: dict[str, Any], prompts: list[str]) -> None:
-        """The panel set to make `provenance`'s video again with `prompts`: same model, length, aspect and seed, so
+    def _load(self, record: GenerationRecord, prompts: list[str]) -> None:
+        """The panel set to make `record`'s video again with `prompts`: same model, length, aspect and seed, so
         the clips before the first changed prompt come out as they were."""
-        panel, settings = self.panel, provenance["settings"]
-        model = panel.model.findData(provenance["model"])
-        if model >= 0:
-            panel.model.setCurrentIndex(model)
-        panel.duration.setValue(int(settings["seconds"]))
-        aspect = _aspect_choice(panel, settings.get("aspect_h_over_w"))
+        panel, settings = self.panel, record.settings
+        index = panel.model.findData(record.model)
+        if index >= 0:
+            panel.model.setCurrentIndex(index)
+        panel.duration.setValue(settings.seconds)
+        model = panel.models.get(record.model)
+        aspect = model.aspect_of(settings.aspect_h_over_w) if model and settings.aspect_h_over_w else None
         if aspect is not None:
             panel.aspect.setCurrentText(aspect)
-        seed = settings.get("seed")
-        if isinstance(seed, int) and 0 <= seed <= panel.seed.maximum():
+        seed = settings.seed
+        if 0 <= seed <= panel.seed.maximum():
             panel.random_seed.setChecked(False)
             panel.seed.setValue(seed)
         panel.set_storyboard(prompts)
@@ -90,18 +87,6 @@ class StoryboardLink(QObject):
         if dock is not None:
             dock.show()
             dock.raise_()
-
-
-def _aspect_choice(panel: GeneratePanel, h_over_w: Any) -> str | None:
-    """The panel's aspect (W:H) that the recorded h/w is, within the engine's template tolerance."""
-    for i in range(panel.aspect.count()):
-        text = panel.aspect.itemText(i)
-        try:
-            if isinstance(h_over_w, int | float) and abs(parse_aspect(text) / h_over_w - 1) < 0.06:
-                return text
-        except ConfigError:
-            continue
-    return None
 
 
 def link_storyboard_lane(panel: GeneratePanel, timeline: TimelineView) -> StoryboardLink:

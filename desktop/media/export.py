@@ -15,6 +15,7 @@ from desktop.media.audio import mix_samples
 from desktop.media.frames import FrameCache, FramePool
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Project, ProjectError
+from engine.api.records import ExportedClip
 from engine.atomic import atomic_writer
 from engine.media.image import write_png
 from engine.media.mp4 import PROVENANCE_TAG, h264_options
@@ -92,18 +93,13 @@ def clips_provenance(project: Project) -> list[dict[str, Any]]:
             continue
         for clip in track.clips:
             media = project.media_of(clip)
-            if media.provenance is not None:
-                entries.append(
-                    {
-                        "track": track.name,
-                        "file": media.name,
-                        "start_s": project.seconds(clip.start),
-                        "end_s": project.seconds(clip.end),
-                        "source_in_s": project.seconds(clip.source_in),
-                        "provenance": media.provenance,
-                    }
-                )
-    return sorted(entries, key=lambda entry: entry["start_s"])
+            record = media.generation
+            if record is not None:
+                # measured from the generated video's start, which an exported file of one clip has inside it
+                source_in = project.seconds(clip.source_in) - media.video_start
+                entries.append(ExportedClip(track.name, media.name, project.seconds(clip.start),
+                                            project.seconds(clip.end), source_in, record))
+    return [entry.to_json() for entry in sorted(entries, key=lambda entry: entry.start_s)]
 
 
 def _even(side: int) -> int:

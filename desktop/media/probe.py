@@ -13,6 +13,7 @@ from av.stream import Disposition
 
 from desktop.media.errors import MediaImportError
 from desktop.project.model import MediaItem, new_id
+from engine.api.records import read_provenance
 from engine.media.errors import MediaError
 from engine.media.image import read_rgb
 from engine.media.mp4 import PROVENANCE_TAG
@@ -111,12 +112,12 @@ def _seconds(stream: av.stream.Stream, container: av.container.InputContainer) -
 
 
 def _provenance(text: str | None) -> dict[str, Any] | None:
-    """The engine stores a generated file's provenance as a JSON object; an exported timeline stores its
-    generated clips' provenance as a JSON list, kept here as {"clips": [...]}. Any other comment is not provenance."""
+    """The JSON the engine stored in a generated file (an object), or an exported timeline's list of its generated
+    clips, kept here as {"clips": [...]}; None for a comment that is not provenance (engine.api.records reads it)."""
     try:
         value = json.loads(text) if text else None
     except json.JSONDecodeError:
         return None
-    if isinstance(value, list):
-        return {"clips": value}
-    return value if isinstance(value, dict) else None
+    if read_provenance(value) is None:
+        return None
+    return {"clips": value} if isinstance(value, list) else value

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.api.records import GenerationRecord, read_provenance
+
 MediaKind = Literal["video", "audio", "image"]
 TrackKind = Literal["video", "audio"]
 DEFAULT_FPS = 16  # the rate InfinityStar models generate at, so generated clips need no resampling
@@ -46,6 +48,24 @@ class MediaItem:
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def generation(self) -> GenerationRecord | None:
+        """What the engine recorded making this file's video: its own record, or the only generated clip's of an
+        exported file of one. None for media the engine did not make."""
+        single = self._single_generation()
+        return single[0] if single is not None else None
+
+    @property
+    def video_start(self) -> float:
+        """Where the generated video starts in the file, in seconds: 0, or for an exported file of one generated clip,
+        where that clip's first frame would be."""
+        single = self._single_generation()
+        return single[1] if single is not None else 0.0
+
+    def _single_generation(self) -> tuple[GenerationRecord, float] | None:
+        found = read_provenance(self.provenance) if self.provenance is not None else None
+        return found.single if found is not None else None
 
     @property
     def track_kind(self) -> TrackKind:

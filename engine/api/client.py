@@ -161,10 +161,11 @@ class EngineClient:
         elif isinstance(message, p.Started):
             self.queue.update(job_id, state="running")
         elif isinstance(message, p.ClipReady):
-            self.queue.update(job_id, video=message.video, bits=message.bits, provenance=message.provenance)
+            self.queue.update(job_id, video=message.video, bits=message.bits,
+                              provenance=message.record.to_json())
         elif isinstance(message, p.Finished):
             self.queue.update(job_id, state="done", video=message.video, bits=message.bits,
-                              provenance=message.provenance)
+                              provenance=message.record.to_json())
         elif isinstance(message, p.Failed) and job_id is not None:
             self.queue.update(job_id, state="failed", failure=message.kind, message=message.message, hint=message.hint)
         elif isinstance(message, p.Cancelled):

@@ -8,7 +8,7 @@ JSON line each, and what the setup wizard reads. Standard library only.
   resumes).
 
 `encode_event` writes one as a line; `read_install_event` reads one back, gives None for a line that is not an event
-(a warning some library printed) and raises InstallEventError naming the field of an event line that is wrong.
+(a warning some library printed) and raises RecordError naming the field of an event line that is wrong.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from engine.api.records import RecordError, json_object, take
+
 EVENT_FIELD = "event"  # the kind of an event line: "step", "done" or "failed"
-
-
-class InstallEventError(ValueError):
-    """An event line is not what it should be; the message names the field."""
 
 
 def human_bytes(n: int) -> str:
@@ -53,13 +51,13 @@ class InstallStep:
     @classmethod
     def from_json(cls, body: Any) -> InstallStep:
         where = "an install step"
-        body = _object(body, where)
-        step = cls(_get(body, "action", str, where), _get(body, "name", str, where), _get(body, "index", int, where),
-                   _get(body, "total", int, where), _get(body, "detail", str, where, ""))
+        body = json_object(body, where)
+        step = cls(take(body, "action", str, where), take(body, "name", str, where), take(body, "index", int, where),
+                   take(body, "total", int, where), take(body, "detail", str, where, ""))
         if step.total < 1:
-            raise InstallEventError(f"field 'total' of {where} should be at least 1, not {step.total}")
+            raise RecordError(f"field 'total' of {where} should be at least 1, not {step.total}")
         if not 1 <= step.index <= step.total:
-            raise InstallEventError(f"field 'index' of {where} should be 1 to {step.total}, not {step.index}")
+            raise RecordError(f"field 'index' of {where} should be 1 to {step.total}, not {step.index}")
         return step
 
 
@@ -82,12 +80,12 @@ class InstallDone:
     @classmethod
     def from_json(cls, body: Any) -> InstallDone:
         where = "an install's end"
-        body = _object(body, where)
-        done = cls(_get(body, "model", str, where), _get(body, "files", int, where), _get(body, "bytes", int, where),
-                   _get(body, "folder", str, where))
+        body = json_object(body, where)
+        done = cls(take(body, "model", str, where), take(body, "files", int, where), take(body, "bytes", int, where),
+                   take(body, "folder", str, where))
         for name in ("files", "bytes"):
             if getattr(done, name) < 0:
-                raise InstallEventError(f"field {name!r} of {where} should not be negative")
+                raise RecordError(f"field {name!r} of {where} should not be negative")
         return done
 
 
@@ -107,7 +105,7 @@ class InstallFailed:
     @classmethod
     def from_json(cls, body: Any) -> InstallFailed:
         where = "an install's failure"
-        return cls(_get(_object(body, where), "message", str, where))
+        return cls(take(json_object(body, where), "message", str, where))
 
 
 InstallEvent = InstallStep | InstallDone | InstallFailed
@@ -135,24 +133,7 @@ def read_install_event(line: str) -> InstallEvent | None:
     kind = body[EVENT_FIELD]
     cls = EVENTS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise InstallEventError(f"field {EVENT_FIELD!r} of an install event should be one of "
+        raise RecordError(f"field {EVENT_FIELD!r} of an install event should be one of "
                                 f"{', '.join(EVENTS)}, not {kind!r:.60}")
     return cls.from_json(body)
 
-
-def _object(body: Any, where: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InstallEventError(f"{where} should be a JSON object, not {type(body).__name__}")
-    return body
-
-
-def _get(body: dict[str, Any], name: str, kind: type, where: str, default: Any = ...) -> Any:
-    if name not in body:
-        if default is ...:
-            raise InstallEventError(f"{where} needs the field {name!r}")
-        return default
-    value = body[name]
-    if isinstance(value, bool) or not isinstance(value, kind):
-        expected = {str: "text", int: "a whole number"}[kind]
-        raise InstallEventError(f"field {name!r} of {where} should be {expected}, not {value!r:.60}")
-    return value

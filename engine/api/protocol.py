@@ -15,7 +15,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-PROTOCOL_VERSION = 1
+from engine.api.records import DeviceSummary, GenerationRecord, ModelInfo, RecordError
+
+# 2: models, devices and generation records are typed records (engine.api.records)
+PROTOCOL_VERSION = 2
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a preview of a 720p video is ~0.3 MB in base64; nothing legitimate is near this
 
 
@@ -164,8 +167,7 @@ class Preview(Message):
 @dataclass(frozen=True)
 class ClipReady(Message):
     """Clip `clip` is decoded: `video` holds its frames (from frame `frame_start` of the job's video), `bits`
-    its bits and those of the clips before it a continuation reads (continue from them), `provenance` what made
-    it."""
+    its bits and those of the clips before it a continuation reads (continue from them), `record` what made it."""
 
     type: ClassVar[str] = "clip_ready"
     job_id: str
@@ -174,7 +176,7 @@ class ClipReady(Message):
     frames: int
     video: str
     bits: str
-    provenance: dict[str, Any]
+    record: GenerationRecord
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class Finished(Message):
     job_id: str
     video: str
     bits: str
-    provenance: dict[str, Any]
+    record: GenerationRecord
     seconds: float
     sampling_seconds: float
     decode_seconds: float
@@ -193,12 +195,12 @@ class Finished(Message):
 
 @dataclass(frozen=True)
 class Models(Message):
-    """The answer to ListModels: `device` (name, memory) and one dict per installed model
-    (engine.service.models_info.describe_models)."""
+    """The answer to ListModels: the device and each model, installed ones first, then the catalogue's models not
+    installed yet with the plan they would have."""
 
     type: ClassVar[str] = "models"
-    device: dict[str, Any]
-    models: list[dict[str, Any]]
+    device: DeviceSummary
+    models: list[ModelInfo]
 
 
 FAILURE_KINDS = ("out_of_memory", "bad_input", "bad_checkpoint", "crashed", "cancelled")
@@ -239,6 +241,7 @@ MESSAGES: dict[str, type[Message]] = {
               ClipReady, Finished, Models, Failed, Cancelled)
 }
 TERMINAL = (Finished, Failed, Cancelled)
+RECORDS = (DeviceSummary, GenerationRecord, ModelInfo)
 
 
 def encode(message: Message) -> bytes:
@@ -279,10 +282,25 @@ def _fields(cls: type[Message], body: dict[str, Any]) -> dict[str, Any]:
             if required:
                 raise ProtocolError(f"a {cls.type!r} message needs the field {name!r}")
             continue
-        if not _matches(body[name], hints[name]):
-            expected = hints[name]
-            raise ProtocolError(f"field {name!r} of a {cls.type!r} message must be {expected}, got {body[name]!r:.80}")
+        body[name] = _typed(body[name], hints[name], name, cls)
     return body
+
+
+def _typed(value: Any, hint: Any, name: str, cls: type[Message]) -> Any:
+    """The field's value, a record built from its JSON where the field holds records."""
+    item = typing.get_args(hint)[0] if typing.get_origin(hint) is list else None
+    record = item if item in RECORDS else hint if hint in RECORDS else None
+    if record is not None:
+        try:
+            if item is None:
+                return record.from_json(value)
+            if isinstance(value, list):
+                return [record.from_json(v) for v in value]
+        except RecordError as err:
+            raise ProtocolError(f"field {name!r} of a {cls.type!r} message: {err}") from None
+    elif _matches(value, hint):
+        return value
+    raise ProtocolError(f"field {name!r} of a {cls.type!r} message must be {hint}, got {value!r:.80}")
 
 
 def decode(line: bytes | str) -> Message:

@@ -49,7 +49,6 @@ class LocalEngine:
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("ab")
-        self._log_start = self._log.tell()
         # A frozen studio has no Python to run -m with: its own executable is the engine when given
         # --engine-process (installer/pyinstaller/istar_studio.py).
         if getattr(sys, "frozen", False):

@@ -95,8 +95,8 @@ def mp4_writer(
         stream.finish()
 
 
-def read_provenance(path: str | Path) -> dict[str, Any]:
-    """The metadata dict `mp4_writer` stored in `path`."""
+def read_metadata(path: str | Path) -> Any:
+    """The metadata `mp4_writer` stored in `path` (parsed JSON: engine.api.records.read_provenance reads it)."""
     try:
         with av.open(str(path)) as container:
             text = container.metadata.get(PROVENANCE_TAG)
@@ -107,7 +107,7 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        raise MediaError(f"{path}: its {PROVENANCE_TAG!r} tag is not provenance JSON") from None
+        raise MediaError(f"{path}: its {PROVENANCE_TAG!r} tag is not JSON") from None
 
 
 def read_frames(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, float]:

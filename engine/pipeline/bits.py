@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
+from engine.api.records import BitsHeader, RecordError
 from engine.atomic import atomic_writer, fsync_dir
 from engine.config import ScheduleConfig
 from engine.pipeline.errors import PipelineInputError
@@ -78,10 +79,10 @@ def _clip_record(clip: ClipBits) -> bytes:
 class BitsWriter:
     """Appends clips to a bits file. The file appears with its header; each `append` adds one synced record."""
 
-    def __init__(self, path: str | Path, header: dict[str, Any]) -> None:
+    def __init__(self, path: str | Path, header: BitsHeader) -> None:
         self.path = Path(path)
         with atomic_writer(self.path) as f:
-            f.write(MAGIC + _record(header))
+            f.write(MAGIC + _record(header.to_json()))
         self._file: BinaryIO | None = open(self.path, "ab")  # noqa: SIM115 - held open across appends, closed below
 
     def append(self, clip: ClipBits) -> None:
@@ -104,10 +105,10 @@ class BitsWriter:
         self.close()
 
 
-def write_bits(path: str | Path, header: dict[str, Any], clips: Sequence[ClipBits]) -> None:
+def write_bits(path: str | Path, header: BitsHeader, clips: Sequence[ClipBits]) -> None:
     """A whole bits file at once (atomically): a few clips, like those a clip's own file holds."""
     with atomic_writer(path) as f:
-        f.write(MAGIC + _record(header) + b"".join(_clip_record(c) for c in clips))
+        f.write(MAGIC + _record(header.to_json()) + b"".join(_clip_record(c) for c in clips))
 
 
 @dataclass
@@ -171,18 +172,22 @@ def _clip(path: Path, f: BinaryIO, entry: _Entry) -> ClipBits:
         raise PipelineInputError(f"{path}: a clip record does not say its clip, frames, prompt and passes") from None
 
 
-def read_bits(path: str | Path, last: int | None = None) -> tuple[dict[str, Any], list[ClipBits]]:
+def read_bits(path: str | Path, last: int | None = None) -> tuple[BitsHeader, list[ClipBits]]:
     """The header and the clips of `path` (only the `last` ones: continuing reads the end of a long video)."""
     path = Path(path)
     entries = _entries(path)
-    header, records = entries[0].body, entries[1:]
+    try:
+        header = BitsHeader.from_json(entries[0].body, f"the header of {path}")
+    except RecordError as err:
+        raise PipelineInputError(str(err)) from None
+    records = entries[1:]
     if last is not None:
         records = records[-last:] if last else []
     with open(path, "rb") as f:
         return header, [_clip(path, f, e) for e in records]
 
 
-def legacy_clips(path: str | Path, cfg: ScheduleConfig) -> tuple[dict[str, Any], list[ClipBits]]:
+def legacy_clips(path: str | Path, cfg: ScheduleConfig) -> tuple[BitsHeader, list[ClipBits]]:
     """The header and clips of a `.bits.safetensors` file of the older format: every pass of a whole video, its
     length, aspect and per-clip prompts in the metadata."""
     file = SafetensorsFile.open(path)
@@ -207,5 +212,4 @@ def legacy_clips(path: str | Path, cfg: ScheduleConfig) -> tuple[dict[str, Any],
         own = [bits[p.index] for p in schedule.clip_passes(clip)]
         prompt = prompts[max(clip - 1, 0)] if prompts else None
         clips.append(ClipBits(clip, start, schedule.clip_lengths[clip], prompt, seconds, own))
-    header = {"model": meta.get("model"), "aspect_h_over_w": schedule.aspect, "fps": cfg.fps}
-    return header, clips
+    return BitsHeader(str(meta.get("model", "")), schedule.aspect, cfg.fps), clips

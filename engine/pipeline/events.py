@@ -4,10 +4,10 @@ clip's frames are decoded, then Finished. Frames and previews are numpy uint8 RG
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from engine.api.records import GenerationSettings
 from engine.pipeline.bits import ClipBits
 
 
@@ -22,7 +22,7 @@ class Started:
     height: int
     width: int
     fps: int
-    settings: dict[str, Any]
+    settings: GenerationSettings
     notes: tuple[str, ...] = ()
 
 

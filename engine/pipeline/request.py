@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
+from engine.api.records import GenerationSettings
 from engine.config import Preset, ScheduleConfig
 from engine.model.vae import decoder_history
 from engine.pipeline.bits import ClipBits
@@ -154,21 +154,21 @@ def clip_texts(preset: Preset, schedule: Schedule, request: GenerationRequest) -
 
 def settings(
     cfg: ScheduleConfig, schedule: Schedule, request: GenerationRequest, texts: list[ClipText]
-) -> dict[str, Any]:
+) -> GenerationSettings:
     """The settings a run actually used, for provenance: enough to make the same video again. `texts` holds the
     text of every clip of the schedule; the prompts recorded are those of the clips this run makes."""
     made = texts[len(request.continue_from) :]
-    return {
-        "prompts": [t.prompt for t in made if t.prompt is not None],
-        "seconds": schedule.seconds,
-        "aspect_h_over_w": schedule.aspect,
-        "resolution": schedule.resolution,
-        "seed": request.seed,
-        "guidance": cfg.guidance,
-        "guidance_scale": cfg.guidance_scale,
-        "apg_norm_threshold": cfg.apg_norm_threshold,
-        "tau_image": cfg.tau_image,
-        "tau_video": cfg.tau_video,
-        "image_to_video": request.first_frame is not None,
-        "continued_from_clip": request.continue_from[-1].clip if request.continue_from else None,
-    }
+    return GenerationSettings(
+        prompts=tuple(t.prompt for t in made if t.prompt is not None),
+        seconds=schedule.seconds,
+        aspect_h_over_w=schedule.aspect,
+        resolution=schedule.resolution,
+        seed=request.seed,
+        guidance=cfg.guidance,
+        guidance_scale=cfg.guidance_scale,
+        apg_norm_threshold=cfg.apg_norm_threshold,
+        tau_image=cfg.tau_image,
+        tau_video=cfg.tau_video,
+        image_to_video=request.first_frame is not None,
+        continued_from_clip=request.continue_from[-1].clip if request.continue_from else None,
+    )

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.api.records import BitsHeader, GenerationRecord
 from engine.media.layout import bits_path, clips_folder
 from engine.media.mp4 import Mp4Stream, mp4_writer
 from engine.pipeline.bits import BitsWriter, ClipBits, write_bits
@@ -36,12 +37,12 @@ class JobOutput:
     finished before it (or not at all when none was), and the exception goes on."""
 
     def __init__(
-        self, output: Path, fps: int, provenance: dict[str, Any], header: dict[str, Any],
+        self, output: Path, fps: int, record: GenerationRecord, header: BitsHeader,
         context: tuple[ClipBits, ...] = (), keep: int = 1, fade_into: np.ndarray | None = None,
     ) -> None:
         self.output = output
         self.fps = fps
-        self.provenance = provenance
+        self.provenance = record.to_json()
         self.header = header
         self.fade_into = fade_into
         self.recent: deque[ClipBits] = deque((replace(c, context=True) for c in context), maxlen=keep)

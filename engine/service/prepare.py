@@ -14,10 +14,12 @@ import numpy as np
 import torch
 
 from engine.api.jobs import DEFAULT_CROSSFADE_SECONDS, MAX_VIDEO_SECONDS, JobSpec
+from engine.api.records import BitsHeader, GenerationInputs, read_provenance
 from engine.config import Preset, get_preset
+from engine.media.errors import MediaError
 from engine.media.image import read_rgb
 from engine.media.layout import LEGACY_BITS_SUFFIX
-from engine.media.mp4 import read_frames, read_provenance
+from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline import GenerationRequest, PipelineInputError
 from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
 from engine.pipeline.request import ClipText, clip_texts, context_clips, first_new_video_clip, request_schedule
@@ -38,7 +40,7 @@ class PreparedJob:
     preset: Preset
     schedule: Schedule
     request: GenerationRequest
-    inputs: dict[str, Any]
+    inputs: GenerationInputs
     crossfade: np.ndarray | None = field(default=None, repr=False)
 
 
@@ -66,15 +68,15 @@ def _text_features(path: Path, channels: int) -> torch.Tensor:
     return file.read(shapes[0][0], torch.float32)
 
 
-def _video_end(path: Path, preset: Preset, model_id: str) -> tuple[dict[str, Any], list[ClipBits]]:
+def _video_end(path: Path, preset: Preset, model_id: str) -> tuple[BitsHeader, list[ClipBits]]:
     """The header and the last clips of the video whose bits are at `path`: as many as a continuation runs again."""
     keep = context_clips(preset)
     if path.name.endswith(LEGACY_BITS_SUFFIX):
         header, clips = legacy_clips(path, preset.schedule)
     else:
         header, clips = read_bits(path, last=keep)
-    if header.get("model") != model_id:
-        raise PipelineInputError(f"{path} holds a video of {header.get('model')!r}; continue it with that model")
+    if header.model != model_id:
+        raise PipelineInputError(f"{path} holds a video of {header.model!r}; continue it with that model")
     if not clips:
         raise PipelineInputError(f"{path} holds no finished clip to continue from")
     return header, clips[-keep:]
@@ -90,10 +92,11 @@ def _bridge_target(path: Path, size: tuple[int, int], fps: int, frames: int) -> 
             f"{path} is {head.shape[2]}x{head.shape[1]} at {video_fps:g} fps; the bridge makes {w}x{h} at {fps} fps"
         )
     try:
-        prompts = read_provenance(path)["inputs"]["prompts"]
-    except (ValueError, KeyError, TypeError):
-        prompts = []
-    return head[:frames], [p for p in prompts if isinstance(p, str)]
+        found = read_provenance(read_metadata(path))
+    except MediaError:  # a video the studio did not make
+        found = None
+    single = found.single if found is not None else None
+    return head[:frames], list(single[0].prompts) if single is not None else []
 
 
 def _storyboard_seconds(spec: JobSpec, preset: Preset) -> int:
@@ -111,7 +114,7 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
     manifest = _manifest(store, spec.model)
     preset = get_preset(manifest.preset)
     aspect: str | float = spec.aspect or preset.default_aspect
-    inputs: dict[str, Any] = {"kind": spec.kind}
+    inputs: dict[str, Any] = {"kind": spec.kind}  # GenerationInputs' fields
     context: list[ClipBits] = []
     if spec.continue_from is not None:
         path = _existing(spec.continue_from, "the bits file to continue")
@@ -119,7 +122,7 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
         inputs["continued_from_sha256"] = sha256_file(path)
         inputs["continued_from_clip"] = context[-1].clip
         if spec.aspect is None:
-            aspect = float(header.get("aspect_h_over_w", aspect))
+            aspect = header.aspect_h_over_w
     seconds = _storyboard_seconds(spec, preset) if spec.seconds is None else spec.seconds
     prompts = spec.prompts
     crossfade = None
@@ -155,11 +158,11 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
         first_frame=image, continue_from=tuple(context), text_features=features,
     )
     schedule = request_schedule(request.schedule_config(preset.schedule), request)
-    if context and abs(schedule.aspect - float(header.get("aspect_h_over_w", schedule.aspect))) > 1e-6:
+    if context and abs(schedule.aspect - header.aspect_h_over_w) > 1e-6:
         raise PipelineInputError(
-            f"{spec.continue_from} holds a video of aspect h/w {header.get('aspect_h_over_w')}; continue it at that "
+            f"{spec.continue_from} holds a video of aspect h/w {header.aspect_h_over_w}; continue it at that "
             "aspect"
         )
     texts = clip_texts(preset, schedule, request)
-    inputs["prompts"] = new_clip_prompts(schedule, texts, len(context))
-    return PreparedJob(spec, manifest, preset, schedule, request, inputs, crossfade)
+    inputs["prompts"] = tuple(new_clip_prompts(schedule, texts, len(context)))
+    return PreparedJob(spec, manifest, preset, schedule, request, GenerationInputs(**inputs), crossfade)

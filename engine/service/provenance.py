@@ -1,14 +1,14 @@
-"""What made a video, stored inside it: the app and engine version, the model's exact files, the settings and inputs."""
+"""The generation record written into every video: the engine version and the digest of the model's exact files,
+with the settings and inputs of the run (engine.api.records.GenerationRecord)."""
 
 from __future__ import annotations
 
 import hashlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
+from engine.api.records import GenerationInputs, GenerationRecord, GenerationSettings
 from engine.weights.manifest import Manifest
 
-APP = "InfinityStar Studio"
 PACKAGE = "infinitystar-studio"
 
 
@@ -25,17 +25,10 @@ def weights_sha256(manifest: Manifest, precision: str) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
-def provenance(
-    manifest: Manifest, precision: str, settings: dict[str, Any], inputs: dict[str, Any]
-) -> dict[str, Any]:
-    """`settings`: what the sampler ran with (seed, guidance, ...); `inputs`: prompt(s) and files given."""
-    return {
-        "app": APP,
-        "engine_version": engine_version(),
-        "model": manifest.model_id,
-        "preset": manifest.preset,
-        "precision": precision,
-        "weights_sha256": weights_sha256(manifest, precision),
-        "settings": settings,
-        "inputs": inputs,
-    }
+def generation_record(
+    manifest: Manifest, precision: str, settings: GenerationSettings, inputs: GenerationInputs
+) -> GenerationRecord:
+    return GenerationRecord(
+        model=manifest.model_id, preset=manifest.preset, precision=precision, settings=settings, inputs=inputs,
+        weights_sha256=weights_sha256(manifest, precision), engine_version=engine_version(),
+    )

@@ -10,12 +10,12 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
+from engine.api.records import BitsHeader, GenerationRecord
 from engine.config import ConfigError
 from engine.loader import ModelLoadError
 from engine.media.errors import MediaError
@@ -27,7 +27,7 @@ from engine.sampler import GenerationCancelled, SamplerInputError
 from engine.service.job_output import JobOutput
 from engine.service.model_cache import ModelCache
 from engine.service.prepare import PreparedJob, prepare
-from engine.service.provenance import provenance
+from engine.service.provenance import generation_record
 from engine.tensors.errors import CheckpointError
 from engine.text.errors import PromptError, TextEncoderError
 from engine.weights.manifest import ModelStoreError
@@ -102,21 +102,21 @@ class JobRunner:
         started = next(events)
         self.emit(p.Started(spec.id, started.passes, started.clips, started.frames, started.width, started.height,
                             started.fps, model.precision, str(model.device), list(started.notes)))
-        meta = provenance(job.manifest, model.precision, started.settings, job.inputs)
-        header = {"model": spec.model, "aspect_h_over_w": job.schedule.aspect, "fps": started.fps}
-        out = JobOutput(output, started.fps, meta, header, request.continue_from, context_clips(job.preset),
+        record = generation_record(job.manifest, model.precision, started.settings, job.inputs)
+        header = BitsHeader(spec.model, job.schedule.aspect, started.fps)
+        out = JobOutput(output, started.fps, record, header, request.continue_from, context_clips(job.preset),
                         job.crossfade)
         try:
             with out:
-                finished = self._stream(job, events, out, meta)
+                finished = self._stream(job, events, out, record)
         except Exception as err:
             if out.clips:
                 raise KeptClips(err, str(output), str(out.bits)) from err
             raise
-        self.emit(p.Finished(spec.id, str(output), str(out.bits), meta, finished.seconds, finished.sampling_seconds,
+        self.emit(p.Finished(spec.id, str(output), str(out.bits), record, finished.seconds, finished.sampling_seconds,
                              finished.decode_seconds))
 
-    def _stream(self, job: PreparedJob, events, out: JobOutput, meta: dict[str, Any]) -> PipelineFinished:
+    def _stream(self, job: PreparedJob, events, out: JobOutput, record: GenerationRecord) -> PipelineFinished:
         last_preview = 0.0
         for event in events:
             if isinstance(event, PassProgress):
@@ -130,7 +130,7 @@ class JobRunner:
             elif isinstance(event, ClipFrames):
                 video, bits = out.add(event.frames, event.records)
                 self.emit(p.ClipReady(job.spec.id, event.clip, event.frame_start, len(event.frames), str(video),
-                                      str(bits), meta))
+                                      str(bits), record))
             elif isinstance(event, PipelineFinished):
                 return event
         raise RuntimeError("the generation ended without its result")

@@ -142,7 +142,7 @@ class EngineServer:
 
     def _list_models(self, message: p.ListModels) -> None:
         try:
-            self.emit(p.Models(**describe_models(self.runner.store, message.device, message.seconds)))
+            self.emit(p.Models(*describe_models(self.runner.store, message.device, message.seconds)))
         except (ValueError, OSError) as err:
             self.emit(p.Failed(None, "bad_input", f"cannot list the models: {err}"))
 

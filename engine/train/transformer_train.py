@@ -13,9 +13,9 @@ repetitions stands in for them, see sampled_passes) -> bitwise cross-entropy.
 Captions are dropped for 10% of the videos (the learned unconditional text), which guidance needs. A token's bits
 weigh 1 + --object-weight x the share of it an object covers (objects are 6-9% of the pixels, and the loss over
 every bit alike spent itself on the backgrounds); --bf16 runs the forward in bfloat16 autocast, about 1.4x the steps
-per minute on a CPU with bf16 instructions. Both are the shipped recipe since 2026-12-02.
-Three options change the recipe; the shipped weights were trained without them (docs/toyworld.md has the
-measured comparison): --storyboards trains on the world's storyboards (each clip's passes see that clip's own
+per minute on a CPU with bf16 instructions. The shipped model was trained with both.
+Three options change the recipe; the shipped weights were trained without them (docs/toyworld_experiments.md
+has the measured comparison): --storyboards trains on the world's storyboards (each clip's passes see that clip's own
 caption, as storyboard sampling does, and in half the 2 s videos the motion changes at the second clip),
 --weigh-passes gives every pass the same weight in the loss, and --every-pass trains every pass in every step, as
 the first release did.
@@ -306,11 +306,11 @@ def main() -> None:
                         help="per-clip captions, and the motion changes at the second clip of half the 2 s videos")
     parser.add_argument("--weigh-passes", action="store_true", help="every pass weighs the same in the loss")
     parser.add_argument("--every-pass", action="store_true",
-                        help="train every pass in every step (the shipped run until 2026-11-25) instead of one of "
-                        "each clip's earlier finest-scale repetitions standing in for them")
+                        help="train every pass in every step (1.3-1.5x slower, the same expected loss) instead of "
+                        "one of each clip's earlier finest-scale repetitions standing in for them")
     parser.add_argument("--object-weight", type=float, default=10.0,
                         help="extra loss weight on the tokens objects cover, by the share of each token they cover "
-                        "(0: every bit the same, as the models before 2026-12-02 trained)")
+                        "(0: every bit the same)")
     parser.add_argument("--bf16", action="store_true",
                         help="forward in bfloat16 autocast (weights and optimizer stay float32): faster on CPUs with "
                         "bf16 instructions")

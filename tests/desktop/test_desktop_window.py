@@ -3,12 +3,14 @@
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
+from engine.media.mp4 import mp4_writer
 
 
 def menu_titles(window: MainWindow) -> dict[str, list[str]]:
@@ -70,3 +72,22 @@ def test_about_names_the_installed_version():
         pytest.skip("infinitystar-studio is not pip-installed in this environment")
     assert app_version() == pyproject["project"]["version"]
     assert app_version() in about_text()
+
+
+def test_media_unused_on_the_timeline_is_removed_from_the_bin_and_undo_brings_it_back(make_window, tmp_path, qtbot):
+    window = make_window()
+    video = tmp_path / "shot.mp4"
+    with mp4_writer(video, 16) as stream:
+        stream.write(np.full((8, 16, 16, 3), 90, np.uint8))
+    [media_id] = window.import_paths([video])
+    window.bin.list.setCurrentRow(0)
+    window.bin.remove_action.trigger()
+    assert media_id not in window.project.media and window.bin.list.count() == 0
+    window.editor.stack.undo()
+    assert media_id in window.project.media and window.bin.list.count() == 1
+
+    window.place_media(media_id)  # now a clip uses it: removing is refused, with the reason in the status bar
+    window.bin.list.setCurrentRow(0)
+    window.bin.remove_action.trigger()
+    assert media_id in window.project.media
+    assert "shot.mp4 is used by 1 clip(s) on Video 1" in window.statusBar().currentMessage()

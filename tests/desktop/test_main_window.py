@@ -21,7 +21,7 @@ from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
 from engine.media.layout import find_bits
-from engine.media.mp4 import read_frames, read_provenance
+from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline.bits import read_bits
 
 PROMPT = "a red circle moves to the right on a blue background"
@@ -102,7 +102,7 @@ def test_generate_continue_undo_save_and_reload(window, qtbot, tmp_path):
     assert [c.clip for c in seen] == [c.clip for c in before]
     assert all(torch.equal(a, b) for x, y in zip(before, seen, strict=True) for a, b in zip(x.bits, y.bits,
                                                                                          strict=True))
-    assert read_provenance(more_media.path)["inputs"]["prompts"] == ["a red circle moves up"]
+    assert read_metadata(more_media.path)["inputs"]["prompts"] == ["a red circle moves up"]
 
     window.editor.stack.undo()
     assert [c.length for c in _video_clips(window.project)] == [17]
@@ -186,14 +186,14 @@ def test_import_export_and_an_autosave_offered_back(window, qtbot, tmp_path, mon
     qtbot.waitUntil(out.is_file, timeout=10_000)
     frames, fps = read_frames(out)
     assert len(frames) == 17 and fps == 16
-    [entry] = read_provenance(out)
+    [entry] = read_metadata(out)
     assert entry["provenance"]["settings"]["seed"] == 3
 
     (tmp_path / "notes.txt").write_text("not a video")
     monkeypatch.setattr("desktop.main_window.QMessageBox.warning", lambda *args: None)
     [imported] = window.import_paths([out, tmp_path / "notes.txt"])
     media = window.project.media[imported]
-    assert actions.generation_of(media)["settings"]["seed"] == 3  # Regenerate and Continue come back
+    assert media.generation.settings.seed == 3  # Regenerate and Continue come back
 
     path = tmp_path / "film.istar"
     window._save_to(path)

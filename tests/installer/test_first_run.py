@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import pytest
+from engine_records import CPU, GB, model_info
 from model_release import write_release
 from PySide6.QtCore import QObject, QSettings, Signal
 
@@ -13,20 +15,16 @@ from desktop import first_run
 from desktop.first_run import FirstRunWizard, device_summary, first_run_due
 from engine.api import protocol as p
 from engine.api.install_events import InstallStep, encode_event
+from engine.api.records import ModelInfo, PlanSummary
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.store import ModelStore
 
-GB = 10**9
-CPU = {"device": "cpu", "name": "Test CPU (2 threads)", "total_bytes": 24 * GB, "free_bytes": 20 * GB,
-       "host_total_bytes": 24 * GB, "host_available_bytes": 20 * GB}
 
-
-def model(model_id: str, installed: bool, fits: bool, precision: str, peak_gb: float, builtin: bool = False) -> dict:
-    return {"id": model_id, "preset": model_id, "description": f"the {model_id} model", "builtin": builtin,
-            "installed": installed, "precisions": [precision] if installed else [], "verified": installed,
-            "needs_text_features": False, "fps": 16, "max_seconds": 5, "clip_seconds": 5, "aspects": ["16:9"],
-            "default_aspect": "16:9", "guidance_scale": 3.0, "tau_video": 1.0,
-            "plan": {"fits": fits, "precision": precision, "peak_gb": peak_gb, "lines": [f"peak {peak_gb} GB"]}}
+def model(model_id: str, installed: bool, fits: bool, precision: str, peak_gb: float, builtin: bool = False
+          ) -> ModelInfo:
+    return model_info(model_id, description=f"the {model_id} model", builtin=builtin, installed=installed,
+                      verified=installed, variants=(precision,) if installed else (),
+                      plan=PlanSummary(fits, precision, peak_gb, (f"peak {peak_gb} GB",)))
 
 
 MODELS = p.Models(device=CPU, models=[
@@ -84,7 +82,7 @@ def test_it_shows_what_fits_this_device_from_the_models_event(wizard):
 
 
 def test_a_gpu_is_named_with_its_video_memory():
-    gpu = {**CPU, "device": "cuda:0", "name": "NVIDIA RTX 4090", "total_bytes": 24 * GB, "host_total_bytes": 64 * GB}
+    gpu = replace(CPU, device="cuda:0", name="NVIDIA RTX 4090", total_bytes=24 * GB, host_total_bytes=64 * GB)
     assert device_summary(gpu) == ("GPU: <b>NVIDIA RTX 4090</b> with 24.0 GB of video memory; 64.0 GB of RAM.")
 
 

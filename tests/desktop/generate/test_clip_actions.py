@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from engine_records import TOYWORLD
 from PySide6.QtCore import QSettings
 
 from desktop.generate import actions
@@ -15,8 +16,6 @@ from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
-
-TOYWORLD = {"id": "toyworld", "max_seconds": 600, "trained_seconds": 2, "clip_seconds": 1}
 
 
 def generated(folder: Path, name: str, frames: int, bits: bool, kind: str = "generate", **inputs) -> MediaItem:

@@ -16,9 +16,10 @@ from desktop.generate.placement import Placement
 from desktop.project.model import Clip, MediaItem, Project, Track
 from engine.api import protocol as p
 from engine.api.jobs import JobSpec
+from engine.api.records import GenerationRecord
 from engine.media.mp4 import mp4_writer
 
-PROVENANCE = {"model": "toyworld", "preset": "toyworld", "settings": {"seconds": 600, "seed": 5},
+PROVENANCE = {"model": "toyworld", "preset": "toyworld", "precision": "fp32", "settings": {"seconds": 600, "seed": 5},
               "inputs": {"kind": "continue", "prompts": ["a red circle moves up"]}}
 
 
@@ -88,7 +89,8 @@ def test_keep_going_then_stop_keeps_the_clips_made_after_the_clip_as_one_undo_st
     assert controller.running == spec.id
     for clip in range(2):
         live = video(tmp_path / f"clip_{clip:02d}.mp4", 16)
-        controller.on_event(p.ClipReady(spec.id, clip, 16 * clip, 16, live, live, PROVENANCE))
+        controller.on_event(p.ClipReady(spec.id, clip, 16 * clip, 16, live, live,
+                                             GenerationRecord.from_json(PROVENANCE)))
     assert [(live.clip.start, live.clip.length) for live in controller.live.shown] == [(33, 16), (49, 16)]
     assert [t.name for t in controller.project.tracks] == ["Video 1"] and controller.stack.count() == 0
 

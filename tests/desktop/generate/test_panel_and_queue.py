@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from engine_records import CPU, TOYWORLD, model_info
 from PySide6.QtCore import QSettings
 
 from desktop.generate.panel import GeneratePanel
@@ -11,13 +14,7 @@ from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.jobs import JobInputError, JobSpec
 
-TOYWORLD = {
-    "id": "toyworld", "preset": "toyworld", "description": "demo", "builtin": True, "precisions": ["fp32"],
-    "verified": True, "needs_text_features": False, "fps": 16, "max_seconds": 600, "trained_seconds": 2,
-    "clip_seconds": 1, "aspects": ["1:1"], "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
-    "plan": {"fits": True, "precision": "fp32", "peak_gb": 0.04, "lines": ["device cpu", "peak 0.04 GB"]},
-}
-DEVICE = {"device": "cpu", "name": "AMD EPYC"}
+DEVICE = replace(CPU, name="AMD EPYC")
 
 
 @pytest.fixture
@@ -95,7 +92,7 @@ def test_a_duration_past_the_trained_length_says_what_the_model_does_then(panel)
     assert "each 1 s clip made as the last clip of a 2 s video" in panel.length_note.text()
     panel.mode.setCurrentText("Text to image")
     assert panel.length_note.isHidden()
-    one_clip = {**TOYWORLD, "id": "infinitystar-8b-720p", "trained_seconds": 5, "clip_seconds": 5}
+    one_clip = model_info("infinitystar-8b-720p", trained_seconds=5.0, clip_latents=20)
     panel.set_models([TOYWORLD, one_clip], DEVICE)
     panel.mode.setCurrentText("Text to video")
     panel.model.setCurrentIndex(panel.model.findData("infinitystar-8b-720p"))

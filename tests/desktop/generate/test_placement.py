@@ -12,7 +12,8 @@ from desktop.project.model import Clip, MediaItem, Project, Track
 
 
 def generated(name: str, frames: int, kind: str, **inputs) -> MediaItem:
-    provenance = {"model": "toyworld", "settings": {"seconds": 3, "seed": 1}, "inputs": {"kind": kind, **inputs}}
+    provenance = {"model": "toyworld", "preset": "toyworld", "precision": "fp32", "settings": {"seconds": 3, "seed": 1},
+                  "inputs": {"kind": kind, **inputs}}
     return MediaItem(name, Path(f"/media/{name}.mp4"), "video", frames / 16, 16, 64, 64, provenance=provenance)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from engine_records import generation
 from media_samples import pattern
 
 from desktop.media.errors import MediaReadError
@@ -17,7 +18,7 @@ from desktop.media.render import TimelineRenderer
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
 from engine.media.image import read_rgb
 
-GENERATED = {"model": "toyworld", "seed": 7, "prompt": "a red ball"}
+GENERATED = generation(["a red ball"], seconds=1, kind="generate", seed=7)
 
 
 @pytest.fixture
@@ -67,6 +68,7 @@ def test_the_export_holds_the_whole_timeline_picture_sound_and_provenance(projec
             }
         ]
     }
+    assert probed.generation.settings.seed == 7 and probed.video_start == -0.25, "one clip: Regenerate works on it"
 
 
 def rms(part: np.ndarray) -> float:

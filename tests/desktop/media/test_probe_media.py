@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from engine_records import generation
 from media_samples import tone, write_video
 
 from desktop.media.errors import MediaImportError
@@ -37,8 +39,13 @@ def test_the_kind_comes_from_the_content_not_the_extension(media_dir: Path, tmp_
 
 
 def test_a_generated_videos_provenance_is_read_from_its_comment_tag(tmp_path: Path) -> None:
-    path = write_video(tmp_path / "gen.mp4", range(4), metadata={"comment": '{"seed": 7, "prompt": "a red ball"}'})
-    assert probe_media(path).provenance == {"seed": 7, "prompt": "a red ball"}
+    record = generation(["a red ball"], seconds=2, kind="generate", seed=7)
+    path = write_video(tmp_path / "gen.mp4", range(4), metadata={"comment": json.dumps(record)})
+    probed = probe_media(path)
+    assert probed.provenance == record and probed.generation.settings.seed == 7
+    assert probed.generation.prompts == ("a red ball",)
+    not_ours = write_video(tmp_path / "other.mp4", range(4), metadata={"comment": '{"seed": 7, "prompt": "x"}'})
+    assert probe_media(not_ours).provenance is None, "JSON of another app is not a generation record"
     other = write_video(tmp_path / "phone.mp4", range(4), metadata={"comment": "holiday 2024"})
     assert probe_media(other).provenance is None
 

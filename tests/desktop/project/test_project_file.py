@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from engine_records import generation
 from sample_projects import sample_project
 
 from desktop.project import file as project_file
@@ -207,3 +208,21 @@ def test_a_broken_recovery_file_is_reported_and_can_be_discarded(tmp_path):
         load_project(recovery)
     discard_recovery(path)
     assert find_recovery(path) is None
+
+
+def test_a_project_keeps_the_provenance_of_every_engine_version_and_reads_it_typed(tmp_path: Path) -> None:
+    """A video of the first engine (one prompt, no kind) and one of today's, saved and opened again: the stored JSON
+    is kept exactly, and both read as generation records (what Regenerate and Continue use)."""
+    first_engine = {"app": "InfinityStar Studio", "model": "toyworld", "preset": "toyworld", "precision": "fp32",
+                    "settings": {"seconds": 2, "seed": 7, "continued_passes": 0}, "inputs": {"prompt": "a red ball"}}
+    project = project_in(tmp_path)
+    old, new = list(project.media.values())[:2]
+    old.provenance = first_engine
+    new.provenance = generation(["a square", "a star"], seconds=2, kind="storyboard", seed=9)
+    save_project(project, tmp_path / "film.istar")
+    reopened = load_project(tmp_path / "film.istar")
+    assert reopened.media[old.id].provenance == first_engine
+    assert reopened.media[old.id].generation.prompts == ("a red ball",)
+    assert reopened.media[old.id].generation.inputs.kind == "generate"
+    assert reopened.media[new.id].generation.prompts == ("a square", "a star")
+    assert reopened.media[new.id].generation.settings.seed == 9

@@ -7,6 +7,7 @@ import copy
 from pathlib import Path
 
 import pytest
+from engine_records import CPU, TOYWORLD, generation
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -24,18 +25,7 @@ PROMPTS = ["a red circle moves up", "a red circle moves left", "a red circle mov
 # A 3 s toyworld video (16 fps, 4 latent frames per clip, 4 frames per latent): the first frame's latent gives one
 # frame, then each clip 16, so 49 frames and clips starting at frames 0, 17 and 33.
 BOUNDARIES = [0, 17, 33, 49]
-TOYWORLD = {
-    "id": "toyworld", "preset": "toyworld", "fps": 16, "max_seconds": 600, "trained_seconds": 2, "clip_seconds": 1,
-    "aspects": ["1:1"],
-    "default_aspect": "1:1", "guidance_scale": 3.0, "tau_video": 0.5,
-    "plan": {"fits": True, "precision": "fp32", "peak_gb": 0.04, "lines": []},
-}
-
-
-def generation(prompts: list[str], seconds: int = 3, kind: str = "storyboard") -> dict:
-    return {"app": "InfinityStar Studio", "model": "toyworld", "preset": "toyworld", "precision": "fp32",
-            "settings": {"prompts": prompts[:1] + prompts, "seconds": seconds, "aspect_h_over_w": 1.0, "seed": 1234},
-            "inputs": {"kind": kind, "prompts": prompts}}
+MODELS = {"toyworld": TOYWORLD}
 
 
 def project() -> Project:
@@ -53,7 +43,7 @@ def project() -> Project:
 def panel(qtbot, tmp_path):
     widget = GeneratePanel(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(widget)
-    widget.set_models([TOYWORLD], {"device": "cpu", "name": "cpu"})
+    widget.set_models([TOYWORLD], CPU)
     return widget
 
 
@@ -119,7 +109,7 @@ def test_a_clip_cut_from_an_export_of_one_generated_clip_keeps_its_boundaries():
                            "provenance": generation(PROMPTS)}]}
     made.media["e"] = MediaItem("e", Path("/media/export.mp4"), "video", 5.0, 16, 64, 64, provenance=exported)
     clip = Clip("e", "e", 0, 80)  # the generated video starts 1.5 s (24 frames) into the export
-    assert [s.start for s in clip_segments(made, clip)] == [24 + b for b in BOUNDARIES[:3]]
+    assert [s.start for s in clip_segments(made, clip, MODELS)] == [24 + b for b in BOUNDARIES[:3]]
 
 
 def test_a_continuation_has_no_first_frame_and_a_stopped_jobs_video_shows_the_clips_it_holds():
@@ -130,8 +120,8 @@ def test_a_continuation_has_no_first_frame_and_a_stopped_jobs_video_shows_the_cl
     board = [f"a red circle moves {way}" for way in ("up", "left", "down")] * 10
     made.media["k"] = MediaItem("k", Path("/media/kept.mp4"), "video", 49 / 16, 16, 64, 64,
                                 provenance=generation(board, seconds=30))
-    assert [s.start for s in clip_segments(made, Clip("c", "c", 100, 48))] == [100, 116, 132]
-    kept = clip_segments(made, Clip("k", "k", 0, 49))
+    assert [s.start for s in clip_segments(made, Clip("c", "c", 100, 48), MODELS)] == [100, 116, 132]
+    kept = clip_segments(made, Clip("k", "k", 0, 49), MODELS)
     assert [(s.start, s.end, s.prompt) for s in kept] == [(0, 17, board[0]), (17, 33, board[1]), (33, 49, board[2])]
 
 
@@ -140,7 +130,7 @@ def test_a_long_video_going_on_with_one_prompt_is_labelled_once_per_run_of_clips
     prompts = ["a red circle moves up"] * 30 + ["a red circle moves down"] * 10
     made.media["k"] = MediaItem("k", Path("/media/kept.mp4"), "video", 40.0, 16, 64, 64,
                                 provenance=generation(prompts, seconds=40, kind="continue"))
-    runs = label_runs(clip_segments(made, Clip("k", "k", 0, 640)))
+    runs = label_runs(clip_segments(made, Clip("k", "k", 0, 640), MODELS))
     assert [run_label(run) for run in runs] == ["1-30. a red circle moves up", "31-40. a red circle moves down"]
     assert [(run[0].start, run[-1].end) for run in runs] == [(0, 480), (480, 640)]
 

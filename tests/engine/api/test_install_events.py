@@ -11,12 +11,12 @@ import pytest
 
 from engine.api.install_events import (
     InstallDone,
-    InstallEventError,
     InstallFailed,
     InstallStep,
     encode_event,
     read_install_event,
 )
+from engine.api.records import RecordError
 
 EVENTS = [
     InstallStep("copying", "transformer/model-00001-of-00002.safetensors", 2, 4),
@@ -71,7 +71,7 @@ STEP = json.loads(encode_event(EVENTS[0]))
     ({"event": "failed"}, r"an install's failure needs the field 'message'"),
 ])
 def test_a_wrong_event_line_is_refused_naming_its_field(body, message):
-    with pytest.raises(InstallEventError, match=message):
+    with pytest.raises(RecordError, match=message):
         read_install_event(json.dumps(body))
 
 

@@ -9,6 +9,16 @@ import pytest
 
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
+from engine.api.records import DeviceSummary, GenerationRecord, GenerationSettings, ModelInfo, PlanSummary
+
+DEVICE = DeviceSummary("cpu", "a CPU", 24 * 10**9, 20 * 10**9, 24 * 10**9, 20 * 10**9)
+TOYWORLD = ModelInfo(
+    id="toyworld", preset="toyworld", description="demo", builtin=True, installed=True, verified=True,
+    needs_text_features=False, fps=16, frames_per_latent=4, clip_latents=4, trained_seconds=2.0, max_seconds=600,
+    aspects={"1:1": 1.0}, default_aspect="1:1", guidance_scale=3.0, tau_video=0.5,
+    plan=PlanSummary(True, "fp32", 0.04, ("weights 0.02 GB",)), precisions=("fp32", "bf16"), variants=("fp32",),
+)
+RECORD = GenerationRecord("toyworld", "toyworld", "fp32", GenerationSettings(seconds=2, seed=3, prompts=("a", "a")))
 
 EXAMPLES = [
     p.Hello("s3cret-token-0123456789"),
@@ -18,14 +28,14 @@ EXAMPLES = [
     p.Move("job-2", "job-1"),
     p.Move("job-2", None),
     p.ListModels("cpu", 2),
-    p.Models({"device": "cpu"}, [{"id": "toyworld", "plan": {"fits": True}}]),
+    p.Models(DEVICE, [TOYWORLD]),
     p.Ready(1, "0.1.0", 4242),
     p.Accepted("job-1", 2),
     p.Started("job-1", 21, 3, 33, 64, 64, 16, "fp32", "cpu", ["a note"]),
     p.Progress("job-1", 4, 21, 0, 0.02, None),
     p.Progress("job-1", 5, 21, 1, 0.02, 1.5),
-    p.ClipReady("job-1", 1, 0, 17, "/tmp/a.clips/clip_01.mp4", "/tmp/a.clips/clip_01.bits.safetensors", {"seed": 3}),
-    p.Finished("job-1", "/tmp/a.mp4", "/tmp/a.bits.safetensors", {"seed": 3}, 1.5, 0.4, 1.1),
+    p.ClipReady("job-1", 1, 0, 17, "/tmp/a.clips/clip_01.mp4", "/tmp/a.clips/clip_01.bits", RECORD),
+    p.Finished("job-1", "/tmp/a.mp4", "/tmp/a.bits", RECORD, 1.5, 0.4, 1.1),
     p.Failed("job-1", "out_of_memory", "CUDA out of memory", "try nf4"),
     p.Failed(None, "bad_input", "refused a message"),
     p.Cancelled("job-1"),
@@ -52,16 +62,22 @@ def test_a_preview_carries_its_pixels_exactly():
     [
         (b"{not json", "not a JSON message"),
         (b"[1, 2]", "must be a JSON object, got list"),
-        (b'{"type": "cancel", "job_id": "a"}', "protocol version None is not spoken here; this engine speaks 1"),
+        (b'{"type": "cancel", "job_id": "a"}', "protocol version None is not spoken here; this engine speaks 2"),
         (b'{"v": 99, "type": "cancel", "job_id": "a"}', "protocol version 99 is not spoken here"),
-        (b'{"v": 1, "type": "launch"}', "unknown message type 'launch'"),
-        (b'{"v": 1, "type": "cancel"}', "a 'cancel' message needs the field 'job_id'"),
-        (b'{"v": 1, "type": "cancel", "job_id": 7}', "field 'job_id' of a 'cancel' message must be"),
-        (b'{"v": 1, "type": "cancel", "job_id": "a", "now": true}', "a 'cancel' message has no field now"),
-        (b'{"v": 1, "type": "progress", "job_id": "a", "index": true, "total": 2, "clip": 0, "seconds": 1,'
+        (b'{"v": 2, "type": "launch"}', "unknown message type 'launch'"),
+        (b'{"v": 2, "type": "cancel"}', "a 'cancel' message needs the field 'job_id'"),
+        (b'{"v": 2, "type": "cancel", "job_id": 7}', "field 'job_id' of a 'cancel' message must be"),
+        (b'{"v": 2, "type": "cancel", "job_id": "a", "now": true}', "a 'cancel' message has no field now"),
+        (b'{"v": 2, "type": "progress", "job_id": "a", "index": true, "total": 2, "clip": 0, "seconds": 1,'
          b' "eta_seconds": null}', "field 'index'"),
-        (b'{"v": 1, "type": "failed", "job_id": "a", "kind": "oops", "message": "m"}', "failure kind must be one of"),
-        (b'{"v": 1, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "over the limit"),
+        (b'{"v": 2, "type": "failed", "job_id": "a", "kind": "oops", "message": "m"}', "failure kind must be one of"),
+        (b'{"v": 2, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "over the limit"),
+        (b'{"v": 1, "type": "cancel", "job_id": "a"}', "protocol version 1 is not spoken here"),
+        (b'{"v": 2, "type": "models", "device": {"device": "cpu"}, "models": []}',
+         "field 'device' of a 'models' message: a device needs the field 'name'"),
+        (b'{"v": 2, "type": "finished", "job_id": "a", "video": "v", "bits": "b", "seconds": 1, "sampling_seconds": 1,'
+         b' "decode_seconds": 0, "record": {"model": "m", "preset": "p", "precision": "fp32",'
+         b' "settings": {"seconds": "two", "seed": 1}}}', "field 'seconds' of the settings should be a whole number"),
     ],
 )
 def test_a_bad_line_is_refused_with_what_is_wrong(line, says):

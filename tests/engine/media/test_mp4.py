@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.media.errors import MediaError
-from engine.media.mp4 import mp4_writer, read_provenance
+from engine.media.mp4 import mp4_writer, read_metadata
 
 
 def gradient(frames: int, height: int, width: int) -> np.ndarray:
@@ -38,7 +38,7 @@ def test_clips_appended_as_they_come_make_one_h264_video_with_its_provenance(tmp
     assert stream.average_rate == 16 and (stream.width, stream.height) == (64, 48)
     assert frames.shape == video.shape
     assert np.abs(frames.astype(int) - video).mean() < 3
-    assert read_provenance(path) == meta
+    assert read_metadata(path) == meta
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
@@ -77,10 +77,10 @@ def test_reading_provenance_names_what_is_wrong(tmp_path: Path) -> None:
     with mp4_writer(tmp_path / "plain.mp4", 16) as out:
         out.write(gradient(1, 16, 16))
     with pytest.raises(MediaError, match="plain.mp4 carries no provenance"):
-        read_provenance(tmp_path / "plain.mp4")
+        read_metadata(tmp_path / "plain.mp4")
     (tmp_path / "junk.mp4").write_bytes(b"not a video")
     with pytest.raises(MediaError, match="junk.mp4 is not a readable video"):
-        read_provenance(tmp_path / "junk.mp4")
+        read_metadata(tmp_path / "junk.mp4")
 
 
 def test_the_same_frames_make_the_same_file_every_time(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import save_file
 from tiny_models import random_bits, random_model, three_clip_schedule
 
+from engine.api.records import BitsHeader
 from engine.config import get_preset
 from engine.media.layout import bits_path
 from engine.pipeline.bits import BitsWriter, ClipBits, legacy_clips, read_bits
@@ -123,11 +124,11 @@ def test_bits_are_appended_packed_and_read_back_exactly(tmp_path: Path):
     path = bits_path(tmp_path / "clip.mp4")
     assert path.name == "clip.bits"
     clips = _clips(schedule, bits)
-    with BitsWriter(path, {"model": "test-micro"}) as writer:
+    with BitsWriter(path, BitsHeader("test-micro", 1.0, 16)) as writer:
         for clip in clips:
             writer.append(clip)
             header, read = read_bits(path)  # readable after every clip
-            assert header == {"model": "test-micro"} and read[-1].clip == clip.clip
+            assert header == BitsHeader("test-micro", 1.0, 16) and read[-1].clip == clip.clip
     header, read = read_bits(path)
     assert [(c.clip, c.frame, c.t, c.prompt) for c in read] == [(0, 0, 1, "prompt 0"), (1, 1, 2, "prompt 1"),
                                                               (2, 3, 2, "prompt 2")]
@@ -141,7 +142,7 @@ def test_a_file_cut_off_mid_clip_keeps_its_finished_clips_and_damage_is_named(tm
     schedule = three_clip_schedule()
     clips = _clips(schedule, random_bits(random_model(), schedule))
     path = tmp_path / "v.bits"
-    with BitsWriter(path, {"model": "m"}) as writer:
+    with BitsWriter(path, BitsHeader("m", 1.0, 16)) as writer:
         for clip in clips:
             writer.append(clip)
     whole = path.read_bytes()
@@ -176,6 +177,6 @@ def test_bits_of_the_older_format_are_read_as_clips(tmp_path: Path):
     meta = {"model": "test-micro", "seconds": "2", "aspect_h_over_w": "1.0", "prompts": '["a", "b"]'}
     save_safetensors(packed, tmp_path / "old.bits.safetensors", meta)
     header, clips = legacy_clips(tmp_path / "old.bits.safetensors", cfg)
-    assert header["model"] == "test-micro" and [c.clip for c in clips] == [0, 1, 2]
+    assert header.model == "test-micro" and [c.clip for c in clips] == [0, 1, 2]
     assert [c.prompt for c in clips] == ["a", "a", "b"]
     assert all(torch.equal(a, b) for a, b in zip([b for c in clips for b in c.bits], bits, strict=True))

@@ -98,7 +98,7 @@ def test_image_to_video_forces_clip_0_from_the_encoded_image(i2v_events, three_c
     assert len(want) == 12 and all(torch.equal(a, b) for a, b in zip(bits, want, strict=False))
     other = quantize_multiscale(three_clips.vae.encode(fit_image(picture(seed=1), 256, 256)), schedule)
     assert not all(torch.equal(a, b) for a, b in zip(bits, other, strict=False))
-    assert i2v_events[0].settings["image_to_video"] is True
+    assert i2v_events[0].settings.image_to_video is True
 
 
 def test_same_seed_same_frames_other_seed_other_frames(loaded):
@@ -126,8 +126,8 @@ def test_overrides_and_the_prompt_of_every_clip_reach_the_settings(loaded):
     request = GenerationRequest(prompts=("a ball",), seconds=0, aspect="1:1", text_features=TEXT,
                                 guidance_scale=2.5, tau_image=0.7)
     started = next(run_generation(loaded, request))
-    assert started.settings["guidance_scale"] == 2.5 and started.settings["tau_image"] == 0.7
-    assert started.settings["prompts"] == ["a ball"] and started.notes == ()
+    assert started.settings.guidance_scale == 2.5 and started.settings.tau_image == 0.7
+    assert started.settings.prompts == ("a ball",) and started.notes == ()
 
 
 class RecordingEncoder:
@@ -149,7 +149,7 @@ def test_prompts_go_through_the_models_text_encoder_as_written_for_models_traine
     encoder = RecordingEncoder()
     model = dataclasses.replace(loaded, text_encoder=encoder)
     events = list(run_generation(model, GenerationRequest(prompts=("a red ball",), seconds=1, aspect="1:1")))
-    assert encoder.prompts == ["a red ball"] and events[0].settings["prompts"] == ["a red ball"] * 2
+    assert encoder.prompts == ["a red ball"] and events[0].settings.prompts == ("a red ball",) * 2
 
 
 def run(model, **fields) -> list:
@@ -167,7 +167,7 @@ def test_a_storyboard_gives_each_video_clip_its_prompt(three_clips, one_prompt_r
     events = run(model, prompts=("a ball", "a red zeppelin"))
     single, story = bits_of(one_prompt_run), bits_of(events)
     assert encoder.prompts == ["a ball", "a red zeppelin"]  # each distinct prompt encoded once
-    assert events[0].settings["prompts"] == ["a ball", "a ball", "a red zeppelin"]
+    assert events[0].settings.prompts == ("a ball", "a ball", "a red zeppelin")
     assert events[0].notes == ("prompt 2: this model does not know the words zeppelin: they were left out of the "
                                "prompt",)
     # clips 0 and 1 (passes 0..24) read the first prompt, as in the single-prompt run; clip 2 reads its own
@@ -185,7 +185,7 @@ def test_a_video_continues_with_a_new_prompt_from_its_clips_own_texts(three_clip
     assert encoder.prompts == ["a ball", "a cube"]
     started, clips = events[0], [e for e in events if isinstance(e, ClipFrames)]
     assert (started.passes, started.clips, started.frames) == (26, 2, 16)
-    assert started.settings["continued_from_clip"] == 2 and started.settings["prompts"] == ["a cube", "a cube"]
+    assert started.settings.continued_from_clip == 2 and started.settings.prompts == ("a cube", "a cube")
     assert [(c.clip, c.frame_start, len(c.frames)) for c in clips] == [(0, 0, 8), (1, 8, 8)]
     assert [(r.clip, r.frame, r.prompt) for c in clips for r in c.records] == [(3, 5, "a cube"), (4, 7, "a cube")]
     passes = [e for e in events if isinstance(e, PassProgress)]

@@ -17,9 +17,10 @@ from engine_session import PROMPT, Session, toyworld_job
 
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
+from engine.api.records import BitsHeader, read_provenance
 from engine.api.transport import LocalEngine
 from engine.loader import load_model
-from engine.media.mp4 import read_frames, read_provenance
+from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline import ClipFrames, run_generation
 from engine.pipeline.bits import read_bits
 from engine.service.prepare import prepare
@@ -63,8 +64,9 @@ def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_s
         assert [c.clip for c in read_bits(clip.bits)[1]] == list(range(clip.clip + 1))
     frames, fps = read_frames(finished.video)
     assert frames.shape == (33, 64, 64, 3) and fps == 16
-    meta = read_provenance(finished.video)
-    assert meta == finished.provenance and meta["model"] == "toyworld" and len(meta["weights_sha256"]) == 64
+    meta = read_metadata(finished.video)
+    assert read_provenance(meta).generation == finished.record
+    assert meta["model"] == "toyworld" and len(meta["weights_sha256"]) == 64
     assert meta["settings"]["seed"] == 3 and meta["inputs"]["prompts"] == [PROMPT, PROMPT] and meta["engine_version"]
 
     store = ModelStore()
@@ -72,7 +74,7 @@ def test_a_job_through_the_service_streams_its_clips_and_gives_the_bits_of_the_s
     in_process = [r for e in run_generation(model, prepare(spec, store).request) if isinstance(e, ClipFrames)
                   for r in e.records]
     header, served = read_bits(finished.bits)
-    assert header == {"model": "toyworld", "aspect_h_over_w": 1.0, "fps": 16}
+    assert header == BitsHeader("toyworld", 1.0, 16)
     assert [c.clip for c in served] == [0, 1, 2] == [c.clip for c in in_process]
     served_bits = [b for c in served for b in c.bits]
     made = [b for c in in_process for b in c.bits]
@@ -83,11 +85,11 @@ def test_the_engine_lists_its_models_with_their_plan_and_reorders_its_queue(sess
     session.client.list_models("cpu", 2)
     while not isinstance(answer := session.next(), p.Models):
         pass
-    [toyworld] = [m for m in answer.models if m["installed"]]
-    assert toyworld["id"] == "toyworld" and toyworld["builtin"] and toyworld["aspects"] == ["1:1"]
-    assert (toyworld["max_seconds"], toyworld["trained_seconds"], toyworld["clip_seconds"]) == (600, 2, 1)
-    assert toyworld["plan"]["fits"] and toyworld["plan"]["precision"] == "fp32" and toyworld["plan"]["lines"]
-    assert answer.device["device"] == "cpu"
+    [toyworld] = [m for m in answer.models if m.installed]
+    assert toyworld.id == "toyworld" and toyworld.builtin and list(toyworld.aspects) == ["1:1"]
+    assert (toyworld.max_seconds, toyworld.trained_seconds, toyworld.clip_seconds) == (600, 2, 1)
+    assert toyworld.plan.fits and toyworld.plan.precision == "fp32" and toyworld.plan.lines
+    assert answer.device.device == "cpu"
 
     first, second, third = (toyworld_job(tmp_path, name, seconds=s) for name, s in (("1", 6), ("2", 1), ("3", 1)))
     for spec in (first, second, third):
@@ -110,7 +112,7 @@ def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
                          prompts=(PROMPT, "a red circle moves to the left on a blue background"))
     session.client.submit(board)
     assert isinstance(session.until_end(board.id)[-1], p.Finished)
-    assert read_provenance(tmp_path / "board.mp4")["inputs"]["prompts"] == list(board.prompts)
+    assert read_metadata(tmp_path / "board.mp4")["inputs"]["prompts"] == list(board.prompts)
 
     one_each = toyworld_job(tmp_path, "one_each", seconds=None, kind="storyboard",
                             prompts=(PROMPT, "a red circle moves up", "a red circle moves down"))
@@ -130,7 +132,7 @@ def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
     assert all(torch.equal(a, b) for x, y in zip(before, after, strict=False) for a, b in zip(x.bits, y.bits,
                                                                                            strict=True))
     assert [c.prompt for c in after[2:]] == ["a red circle moves down"] * 2
-    inputs = read_provenance(tmp_path / "longer.mp4")["inputs"]
+    inputs = read_metadata(tmp_path / "longer.mp4")["inputs"]
     assert inputs["prompts"] == ["a red circle moves down"] * 2 and inputs["continued_from_clip"] == 1
 
     bridge = toyworld_job(tmp_path, "bridge", seconds=1, kind="bridge", prompts=(), crossfade_seconds=0.5,
@@ -143,7 +145,7 @@ def test_storyboard_continue_and_bridge_through_the_service(session, tmp_path):
     # its last half second fades into the second video's first 8 frames: the last is 8/9 of the way there
     assert np.abs(made[-1].astype(int) - target[7]).mean() < np.abs(made[-9].astype(int) - target[7]).mean()
     assert np.abs(made[-1].astype(int) - target[7]).mean() < 8
-    inputs = read_provenance(tmp_path / "bridge.mp4")["inputs"]
+    inputs = read_metadata(tmp_path / "bridge.mp4")["inputs"]
     assert inputs["prompts"] == [second.prompts[0]] and len(inputs["bridge_to_sha256"]) == 64
     assert inputs["crossfade_frames"] == 8
 
@@ -185,7 +187,7 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
         }
         says = {
             "garbage": "not a JSON message",
-            "version": "protocol version 7 is not spoken here; this engine speaks 1",
+            "version": "protocol version 7 is not spoken here; this engine speaks 2",
             "oversize prompt": "prompt 1 has 11000 characters; the limit is 4000",
             "unknown model": "model 'nope' is not installed (installed: toyworld)",
             "missing first frame": f"the first frame {tmp_path / 'x.png'} does not exist",

@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 from engine.api import protocol as p
 from engine.cli.jobs import progress_line
 from engine.cli.main import main
-from engine.media.mp4 import read_frames, read_provenance
+from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline.bits import read_bits
 
 PROMPT = "a red circle moves to the right"
@@ -37,7 +37,7 @@ def test_the_same_command_and_seed_make_the_same_video_and_it_can_be_continued_a
         assert "33 frames of 64x64 at 16 fps, 21 passes (fp32 on cpu)" in err and "pass 21/21  clip 3 of 3" in err
         videos.append(read_frames(tmp_path / name)[0])
     assert videos[0].shape == (33, 64, 64, 3) and np.array_equal(videos[0], videos[1])
-    meta = read_provenance(tmp_path / "a.mp4")
+    meta = read_metadata(tmp_path / "a.mp4")
     assert meta["settings"]["seed"] == 3 and meta["inputs"]["prompts"] == [PROMPT, PROMPT]
 
     code, out, err = istar(capsys, "continue", str(tmp_path / "a.mp4"), "--seconds", "1", "--prompt",
@@ -57,7 +57,7 @@ def test_the_same_command_and_seed_make_the_same_video_and_it_can_be_continued_a
                            "--seconds", "1", "--crossfade", "0.25", "-o", str(tmp_path / "joined.mp4"))
     assert code == 0, err
     assert len(read_frames(tmp_path / "joined.mp4")[0]) == 16
-    inputs = read_provenance(tmp_path / "joined.mp4")["inputs"]
+    inputs = read_metadata(tmp_path / "joined.mp4")["inputs"]
     assert inputs["prompts"] == [PROMPT] and inputs["crossfade_frames"] == 4  # toward board's first prompt
 
 
@@ -70,7 +70,7 @@ def test_a_model_without_a_text_encoder_takes_text_features(micro_home, tmp_path
                            "-o", str(tmp_path / "still.mp4"))
     assert code == 0, err
     assert read_frames(tmp_path / "still.mp4")[0].shape == (1, 256, 256, 3)
-    assert len(read_provenance(tmp_path / "still.mp4")["inputs"]["text_features_sha256"]) == 64
+    assert len(read_metadata(tmp_path / "still.mp4")["inputs"]["text_features_sha256"]) == 64
     code, _, err = istar(capsys, "generate", "--model", "test-micro", "--prompt", "a red ball", "--duration", "0",
                          "-o", str(tmp_path / "x.mp4"))
     assert code == 2 and "test-micro has no text encoder, so it cannot read a prompt" in err

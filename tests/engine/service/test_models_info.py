@@ -10,19 +10,21 @@ from engine.weights.store import BUILTIN_ROOT, ModelStore
 
 
 def test_installed_models_come_first_then_the_installable_ones_with_their_plan(micro_home: Path):
-    answer = describe_models(ModelStore(micro_home / "models", builtin_root=BUILTIN_ROOT), "cpu", 1)
-    models = {m["id"]: m for m in answer["models"]}
+    device, listed = describe_models(ModelStore(micro_home / "models", builtin_root=BUILTIN_ROOT), "cpu", 1)
+    models = {m.id: m for m in listed}
     assert list(models) == ["toyworld", "test-micro", "infinitystar-8b-720p", "infinitystar-8b-480p"]
 
-    assert models["toyworld"]["installed"] and models["toyworld"]["builtin"]
-    assert models["test-micro"]["installed"] and models["test-micro"]["precisions"] == ["fp32"]
+    assert models["toyworld"].installed and models["toyworld"].builtin
+    assert models["test-micro"].installed and models["test-micro"].variants == ("fp32",)
     for model_id in ("infinitystar-8b-720p", "infinitystar-8b-480p"):
         model = models[model_id]
-        assert not model["installed"] and not model["builtin"] and not model["verified"]
-        assert model["precisions"] == [] and model["preset"] == model_id
-        assert model["plan"]["precision"] in ("bf16", "int8", "nf4") and model["plan"]["lines"]
-        assert model["plan"]["peak_gb"] > 5  # an 8B model: a plan of its real size, not a placeholder
+        assert not model.installed and not model.builtin and not model.verified
+        assert model.variants == () and model.preset == model_id
+        assert model.precisions == ("fp32", "bf16", "int8", "nf4"), "a quantised precision is made on first use"
+        assert model.plan.precision in ("bf16", "int8", "nf4") and model.plan.lines
+        assert model.plan.peak_gb > 5  # an 8B model: a plan of its real size, not a placeholder
+        assert model.clip_seconds == 5 and list(model.aspects)[0] == "16:9"
     assert "tiny-a" not in models, "test sizes are listed only once installed"
 
-    assert answer["device"]["device"] == "cpu"
-    assert p.decode(p.encode(p.Models(**answer))) == p.Models(**answer)
+    assert device.device == "cpu"
+    assert p.decode(p.encode(p.Models(device, listed))) == p.Models(device, listed)
