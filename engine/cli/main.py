@@ -99,7 +99,7 @@ def _choose_for_device(args: argparse.Namespace) -> int:
     if args.json:
         plan = choice.plan.to_dict()
         plan.pop("flops_per_pass")
-        print(json.dumps({"device": info.to_dict(), "fits": choice.fits, "peak_bytes": choice.peak_bytes,
+        print(json.dumps({"device": info.to_json(), "fits": choice.fits, "peak_bytes": choice.peak_bytes,
                           "budget_bytes": choice.budget_bytes, "plan": plan}))
     else:
         print(f"{args.model}: {args.duration} s, aspect {args.aspect}, batch {args.batch}")

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import platform
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psutil
 import torch
 
+from engine.api.records import DeviceSummary as DeviceInfo  # the engine's view of a device is the API's record
 from engine.runtime.device import resolve_device
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    device: str  # "cpu", "cuda:0", ...
-    name: str
-    total_bytes: int  # memory the model's tensors live in: VRAM on a GPU, RAM on the CPU
-    free_bytes: int
-    host_total_bytes: int
-    host_available_bytes: int
-
-    @property
-    def is_cuda(self) -> bool:
-        return self.device.startswith("cuda")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _cpu_name() -> str:

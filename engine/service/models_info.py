@@ -65,4 +65,4 @@ def describe_models(store: ModelStore, device: str = "auto", seconds: int = 5) -
     for entry in CATALOGUE.values():
         if entry.model_id not in listed and not entry.for_tests:
             models.append(describe_model(entry.model_id, get_preset(entry.preset), info, seconds))
-    return DeviceSummary(**info.to_dict()), models
+    return info, models

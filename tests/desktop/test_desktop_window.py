@@ -76,6 +76,7 @@ def test_about_names_the_installed_version():
 
 def test_media_unused_on_the_timeline_is_removed_from_the_bin_and_undo_brings_it_back(make_window, tmp_path, qtbot):
     window = make_window()
+    window.confirm_discard = lambda: True  # closing it at the end asks nothing
     video = tmp_path / "shot.mp4"
     with mp4_writer(video, 16) as stream:
         stream.write(np.full((8, 16, 16, 3), 90, np.uint8))
