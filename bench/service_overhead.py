@@ -23,12 +23,13 @@ from pathlib import Path
 from engine.api import protocol as p
 from engine.api.client import EngineClient
 from engine.api.jobs import JobSpec
+from engine.api.records import BitsHeader
 from engine.api.transport import LocalEngine
 from engine.loader import load_model
 from engine.media.layout import bits_path
 from engine.media.mp4 import mp4_writer
-from engine.pipeline import ClipFrames, Finished, run_generation
-from engine.pipeline.bits import save_bits
+from engine.pipeline import ClipFrames, run_generation
+from engine.pipeline.bits import BitsWriter
 from engine.service.prepare import prepare
 from engine.service.runner import JobRunner
 from engine.weights.store import ModelStore
@@ -38,13 +39,15 @@ PROMPT = "a red circle moves to the right on a blue background"
 
 def in_process(model, store: ModelStore, spec: JobSpec) -> float:
     start = time.perf_counter()
-    request = prepare(spec, store).request
-    with mp4_writer(spec.output, model.preset.schedule.fps) as video:
-        for event in run_generation(model, request, model.preview):
+    job = prepare(spec, store)
+    fps = model.preset.schedule.fps
+    header = BitsHeader(spec.model, job.schedule.aspect, fps)
+    with mp4_writer(spec.output, fps) as video, BitsWriter(bits_path(spec.output), header) as bits:
+        for event in run_generation(model, job.request, model.preview):
             if isinstance(event, ClipFrames):
                 video.write(event.frames)
-            elif isinstance(event, Finished):
-                save_bits(bits_path(spec.output), event.bits, {"model": spec.model})
+                for record in event.records:
+                    bits.append(record)
     return time.perf_counter() - start
 
 
