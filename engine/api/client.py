@@ -1,7 +1,7 @@
 """The studio's side of the engine: submit and cancel jobs, receive their events, survive the engine dying.
 
-No torch, no Qt: the desktop wraps this in a QThread bridge, the CLI uses it directly. Events are delivered to
-`on_event` on the client's reader thread, in the order the engine sent them.
+No torch, no Qt: the desktop calls it from a worker (desktop/generate/bridge.py), the CLI directly. Events are
+delivered to `on_event` on the client's reader thread, in the order the engine sent them.
 
 When the engine goes away unasked (killed, crashed, out of memory), the job it was running gets a Failed event of
 kind `crashed` with the reason, and the jobs queued behind it go to a fresh engine. A job's state is kept in the
