@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_docks(queue)
         self._set_editor(Project.empty())
         self.controller = GenerationController(self.bridge, self.project, self.editor.stack, self.live)
+        self.generation_context = self._build_generation_context()
         self._wire_generation()
         self._build_menus()
         self._build_status()
@@ -147,6 +148,23 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(project, None)
         self._update_title()
 
+    def _build_generation_context(self) -> actions.GenerationContext:
+        """What the generation actions use of the window; the project, its timeline and the models are asked for
+        each time, since opening a project or the engine listing its models replaces them."""
+        return actions.GenerationContext(
+            project=lambda: self.project,
+            project_path=lambda: self.project_path,
+            playhead=lambda: self.editor.timeline.playhead,
+            selected_clip_ids=lambda: self.editor.timeline.selected_clip_ids(),
+            models=lambda: self.models,
+            controller=self.controller,
+            panel=self.panel,
+            show_message=lambda text, ms: self.statusBar().showMessage(text, ms),
+            show_panel=lambda: self.docks["generate"].raise_(),
+            open_provenance=lambda media_id: self.open_provenance_of(media_id),
+            parent=self,
+        )
+
     def _wire_generation(self) -> None:
         self.panel.generate_clicked.connect(self.generate)
         self.bridge.event.connect(self._engine_event)
@@ -203,7 +221,7 @@ class MainWindow(QMainWindow):
 
         generate = bar.addMenu("&Generate")
         self._action(generate, "&Generate", self.generate, "Ctrl+G")
-        self.clip_actions = actions.ClipActions(self)
+        self.clip_actions = actions.ClipActions(self.generation_context)
         generate.addActions(self.clip_actions.menu_actions())
 
         view = bar.addMenu("&View")
@@ -433,7 +451,7 @@ class MainWindow(QMainWindow):
     # generation
 
     def generate(self) -> None:
-        actions.generate_from_panel(self)
+        actions.generate_from_panel(self.generation_context)
 
     def _engine_event(self, message: p.Message) -> None:
         if isinstance(message, p.Ready):
@@ -467,7 +485,7 @@ class MainWindow(QMainWindow):
 
     def _clip_menu(self, where: QPoint) -> None:
         """A right-clicked clip's generation actions (none for a clip the engine did not make)."""
-        if actions.selected_generated(self) is None:
+        if actions.selected_generated(self.generation_context) is None:
             return
         menu = QMenu(self)
         menu.addActions(self.clip_actions.clip_menu_actions())

@@ -62,7 +62,7 @@ def _generate(window: MainWindow, start: float) -> Path:
     panel.seed.setValue(1)
     failures: list[str] = []
     window.controller.failed.connect(lambda message, hint: failures.append(f"{message} {hint}".rstrip()))
-    if not actions.generate_from_panel(window):
+    if not actions.generate_from_panel(window.generation_context):
         raise SelfCheckFailed(f"the generate panel made no job: {window.statusBar().currentMessage()}")
     if not wait_until(lambda: not window.controller.jobs, GENERATION_TIMEOUT_S):
         raise SelfCheckFailed(f"no answer from the engine in {GENERATION_TIMEOUT_S} s")

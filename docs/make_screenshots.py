@@ -60,7 +60,7 @@ def generate(window: MainWindow, prompt: str, seconds: int, seed: int, storyboar
     panel.random_seed.setChecked(False)
     panel.seed.setValue(seed)
     window.editor.timeline.set_playhead(window.project.duration)
-    if not actions.generate_from_panel(window):
+    if not actions.generate_from_panel(window.generation_context):
         sys.exit(f"no job: {window.statusBar().currentMessage()}")
 
 

@@ -91,7 +91,7 @@ def test_generate_continue_undo_save_and_reload(window, qtbot, tmp_path):
 
     window.editor.timeline.select_clips([clip.id])
     assert window.clip_actions.continue_.isEnabled() and window.clip_actions.regenerate.isEnabled()
-    actions.continue_clip(window, clip, 1, "a red circle moves up")
+    actions.continue_clip(window.generation_context, clip, 1, "a red circle moves up")
     qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
     first, more = _video_clips(window.project)
     more_media = window.project.media_of(more)
@@ -169,7 +169,7 @@ def test_a_bridge_plays_on_from_the_first_clip_and_fades_into_the_second_which_p
     assert second.start == 17
     window.editor.timeline.select_clips([first.id])
     assert window.clip_actions.bridge.isEnabled()
-    actions.bridge_clips(window, first, second, 1, crossfade_seconds=0.5)
+    actions.bridge_clips(window.generation_context, first, second, 1, crossfade_seconds=0.5)
     qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
     placed = [(c.start, c.length, c.source_in) for c in _video_clips(window.project)]
     assert placed == [(0, 17, 0), (17, 16, 0), (33, 9, 8)]  # the second's first 8 frames are in the fade
