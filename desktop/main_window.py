@@ -146,6 +146,8 @@ class MainWindow(QMainWindow):
             self.controller.set_project(project, self.editor.stack)
         self.bin.show_project(project)
         self.inspector.show_clip(project, None)
+        if hasattr(self, "clip_actions"):  # a new project has nothing selected: no clip action applies
+            self.clip_actions.update_enabled()
         self._update_title()
 
     def _build_generation_context(self) -> actions.GenerationContext:

@@ -198,7 +198,9 @@ def test_the_window_context_follows_the_project_and_timeline_open_now(window, tm
     assert actions.selected_generated(context)[0].id == "first" and context.playhead() == 7
     assert context.models() is window.models and context.project_path() is None
 
+    assert window.clip_actions.continue_.isEnabled()
     window.new_project()  # a new project, and a new timeline with it
+    assert not window.clip_actions.continue_.isEnabled(), "nothing is selected in the new project"
     window.project_path = tmp_path / "film.istar"
     assert context.project() is window.project and context.project().media == {}
     assert actions.selected_generated(context) is None and context.playhead() == 0
