@@ -8,6 +8,7 @@ decode in bounded memory and stream, clip by clip as the latent arrives. Optiona
 from __future__ import annotations
 
 import pickle
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -473,13 +474,19 @@ class VideoVAE(nn.Module):
         return torch.cat(list(self.decode_stream(latent, chunk_latents, tiling)), dim=2)
 
 
+WHAT_LOADS = (
+    "a .safetensors file, or a PyTorch .pth holding only tensors as {'vae': {name: tensor}} "
+    "(torch.save of a state dict, the zip format or the legacy one)"
+)
+
+
 def _read(path: Path, what: str, load: Callable[[], object]) -> object:
     try:
         return load()
     except pickle.UnpicklingError:
         raise VAECheckpointError(
-            f"{path} holds Python objects other than tensors; unpickling them could run code, so it is refused "
-            "(the released VAE file holds only tensors)"
+            f"{path} is not a plain tensor checkpoint: it holds Python objects other than tensors, or is a raw "
+            f"pickle, and unpickling it could run code, so it is refused for safety. What loads: {WHAT_LOADS}"
         ) from None
     except Exception as err:  # safetensors and torch report truncation and bad headers with their own types
         raise VAECheckpointError(f"{path} is not a readable {what}: {err}") from None
@@ -501,7 +508,10 @@ def load_vae_state(path: str | Path) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         return _read(path, "safetensors file", lambda: load_file(str(path)))
-    checkpoint = _read(path, "torch checkpoint", lambda: torch.load(path, "cpu", weights_only=True, mmap=True))
+    # weights_only: only tensors and plain containers are unpickled, for the zip format and the legacy one alike;
+    # mmap (no second copy of the tensors) works for the zip format only, so a legacy file is read into memory
+    mmap = zipfile.is_zipfile(path)
+    checkpoint = _read(path, "torch checkpoint", lambda: torch.load(path, "cpu", weights_only=True, mmap=mmap))
     state = checkpoint.get("vae") if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise VAECheckpointError(

@@ -38,6 +38,9 @@ def check_pickle(file: Path) -> None:
                 f"{file} was refused: it holds more than tensors, and loading it would run code it names ({code}). "
                 "Use the release's .safetensors files or a clean copy"
             ) from e
-        raise TextEncoderError(f"{file} was refused: it does not unpickle as plain tensors (damaged?)") from e
+        raise TextEncoderError(
+            f"{file} was refused for safety: it is not a plain tensor checkpoint (a raw pickle, or damaged). "
+            "What loads: the release's .safetensors files, or a torch.save of tensors only"
+        ) from e
     except (RuntimeError, EOFError, OSError, ValueError) as e:
         raise TextEncoderError(f"{file} is not a readable PyTorch checkpoint (truncated or damaged?): {e}") from e

@@ -1,7 +1,8 @@
 """The released VAE `.pth` (a pickle of {"vae": state_dict}) converted once to safetensors.
 
-The pickle is opened with weights_only=True and memory-mapped: objects other than tensors are refused
-before anything runs, and the conversion never holds the file twice. Later loads read the safetensors.
+The pickle is opened with weights_only=True: objects other than tensors (and a raw pickle) are refused before
+anything runs. A zip-format file (torch >= 1.6) is memory-mapped, so the conversion never holds it twice; a legacy
+tensors-only file loads too, read into memory. Later loads read the safetensors.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -144,6 +145,25 @@ def test_a_pickle_that_carries_code_is_refused_and_never_runs(tiny_t5: TinyT5, t
     state = dict(tiny_t5.model.state_dict(), payload=RunsCode(marker))
     torch.save(state, folder / "pytorch_model.bin")
     with pytest.raises(TextEncoderError, match=r"pytorch_model.bin was refused: .*would run code .*system"):
+        T5TextEncoder.from_folder(folder)
+    assert not marker.exists()
+
+
+def test_a_legacy_format_tensors_only_bin_loads(tiny_t5: TinyT5, encoder: T5TextEncoder, tmp_path: Path) -> None:
+    folder = tiny_t5.copy(tmp_path / "t5")
+    (folder / "model.safetensors").unlink()
+    torch.save(tiny_t5.model.state_dict(), folder / "pytorch_model.bin", _use_new_zipfile_serialization=False)
+    legacy = T5TextEncoder.from_folder(folder, dtype=torch.float32)
+    torch.testing.assert_close(legacy.encode(SENTENCES[0]), encoder.encode(SENTENCES[0]), rtol=0, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_a_raw_pickle_is_refused_for_safety_naming_what_loads(tiny_t5: TinyT5, tmp_path: Path) -> None:
+    folder = tiny_t5.copy(tmp_path / "t5")
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "code-ran"
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"payload": RunsCode(marker)}))
+    with pytest.raises(TextEncoderError, match=r"pytorch_model.bin was refused for safety: it is not a plain tensor"):
         T5TextEncoder.from_folder(folder)
     assert not marker.exists()
 
