@@ -1,5 +1,18 @@
 """The `istar` command line: presets, plans and self-tests (main), jobs (jobs), and the model store (models)."""
 
+from __future__ import annotations
+
 # What a command reports as a message and exit code 2 rather than a traceback (ConfigError, ModelStoreError and
-# the records' errors are ValueErrors)
-REPORTED_ERRORS: tuple[type[Exception], ...] = (ValueError, FileNotFoundError)
+# the records' errors are ValueErrors; OSError: a full disk, a read-only store, a missing or unreadable file)
+REPORTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
+
+
+def describe_error(err: Exception) -> str:
+    """One line for a reported error: an OS error as '<path>: <cause>' ('<from> -> <to>: <cause>' for a rename),
+    not Python's '[Errno 28] ...'; any other error as its message."""
+    if isinstance(err, OSError) and err.strerror:
+        if err.filename is None:
+            return err.strerror
+        where = f"{err.filename}" if err.filename2 is None else f"{err.filename} -> {err.filename2}"
+        return f"{where}: {err.strerror}"
+    return str(err)

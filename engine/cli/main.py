@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from engine.cli import REPORTED_ERRORS, jobs, models
+from engine.cli import REPORTED_ERRORS, describe_error, jobs, models
 from engine.config import PRESETS, get_preset
 from engine.runtime.precision import KV_PLACEMENTS, PRECISIONS
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except REPORTED_ERRORS as err:
-        print(f"istar {args.command}: {err}", file=sys.stderr)
+        print(f"istar {args.command}: {describe_error(err)}", file=sys.stderr)
         return 2
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.api.install_events import InstallDone, InstallEvent, InstallFailed, encode_event, human_bytes
-from engine.cli import REPORTED_ERRORS
+from engine.cli import REPORTED_ERRORS, describe_error
 from engine.runtime.precision import QUANTIZED_PRECISIONS
 from engine.weights.catalogue import CATALOGUE
 from engine.weights.install import Progress
@@ -49,7 +49,7 @@ def _installing(args: argparse.Namespace, store: ModelStore, run: Callable[[Prog
     try:
         manifest = run(emit)
     except REPORTED_ERRORS as err:
-        emit(InstallFailed(str(err)))
+        emit(InstallFailed(describe_error(err)))
         return 2
     emit(InstallDone(manifest.model_id, len(manifest.files), sum(f.bytes for f in manifest.files),
                      str(store.folder(args.model))))

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from engine.atomic import fsync_dir
@@ -171,15 +173,36 @@ def _own_storages(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def save_safetensors(
     tensors: dict[str, torch.Tensor], path: str | Path, metadata: dict[str, str] | None = None
 ) -> None:
-    """Write atomically: a temp file in the same folder, fsync, rename. Tensors are stored contiguous."""
+    """Write atomically: a temp file in the same folder, fsync, rename. Tensors are stored contiguous.
+
+    A failed write (a full disk, a read-only folder) raises OSError naming `path`, whatever layer failed."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file(_own_storages(tensors), str(tmp), metadata=metadata)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            save_file(_own_storages(tensors), str(tmp), metadata=metadata)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except (OSError, SafetensorError) as err:
+            raise _write_error(err, path) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def _write_error(err: OSError | SafetensorError, path: Path) -> Exception:
+    """An OSError naming `path` for a failed write. safetensors reports I/O errors as SafetensorError('... (os
+    error 28)') and a failed write() carries no file name; either would reach the user without the path."""
+    if isinstance(err, OSError):
+        code, cause = err.errno, err.strerror
+    else:
+        found = re.search(r"\(os error (\d+)\)", str(err))
+        if found is None:
+            return err
+        code = int(found.group(1))
+        cause = os.strerror(code)
+    if code is None:
+        return err
+    return OSError(code, cause or os.strerror(code), str(path))

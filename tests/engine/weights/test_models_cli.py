@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -114,3 +115,72 @@ def test_quantize_adds_a_precision_that_list_shows(home: Path, release: Path, ca
     [row] = [line for line in run(capsys, "list")[1].splitlines() if line.startswith("test-micro")]
     assert row.split()[2:4] == ["fp32,", "int8"] and row.endswith("verified")
     assert run(capsys, "verify", "test-micro")[0] == 0
+
+
+def _read_only(folder: Path, monkeypatch) -> None:
+    """Make `folder` refuse new entries: chmod, and for root (whom chmod does not stop) mkdir fails as it would."""
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        real_mkdir = os.mkdir
+
+        def mkdir(path, *args, **kwargs):
+            if Path(path).parent == folder:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def test_quantize_into_a_read_only_store_says_which_path_and_why(home: Path, release: Path, capsys, monkeypatch):
+    pytest.importorskip("bitsandbytes")
+    assert run(capsys, "install", "test-micro", "--from", str(release))[0] == 0
+    folder = home / "test-micro"
+    _read_only(folder, monkeypatch)
+    try:
+        code, out, err = run(capsys, "quantize", "test-micro", "--precision", "int8")
+    finally:
+        folder.chmod(0o755)
+    assert (code, out) == (2, "")
+    assert err == f"istar models: {folder / '.quantizing-int8'}: Permission denied\n"
+
+
+def test_quantize_on_a_full_disk_says_which_file_and_leaves_nothing_behind(home: Path, release: Path, capsys,
+                                                                           monkeypatch):
+    pytest.importorskip("bitsandbytes")
+    from safetensors import SafetensorError
+
+    assert run(capsys, "install", "test-micro", "--from", str(release))[0] == 0
+
+    def full_disk(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"partial")
+        # what safetensors raises when the disk fills: no OSError, no file name
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr("engine.tensors.safetensors_file.save_file", full_disk)
+    code, out, err = run(capsys, "quantize", "test-micro", "--precision", "int8")
+    folder = home / "test-micro"
+    assert (code, out) == (2, "")
+    assert err == f"istar models: {folder / '.quantizing-int8' / 'model.safetensors'}: No space left on device\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "transformer", "vae"]
+    assert "int8" not in run(capsys, "list")[1]
+
+
+def test_an_os_error_is_one_line_naming_the_path_for_every_command(capsys, monkeypatch) -> None:
+    """Whatever command hits it: a file write without a file name, a rename with two."""
+
+    def failing(error: OSError):
+        def run_command(args):
+            raise error
+
+        return run_command
+
+    for error, line in [
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "istar models: No space left on device\n"),
+        (OSError(errno.EROFS, os.strerror(errno.EROFS), "/store/a", None, "/store/b"),
+         "istar models: /store/a -> /store/b: Read-only file system\n"),
+        (FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), "/store/x"),
+         "istar models: /store/x: No such file or directory\n"),
+    ]:
+        monkeypatch.setattr("engine.cli.models._list", failing(error))
+        code, _, err = run(capsys, "list")
+        assert (code, err) == (2, line)
