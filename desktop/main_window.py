@@ -35,6 +35,7 @@ from desktop.player.voice_over import VoiceOverRecorder
 from desktop.project.commands import AddMedia, Macro, RelinkMedia, RemoveMedia, SetClipGain
 from desktop.project.file import (
     PROJECT_SUFFIX,
+    clean_leftovers,
     discard_recovery,
     find_recovery,
     load_project,
@@ -299,6 +300,8 @@ class MainWindow(QMainWindow):
                 return False
         self.project_path = path
         self._set_editor(project or Project.empty())
+        if path is not None:
+            clean_leftovers(path, media_folder(path))  # temp files of saves and jobs killed before
         if recovery is not None and project is not None and ask:
             self.editor.stack.push(QUndoCommand("Recover autosave"))  # shown, but not saved yet: the title says so
         if path is not None:
@@ -346,6 +349,7 @@ class MainWindow(QMainWindow):
         except (OSError, ProjectError) as err:
             QMessageBox.critical(self, "Cannot save", f"{path}: {err}")
             return False
+        clean_leftovers(path, media_folder(path))
         if self.project_path is None:
             discard_recovery(None)
         self.project_path = path

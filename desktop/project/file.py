@@ -11,8 +11,9 @@ from pathlib import Path
 from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.schema import SCHEMA_VERSION as SCHEMA_VERSION
 from desktop.project.schema import FieldError, project_from_json, project_to_json, upgrade
-from engine.atomic import atomic_writer, write_bytes_atomic
+from engine.atomic import atomic_writer, clean_stale_temps, write_bytes_atomic
 from engine.home import studio_home
+from engine.media.layout import clean_output_folder
 
 PROJECT_SUFFIX = ".istar"
 BACKUPS = 5
@@ -56,6 +57,17 @@ def save_project(project: Project, path: Path) -> None:
         if path.exists():
             _rotate_backups(path)
     discard_recovery(path)
+
+
+def clean_leftovers(path: Path, media: Path | None = None) -> list[Path]:
+    """Remove the temp files that killed saves left beside the project file `path`, and that killed jobs left in
+    its media folder `media` and the clip folders there (engine.media.layout.clean_output_folder); the removed
+    files. Only our own temp files whose writer is gone go (engine.atomic.is_stale_temp); call it when a project is
+    opened or saved."""
+    removed = clean_stale_temps(Path(path).parent)
+    if media is not None:
+        removed += clean_output_folder(media)
+    return removed
 
 
 def _json_problem(text: str, error: json.JSONDecodeError) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
+
+from engine.atomic import clean_stale_temps
 
 BITS_SUFFIX = ".bits"
 LEGACY_BITS_SUFFIX = ".bits.safetensors"  # the older format, one safetensors file of every pass
+CLIPS_SUFFIX = ".clips"
 
 
 def bits_path(video: str | Path) -> Path:
@@ -31,4 +36,15 @@ def is_bits_file(path: str | Path) -> bool:
 def clips_folder(video: str | Path) -> Path:
     """Where the clips of `video` are written as each is decoded: out.mp4 -> out.clips/."""
     video = Path(video)
-    return video.with_name(video.stem + ".clips")
+    return video.with_name(video.stem + CLIPS_SUFFIX)
+
+
+def clean_output_folder(folder: str | Path) -> list[Path]:
+    """Remove the temp files that killed jobs left in a folder of generated videos and in its videos' clip folders
+    (engine.atomic.clean_stale_temps: only ours, only those whose writer is gone); the removed files."""
+    removed = clean_stale_temps(folder)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.endswith(CLIPS_SUFFIX) and entry.is_dir(follow_symlinks=False):
+                removed += clean_stale_temps(entry.path)
+    return removed

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from engine.api.records import BitsHeader, GenerationRecord
-from engine.media.layout import bits_path, clips_folder
+from engine.media.layout import bits_path, clean_output_folder, clips_folder
 from engine.media.mp4 import Mp4Stream, mp4_writer
 from engine.pipeline.bits import BitsWriter, ClipBits, write_bits
 
@@ -57,6 +57,7 @@ class JobOutput:
         return bits_path(self.output)
 
     def __enter__(self) -> JobOutput:
+        clean_output_folder(self.output.parent)  # what jobs killed before left there, before this one adds its own
         self._bits = self._stack.enter_context(BitsWriter(self.bits, self.header))
         for clip in self.recent:
             self._bits.append(clip)

@@ -1,5 +1,7 @@
 """The main window opens with its title, menus, docks and toolbar, and remembers its layout."""
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -8,8 +10,11 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
+from desktop.project.file import save_project
+from desktop.project.model import Project
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
+from engine.atomic import host_tag
 from engine.media.mp4 import mp4_writer
 
 
@@ -92,3 +97,31 @@ def test_media_unused_on_the_timeline_is_removed_from_the_bin_and_undo_brings_it
     window.bin.remove_action.trigger()
     assert media_id in window.project.media
     assert "shot.mp4 is used by 1 clip(s) on Video 1" in window.statusBar().currentMessage()
+
+
+def test_opening_or_saving_a_project_removes_what_killed_saves_and_jobs_left_there(make_window, tmp_path):
+    window = make_window()
+    window.confirm_discard = lambda: True
+    folder = tmp_path / "film"
+    folder.mkdir()
+    path = folder / "film.istar"
+    save_project(Project.empty(), path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+
+    def leave(where: Path, name: str) -> Path:
+        where.mkdir(parents=True, exist_ok=True)
+        temp = where / f".{name}.{dead.pid}@{host_tag()}.abcd1234.tmp"
+        temp.write_bytes(b"half")
+        return temp
+
+    media = folder / "film.media"
+    opened = [leave(folder, "film.istar"), leave(media, "gen-1.mp4"), leave(media / "gen-1.clips", "clip_01.mp4")]
+    kept = [leave(folder / "elsewhere", "film.istar"), folder / "notes.tmp", media / "gen-1.mp4"]
+    for file in kept[1:]:
+        file.write_bytes(b"keep")
+    assert window.open_project(path)
+    assert not any(f.exists() for f in opened) and all(f.exists() for f in kept)
+    saved = leave(folder, "film.istar")
+    assert window._save_to(path)
+    assert not saved.exists() and all(f.exists() for f in kept)

@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from desktop.project.file import (
     BACKUPS,
     ProjectFileError,
     backup_path,
+    clean_leftovers,
     discard_recovery,
     find_recovery,
     load_project,
@@ -26,6 +29,7 @@ from desktop.project.file import (
     save_project,
     write_recovery,
 )
+from engine.atomic import host_tag
 
 
 def project_in(folder: Path):
@@ -142,6 +146,29 @@ def test_backups_rotate_and_keep_the_newest_five(tmp_path):
         assert backup_path(path, n).read_bytes() == saved[-1 - n]
         assert load_project(backup_path(path, n)).width == 107 - n
     assert not backup_path(path, BACKUPS + 1).exists()
+
+
+def test_clean_leftovers_removes_temp_files_of_killed_saves_and_jobs_and_nothing_else(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder, media = tmp_path / "film", tmp_path / "film" / "film.media"
+    clips = media / "gen-1.clips"
+    clips.mkdir(parents=True)
+    path = folder / "film.istar"
+    save_project(sample_project(), path)
+    stale = [folder / f".film.istar.{dead.pid}@{host_tag()}.k3j9x2ab.tmp",
+             media / f".gen-1.mp4.{dead.pid}@{host_tag()}.abcdefgh.tmp",
+             clips / f".clip_01.mp4.{dead.pid}@{host_tag()}.abcdefgh.tmp"]
+    live = [folder / f".film.istar.{os.getpid()}@{host_tag()}.k3j9x2ab.tmp",
+            media / f".gen-2.mp4.{os.getpid()}@{host_tag()}.abcdefgh.tmp"]
+    other = [folder / "notes.tmp", media / "gen-1.mp4", clips / "clip_01.mp4", folder / "elsewhere" /
+             f".x.{dead.pid}@{host_tag()}.abcdefgh.tmp"]
+    for file in stale + live + other:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(b"x")
+    assert sorted(clean_leftovers(path, media)) == sorted(stale)
+    assert all(f.exists() for f in live + other) and not any(f.exists() for f in stale)
+    assert clean_leftovers(path, folder / "no such folder") == []
 
 
 def test_the_first_save_makes_no_backup(tmp_path):
