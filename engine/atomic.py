@@ -166,6 +166,24 @@ def atomic_writer(path: str | Path, mode: int | None = None) -> Iterator[BinaryI
     fsync_dir(path.parent)
 
 
+def copy_atomic(src: str | Path, dst: str | Path) -> None:
+    """Make `dst` a copy of `src` by one rename, `src` untouched: at every moment `dst` is its old self (or absent,
+    if it was) or the whole copy. A hard link where the file system has them (no bytes copied; files written
+    through atomic_writer are never changed in place, so sharing them is safe), else a copy through atomic_writer."""
+    src, dst = Path(src), Path(dst)
+    tmp = temp_path(dst)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        write_bytes_atomic(dst, src.read_bytes(), mode=src.stat().st_mode & 0o7777)
+        return
+    try:
+        os.replace(tmp, dst)
+    finally:  # a rename between two links to one file (a rotation killed before) does nothing, and leaves tmp
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def write_bytes_atomic(path: str | Path, data: bytes, mode: int | None = None) -> None:
     with atomic_writer(path, mode) as f:
         f.write(data)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 
 from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.schema import SCHEMA_VERSION as SCHEMA_VERSION
 from desktop.project.schema import FieldError, project_from_json, project_to_json, upgrade
-from engine.atomic import atomic_writer, clean_stale_temps, write_bytes_atomic
+from engine.atomic import atomic_writer, clean_stale_temps, copy_atomic, write_bytes_atomic
 from engine.home import studio_home
 from engine.media.layout import clean_output_folder
 
@@ -39,10 +38,14 @@ def backup_path(path: Path, n: int) -> Path:
 
 
 def _rotate_backups(path: Path) -> None:
+    """Shift the backups up one (the last falls off) and copy `path` to backup 1, in steps that are each one rename
+    (engine.atomic.copy_atomic): from the top down, n + 1 becomes a copy of n while n stays. A save killed at any
+    moment leaves every backup that existed in place (at worst two neighbours alike) and loses no version but
+    the oldest, which this save drops anyway."""
     for n in range(BACKUPS - 1, 0, -1):
         if backup_path(path, n).exists():
-            os.replace(backup_path(path, n), backup_path(path, n + 1))
-    write_bytes_atomic(backup_path(path, 1), path.read_bytes())
+            copy_atomic(backup_path(path, n), backup_path(path, n + 1))
+    write_bytes_atomic(backup_path(path, 1), path.read_bytes())  # a copy, not a link: the user's file may be edited
 
 
 def save_project(project: Project, path: Path) -> None:

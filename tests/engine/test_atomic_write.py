@@ -18,6 +18,7 @@ from engine.atomic import (
     STALE_AFTER_S,
     atomic_writer,
     clean_stale_temps,
+    copy_atomic,
     host_tag,
     is_stale_temp,
     pid_alive,
@@ -156,3 +157,20 @@ def test_pid_alive():
         child.kill()
         child.wait()
     assert not pid_alive(child.pid)
+
+
+def test_copy_atomic_links_or_copies_and_keeps_the_source(tmp_path, monkeypatch):
+    src, dst = tmp_path / "a", tmp_path / "b"
+    src.write_bytes(b"new")
+    dst.write_bytes(b"old")
+    copy_atomic(src, dst)
+    assert src.read_bytes() == dst.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+    def no_links(*args):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)  # FAT, some network shares
+    src.write_bytes(b"newer")
+    copy_atomic(src, dst)
+    assert dst.read_bytes() == b"newer" and not src.samefile(dst)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

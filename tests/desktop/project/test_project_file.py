@@ -148,6 +148,75 @@ def test_backups_rotate_and_keep_the_newest_five(tmp_path):
     assert not backup_path(path, BACKUPS + 1).exists()
 
 
+class Killed(BaseException):
+    """The process dies here: nothing after this step happens."""
+
+
+def versions(path: Path) -> list[bytes]:
+    """The project file and then its backups, newest first; asserts that the backups have no gap."""
+    names = sorted(p.name for p in path.parent.iterdir() if p.name.startswith(f"{path.name}.bak"))
+    assert names == [backup_path(path, n).name for n in range(1, len(names) + 1)], f"a gap in the backups: {names}"
+    return [path.read_bytes()] + [backup_path(path, n).read_bytes() for n in range(1, len(names) + 1)]
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links"])
+def test_a_save_killed_at_any_step_leaves_the_backups_without_a_gap_and_loses_nothing(tmp_path, monkeypatch, links):
+    path = tmp_path / "film.istar"
+    for width in range(100, 100 + BACKUPS + 1):
+        project = sample_project()
+        project.width = width
+        save_project(project, path)
+    before = versions(path)  # the file (width 105) and five backups (104 ... 100)
+    assert len(before) == BACKUPS + 1
+    if not links:
+        def no_links(*args):
+            raise OSError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_links)
+    real_replace = os.replace
+    changed = sample_project()
+    changed.width = 200
+    new = project_file._encode(changed, tmp_path)
+    for kill_at in range(100):
+        for file in tmp_path.iterdir():
+            file.unlink()  # not written over in place: a file may be a hard link of another
+        for name, data in zip([path.name] + [backup_path(path, n).name for n in range(1, BACKUPS + 1)], before,
+                              strict=True):
+            (tmp_path / name).write_bytes(data)
+        calls = []
+
+        def replace(src, dst, kill_at=kill_at, calls=calls):
+            if len(calls) == kill_at:
+                raise Killed
+            calls.append(dst)
+            real_replace(src, dst)
+
+        monkeypatch.setattr(os, "replace", replace)
+        try:
+            save_project(changed, path)
+        except Killed:
+            killed = True
+        else:
+            killed = False
+        finally:
+            monkeypatch.setattr(os, "replace", real_replace)
+        after = versions(path)
+        assert after[0] in (before[0], new)  # the old file or the new one, whole
+        assert len(after) == BACKUPS + 1  # backups 1 to 5, each there at every step
+        lost = set(before[:-1]) - set(after)  # the oldest backup is the one a save drops
+        assert not lost, f"killed at rename {kill_at}: lost {len(lost)} versions"
+        for n in range(1, BACKUPS + 1):
+            load_project(backup_path(path, n))
+        save_project(changed, path)  # the next save puts everything right
+        assert versions(path) == [new, after[0], *after[1:BACKUPS]]
+        assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        if not killed:
+            assert after == [new, *before[:-1]] and kill_at == len(calls) and kill_at >= BACKUPS
+            break
+    else:
+        pytest.fail("the save never finished")
+
+
 def test_clean_leftovers_removes_temp_files_of_killed_saves_and_jobs_and_nothing_else(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
