@@ -2,10 +2,15 @@
 
 Every input file is read here, so a missing or unreadable one fails the job with its name before the (slow) model
 load. A continuation reads only the end of the video it extends (engine.pipeline.request.context_clips).
+
+Whatever is wrong with a file the user gave, or a precision the model cannot have, is a PipelineInputError (the
+job fails as bad_input); only the model store's own files fail a job as bad_checkpoint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,9 @@ from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline import GenerationRequest, PipelineInputError
 from engine.pipeline.bits import ClipBits, legacy_clips, read_bits
 from engine.pipeline.request import ClipText, clip_texts, context_clips, first_new_video_clip, request_schedule
+from engine.runtime.precision import PRECISIONS, QUANTIZED_PRECISIONS
 from engine.schedule import Schedule, build_schedule
+from engine.tensors.errors import CheckpointError
 from engine.tensors.safetensors_file import SafetensorsFile
 from engine.weights.files import sha256_file
 from engine.weights.manifest import Manifest
@@ -52,11 +59,36 @@ def _manifest(store: ModelStore, model_id: str) -> Manifest:
     return store.manifest(model_id)
 
 
+def _precision(spec: JobSpec, store: ModelStore, manifest: Manifest) -> None:
+    """A built-in model is read-only: it runs at the precisions it ships with and the dense ones, never quantised."""
+    if spec.precision in QUANTIZED_PRECISIONS and spec.precision not in manifest.variants and store.is_builtin(
+        spec.model
+    ):
+        usable = [q for q in PRECISIONS if q not in QUANTIZED_PRECISIONS or q in manifest.variants]
+        raise PipelineInputError(
+            f"precision {spec.precision} is not available for {spec.model}: it ships with the studio, read-only, and "
+            f"cannot be quantised; choose {' or '.join(usable)}, or leave the precision to the load plan"
+        )
+
+
 def _existing(path: str, what: str) -> Path:
     p = Path(path)
     if not p.is_file():
         raise PipelineInputError(f"{what} {p} does not exist or is not a file")
     return p
+
+
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Turn a checkpoint or OS error reading a file the user gave into a PipelineInputError naming it as theirs:
+    the job fails as bad input, not as a damaged model."""
+    try:
+        yield
+    except CheckpointError as err:
+        text = str(err)
+        raise PipelineInputError(f"{what} {text}" if text.startswith(str(path)) else f"{what} {path}: {text}") from None
+    except OSError as err:
+        raise PipelineInputError(f"{what} {path} cannot be read: {err.strerror or err}") from None
 
 
 def _text_features(path: Path, channels: int) -> torch.Tensor:
@@ -116,10 +148,12 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
     aspect: str | float = spec.aspect or preset.default_aspect
     inputs: dict[str, Any] = {"kind": spec.kind}  # GenerationInputs' fields
     context: list[ClipBits] = []
+    _precision(spec, store, manifest)
     if spec.continue_from is not None:
         path = _existing(spec.continue_from, "the bits file to continue")
-        header, context = _video_end(path, preset, spec.model)
-        inputs["continued_from_sha256"] = sha256_file(path)
+        with _reading(path, "the bits file to continue"):
+            header, context = _video_end(path, preset, spec.model)
+            inputs["continued_from_sha256"] = sha256_file(path)
         inputs["continued_from_clip"] = context[-1].clip
         if spec.aspect is None:
             aspect = header.aspect_h_over_w
@@ -131,22 +165,26 @@ def prepare(spec: JobSpec, store: ModelStore) -> PreparedJob:
         size = build_schedule(preset.schedule, 0, aspect).pixel_size
         fade = DEFAULT_CROSSFADE_SECONDS if spec.crossfade_seconds is None else spec.crossfade_seconds
         fps = preset.schedule.fps
-        crossfade, target_prompts = _bridge_target(path, size, fps, round(min(fade, seconds) * fps))
+        with _reading(path, "the video to bridge toward"):
+            crossfade, target_prompts = _bridge_target(path, size, fps, round(min(fade, seconds) * fps))
         prompts = prompts or tuple(target_prompts[:1])
         if not prompts:
             raise PipelineInputError(f"{path} records no prompt; give the bridge a prompt")
-        inputs["bridge_to_sha256"] = sha256_file(path)
+        with _reading(path, "the video to bridge toward"):
+            inputs["bridge_to_sha256"] = sha256_file(path)
         inputs["crossfade_frames"] = len(crossfade)
     image = None
     if spec.image is not None:
         path = _existing(spec.image, "the first frame")
-        image = read_rgb(path)
-        inputs["first_frame_sha256"] = sha256_file(path)
+        with _reading(path, "the first frame"):
+            image = read_rgb(path)
+            inputs["first_frame_sha256"] = sha256_file(path)
     features = None
     if spec.text_features is not None:
         path = _existing(spec.text_features, "the text features file")
-        features = _text_features(path, preset.transformer.text_channels)
-        inputs["text_features_sha256"] = sha256_file(path)
+        with _reading(path, "the text features file"):
+            features = _text_features(path, preset.transformer.text_channels)
+            inputs["text_features_sha256"] = sha256_file(path)
     elif preset.text_encoder == "none":
         raise PipelineInputError(
             f"{spec.model} has no text encoder, so it cannot read a prompt; give text features instead "

@@ -53,6 +53,64 @@ def test_a_damaged_model_file_fails_the_job_as_bad_checkpoint_and_names_the_file
     assert not (tmp_path / "x.mp4").exists()
 
 
+def _failure(store: ModelStore, tmp_path, **fields) -> p.Failed:
+    events: list[p.Message] = []
+    fields.setdefault("prompts", ("a red circle",))
+    spec = JobSpec(kind=fields.pop("kind", "generate"), model="toyworld", output=str(tmp_path / "x.mp4"),
+                   seconds=fields.pop("seconds", 0), device="cpu", **fields)
+    JobRunner(store, events.append).run(spec, lambda: False)
+    assert isinstance(events[-1], p.Failed)
+    assert not (tmp_path / "x.mp4").exists()
+    return events[-1]
+
+
+@pytest.mark.parametrize("precision", ["nf4", "int8"])
+def test_a_quantised_precision_on_the_built_in_model_is_the_users_mistake(tmp_path, precision):
+    store = ModelStore(tmp_path / "models")
+    assert store.is_builtin("toyworld")
+    failed = _failure(store, tmp_path, precision=precision)
+    assert (failed.kind, failed.hint) == ("bad_input", "")
+    assert failed.message == (
+        f"precision {precision} is not available for toyworld: it ships with the studio, read-only, and cannot be "
+        "quantised; choose fp32 or bf16, or leave the precision to the load plan"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("notes.bits", b"my shopping list", "is not a bits file"),
+        ("old.bits.safetensors", b"not a safetensors file at all", "is not a safetensors file"),
+        ("weights.bits.safetensors", {"text": torch.zeros(3)}, "holds no generation bits"),
+    ],
+)
+def test_continuing_from_a_file_that_is_not_bits_is_the_users_mistake(tmp_path, name, content, says):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        save_file(content, path)
+    failed = _failure(ModelStore(tmp_path / "models"), tmp_path, kind="continue", continue_from=str(path),
+                      seconds=2)
+    assert failed.kind == "bad_input" and "verify" not in failed.hint
+    assert str(path) in failed.message and says in failed.message
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"garbage garbage garbage", "is not a safetensors file"),
+        (b"\x08\x00\x00\x00\x00\x00\x00\x00{notjson", "is not a safetensors file: its header is not JSON"),
+    ],
+)
+def test_a_garbage_text_features_file_is_the_users_mistake(tmp_path, content, says):
+    path = tmp_path / "features.safetensors"
+    path.write_bytes(content)
+    failed = _failure(ModelStore(tmp_path / "models"), tmp_path, prompts=(), text_features=str(path))
+    assert (failed.kind, failed.hint) == ("bad_input", "")
+    assert failed.message.startswith(f"the text features file {path} {says}")
+
+
 def test_the_client_side_imports_neither_torch_nor_qt():
     code = ("import sys; import engine.api.client, engine.api.job_book, engine.cli.jobs; "
             "print(sorted(m for m in ('torch', 'numpy', 'PySide6') if m in sys.modules))")
