@@ -22,7 +22,7 @@ from desktop.generate.bridge import EngineBridge
 from desktop.generate.controller import GenerationController
 from desktop.generate.outputs import media_folder
 from desktop.generate.panel import GeneratePanel
-from desktop.generate.placement import place_media
+from desktop.generate.placement import frame_size_note, place_media
 from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector, provenance_text
@@ -388,7 +388,11 @@ class MainWindow(QMainWindow):
 
     def place_media(self, media_id: str) -> None:
         media = self.project.media[media_id]
-        self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
+        note = frame_size_note(self.project, media)
+        placed = self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media,
+                                                                         self.editor.timeline.playhead)))
+        if note and placed:
+            self.statusBar().showMessage(note, 10000)
 
     def export_video_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export video", "", "MP4 video (*.mp4)")

@@ -26,6 +26,7 @@ from desktop.project.commands import (
     TrimClip,
 )
 from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
+from desktop.project.rules import MAX_FRAME_SIDE, fit_frame_size
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,29 @@ def _restore_tail(clip: Clip, end: int) -> list[Command]:
     return [TrimClip(clip.id, "end", end)] if end != clip.end else []
 
 
+def _adopted_size(project: Project, media: MediaItem) -> tuple[int, int] | None:
+    if project.duration or media.track_kind != "video" or not media.width or not media.height:
+        return None
+    return fit_frame_size(media.width, media.height)
+
+
 def adopt_frame_size(project: Project, media: MediaItem) -> list[Command]:
     """The first picture on an empty timeline sets the frame size (rounded down to even), as editors' automatic
-    video mode does: a 128x128 toyworld clip is not exported letterboxed into 1280x720."""
-    if project.duration or media.track_kind != "video" or not media.width or not media.height:
-        return []
-    size = (max(2, media.width // 2 * 2), max(2, media.height // 2 * 2))
-    return [SetFrameSize(*size)] if size != (project.width, project.height) else []
+    video mode does: a 128x128 toyworld clip is not exported letterboxed into 1280x720. A picture beyond the limits
+    (rules.MAX_FRAME_SIDE a side) sets the largest frame of its shape within them."""
+    size = _adopted_size(project, media)
+    return [SetFrameSize(*size)] if size is not None and size != (project.width, project.height) else []
+
+
+def frame_size_note(project: Project, media: MediaItem) -> str | None:
+    """What to tell the user when placing `media` sets a frame size smaller than the picture for the limits."""
+    size = _adopted_size(project, media)
+    if size is None or max(media.width or 0, media.height or 0) <= MAX_FRAME_SIDE:
+        return None
+    return (
+        f"{media.name} is {media.width}x{media.height}; a frame is at most {MAX_FRAME_SIDE} pixels a side, so the "
+        f"frame size is {size[0]}x{size[1]}"
+    )
 
 
 def place_media(project: Project, media: MediaItem, start: int, new_track_name: str = "") -> list[Command]:

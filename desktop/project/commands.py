@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
-from desktop.project.rules import check_clip
+from desktop.project.rules import check_clip, frame_side_problem
 
 
 class Command(ABC):
@@ -147,8 +147,10 @@ class SetFrameSize(Command):
     text = "Set frame size"
 
     def __init__(self, width: int, height: int) -> None:
-        if width < 2 or height < 2 or width % 2 or height % 2:
-            raise ProjectError(f"a frame size must be even and at least 2x2 (H.264), not {width}x{height}")
+        for name, side in (("width", width), ("height", height)):
+            problem = frame_side_problem(side)
+            if problem:
+                raise ProjectError(f"the frame {name} {problem}")
         self.size = (width, height)
 
     def do(self, project: Project) -> None:

@@ -1,10 +1,42 @@
-"""What makes a clip valid where it sits; the edit commands and the project file loader both hold clips to it."""
+"""What makes a clip valid where it sits, and the limits of a project; the edit commands, the project file loader
+and placing a picture all hold to them."""
 
 from __future__ import annotations
 
 import math
 
 from desktop.project.model import Clip, Project, ProjectError, Track
+
+# The frame: H.264 encodes even sides only; 8192 is past 8K UHD (7680), and one such frame is 200 MB of RGB
+MIN_FRAME_SIDE = 16
+MAX_FRAME_SIDE = 8192
+MAX_PROJECT_FPS = 240
+# Every clip ends within this much of the start: at 240 fps and the timeline's closest zoom (48 px a frame) that end
+# is still inside Qt's 32-bit coordinates
+MAX_TIMELINE_HOURS = 24
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 96000  # what the AAC encoder of an export takes
+
+
+def max_timeline_frames(fps: int) -> int:
+    """The last frame a clip may end at, at `fps`."""
+    return MAX_TIMELINE_HOURS * 3600 * fps
+
+
+def frame_side_problem(side: int) -> str | None:
+    """Why `side` pixels cannot be a side of the frame, or None."""
+    if MIN_FRAME_SIDE <= side <= MAX_FRAME_SIDE and side % 2 == 0:
+        return None
+    return f"should be an even number of pixels from {MIN_FRAME_SIDE} to {MAX_FRAME_SIDE}, not {side}"
+
+
+def fit_frame_size(width: int, height: int) -> tuple[int, int]:
+    """The frame size nearest a picture of `width` x `height` within the limits: scaled down (keeping its shape) to
+    at most MAX_FRAME_SIDE a side, each side then rounded down to even and at least MIN_FRAME_SIDE."""
+    scale = min(1.0, MAX_FRAME_SIDE / max(width, height, 1))
+    fitted_width, fitted_height = (
+        min(MAX_FRAME_SIDE, max(MIN_FRAME_SIDE, int(side * scale) // 2 * 2)) for side in (width, height)
+    )
+    return fitted_width, fitted_height
 
 
 class ClipProblem(ProjectError):
@@ -33,6 +65,19 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         raise ClipProblem(
             "length",
             f"{media.name} has {frames} frames; the clip would need frames up to {clip.source_in + clip.length}",
+        )
+    limit = max_timeline_frames(project.fps)
+    if clip.end > limit:
+        field = "start" if clip.start >= limit else "length"
+        raise ClipProblem(
+            field,
+            f"the clip would end at frame {clip.end}, past the end of the longest timeline: {MAX_TIMELINE_HOURS} h "
+            f"({limit} frames at {project.fps} fps)",
+        )
+    if clip.source_in > limit:
+        raise ClipProblem(
+            "source_in", f"the clip would start {clip.source_in} frames into {media.name}, more than "
+            f"{MAX_TIMELINE_HOURS} h ({limit} frames at {project.fps} fps)",
         )
     if not (math.isfinite(clip.gain) and clip.gain >= 0):
         raise ClipProblem("gain", f"the clip's gain {clip.gain} is not a volume (a finite number from 0)")

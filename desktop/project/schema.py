@@ -12,10 +12,17 @@ from pathlib import Path
 from typing import Any, get_args
 
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, Track, TrackKind
-from desktop.project.rules import ClipProblem, check_clip
+from desktop.project.rules import (
+    MAX_PROJECT_FPS,
+    MAX_SAMPLE_RATE,
+    MIN_SAMPLE_RATE,
+    ClipProblem,
+    check_clip,
+    frame_side_problem,
+)
 
 SCHEMA_VERSION = 1
-MAX_FPS = 1000
+MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
 MAX_SECONDS = 1e9  # keeps duration × fps a finite number of frames, whatever a hand-edited file says
 
 
@@ -86,6 +93,13 @@ class _Fields:
         if maximum is not None and value > maximum:
             raise FieldError(self.path(key), f"should be at most {maximum}, not {value}")
 
+    def frame_side(self, key: str) -> int:
+        value = self.integer(key)
+        problem = frame_side_problem(value)
+        if problem:
+            raise FieldError(self.path(key), problem)
+        return value
+
     def text(self, key: str, empty_ok: bool = False) -> str:
         value = self.get(key)
         if not isinstance(value, str) or not (value or empty_ok):
@@ -115,7 +129,7 @@ def _v0_seconds_to_frames(data: dict[str, Any]) -> dict[str, Any]:
     """Pre-release files (schema 0) kept clip times in seconds; schema 1 keeps whole frames at the project fps. Clip
     ends are rounded rather than lengths, so clips that touched still touch."""
     top = _Fields(data, "")
-    fps = top.integer("fps", 1, MAX_FPS)
+    fps = top.integer("fps", 1, MAX_PROJECT_FPS)
     for track in top.objects("tracks"):
         for clip in track.objects("clips"):
             start = clip.number("start", 0, MAX_SECONDS)
@@ -233,10 +247,10 @@ def project_from_json(data: dict[str, Any], folder: Path) -> Project:
     """The project in current-layout `data`, media paths resolved against `folder`; FieldError names what is wrong."""
     top = _Fields(data, "")
     project = Project(
-        fps=top.integer("fps", 1, MAX_FPS),
-        width=top.integer("width", 1),
-        height=top.integer("height", 1),
-        sample_rate=top.integer("sample_rate", 1),
+        fps=top.integer("fps", 1, MAX_PROJECT_FPS),
+        width=top.frame_side("width"),
+        height=top.frame_side("height"),
+        sample_rate=top.integer("sample_rate", MIN_SAMPLE_RATE, MAX_SAMPLE_RATE),
     )
     for fields in top.objects("media"):
         item = _media_from_json(fields, folder)

@@ -15,6 +15,7 @@ from desktop.project.model import Project
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
 from engine.atomic import host_tag
+from engine.media.image import write_png
 from engine.media.mp4 import mp4_writer
 
 
@@ -125,3 +126,20 @@ def test_opening_or_saving_a_project_removes_what_killed_saves_and_jobs_left_the
     saved = leave(folder, "film.istar")
     assert window._save_to(path)
     assert not saved.exists() and all(f.exists() for f in kept)
+
+
+def test_a_picture_wider_than_the_largest_frame_imports_and_sets_the_largest_frame_of_its_shape(make_window,
+                                                                                                tmp_path):
+    window = make_window()
+    window.confirm_discard = lambda: True
+    wide = tmp_path / "panorama.png"
+    write_png(wide, np.full((100, 9000, 3), 128, np.uint8))
+    [media_id] = window.import_paths([wide])
+    assert window.project.media[media_id].width == 9000  # imported as it is
+    window.place_media(media_id)
+    assert (window.project.width, window.project.height) == (8192, 90)
+    assert window.statusBar().currentMessage() == (
+        "panorama.png is 9000x100; a frame is at most 8192 pixels a side, so the frame size is 8192x90"
+    )
+    window.editor.stack.undo()
+    assert (window.project.width, window.project.height) == (1280, 720)

@@ -136,7 +136,7 @@ def test_a_save_whose_final_rename_fails_leaves_the_old_file_intact(tmp_path, mo
 def test_backups_rotate_and_keep_the_newest_five(tmp_path):
     path = tmp_path / "film.istar"
     saved = []
-    for width in range(100, 108):
+    for width in range(100, 116, 2):  # frame sides are even
         project = sample_project()
         project.width = width
         save_project(project, path)
@@ -144,7 +144,7 @@ def test_backups_rotate_and_keep_the_newest_five(tmp_path):
     assert path.read_bytes() == saved[-1]
     for n in range(1, BACKUPS + 1):
         assert backup_path(path, n).read_bytes() == saved[-1 - n]
-        assert load_project(backup_path(path, n)).width == 107 - n
+        assert load_project(backup_path(path, n)).width == 114 - 2 * n
     assert not backup_path(path, BACKUPS + 1).exists()
 
 
@@ -162,11 +162,11 @@ def versions(path: Path) -> list[bytes]:
 @pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links"])
 def test_a_save_killed_at_any_step_leaves_the_backups_without_a_gap_and_loses_nothing(tmp_path, monkeypatch, links):
     path = tmp_path / "film.istar"
-    for width in range(100, 100 + BACKUPS + 1):
+    for width in range(100, 100 + 2 * (BACKUPS + 1), 2):  # frame sides are even
         project = sample_project()
         project.width = width
         save_project(project, path)
-    before = versions(path)  # the file (width 105) and five backups (104 ... 100)
+    before = versions(path)  # the file (width 110) and five backups (108 ... 100)
     assert len(before) == BACKUPS + 1
     if not links:
         def no_links(*args):
