@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -40,19 +41,23 @@ def load_training_state(folder: Path, model: nn.Module, optimizer: torch.optim.O
 
 class TrainingRun:
     """A training run with a time budget that resumes: step, seconds spent and log in its state, saved every
-    `save_every` minutes and at the end. The clock counts time already spent by earlier runs."""
+    `save_every` minutes and at the end. The clock counts time already spent by earlier runs. `clock` (seconds,
+    time.perf_counter by default) is what the budget is measured on: a test gives one that ticks per read, so its
+    runs take the same steps on any machine, however loaded."""
 
     def __init__(
-        self, folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, minutes: float, save_every: float
+        self, folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer, minutes: float, save_every: float,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.folder, self.model, self.optimizer = folder, model, optimizer
+        self.clock = clock
         self.state = load_training_state(folder, model, optimizer) or {"step": 0, "seconds": 0.0, "log": []}
         self.budget, self.save_every = minutes * 60, save_every * 60
         self.start_clock()
 
     def start_clock(self) -> None:
         """(Re)start counting from the seconds already spent, e.g. after set-up that should not count."""
-        now = time.perf_counter()
+        now = self.clock()
         self._start, self._last_save = now - self.state["seconds"], now
 
     @property
@@ -61,7 +66,7 @@ class TrainingRun:
 
     @property
     def elapsed(self) -> float:
-        return time.perf_counter() - self._start
+        return self.clock() - self._start
 
     def running(self) -> bool:
         return self.elapsed < self.budget
@@ -87,13 +92,13 @@ class TrainingRun:
         print(f"step {self.step:5d}  {elapsed / 60:5.1f} min  {line}", flush=True)
 
     def save_if_due(self) -> None:
-        if time.perf_counter() - self._last_save > self.save_every:
+        if self.clock() - self._last_save > self.save_every:
             self.save()
 
     def save(self) -> None:
         self.state["seconds"] = self.elapsed
         save_training_state(self.folder, self.model, self.optimizer, self.state)
-        self._last_save = time.perf_counter()
+        self._last_save = self.clock()
 
     def finish(self) -> None:
         self.save()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,13 +237,14 @@ def step_loss(model: Toyworld, latents: torch.Tensor, prompts: list[list[str]], 
     return bit_loss(logits, targets, weigh_passes, weights, tokens)
 
 
-def train(args: argparse.Namespace) -> None:
+def train(args: argparse.Namespace, clock: Callable[[], float] = time.perf_counter) -> None:
+    """`clock` measures the time budget (engine.train.checkpoint.TrainingRun)."""
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     vae = load_vae(args.vae)
     model = Toyworld()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
-    run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every)
+    run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every, clock=clock)
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
           f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}"
           + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes
@@ -257,8 +259,8 @@ def train(args: argparse.Namespace) -> None:
              for s in (1, 2)]
     print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
     autocast = torch.autocast("cpu", torch.bfloat16) if args.bf16 else contextlib.nullcontext()
-    run.start_clock()
     held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
+    run.start_clock()  # encoding is set-up: the budget counts training from here
     while run.running():
         pool = pools[int(rng.integers(0, 2))]
         latents, prompts, objects = pool.sample(rng, args.batch)
@@ -291,7 +293,8 @@ def held_out_accuracy(model: Toyworld, held_out: LatentPool) -> tuple[float, flo
     return accuracy, objects
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
+    """The command line (`argv`, else sys.argv); `clock` measures the time budget, for tests."""
     parser = argparse.ArgumentParser(description="train the toyworld transformer and text encoder")
     parser.add_argument("--vae", type=Path, default=Path("runs/toyworld/vae"))
     parser.add_argument("--out", type=Path, default=Path("runs/toyworld/transformer"))
@@ -314,7 +317,7 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true",
                         help="forward in bfloat16 autocast (weights and optimizer stay float32): faster on CPUs with "
                         "bf16 instructions")
-    train(parser.parse_args())
+    train(parser.parse_args(argv), clock)
 
 
 if __name__ == "__main__":

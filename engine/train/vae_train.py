@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -163,7 +165,8 @@ def trainable(vae: VideoVAE, decoder_only: bool) -> list[nn.Parameter]:
     return list(vae.decoder.parameters())
 
 
-def train(args: argparse.Namespace) -> None:
+def train(args: argparse.Namespace, clock: Callable[[], float] = time.perf_counter) -> None:
+    """`clock` measures the time budget (engine.train.checkpoint.TrainingRun)."""
     preset = get_preset("toyworld")
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -173,7 +176,7 @@ def train(args: argparse.Namespace) -> None:
         vae = VideoVAE(preset.vae)
         init_for_training(vae)
     optimizer = torch.optim.AdamW(trainable(vae, args.decoder_only), lr=args.lr, weight_decay=0.0)
-    run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every)
+    run = TrainingRun(args.out, vae, optimizer, args.minutes, args.save_every, clock=clock)
     schedule = build_schedule(preset.schedule, 1, "1:1")
     start = f" --start-from {args.start_from}" if args.start_from else ""
     print(f"reproduce: python -m engine.train.vae_train --out {args.out}{start}" + " --decoder-only" * args.decoder_only
@@ -208,7 +211,8 @@ def train(args: argparse.Namespace) -> None:
     run.finish()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None, clock: Callable[[], float] = time.perf_counter) -> None:
+    """The command line (`argv`, else sys.argv); `clock` measures the time budget, for tests."""
     parser = argparse.ArgumentParser(description="train the toyworld VAE + BSQ tokenizer")
     parser.add_argument("--out", type=Path, default=Path("runs/toyworld/vae"))
     parser.add_argument("--minutes", type=float, default=40.0, help="total training time, resumed runs included")
@@ -235,10 +239,10 @@ def main() -> None:
     parser.add_argument("--final-clips", type=int, default=100,
                         help="held-out clips of the report at the end of the run (0: none)")
     parser.add_argument("--save-every", type=float, default=3.0, help="minutes between checkpoints")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.decoder_only and args.start_from is None:
         parser.error("--decoder-only tunes a trained VAE's decoder: give the run with --start-from")
-    train(args)
+    train(args, clock)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
-import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings, QTimer
+from gui_thread import blocking_calls_on_gui_thread
+from PySide6.QtCore import QSettings
 
 from desktop.generate import actions
 from desktop.main_window import MainWindow
@@ -62,20 +61,14 @@ def _generate(window, qtbot, seconds=1):
     window.panel.duration.setValue(seconds)
     window.panel.random_seed.setChecked(False)
     window.panel.seed.setValue(3)
-    lives, ticks = [], []
+    lives = []
     window.controller.changed.connect(lambda: lives.append((len(window.live.shown), len(window.project.tracks))))
-    timer = QTimer(interval=10)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start()
-    started = time.monotonic()
-    window.generate()
-    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
-    ended = time.monotonic()
-    timer.stop()
-    # previews paint and the live clip grows on the GUI thread: from the click to the clip on the timeline no
-    # 100 ms may pass without the event loop running (the edges count, so a stalled start or end fails too)
-    gaps = np.diff([started, *ticks, ended])
-    assert gaps.max() < 0.1, f"the window stalled for {gaps.max() * 1000:.0f} ms"
+    # previews paint and the live clip grows on the GUI thread: from the click to the clip on the timeline it never
+    # waits on the engine (counted, not timed: tests/gui_thread.py)
+    with blocking_calls_on_gui_thread() as blocking:
+        window.generate()
+        qtbot.waitUntil(lambda: not window.controller.jobs, timeout=120_000)
+    assert blocking == [], f"the GUI thread blocked on {blocking}"
     return lives
 
 
@@ -131,7 +124,7 @@ def test_a_killed_engine_fails_the_job_as_crashed_and_leaves_the_project_intact(
     pid = window.bridge.engine_pid
     assert pid and pid != os.getpid()
     os.kill(pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=5_000)
+    qtbot.waitUntil(lambda: not window.controller.jobs, timeout=60_000)  # at once (the exit status), but untimed
     assert window.queue_view._items[job_id].text(1) == "failed: crashed"
     assert window.project.tracks[0].clips == kept
     assert "crashed" in window.statusBar().currentMessage() or window.failure_box.isVisible()

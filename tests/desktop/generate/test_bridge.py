@@ -1,12 +1,13 @@
-"""The engine bridge under a running Qt event loop: the GUI never stalls, a killed engine shows as crashed."""
+"""The engine bridge under a running Qt event loop: the GUI thread never blocks on the engine, a killed engine shows
+as crashed. Nothing is timed (tests/gui_thread.py): waits run out only on a hang."""
 
 from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
+from gui_thread import blocking_calls_on_gui_thread
 from PySide6.QtCore import QTimer
 
 from desktop.generate.bridge import EngineBridge
@@ -40,20 +41,21 @@ def _ended(events, job_id):
     return next((e for e in events if isinstance(e, p.TERMINAL) and e.job_id == job_id), None)
 
 
-def test_the_event_loop_keeps_ticking_while_a_job_runs(qtbot, bridge, tmp_path):
-    ticks: list[float] = []
+def test_the_gui_thread_never_waits_on_the_engine_while_a_job_runs(qtbot, bridge, tmp_path):
+    ticks: list[int] = []
     timer = QTimer()
     timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
-    timer.start()
+    timer.timeout.connect(lambda: ticks.append(1))
     spec = _job(tmp_path, "long", seconds=6)
-    bridge.submit(spec)
-    qtbot.waitUntil(lambda: _ended(bridge.events, spec.id) is not None, timeout=120_000)
-    timer.stop()
+    with blocking_calls_on_gui_thread() as blocking:
+        timer.start()
+        bridge.submit(spec)  # starting the engine, writing to it: on the bridge's thread
+        qtbot.waitUntil(lambda: _ended(bridge.events, spec.id) is not None, timeout=120_000)
+        timer.stop()
+    assert blocking == []  # the client, its engine process and the job book: none of it on the GUI thread
     assert isinstance(_ended(bridge.events, spec.id), p.Finished)
     assert sum(isinstance(e, p.Preview) for e in bridge.events) >= 5  # previews came through the loop too
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
-    assert len(ticks) > 100 and max(gaps) < 0.1, f"the GUI stalled for {max(gaps) * 1000:.0f} ms"
+    assert ticks  # and the loop ran its timers meanwhile
 
 
 def test_a_killed_engine_shows_the_job_crashed_and_the_next_job_runs(qtbot, bridge, tmp_path):
@@ -61,9 +63,10 @@ def test_a_killed_engine_shows_the_job_crashed_and_the_next_job_runs(qtbot, brid
     bridge.submit(doomed)
     qtbot.waitUntil(lambda: any(isinstance(e, p.Progress) for e in bridge.events), timeout=60_000)
     os.kill(bridge.engine_pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: _ended(bridge.events, doomed.id) is not None, timeout=2_000)
+    qtbot.waitUntil(lambda: _ended(bridge.events, doomed.id) is not None, timeout=60_000)
     failed = _ended(bridge.events, doomed.id)
-    assert isinstance(failed, p.Failed) and failed.kind == "crashed"
+    # from the engine's exit status, not after its wait timed out: reported at once however slow the machine
+    assert isinstance(failed, p.Failed) and failed.kind == "crashed" and "SIGKILL" in failed.message
     assert bridge.queue.get(doomed.id).state == "failed"
     bridge.submit(after)
     qtbot.waitUntil(lambda: _ended(bridge.events, after.id) is not None, timeout=60_000)

@@ -14,6 +14,8 @@ from media_samples import number_of, pattern
 from desktop.media.frames import FrameCache, FramePool, MediaFrames, VideoDecoder, fit
 from desktop.project.model import MediaItem
 
+WAIT_S = 60  # a wait for an event: only a hang runs it out
+
 
 def test_random_access_returns_exactly_the_frame_asked_for(numbers: MediaItem) -> None:
     media = MediaFrames(FrameCache(0))  # no cache: every request decodes
@@ -80,7 +82,7 @@ def test_the_pool_renders_ahead_during_playback_and_drops_stale_frames_after_a_j
     gate = threading.Event()
 
     def render(index: int) -> np.ndarray:
-        gate.wait(5)
+        gate.wait(WAIT_S)
         rendered.append(index)
         return pattern(index)
 
@@ -89,12 +91,12 @@ def test_the_pool_renders_ahead_during_playback_and_drops_stale_frames_after_a_j
     ahead = pool.request(11, prefetch=True)
     jump = pool.request(50)
     gate.set()
-    assert number_of(jump.result(5)) == 50
+    assert number_of(jump.result(WAIT_S)) == 50
     assert ahead.cancelled() and rendered[-1] == 50 and len(rendered) <= 2  # 10 may have started already
     assert first.cancelled() or number_of(first.result()) == 10
     playing = pool.request(60, prefetch=True)
-    assert number_of(playing.result(5)) == 60
-    deadline = time.monotonic() + 5
+    assert number_of(playing.result(WAIT_S)) == 60
+    deadline = time.monotonic() + WAIT_S  # only a hang runs it out
     while rendered[-1] != 63 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert rendered[-4:] == [60, 61, 62, 63]

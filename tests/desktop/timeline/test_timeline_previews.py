@@ -14,11 +14,11 @@ def test_previews_load_on_a_worker_and_are_painted_when_ready(view, synthetic, q
     previews = view.previews
     media = view.project.media["v"]
     assert previews.thumbnail(media, 1.0, 48) is None  # asked for, not there yet
-    qtbot.waitUntil(lambda: previews.thumbnail(media, 1.0, 48) is not None, timeout=2000)
+    qtbot.waitUntil(lambda: previews.thumbnail(media, 1.0, 48) is not None, timeout=20_000)  # only a hang runs it out
     assert previews.thumbnail(media, 1.0, 48).height() == 48
     view.viewport().repaint()  # the clips ask for what they show
     qtbot.waitUntil(lambda: previews.waveform_tile(view.project.media["a"], 64.0, 32, 0, QColor("white")) is not None,
-                    timeout=2000)
+                    timeout=20_000)  # only a hang runs it out
     assert synthetic.threads and threading.main_thread().name not in synthetic.threads
 
 

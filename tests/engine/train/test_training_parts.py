@@ -356,7 +356,8 @@ def test_the_learning_rate_warms_up_by_step_then_decays_to_a_tenth_over_the_time
     from engine.train.checkpoint import TrainingRun
 
     model = torch.nn.Linear(2, 2)
-    run = TrainingRun(tmp_path, model, torch.optim.SGD(model.parameters(), lr=0.0), minutes=10, save_every=3)
+    run = TrainingRun(tmp_path, model, torch.optim.SGD(model.parameters(), lr=0.0), minutes=10, save_every=3,
+                      clock=lambda: 1000.0)  # stopped: the seconds spent are exactly those set
 
     def lr_at(step: int, seconds: float, warmup: int) -> float:
         run.state["step"], run.state["seconds"] = step, seconds

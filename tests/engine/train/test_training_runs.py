@@ -1,10 +1,13 @@
 """The two training commands as a user runs them: a run stops at its time budget with its state saved, and the same
-command with a larger budget carries on from that state instead of starting again."""
+command with a larger budget carries on from that state instead of starting again.
+
+The budget is measured on a clock that ticks a fixed amount each time it is read, not on the machine's: the runs take
+the same steps however fast or loaded the machine is (on a loaded one, a real clock once spent the whole budget
+before the first step)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,10 +21,22 @@ from engine.train import transformer_train, vae_train
 from engine.train.checkpoint import STATE, WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
 
+BUDGET = 0.05  # minutes: 3 s of TickingClock, read a few times a step, so each run takes a few steps
 
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, main, args: list[str]) -> str:
-    monkeypatch.setattr(sys, "argv", ["train", *args])
-    main()
+
+class TickingClock:
+    """Seconds that move on by `tick` each time they are read, whatever the time."""
+
+    def __init__(self, tick: float = 0.5) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+def _run(capsys: pytest.CaptureFixture, main, args: list[str]) -> str:
+    main(args, clock=TickingClock())
     return capsys.readouterr().out
 
 
@@ -29,8 +44,8 @@ def _state(folder: Path) -> dict:
     return json.loads((folder / STATE).read_text())
 
 
-def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: float) -> None:
-    first_out = _run(monkeypatch, capsys, main, [*args, "--minutes", str(minutes)])
+def _resumes(capsys, main, folder: Path, args: list[str], minutes: float) -> None:
+    first_out = _run(capsys, main, [*args, "--minutes", str(minutes)])
     first = _state(folder)
     weights = load_file(folder / WEIGHTS)
     assert "resuming at step 0" in first_out and first["step"] > 0
@@ -38,7 +53,7 @@ def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: 
 
     # a step can overrun the budget, so the larger one is counted from the time the first run really spent
     more = str((first["seconds"] + 2.0) / 60)
-    again_out = _run(monkeypatch, capsys, main, [*args, "--minutes", more])
+    again_out = _run(capsys, main, [*args, "--minutes", more])
     again = _state(folder)
     assert f"resuming at step {first['step']}" in again_out
     assert again["step"] > first["step"] and again["seconds"] >= float(more) * 60
@@ -47,38 +62,36 @@ def _resumes(monkeypatch, capsys, main, folder: Path, args: list[str], minutes: 
     assert new_steps and min(new_steps) > first["step"]
     assert any(not load_file(folder / WEIGHTS)[name].equal(w) for name, w in weights.items())
 
-    done_out = _run(monkeypatch, capsys, main, [*args, "--minutes", more])
+    done_out = _run(capsys, main, [*args, "--minutes", more])
     assert _state(folder)["step"] == again["step"], "a finished budget must not train further"
     assert f"at step {again['step']}" in done_out
 
 
-def test_a_vae_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys, tmp_path: Path) -> None:
+def test_a_vae_run_stops_at_its_budget_and_the_same_command_resumes_it(capsys, tmp_path: Path) -> None:
     out = tmp_path / "vae"
     args = ["--out", str(out), "--batch", "1", "--image-batch", "2", "--report", "1", "--eval-clips", "1",
             "--final-clips", "3", "--cosine", "--bf16"]
-    _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
+    _resumes(capsys, vae_train.main, out, args, BUDGET)
     last = _state(out)["log"][-1]  # each run ends on the larger held-out sample, averaged both ways
     assert last["final_clips"] == 3 and last["final_psnr_mean"] >= last["final_psnr_pooled"] > 0
 
 
-def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(monkeypatch, capsys,
-                                                                               tmp_path: Path) -> None:
+def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(capsys, tmp_path: Path) -> None:
     vae = tmp_path / "vae"
-    _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--batch", "1",
-                                                "--image-batch", "2", "--report", "1000", "--final-clips", "0"])
+    _run(capsys, vae_train.main, ["--out", str(vae), "--minutes", str(BUDGET / 2), "--batch", "1",
+                                  "--image-batch", "2", "--report", "1000", "--final-clips", "0"])
     out = tmp_path / "transformer"
     args = ["--vae", str(vae), "--out", str(out), "--pool", "2", "--batch", "2", "--report", "1", "--bf16"]
-    _resumes(monkeypatch, capsys, transformer_train.main, out, args, 0.02)
+    _resumes(capsys, transformer_train.main, out, args, BUDGET)
 
 
-def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_were(monkeypatch, capsys,
-                                                                                     tmp_path: Path) -> None:
+def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_were(capsys, tmp_path: Path) -> None:
     vae = tmp_path / "vae"
     small = ["--batch", "1", "--image-batch", "2", "--eval-clips", "1", "--final-clips", "0"]
-    _run(monkeypatch, capsys, vae_train.main, ["--out", str(vae), "--minutes", "0.01", "--report", "1000", *small])
+    _run(capsys, vae_train.main, ["--out", str(vae), "--minutes", str(BUDGET / 2), "--report", "1000", *small])
     out = tmp_path / "decoder"
     args = ["--out", str(out), "--start-from", str(vae), "--decoder-only", "--report", "1", "--bf16", *small]
-    _resumes(monkeypatch, capsys, vae_train.main, out, args, 0.02)
+    _resumes(capsys, vae_train.main, out, args, BUDGET)
 
     before, after = vae_train.load_vae(vae), vae_train.load_vae(out)
     changed = {name for name, w in after.state_dict().items() if not w.equal(before.state_dict()[name])}
@@ -92,8 +105,8 @@ def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_w
     assert all(a.equal(b) for a, b in zip(*bits, strict=True))
 
 
-def test_a_decoder_only_run_without_a_trained_vae_is_refused(monkeypatch, capsys, tmp_path: Path) -> None:
+def test_a_decoder_only_run_without_a_trained_vae_is_refused(capsys, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
-        _run(monkeypatch, capsys, vae_train.main, ["--out", str(tmp_path / "decoder"), "--decoder-only"])
+        _run(capsys, vae_train.main, ["--out", str(tmp_path / "decoder"), "--decoder-only"])
     assert "give the run with --start-from" in capsys.readouterr().err
     assert not (tmp_path / "decoder").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import time
@@ -22,6 +23,22 @@ MICRO = CATALOGUE["test-micro"]
 SHARD1 = f"{MICRO.weights_dir}/model-00001-of-00002.safetensors"
 SHARD2 = f"{MICRO.weights_dir}/model-00002-of-00002.safetensors"
 CHUNK = 4096
+
+
+@contextlib.contextmanager
+def no_waiting(monkeypatch):
+    """The sleeps (a retry's back-off) and connection attempts made inside the block, in order."""
+    waited: list[str] = []
+    real_sleep, real_connect = time.sleep, socket.socket.connect
+
+    def connect(self, address):
+        waited.append("connect")
+        return real_connect(self, address)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "sleep", lambda seconds: waited.append(f"sleep {seconds}") or real_sleep(seconds))
+        patch.setattr(socket.socket, "connect", connect)
+        yield waited
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +123,9 @@ def test_a_part_file_left_by_a_stopped_download_is_resumed_by_the_next_run(hub: 
 def test_offline_fails_at_once_and_says_how_to_install_from_a_folder(monkeypatch, tmp_path, capsys) -> None:
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    start = time.monotonic()
-    assert main(["models", "download", "infinitystar-8b-720p"]) == 2
-    assert time.monotonic() - start < 2
+    with no_waiting(monkeypatch) as waited:
+        assert main(["models", "download", "infinitystar-8b-720p"]) == 2
+    assert waited == []  # at once: no connection tried, no retry slept on (counted, not timed)
     err = capsys.readouterr().err
     assert "offline mode is on (HF_HUB_OFFLINE)" in err
     assert "istar models install infinitystar-8b-720p --from DIR" in err
@@ -127,8 +144,10 @@ def test_no_route_to_the_hub_fails_at_once(monkeypatch, store) -> None:
         port = s.getsockname()[1]
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    start = time.monotonic()
-    with pytest.raises(ModelStoreError, match=r"no connection to http://127.0.0.1:\d+ .*models install test-micro"):
+    with no_waiting(monkeypatch) as waited, pytest.raises(
+        ModelStoreError, match=r"no connection to http://127.0.0.1:\d+ .*models install test-micro"
+    ):
         store.download("test-micro", progress=quiet)
-    assert time.monotonic() - start < 2
+    # at once: a refused connection, and no retry slept on (counted, not timed)
+    assert "connect" in waited and not [w for w in waited if w.startswith("sleep")], waited
     assert not (store.root / "test-micro").exists()
