@@ -1,7 +1,8 @@
 """The engine process the studio spawns: the protocol on its stdin and stdout, its log on stderr.
 
-Started as `python -m engine.service.engine_main`. Anything a library prints would corrupt the protocol, so the
-protocol keeps a private copy of stdout and file descriptor 1 is pointed at stderr before anything else runs.
+Started as `python -m engine.service.engine_main`. It stops when its input ends, a Shutdown comes or its output is
+gone (the studio with it), once the running job has stopped. Anything a library prints would corrupt the protocol,
+so the protocol keeps a private copy of stdout and file descriptor 1 is pointed at stderr before anything else runs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def main() -> None:
     server = EngineServer(lambda emit: JobRunner(store, emit), write, os.getpid())
     server.serve(sys.stdin.buffer)
     logging.getLogger("istar.engine").info("engine %d stops", os.getpid())
+    # When the studio's end of stdout went first, the reader is still blocked on stdin, which nothing can interrupt,
+    # and an interpreter finishing under it aborts: leave at once. Every event was flushed as it was written.
+    logging.shutdown()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,47 @@
 """`istar serve`: the engine protocol over TCP, for an engine on another machine (a GPU box).
 
 The first line of a connection must be a Hello carrying the token from the server's token file; anything else is
-refused, logged and the connection closed. One client is served at a time (others wait); loaded models stay
-between connections. Loopback is the default address: listening on a network address is an explicit choice.
+refused, logged and the connection closed. The whole hello must come within HELLO_TIMEOUT seconds and
+MAX_HELLO_BYTES bytes, however it is split, and at most MAX_WAITING connections may be waiting for theirs: one more
+cuts off the one that has waited longest, so idle or trickling sockets cannot keep a client with the token out.
+
+Each connection is served on a thread of its own; all of them share one queue, whose jobs run one at a time on the
+device (engine.service.server.JobQueue), and each gets the replies to its own messages and the events of its own
+jobs. Events go out through a sender thread per connection, so a client that reads slowly or vanished never holds
+up the jobs: its previews are skipped while others wait to be sent, and it is cut off once MAX_BACKLOG bytes wait.
+A client that goes away, asked or not, never stops the server: its jobs are let go (the running one is cancelled at
+its next pass) and the next connection is served. Loaded models stay between connections. Loopback is the default
+address: listening on a network address is an explicit choice.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hmac
 import ipaddress
 import logging
 import os
 import secrets
 import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from engine.api import protocol as p
 from engine.atomic import write_text_atomic
 from engine.service.runner import JobRunner
-from engine.service.server import EngineServer
+from engine.service.server import EngineServer, JobQueue
 from engine.weights.store import ModelStore
 
 log = logging.getLogger("istar.engine")
-HELLO_TIMEOUT = 10.0
+HELLO_TIMEOUT = 10.0  # seconds for the whole hello, over all its reads
+MAX_HELLO_BYTES = 16 * 1024  # a hello is under 100 bytes with a generated token
+MAX_WAITING = 32  # connections waiting for their hello at once
+PREVIEW_BACKLOG = 4 * 1024 * 1024  # bytes waiting to go to a client, over which its previews are skipped
+MAX_BACKLOG = 64 * 1024 * 1024  # bytes waiting to go to a client, over which it is cut off
+REFUSAL_SEND_TIMEOUT = 1.0
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -41,10 +60,15 @@ def is_loopback(host: str) -> bool:
 
 def read_token(path: Path, create: bool = False) -> str:
     """The token in `path`; with `create`, a new random one is written there (readable by its owner only) first
-    when the file does not exist."""
+    when the file does not exist. A token file that others may read or change is refused: whoever reads it can
+    use the engine."""
     if create and not path.exists():
-        write_text_atomic(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
+        try:
+            write_text_atomic(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
+        except OSError as err:
+            raise ValueError(f"cannot write a new token to {path}: {err}") from None
         log.info("wrote a new token to %s", path)
+    _refuse_shared(path)
     try:
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as err:
@@ -54,55 +78,228 @@ def read_token(path: Path, create: bool = False) -> str:
     return token
 
 
-def _greeted(stream, token: str, peer: str) -> bool:
-    """Whether the connection's first line is a Hello with the token; refusals are logged and answered."""
+def _refuse_shared(path: Path) -> None:
+    if os.name == "nt":  # access there is by ACLs, which the mode bits do not show
+        return
     try:
-        message = p.decode(stream.readline(p.MAX_LINE_BYTES))
-    except (p.ProtocolError, OSError, TimeoutError) as err:
-        reason = f"no valid hello ({err})"
-    else:
-        if isinstance(message, p.Hello) and hmac.compare_digest(message.token.encode(), token.encode()):
-            return True
-        reason = "wrong token" if isinstance(message, p.Hello) else f"a {message.type!r} before the hello"
-    log.warning("refused the connection from %s: %s", peer, reason)
-    try:
-        stream.write(p.encode(p.Failed(None, "bad_input", f"connection refused: {reason}")))
-        stream.flush()
+        mode = path.stat().st_mode & 0o777
     except OSError:
-        pass
-    return False
+        return  # reading it says what is wrong
+    if mode & 0o077:
+        raise ValueError(f"the token file {path} can be read or changed by other users (mode {mode:o}): make it "
+                         f"private with `chmod 600 {path}`, and write a new token if someone else may have read it")
 
 
-def serve_tcp(host: str, port: int, token: str, store: ModelStore, ready: callable = None) -> None:
-    """Serve clients one at a time until interrupted. `ready(port)` is called once listening (port 0 picks one)."""
+class _NoHello(Exception):
+    pass
+
+
+class _Door:
+    """The connections still owing their hello: each has `timeout` seconds (by `clock`) and MAX_HELLO_BYTES for
+    the whole of it, and at most `limit` wait at once: one more cuts off the one that has waited longest."""
+
+    def __init__(self, token: str, timeout: float, limit: int, clock: Callable[[], float]) -> None:
+        self._token = token.encode()
+        self._timeout, self._limit, self._clock = timeout, limit, clock
+        self._lock = threading.Lock()
+        self._waiting: collections.OrderedDict[socket.socket, None] = collections.OrderedDict()
+        self._cut: set[socket.socket] = set()
+
+    def arrive(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._waiting[conn] = None
+            if len(self._waiting) <= self._limit:
+                return
+            oldest, _ = self._waiting.popitem(last=False)
+            self._cut.add(oldest)
+        with contextlib.suppress(OSError):  # its reader wakes up to an end of input
+            oldest.shutdown(socket.SHUT_RDWR)
+
+    def greet(self, conn: socket.socket, peer: str) -> bytes | None:
+        """The bytes that came after a good hello, or None: the connection was refused (logged and answered)."""
+        try:
+            rest, reason = self._hello(conn), ""
+        except _NoHello as refused:
+            rest, reason = None, str(refused)
+        with self._lock:
+            self._waiting.pop(conn, None)
+            if conn in self._cut:  # cut off to let a newer one in, maybe just as its hello came
+                self._cut.discard(conn)
+                rest, reason = None, "too many connections were waiting for their hello"
+        if rest is not None:
+            return rest
+        log.warning("refused the connection from %s: %s", peer, reason)
+        with contextlib.suppress(OSError):
+            conn.settimeout(REFUSAL_SEND_TIMEOUT)
+            conn.sendall(p.encode(p.Failed(None, "bad_input", f"connection refused: {reason}")))
+        return None
+
+    def _hello(self, conn: socket.socket) -> bytes:
+        deadline = self._clock() + self._timeout
+        data = b""
+        while b"\n" not in data:
+            if len(data) > MAX_HELLO_BYTES:
+                raise _NoHello(f"no hello in its first {MAX_HELLO_BYTES} bytes")
+            left = deadline - self._clock()
+            if left <= 0:
+                raise _NoHello(f"no hello within {self._timeout:g} s")
+            try:
+                conn.settimeout(left)
+                chunk = conn.recv(MAX_HELLO_BYTES + 1 - len(data))
+            except TimeoutError:
+                continue
+            except OSError as err:
+                raise _NoHello(f"no hello ({err})") from None
+            if not chunk:
+                raise _NoHello("the connection closed before its hello")
+            data += chunk
+        line, _, rest = data.partition(b"\n")
+        if len(line) > MAX_HELLO_BYTES:
+            raise _NoHello(f"no hello in its first {MAX_HELLO_BYTES} bytes")
+        try:
+            message = p.decode(line)
+        except p.ProtocolError as err:
+            raise _NoHello(f"no valid hello ({err})") from None
+        if not isinstance(message, p.Hello):
+            raise _NoHello(f"a {message.type!r} before the hello")
+        if not hmac.compare_digest(message.token.encode(), self._token):
+            raise _NoHello("wrong token")
+        return rest
+
+
+class _Outbox:
+    """A connection's lines out, sent by a thread of its own so that the engine never waits for a client: while
+    PREVIEW_BACKLOG bytes wait, previews are skipped; once MAX_BACKLOG bytes would wait, the client is cut off.
+    `finish` sends what still waits; closing the socket is left to its owner."""
+
+    def __init__(self, conn: socket.socket, peer: str) -> None:
+        self._conn, self._peer = conn, peer
+        self._lines: collections.deque[bytes] = collections.deque()
+        self._waiting = 0  # bytes queued or being sent
+        self._changed = threading.Condition()
+        self._closing = False
+        self._broken: str | None = None
+        self._thread = threading.Thread(target=self._send, name=f"engine-send-{peer}", daemon=True)
+        self._thread.start()
+
+    def write(self, line: bytes) -> None:
+        self._put(line, skippable=False)
+
+    def write_preview(self, line: bytes) -> None:
+        self._put(line, skippable=True)
+
+    def _put(self, line: bytes, skippable: bool) -> None:
+        with self._changed:
+            if self._broken is not None or self._closing:
+                raise p.ConnectionLost(self._broken or f"the connection to {self._peer} is closed")
+            if skippable and self._waiting > PREVIEW_BACKLOG:
+                return
+            if self._waiting + len(line) > MAX_BACKLOG:
+                self._broken = f"{self._peer} reads too slowly: {self._waiting} bytes are waiting for it"
+                self._changed.notify_all()
+            else:
+                self._lines.append(line)
+                self._waiting += len(line)
+                self._changed.notify_all()
+                return
+        self._hang_up()
+        raise p.ConnectionLost(self._broken)
+
+    def finish(self) -> None:
+        """Send what waits (unless the client is gone), then let the socket go."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        self._thread.join()
+
+    def _send(self) -> None:
+        try:
+            while True:
+                with self._changed:
+                    while not self._lines and not self._closing and self._broken is None:
+                        self._changed.wait()
+                    if self._broken is not None or not self._lines:
+                        return
+                    line = self._lines.popleft()
+                try:
+                    self._conn.sendall(line)
+                except OSError as err:
+                    with self._changed:
+                        self._broken = f"the connection to {self._peer} is gone ({err})"
+                    return
+                finally:
+                    with self._changed:
+                        self._waiting -= len(line)
+        finally:
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        """Wakes the connection's reader to an end of input; the socket is closed by its owner."""
+        with contextlib.suppress(OSError):
+            self._conn.shutdown(socket.SHUT_RDWR)
+
+
+def _keep_alive(conn: socket.socket) -> None:
+    """Notice a client whose machine vanished without closing: probe an idle connection after a minute, and give up
+    on one whose sent data stays unacknowledged for a minute (where the system has these options)."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3),
+                          ("TCP_USER_TIMEOUT", 60_000)):
+        if hasattr(socket, option):
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+def _lines(head: bytes, stream) -> Iterator[bytes]:
+    """A connection's lines, when `head`, the bytes after its hello, was read already."""
+    *whole, part = head.split(b"\n")
+    for line in whole:
+        yield line + b"\n"
+    if part:
+        yield part + stream.readline()
+    yield from stream
+
+
+def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueue) -> None:
+    with conn:
+        head = door.greet(conn, peer)
+        if head is None:
+            return
+        conn.settimeout(None)
+        _keep_alive(conn)
+        log.info("serving %s", peer)
+        outbox = _Outbox(conn, peer)
+        try:
+            with conn.makefile("rb") as stream:
+                EngineServer(jobs, outbox.write, os.getpid(), outbox.write_preview).serve(_lines(head, stream))
+        finally:
+            outbox.finish()
+        log.info("%s disconnected", peer)
+
+
+def serve_tcp(host: str, port: int, token: str, store: ModelStore, ready: Callable[[int], None] | None = None, *,
+              hello_timeout: float = HELLO_TIMEOUT, max_waiting: int = MAX_WAITING,
+              clock: Callable[[], float] = time.monotonic) -> None:
+    """Serve clients, each on a thread of its own, until interrupted. `ready(port)` is called once listening (port
+    0 picks one). `clock` times the hellos."""
     if not is_loopback(host):
         log.warning("listening on %s: anyone on that network who has the token can use this engine", host)
-    runners: list[JobRunner] = []
-
-    def runner(emit):  # one runner (and its loaded models) for every connection
-        if not runners:
-            runners.append(JobRunner(store, emit))
-        runners[0].emit = emit
-        return runners[0]
-
+    jobs = JobQueue(lambda emit: JobRunner(store, emit))  # one runner and its loaded models for every connection
+    threading.Thread(target=jobs.work, name="engine-jobs", daemon=True).start()
+    door = _Door(token, hello_timeout, max_waiting, clock)
     with socket.create_server((host, port)) as server:
         bound = server.getsockname()[1]
         log.info("engine listening on %s:%d", host, bound)
         if ready is not None:
             ready(bound)
         while True:
-            conn, address = server.accept()
+            try:
+                conn, address = server.accept()
+            except OSError as err:  # out of file descriptors, say: the ones held will be let go
+                log.warning("cannot accept a connection: %s", err)
+                time.sleep(0.1)
+                continue
+            door.arrive(conn)
             peer = f"{address[0]}:{address[1]}"
-            with conn, conn.makefile("rwb") as stream:
-                conn.settimeout(HELLO_TIMEOUT)
-                if not _greeted(stream, token, peer):
-                    continue
-                conn.settimeout(None)
-                log.info("serving %s", peer)
-
-                def write(line: bytes, stream=stream) -> None:
-                    stream.write(line)
-                    stream.flush()
-
-                EngineServer(runner, write, os.getpid()).serve(stream)
-                log.info("%s disconnected", peer)
+            threading.Thread(target=_serve_connection, args=(conn, peer, door, jobs), name=f"engine-client-{peer}",
+                             daemon=True).start()

@@ -1,12 +1,15 @@
 """Cancel takes effect at the next pass; the TCP server refuses a wrong token and serves the right one; a closed
-input ends the engine quietly."""
+input ends the engine quietly, and so does a closed output, once its job is cancelled."""
 
 from __future__ import annotations
 
 import logging
 import queue
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from engine_session import Session, toyworld_job
@@ -142,3 +145,27 @@ def test_an_input_closed_under_the_reader_ends_the_engine_like_end_of_input(home
     serving.join(30)
     assert not serving.is_alive() and crashes == []
     assert isinstance(p.decode(written[0]), p.Ready)
+
+
+def test_an_engine_whose_studio_is_gone_mid_job_cancels_it_and_exits_cleanly(home, tmp_path):
+    """The studio's end of the engine's output closes (it quit or died) while its end of the input stays open: the
+    engine cancels the job at its next pass and exits with 0, not with a broken pipe or an abort."""
+    log = tmp_path / "engine.log"
+    with log.open("wb") as err:
+        engine = subprocess.Popen([sys.executable, "-m", "engine.service.engine_main"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=err, cwd=Path(__file__).resolve().parents[3])
+    spec = toyworld_job(tmp_path, "orphan", seconds=6)
+    engine.stdin.write(p.encode(p.Submit(spec.to_json())))
+    engine.stdin.flush()
+    for line in engine.stdout:
+        if isinstance(p.decode(line), p.Progress):
+            break
+    engine.stdout.close()
+    try:
+        assert engine.wait(120) == 0
+    finally:
+        engine.kill()
+        engine.stdin.close()
+    text = log.read_text()
+    assert f"cancelling job {spec.id} at its next pass" in text
+    assert "Fatal" not in text and "Traceback" not in text
