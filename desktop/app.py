@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from desktop.first_run import first_run_due
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
-from engine.api.job_book import JobBook, JobBookError
+from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
 from engine.atomic import write_bytes_atomic
 from engine.home import engine_log, studio_home
@@ -36,14 +36,10 @@ def when_settled(window: MainWindow, then: Callable[[], None]) -> None:
 
 def open_queue() -> JobBook:
     """The job queue of earlier sessions; a queue file that cannot be read is set aside (and said so), never fatal."""
-    path = studio_home() / "queue.json"
-    try:
-        return JobBook.open(path)
-    except JobBookError as err:
-        aside = path.with_suffix(".broken.json")
-        path.replace(aside)
-        QMessageBox.warning(None, "Job queue", f"{err}\n\nIt was moved to {aside}; the queue starts empty.")
-        return JobBook(path)
+    queue, problem = JobBook.open_or_set_aside(studio_home() / "queue.json")
+    if problem:
+        QMessageBox.warning(None, "Job queue", problem)
+    return queue
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

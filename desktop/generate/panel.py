@@ -29,13 +29,22 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.generate.storyboard_board import StoryboardBoard
-from engine.api.jobs import JobInputError, JobSpec
+from engine.api import jobs
+from engine.api.jobs import GUIDANCE_SCALE, MAX_VIDEO_SECONDS, TAU, JobInputError, JobSpec, NumberRange
 from engine.api.records import DeviceSummary, ModelInfo
 
 MODES = {"Text to video": "t2v", "Text to image": "t2i", "Image to video": "i2v", "Storyboard": "storyboard"}
 HISTORY_KEY = "generate/prompt_history"
 HISTORY_SIZE = 30
-MAX_SEED = 2**31 - 1
+MAX_SEED = min(jobs.MAX_SEED, 2**31 - 1)  # a QSpinBox holds 32-bit integers; the engine takes seeds up to 2^63 - 1
+DECIMALS = 2
+
+
+def spin_range(allowed: NumberRange, decimals: int = DECIMALS) -> tuple[float, float]:
+    """The least and most a spin box of `decimals` decimals may show for a job field the API allows in `allowed`:
+    the range itself, less its lowest value where the API excludes it."""
+    step = 10.0**-decimals
+    return (allowed.low + step if allowed.low_open else allowed.low), allowed.high
 
 
 def trained_length_note(model: ModelInfo | None, seconds: int) -> str:
@@ -104,7 +113,7 @@ class GeneratePanel(QWidget):
         form.addRow("First frame", self.image_row)
 
         self.duration = QSpinBox()
-        self.duration.setRange(1, 10)
+        self.duration.setRange(1, MAX_VIDEO_SECONDS)
         self.duration.setSuffix(" s")
         self.duration.valueChanged.connect(self._duration_changed)
         form.addRow("Duration", self.duration)
@@ -150,10 +159,12 @@ class GeneratePanel(QWidget):
         self.advanced.setChecked(False)
         advanced = QFormLayout(self.advanced)
         self.guidance = QDoubleSpinBox()
-        self.guidance.setRange(0.1, 30)
+        self.guidance.setDecimals(DECIMALS)
+        self.guidance.setRange(*spin_range(GUIDANCE_SCALE))
         self.guidance.setSingleStep(0.5)
         self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.01, 3)
+        self.temperature.setDecimals(DECIMALS)
+        self.temperature.setRange(*spin_range(TAU))
         self.temperature.setSingleStep(0.05)
         advanced.addRow("Guidance scale", self.guidance)
         advanced.addRow("Temperature", self.temperature)
@@ -196,7 +207,7 @@ class GeneratePanel(QWidget):
         self.button.setEnabled(model is not None)
         if model is None:
             return
-        self.duration.setMaximum(model.max_seconds)
+        self.duration.setMaximum(min(model.max_seconds, MAX_VIDEO_SECONDS))
         self.aspect.clear()
         self.aspect.addItems(list(model.aspects))
         self.aspect.setCurrentText(model.default_aspect)

@@ -13,6 +13,7 @@ from av.stream import Disposition
 
 from desktop.media.errors import MediaImportError
 from desktop.project.model import MediaItem, new_id
+from engine.api.json_text import loads_limited
 from engine.api.records import read_provenance
 from engine.media.errors import MediaError
 from engine.media.image import read_rgb
@@ -115,7 +116,7 @@ def _provenance(text: str | None) -> dict[str, Any] | None:
     """The JSON the engine stored in a generated file (an object), or an exported timeline's list of its generated
     clips, kept here as {"clips": [...]}; None for a comment that is not provenance (engine.api.records reads it)."""
     try:
-        value = json.loads(text) if text else None
+        value = loads_limited(text, "its provenance") if text else None
     except json.JSONDecodeError:
         return None
     if read_provenance(value) is None:

@@ -17,6 +17,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from engine.api.json_text import JSONTextError, loads_limited
 from engine.api.records import RecordError, json_object, take
 
 EVENT_FIELD = "event"  # the kind of an event line: "step", "done" or "failed"
@@ -125,8 +126,8 @@ def read_install_event(line: str) -> InstallEvent | None:
     if not text.startswith("{"):
         return None
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = loads_limited(text, "an install event")
+    except JSONTextError:  # not JSON this reads, so no event either: nested too deep, NaN, cut short
         return None
     if not isinstance(body, dict) or EVENT_FIELD not in body:
         return None

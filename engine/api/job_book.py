@@ -1,7 +1,9 @@
 """The client's record of its jobs, kept in one JSON file written atomically, so the queue outlives the app.
 
 A job is queued, running, done, failed or cancelled. After a restart, jobs left queued or running are offered back
-(`unfinished`): nothing the engine was asked to make is forgotten because the app or the engine stopped.
+(`unfinished`): nothing the engine was asked to make is forgotten because the app or the engine stopped. A queue file
+that cannot be read (damaged, hand-edited, nested too deep) is set aside beside it by `open_or_set_aside`, so the app
+starts with an empty queue and says where the old file went.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.api.jobs import JobInputError, JobSpec
+from engine.api.json_text import JSONTextError, loads_limited
 from engine.atomic import write_text_atomic
 
 QUEUE_VERSION = 1
+MAX_QUEUE_BYTES = 64 * 2**20
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
 
@@ -62,8 +66,13 @@ class JobBook:
         if not path.exists():
             return cls(path)
         try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            if (size := path.stat().st_size) > MAX_QUEUE_BYTES:
+                raise JobBookError(f"the job queue {path} cannot be read: it is {size:,} bytes, over the limit of "
+                                   f"{MAX_QUEUE_BYTES:,}")
+            body = loads_limited(path.read_bytes(), "it", max_bytes=MAX_QUEUE_BYTES)
+        except JSONTextError as err:
+            raise JobBookError(f"the job queue {path} cannot be read: {err}") from None
+        except OSError as err:
             raise JobBookError(f"the job queue {path} cannot be read: {err}") from None
         if not isinstance(body, dict) or body.get("version") != QUEUE_VERSION or not isinstance(body.get("jobs"), list):
             raise JobBookError(f"the job queue {path} is not a version {QUEUE_VERSION} queue file")
@@ -71,6 +80,25 @@ class JobBook:
             return cls(path, [JobRecord.from_json(job) for job in body["jobs"]])
         except (JobInputError, TypeError, ValueError) as err:
             raise JobBookError(f"the job queue {path} holds a broken job: {err}") from None
+
+    @classmethod
+    def open_or_set_aside(cls, path: Path) -> tuple[JobBook, str]:
+        """The queue saved at `path` and "". When that file cannot be read: an empty queue and what was wrong, the
+        file renamed to `<name>.corrupt-N` beside it (the first N free), so nothing is lost and the next save starts
+        a fresh file; if even the rename fails, the queue is kept in memory only."""
+        try:
+            return cls.open(path), ""
+        except JobBookError as err:
+            problem = str(err)
+        for n in range(1, 1000):
+            aside = path.with_name(f"{path.name}.corrupt-{n}")
+            if not aside.exists():
+                break
+        try:
+            path.rename(aside)
+        except OSError as err:
+            return cls(None), f"{problem}\n\nIt could not be set aside ({err}); this session's queue is not saved."
+        return cls(path), f"{problem}\n\nIt was renamed to {aside}; the queue starts empty."
 
     @property
     def records(self) -> list[JobRecord]:

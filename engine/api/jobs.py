@@ -26,10 +26,51 @@ DEFAULT_CROSSFADE_SECONDS = 1.0
 # The longest video one job makes. Memory does not grow with length (each clip sees only the one before), so this
 # is a bound on one job's time and disk, not on what the model can do: a longer video is continued by another job.
 MAX_VIDEO_SECONDS = 600
+MAX_SEED = 2**63 - 1  # what the device's generators take
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """The values a numeric job field takes: finite, from `low` (excluded when `low_open`) up to `high`. The one
+    place these ranges are set: the job's check, the CLI and the studio's spin boxes all read them from here."""
+
+    low: float
+    high: float
+    low_open: bool = False
+
+    def __contains__(self, value: object) -> bool:
+        # Comparisons only, so NaN (never in range), infinities and integers too large for a float are all handled.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return (self.low < value if self.low_open else self.low <= value) and value <= self.high
+
+    def describe(self) -> str:
+        """"above 0 and up to 50", "from 0 up to 600"."""
+        low = f"above {self.low:g} and" if self.low_open else f"from {self.low:g}"
+        return f"{low} up to {self.high:g}"
+
+
+GUIDANCE_SCALE = NumberRange(0, 50, low_open=True)  # models ship 3 to 34; far above that the video is noise
+TAU = NumberRange(0, 5, low_open=True)  # sampling temperature, of the first frame and of the video clips
+NUMBER_FIELDS = {"guidance_scale": GUIDANCE_SCALE, "tau_image": TAU, "tau_video": TAU}
+
+
+def crossfade_range(seconds: int | None) -> NumberRange:
+    """A bridge's fade is part of it: from 0 up to its length."""
+    return NumberRange(0, MAX_VIDEO_SECONDS if seconds is None else seconds)
 
 
 class JobInputError(ValueError):
-    """A job that cannot run as given; the message names the field and what was expected."""
+    """A job that cannot run as given; the message names the field and what was expected. `field` is the job field
+    at fault (None when the fault is not one field's) and `problem` what is wrong with its value."""
+
+    def __init__(self, message: str, field: str | None = None, problem: str = "") -> None:
+        super().__init__(message)
+        self.field, self.problem = field, problem
+
+
+def _field_error(name: str, problem: str) -> JobInputError:
+    return JobInputError(f"job field {name!r} {problem}", name, problem)
 
 
 @dataclass(frozen=True)
@@ -67,22 +108,23 @@ class JobSpec:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise JobInputError(f"job field {name!r} must be non-empty text or absent, got {value!r:.80}")
-        for name in ("guidance_scale", "tau_image", "tau_video"):
+        for name, allowed in NUMBER_FIELDS.items():
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0):
-                raise JobInputError(f"job field {name!r} must be a number > 0 or absent, got {value!r:.80}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            raise JobInputError(f"job field 'seed' must be a whole number from 0 to 2^63 - 1, got {self.seed!r:.80}")
+            if value is not None and value not in allowed:
+                raise _field_error(name, f"must be a number {allowed.describe()}, got {value!r:.80}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise _field_error("seed", f"must be a whole number from 0 to 2^63 - 1, got {self.seed!r:.80}")
         seconds = self.seconds
         if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int)
                                     or not 0 <= seconds <= MAX_VIDEO_SECONDS):
-            raise JobInputError(
-                f"job field 'seconds' must be whole seconds from 0 to {MAX_VIDEO_SECONDS} (10 minutes, the longest "
-                f"one job makes; continue the video for more), got {seconds!r}"
+            raise _field_error(
+                "seconds", f"must be whole seconds from 0 to {MAX_VIDEO_SECONDS} (10 minutes, the longest one job "
+                f"makes; continue the video for more), got {seconds!r:.80}"
             )
         fade = self.crossfade_seconds
-        if fade is not None and (isinstance(fade, bool) or not isinstance(fade, int | float) or not 0 <= fade <= 60):
-            raise JobInputError(f"job field 'crossfade_seconds' must be a number from 0 to 60 or absent, got {fade!r}")
+        longest = f"the job's {seconds} s (the fade is part of it)" if seconds is not None else MAX_VIDEO_SECONDS
+        if fade is not None and fade not in crossfade_range(seconds):
+            raise _field_error("crossfade_seconds", f"must be a number from 0 up to {longest}, got {fade!r:.80}")
         if len(self.prompts) > MAX_PROMPTS:
             raise JobInputError(f"a job has at most {MAX_PROMPTS} prompts, got {len(self.prompts)}")
         for i, prompt in enumerate(self.prompts):

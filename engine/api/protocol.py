@@ -1,7 +1,8 @@
 """The engine protocol: typed messages as JSON lines, each carrying the protocol version. No torch, no Qt.
 
 A line is one JSON object `{"v": PROTOCOL_VERSION, "type": ..., <fields>}`. Decoding checks the version, the type,
-and every field's presence and JSON type, so a bad line is refused with a message that names what was wrong.
+and every field's presence and JSON type, so a bad line is refused with a message that names what was wrong; it is
+read by engine.api.json_text, so a line nested too deep or holding NaN or Infinity is refused like any other.
 Big data travels as files (clip segments, bits); preview images are small and travel inline as base64 RGB.
 """
 
@@ -15,6 +16,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from engine.api.json_text import JSONTextError, loads_limited
 from engine.api.records import DeviceSummary, GenerationRecord, ModelInfo, RecordError
 
 # 2: models, devices and generation records are typed records (engine.api.records)
@@ -247,7 +249,10 @@ RECORDS = (DeviceSummary, GenerationRecord, ModelInfo)
 def encode(message: Message) -> bytes:
     """One line: the message as JSON with the version and type, ending in a newline."""
     body = {"v": PROTOCOL_VERSION, "type": message.type, **dataclasses.asdict(message)}
-    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    try:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode() + b"\n"
+    except (TypeError, ValueError) as err:  # NaN or infinity in a field, or a value JSON has no form for
+        raise ProtocolError(f"a {message.type!r} message cannot be sent: {err}") from None
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -308,8 +313,8 @@ def decode(line: bytes | str) -> Message:
     if len(line) > MAX_LINE_BYTES:
         raise ProtocolError(f"a message of {len(line)} bytes is over the limit of {MAX_LINE_BYTES}")
     try:
-        body = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        body = loads_limited(line, "the line", max_bytes=MAX_LINE_BYTES)
+    except JSONTextError as err:  # also NaN, Infinity and nesting deep enough to exhaust the parser's stack
         raise ProtocolError(f"not a JSON message: {err}") from None
     if not isinstance(body, dict):
         raise ProtocolError(f"a message must be a JSON object, got {type(body).__name__}")
@@ -325,9 +330,9 @@ def decode(line: bytes | str) -> Message:
 
 def job_id_of(line: bytes | str) -> str | None:
     """The job a line that failed to decode was about, when one can be read from it, so its failure names it."""
-    try:
-        body = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    try:  # NaN and Infinity are allowed here: the line is refused anyway, but its job can still be named
+        body = loads_limited(line, "the line", max_bytes=MAX_LINE_BYTES, finite=False)
+    except JSONTextError:
         return None
     if not isinstance(body, dict):
         return None

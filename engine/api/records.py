@@ -12,10 +12,11 @@ RecordError naming the field that is wrong. The protocol carries records as thos
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from engine.api.json_text import JSONTextError, loads_limited
 
 
 class RecordError(ValueError):
@@ -359,8 +360,8 @@ def read_provenance(body: Any) -> Provenance | None:
     cannot be read; a list keeps the clips it can read."""
     if isinstance(body, str):
         try:
-            body = json.loads(body)
-        except json.JSONDecodeError:
+            body = loads_limited(body, "a media file's provenance")
+        except JSONTextError:
             return None
     if isinstance(body, dict) and "clips" in body and "settings" not in body:
         body = body["clips"]  # the form the studio's project file keeps an export's list in

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from engine.api import protocol as p
 from engine.api.client import EngineClient
-from engine.api.jobs import MAX_VIDEO_SECONDS, JobInputError, JobSpec
+from engine.api.jobs import GUIDANCE_SCALE, MAX_VIDEO_SECONDS, TAU, JobInputError, JobSpec
 from engine.api.transport import LocalEngine, RemoteEngine, Transport
 from engine.home import engine_log
 from engine.media.layout import bits_path, find_bits, is_bits_file
@@ -25,6 +25,8 @@ from engine.runtime.precision import PRECISIONS
 
 BAR = 24
 DEFAULT_MODEL = "toyworld"
+FLAGS = {"seed": "--seed", "guidance_scale": "--guidance-scale", "tau_image": "--tau-image", "tau_video": "--tau-video",
+         "crossfade_seconds": "--crossfade"}  # the job field each sets; "seconds": --duration or --seconds
 
 
 def _connect(args: argparse.Namespace) -> Callable[[], Transport]:
@@ -132,6 +134,18 @@ def _continued_bits(path: Path) -> str:
 
 
 def _spec(args: argparse.Namespace) -> JobSpec:
+    """The job the arguments ask for; a value out of its range is refused naming the option that gave it."""
+    try:
+        return _job(args)
+    except JobInputError as err:
+        seconds = "--duration" if args.command in ("generate", "storyboard") else "--seconds"
+        flag = {**FLAGS, "seconds": seconds}.get(err.field or "")
+        if flag is None:
+            raise
+        raise JobInputError(f"{flag} {err.problem}", err.field, err.problem) from None
+
+
+def _job(args: argparse.Namespace) -> JobSpec:
     common = {
         "model": args.model, "output": str(args.output.resolve()), "precision": args.precision, "device": args.device,
         "seed": secrets.randbelow(2**31) if args.seed is None else args.seed, "guidance_scale": args.guidance_scale,
@@ -179,9 +193,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="same seed and settings, same video (default: random)")
     p.add_argument("--precision", choices=PRECISIONS, default=None, help="default: what the load plan chooses")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
-    p.add_argument("--guidance-scale", type=float, default=None, help="override the model's guidance scale")
-    p.add_argument("--tau-image", type=float, default=None, help="override the first frame's sampling temperature")
-    p.add_argument("--tau-video", type=float, default=None, help="override the video clips' sampling temperature")
+    p.add_argument("--guidance-scale", type=float, default=None,
+                   help=f"override the model's guidance scale ({GUIDANCE_SCALE.describe()})")
+    p.add_argument("--tau-image", type=float, default=None,
+                   help=f"override the first frame's sampling temperature ({TAU.describe()})")
+    p.add_argument("--tau-video", type=float, default=None,
+                   help=f"override the video clips' sampling temperature ({TAU.describe()})")
     p.add_argument("--engine", default=None, help="HOST:PORT of an `istar serve` engine (default: start one here)")
     p.add_argument("--token-file", type=Path, default=None, help="with --engine: the file holding its token")
     p.add_argument("-o", "--output", type=Path, required=True, help="the MP4 to write")

@@ -12,6 +12,7 @@ from typing import Any
 import av
 import numpy as np
 
+from engine.api.json_text import loads_limited
 from engine.atomic import atomic_writer
 from engine.media.errors import MediaError
 
@@ -105,7 +106,7 @@ def read_metadata(path: str | Path) -> Any:
     if text is None:
         raise MediaError(f"{path} carries no provenance (no {PROVENANCE_TAG!r} tag)")
     try:
-        return json.loads(text)
+        return loads_limited(text, "its provenance")
     except json.JSONDecodeError:
         raise MediaError(f"{path}: its {PROVENANCE_TAG!r} tag is not JSON") from None
 

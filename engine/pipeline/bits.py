@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
+from engine.api.json_text import loads_limited
 from engine.api.records import BitsHeader, RecordError
 from engine.atomic import atomic_writer, fsync_dir
 from engine.config import ScheduleConfig
@@ -141,7 +142,7 @@ def _entries(path: Path) -> list[_Entry]:
                 break  # cut off while it was written
             text = f.read(text_len)
             try:
-                body = json.loads(text)
+                body = loads_limited(text, f"record {len(entries)} of {path}", max_bytes=MAX_JSON_BYTES)
             except json.JSONDecodeError:
                 raise PipelineInputError(f"{path} is damaged: record {len(entries)} is not JSON") from None
             entries.append(_Entry(body, text, f.tell(), payload_len))
@@ -198,7 +199,7 @@ def legacy_clips(path: str | Path, cfg: ScheduleConfig) -> tuple[BitsHeader, lis
     meta = file.metadata
     try:
         seconds, aspect = int(meta["seconds"]), float(meta["aspect_h_over_w"])
-        prompts = json.loads(meta["prompts"])
+        prompts = loads_limited(meta["prompts"], "its prompts")
     except (KeyError, ValueError, TypeError):
         raise PipelineInputError(
             f"{file.path} does not record its video's prompts, length and aspect; it cannot be continued"

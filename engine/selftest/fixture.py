@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from engine.api.json_text import loads_limited
 from engine.config import ScheduleConfig, TransformerConfig
 
 
@@ -34,7 +35,7 @@ class Fixture:
     @cached_property
     def meta(self) -> dict:
         try:
-            return json.loads((self.root / "fixture.json").read_text())
+            return loads_limited((self.root / "fixture.json").read_text(), "its text")
         except json.JSONDecodeError as err:
             raise FixtureError(f"{self.root / 'fixture.json'} is not valid JSON: {err}") from None
 

@@ -20,6 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
+from engine.api.json_text import loads_limited
 from engine.atomic import fsync_dir
 from engine.tensors.errors import CheckpointError
 from engine.tensors.validate import dims
@@ -75,7 +76,7 @@ class SafetensorsFile:
                 )
             raw = f.read(header_len)
         try:
-            header = json.loads(raw)
+            header = loads_limited(raw, "the header", max_bytes=MAX_HEADER_BYTES)
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise CheckpointError(f"{path} is not a safetensors file: its header is not JSON ({err})") from None
         if not isinstance(header, dict):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.api.json_text import loads_limited
 from engine.text.checkpoint import check_pickle, check_safetensors
 from engine.text.errors import TextEncoderError
 
@@ -82,7 +83,7 @@ def _read_config(folder: Path) -> dict[str, Any]:
     if not file.is_file():
         raise TextEncoderError(f"{folder} has no config.json; expected a T5 checkpoint folder (flan-t5-xl)")
     try:
-        config = json.loads(file.read_text(encoding="utf-8"))
+        config = loads_limited(file.read_text(encoding="utf-8"), "its text")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise TextEncoderError(f"{file} is not readable JSON: {e}") from e
     if not isinstance(config, dict):
@@ -110,7 +111,7 @@ def _weight_files(folder: Path) -> tuple[Path, ...]:
         return (folder / name,)
     index = folder / name
     try:
-        shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+        shards = sorted(set(loads_limited(index.read_text(encoding="utf-8"), "its text")["weight_map"].values()))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise TextEncoderError(f"{index} is not a weight index: expected JSON with a weight_map ({e})") from e
     if not shards or not all(isinstance(s, str) for s in shards):

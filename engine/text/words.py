@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from engine.api.json_text import loads_limited
 from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
 
@@ -91,7 +92,7 @@ class WordTextEncoder(nn.Module):
     def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> WordTextEncoder:
         file = SafetensorsFile.open(path)
         try:
-            meta = json.loads(file.metadata[METADATA_KEY])
+            meta = loads_limited(file.metadata[METADATA_KEY], "its metadata")
             encoder = cls(meta["vocab"], int(meta["channels"]), int(meta["max_words"]), int(meta["layers"]),
                           int(meta["heads"]))
         except (KeyError, TypeError, ValueError) as err:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.api.json_text import loads_limited
 from engine.atomic import write_text_atomic
 
 SCHEMA = 1
@@ -100,7 +101,7 @@ class Manifest:
 def load_manifest(folder: Path) -> Manifest:
     path = folder / MANIFEST
     try:
-        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return Manifest.from_dict(loads_limited(path.read_text(encoding="utf-8"), "its text"))
     except FileNotFoundError:
         problem = "is missing"
     except KeyError as err:

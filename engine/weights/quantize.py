@@ -17,6 +17,7 @@ import bitsandbytes as bnb
 import torch
 from torch import nn
 
+from engine.api.json_text import loads_limited
 from engine.atomic import write_text_atomic
 from engine.config import TransformerConfig
 from engine.model.transformer import InfinityStarTransformer
@@ -156,7 +157,7 @@ def read_quantization_manifest(folder: Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist: a quantised checkpoint folder holds {MODEL_FILE} and it")
     try:
-        manifest = json.loads(path.read_text())
+        manifest = loads_limited(path.read_text(), "its text")
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CheckpointError(f"{path} is not valid JSON: {err}") from None
     problems = []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from engine.api.json_text import loads_limited
 from engine.atomic import write_text_atomic
 from engine.config import TransformerConfig
 from engine.model.transformer import InfinityStarTransformer
@@ -50,7 +51,7 @@ class ShardedCheckpoint:
         if not index.is_file():
             raise CheckpointError(f"{index} does not exist: a sharded checkpoint needs its {INDEX_NAME}")
         try:
-            data = json.loads(index.read_text())
+            data = loads_limited(index.read_text(), "its text")
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise CheckpointError(f"{index} is not valid JSON: {err}") from None
         weight_map = data.get("weight_map") if isinstance(data, dict) else None

@@ -88,3 +88,19 @@ def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media
     loaded = result.stdout.split()
     assert "engine.api" in loaded, "the check sees the engine modules the desktop loads"
     assert [m for m in loaded if m != "engine" and not _allowed(m)] == [], "`engine` itself: the packages' parent"
+
+
+def test_a_queue_file_nested_too_deep_is_set_aside_and_the_studio_starts_with_an_empty_queue(tmp_path, monkeypatch):
+    """A queue.json of 100,000 `[` used to stop the studio starting until the file was deleted by hand."""
+    from desktop import app
+
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path))
+    (tmp_path / "queue.json").write_text("[" * 100_000)
+    warnings = []
+    monkeypatch.setattr(app.QMessageBox, "warning", lambda parent, title, text: warnings.append((title, text)))
+    queue = app.open_queue()
+    assert queue.records == [] and queue.path == tmp_path / "queue.json"
+    assert (tmp_path / "queue.json.corrupt-1").read_text() == "[" * 100_000
+    [(title, text)] = warnings
+    assert title == "Job queue" and "cannot be read: it is nested deeper than 64 levels" in text
+    assert f"It was renamed to {tmp_path / 'queue.json.corrupt-1'}; the queue starts empty." in text

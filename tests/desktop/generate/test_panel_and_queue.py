@@ -8,11 +8,11 @@ import pytest
 from engine_records import CPU, TOYWORLD, model_info
 from PySide6.QtCore import QSettings
 
-from desktop.generate.panel import GeneratePanel
+from desktop.generate.panel import GeneratePanel, spin_range
 from desktop.generate.queue_view import QueueView
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
-from engine.api.jobs import JobInputError, JobSpec
+from engine.api.jobs import GUIDANCE_SCALE, MAX_SEED, MAX_VIDEO_SECONDS, TAU, JobInputError, JobSpec
 
 DEVICE = replace(CPU, name="AMD EPYC")
 
@@ -50,6 +50,26 @@ def test_advanced_settings_image_and_still_modes(panel):
     assert "needs a first frame" in panel.error.text()
     panel.set_first_frame("/tmp/frame.png")
     assert panel.job("/tmp/x.mp4").image == "/tmp/frame.png" and panel.error.text() == ""
+
+
+def test_the_panels_ranges_are_the_apis(panel):
+    """The spin boxes offer what a job accepts, read from engine.api.jobs, so no value the panel shows is refused."""
+    assert (panel.guidance.minimum(), panel.guidance.maximum()) == spin_range(GUIDANCE_SCALE) == (0.01, 50)
+    assert (panel.temperature.minimum(), panel.temperature.maximum()) == spin_range(TAU) == (0.01, 5)
+    assert (panel.duration.minimum(), panel.duration.maximum()) == (1, MAX_VIDEO_SECONDS)
+    assert panel.seed.minimum() == 0 and panel.seed.maximum() == 2**31 - 1 <= MAX_SEED  # what a spin box holds
+    panel.prompt.setPlainText("a red ball")
+    panel.advanced.setChecked(True)
+    for box, allowed in ((panel.guidance, GUIDANCE_SCALE), (panel.temperature, TAU)):
+        for value in (box.minimum(), box.maximum()):
+            box.setValue(value)
+            assert value in allowed
+        box.setValue(1e308)
+        assert box.value() == allowed.high
+    panel.random_seed.setChecked(False)
+    panel.seed.setValue(panel.seed.maximum())
+    job = panel.job("/tmp/edges.mp4")
+    assert (job.guidance_scale, job.tau_video, job.seed) == (50, 5, 2**31 - 1)
 
 
 def test_a_storyboard_has_one_prompt_per_clip_of_the_model(panel):

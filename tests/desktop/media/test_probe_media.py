@@ -50,6 +50,14 @@ def test_a_generated_videos_provenance_is_read_from_its_comment_tag(tmp_path: Pa
     assert probe_media(other).provenance is None
 
 
+@pytest.mark.parametrize("comment", ["[" * 100_000, '{"model": "toyworld", "settings": {"seed": NaN}}'])
+def test_a_video_whose_comment_is_nested_too_deep_or_holds_nan_imports_without_provenance(tmp_path: Path,
+                                                                                        comment: str) -> None:
+    path = write_video(tmp_path / "hostile.mp4", range(4), metadata={"comment": comment})
+    probed = probe_media(path)
+    assert probed.provenance is None and probed.generation is None and probed.width == 64
+
+
 def test_a_text_file_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("shopping: milk, eggs\n")
     with pytest.raises(MediaImportError, match=r"^notes\.txt is not a video, audio or image file this build can read"):

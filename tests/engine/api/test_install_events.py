@@ -47,7 +47,7 @@ def test_each_event_describes_itself_for_a_person():
 
 @pytest.mark.parametrize("line", [
     "", "UserWarning: TypedStorage is deprecated", "{not json at all", '{"no_event": 1}', "[1, 2]", "42",
-    "Traceback (most recent call last):",
+    "Traceback (most recent call last):", "{" + '"a": [' * 100_000, '{"event": "step", "index": NaN}',
 ])
 def test_a_line_that_is_no_event_is_none(line):
     assert read_install_event(line) is None

@@ -61,6 +61,13 @@ def test_a_preview_carries_its_pixels_exactly():
     ("line", "says"),
     [
         (b"{not json", "not a JSON message"),
+        (b"[" * 100_000, "not a JSON message: the line is nested deeper than 64 levels (line 1, column 65)"),
+        (b'{"v": 2, "type": "submit", "job": {"kind": "generate", "model": "toyworld", "output": "o.mp4", '
+         b'"prompts": ["a"], "guidance_scale": Infinity}}', "the line holds Infinity, not a finite number"),
+        (b'{"v": 2, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": NaN,'
+         b' "eta_seconds": null}', "the line holds NaN, not a finite number"),
+        (b'{"v": 2, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": 1e999,'
+         b' "eta_seconds": null}', "holds 1e999, not a finite number"),
         (b"[1, 2]", "must be a JSON object, got list"),
         (b'{"type": "cancel", "job_id": "a"}', "protocol version None is not spoken here; this engine speaks 2"),
         (b'{"v": 99, "type": "cancel", "job_id": "a"}', "protocol version 99 is not spoken here"),
@@ -90,6 +97,13 @@ def test_a_refused_line_still_names_its_job_when_it_can():
     assert p.job_id_of(b'{"v": 9, "type": "cancel", "job_id": "abc"}') == "abc"
     assert p.job_id_of(b'{"v": 9, "type": "submit", "job": {"id": "j2"}}') == "j2"
     assert p.job_id_of(b"garbage") is None
+    assert p.job_id_of(b'{"v": 2, "type": "submit", "job": {"id": "j3", "tau_video": NaN}}') == "j3"
+    assert p.job_id_of(b"[" * 100_000) is None
+
+
+def test_a_message_that_cannot_be_sent_is_a_protocol_error_naming_it():
+    with pytest.raises(p.ProtocolError, match="a 'progress' message cannot be sent: Out of range float values"):
+        p.encode(p.Progress("job-1", 0, 21, 0, float("nan"), None))
 
 
 def test_a_job_round_trips_and_bad_jobs_name_the_field():

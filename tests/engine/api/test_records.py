@@ -67,7 +67,8 @@ def test_an_exported_timeline_keeps_the_clips_it_can_read():
     assert read_provenance({"clips": [good, good]}).single is None
 
 
-@pytest.mark.parametrize("text", ["", "not json", "[]", '{"title": "holiday"}', "42", '[{"x": 1}]'])
+@pytest.mark.parametrize("text", ["", "not json", "[]", '{"title": "holiday"}', "42", '[{"x": 1}]', "[" * 100_000,
+                                  '{"model": "toyworld", "settings": {"seconds": 2, "seed": 1, "tau_video": NaN}}'])
 def test_a_comment_that_is_not_provenance_is_none(text):
     assert read_provenance(text) is None
 

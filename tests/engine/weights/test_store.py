@@ -244,5 +244,6 @@ def test_a_damaged_manifest_is_named(installed: ModelStore) -> None:
     with pytest.raises(ModelStoreError, match=rf"{manifest} has no field 'files'; remove the model and install"):
         installed.resolve("test-micro")
     manifest.write_text("{not json")
-    with pytest.raises(ModelStoreError, match=rf"{manifest} is not a readable model manifest \(Expecting"):
+    with pytest.raises(ModelStoreError,
+                       match=rf"{manifest} is not a readable model manifest \(its text is not JSON: Expecting"):
         installed.verify("test-micro")
