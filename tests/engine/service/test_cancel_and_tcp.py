@@ -22,12 +22,6 @@ from engine.service.tcp import read_token, serve_tcp
 from engine.weights.store import ModelStore
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
 class InProcessEngine:
     """An EngineServer in this process fed by a queue of lines; `on_event` may answer an event on the spot, as the
     reader thread would when a message arrives right after that event was sent."""

@@ -27,14 +27,6 @@ from engine.weights.store import ModelStore
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An empty studio home (toyworld is built in), and engines that use one thread, as the tests do."""
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def session(home):
     s = Session(home / "engine.log")
     yield s

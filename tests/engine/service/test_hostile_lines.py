@@ -24,13 +24,6 @@ from engine.weights.store import ModelStore
 DEEP = b"[" * 100_000 + b"\n"
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return tmp_path / "home"
-
-
 def _submit_line(job: dict, **raw: str) -> bytes:
     """A submit line whose job has `raw` fields written as JSON tokens (Infinity, NaN), which encode refuses."""
     line = p.encode(p.Submit(job)).rstrip(b"\n")

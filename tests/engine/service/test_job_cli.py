@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from safetensors.torch import save_file
 
@@ -14,12 +13,6 @@ from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline.bits import read_bits
 
 PROMPT = "a red circle moves to the right"
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 
 def istar(capsys, *args: str) -> tuple[int, str, str]:

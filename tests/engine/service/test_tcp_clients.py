@@ -128,13 +128,6 @@ class Client:
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    return tmp_path / "home"
-
-
-@pytest.fixture
 def crashes(monkeypatch):
     """Exceptions that ended a thread of the server (none should)."""
     found = []
