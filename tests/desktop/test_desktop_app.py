@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from desktop.main_window import DEFAULT_SIZE
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -34,16 +36,22 @@ def test_screenshot_writes_png_of_the_window(tmp_path):
     assert not list(tmp_path.glob(".*.tmp")), "the temporary file should have been renamed"
 
 
-def test_desktop_modules_do_not_import_torch():
+@pytest.fixture(scope="module")
+def loaded_by_desktop() -> list[str]:
+    """Every module in sys.modules once each desktop module is imported, in a fresh interpreter."""
     code = (
         "import pkgutil, importlib, sys, desktop\n"
         "for m in pkgutil.walk_packages(desktop.__path__, 'desktop.'):\n"
         "    importlib.import_module(m.name)\n"
-        "print(sorted(n for n in sys.modules if n == 'torch' or n.startswith('torch.')))\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return result.stdout.split()
+
+
+def test_desktop_modules_do_not_import_torch(loaded_by_desktop):
+    assert [n for n in loaded_by_desktop if n == "torch" or n.startswith("torch.")] == []
 
 
 ENGINE_ALLOWED = ("engine.api", "engine.home", "engine.atomic", "engine.media")  # and the modules under them
@@ -76,16 +84,8 @@ def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media
     assert wrong == []
 
 
-def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media_when_run():
-    code = (
-        "import pkgutil, importlib, sys, desktop\n"
-        "for m in pkgutil.walk_packages(desktop.__path__, 'desktop.'):\n"
-        "    importlib.import_module(m.name)\n"
-        "print('\\n'.join(sorted(n for n in sys.modules if n.split('.')[0] == 'engine')))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    loaded = result.stdout.split()
+def test_desktop_imports_nothing_of_the_engine_but_its_api_home_atomic_and_media_when_run(loaded_by_desktop):
+    loaded = [n for n in loaded_by_desktop if n.split(".")[0] == "engine"]
     assert "engine.api" in loaded, "the check sees the engine modules the desktop loads"
     assert [m for m in loaded if m != "engine" and not _allowed(m)] == [], "`engine` itself: the packages' parent"
 
