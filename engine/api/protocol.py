@@ -3,7 +3,12 @@
 A line is one JSON object `{"v": PROTOCOL_VERSION, "type": ..., <fields>}`. Decoding checks the version, the type,
 and every field's presence and JSON type, so a bad line is refused with a message that names what was wrong; it is
 read by engine.api.json_text, so a line nested too deep or holding NaN or Infinity is refused like any other.
-Big data travels as files (clip segments, bits); preview images are small and travel inline as base64 RGB.
+
+Big data travels as files. An engine the studio spawns shares its disk: jobs name files by path. An engine served
+over the network (`istar serve`) never takes a path from its client: the client sends its input files in `upload`
+chunks and its jobs name them `upload:<sha256><suffix>`; the engine sends each output file in `file_data` chunks
+just before the event that names it, by its path relative to the job's output folder (engine.api.remote_files and
+engine.service.served_files). Preview images are small and travel inline as base64 RGB.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from engine.api.json_text import JSONTextError, loads_limited
 from engine.api.records import DeviceSummary, GenerationRecord, ModelInfo, RecordError
 
 # 2: models, devices and generation records are typed records (engine.api.records)
-PROTOCOL_VERSION = 2
+# 3: files travel over network connections (upload, file_data)
+PROTOCOL_VERSION = 3
 MAX_LINE_BYTES = 4 * 1024 * 1024  # a preview of a 720p video is ~0.3 MB in base64; nothing legitimate is near this
+CHUNK_BYTES = 1024 * 1024  # bytes of a file in one upload or file_data message: 1.4 MB of base64, under the line limit
 
 
 class ProtocolError(ValueError):
@@ -80,6 +87,21 @@ class ListModels(Message):
     type: ClassVar[str] = "list_models"
     device: str = "auto"
     seconds: int = 5
+
+
+@dataclass(frozen=True)
+class Upload(Message):
+    """Part of an input file, over a network connection only: `data` (base64, at most CHUNK_BYTES) goes at `offset`
+    of the file whose SHA-256 is `sha256`; the chunks come in order and `last` ends the file. `name` is the file's
+    name on the client, of which the engine keeps only the suffix. A job then names the file
+    `upload:<sha256><suffix>` (`upload_reference`)."""
+
+    type: ClassVar[str] = "upload"
+    sha256: str
+    name: str
+    offset: int
+    data: str
+    last: bool
 
 
 @dataclass(frozen=True)
@@ -196,6 +218,22 @@ class Finished(Message):
 
 
 @dataclass(frozen=True)
+class FileData(Message):
+    """Part of an output file of job `job_id`, over a network connection only, sent just before the event that names
+    the file: `data` (base64) goes at `offset` of `name`, the file's path relative to the job's output folder
+    (`out.mp4`, `out.bits`, `out.clips/clip_01.mp4`); `last` ends the file. `missing` says the file could not be
+    read on the engine's side (then `data` is empty and `last` true)."""
+
+    type: ClassVar[str] = "file_data"
+    job_id: str
+    name: str
+    offset: int
+    data: str
+    last: bool
+    missing: str = ""
+
+
+@dataclass(frozen=True)
 class Models(Message):
     """The answer to ListModels: the device and each model, installed ones first, then the catalogue's models not
     installed yet with the plan they would have."""
@@ -239,10 +277,26 @@ class Cancelled(Message):
 
 MESSAGES: dict[str, type[Message]] = {
     m.type: m
-    for m in (Hello, Submit, Cancel, Move, ListModels, Shutdown, Ready, Accepted, Started, Progress, Preview,
-              ClipReady, Finished, Models, Failed, Cancelled)
+    for m in (Hello, Submit, Cancel, Move, ListModels, Upload, Shutdown, Ready, Accepted, Started, Progress, Preview,
+              ClipReady, FileData, Finished, Models, Failed, Cancelled)
 }
 TERMINAL = (Finished, Failed, Cancelled)
+UPLOAD_PREFIX = "upload:"
+
+
+def upload_reference(sha256: str, suffix: str) -> str:
+    """How a job names an uploaded file: `upload:<sha256><suffix>`."""
+    return f"{UPLOAD_PREFIX}{sha256}{suffix}"
+
+
+def version_of(line: bytes | str) -> int | None:
+    """The protocol version a line says it speaks, if it says one: to tell a peer of another version from noise."""
+    try:
+        body = loads_limited(line, "the line", max_bytes=MAX_LINE_BYTES, finite=False)
+    except JSONTextError:
+        return None
+    version = body.get("v") if isinstance(body, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 RECORDS = (DeviceSummary, GenerationRecord, ModelInfo)
 
 

@@ -32,7 +32,7 @@ FLAGS = {"seed": "--seed", "guidance_scale": "--guidance-scale", "tau_image": "-
 def _connect(args: argparse.Namespace) -> Callable[[], Transport]:
     if args.engine is None:
         return lambda: LocalEngine(engine_log())
-    from engine.service.tcp import parse_address, read_token
+    from engine.api.server_address import parse_address, read_token
 
     if args.token_file is None:
         raise JobInputError("--engine needs --token-file: the file holding the server's token")
@@ -173,8 +173,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from engine.api.server_address import parse_address, read_token
     from engine.service.engine_main import LOG_FORMAT
-    from engine.service.tcp import parse_address, read_token, serve_tcp
+    from engine.service.tcp import serve_tcp
     from engine.weights.store import ModelStore
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)

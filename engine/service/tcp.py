@@ -19,18 +19,15 @@ from __future__ import annotations
 import collections
 import contextlib
 import hmac
-import ipaddress
 import logging
 import os
-import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from engine.api import protocol as p
-from engine.atomic import write_text_atomic
+from engine.api.server_address import is_loopback
 from engine.service.runner import JobRunner
 from engine.service.server import EngineServer, JobQueue
 from engine.weights.store import ModelStore
@@ -42,52 +39,6 @@ MAX_WAITING = 32  # connections waiting for their hello at once
 PREVIEW_BACKLOG = 4 * 1024 * 1024  # bytes waiting to go to a client, over which its previews are skipped
 MAX_BACKLOG = 64 * 1024 * 1024  # bytes waiting to go to a client, over which it is cut off
 REFUSAL_SEND_TIMEOUT = 1.0
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or not host:
-        raise ValueError(f"--listen must be HOST:PORT such as 127.0.0.1:7860, got {text!r}")
-    return host.strip("[]"), int(port)
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def read_token(path: Path, create: bool = False) -> str:
-    """The token in `path`; with `create`, a new random one is written there (readable by its owner only) first
-    when the file does not exist. A token file that others may read or change is refused: whoever reads it can
-    use the engine."""
-    if create and not path.exists():
-        try:
-            write_text_atomic(path, secrets.token_urlsafe(32) + "\n", mode=0o600)
-        except OSError as err:
-            raise ValueError(f"cannot write a new token to {path}: {err}") from None
-        log.info("wrote a new token to %s", path)
-    _refuse_shared(path)
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read the token file {path}: {err}") from None
-    if len(token) < 16:
-        raise ValueError(f"the token in {path} is too short to be safe: use at least 16 characters")
-    return token
-
-
-def _refuse_shared(path: Path) -> None:
-    if os.name == "nt":  # access there is by ACLs, which the mode bits do not show
-        return
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        return  # reading it says what is wrong
-    if mode & 0o077:
-        raise ValueError(f"the token file {path} can be read or changed by other users (mode {mode:o}): make it "
-                         f"private with `chmod 600 {path}`, and write a new token if someone else may have read it")
 
 
 class _NoHello(Exception):

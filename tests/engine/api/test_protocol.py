@@ -62,27 +62,27 @@ def test_a_preview_carries_its_pixels_exactly():
     [
         (b"{not json", "not a JSON message"),
         (b"[" * 100_000, "not a JSON message: the line is nested deeper than 64 levels (line 1, column 65)"),
-        (b'{"v": 2, "type": "submit", "job": {"kind": "generate", "model": "toyworld", "output": "o.mp4", '
+        (b'{"v": 3, "type": "submit", "job": {"kind": "generate", "model": "toyworld", "output": "o.mp4", '
          b'"prompts": ["a"], "guidance_scale": Infinity}}', "the line holds Infinity, not a finite number"),
-        (b'{"v": 2, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": NaN,'
+        (b'{"v": 3, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": NaN,'
          b' "eta_seconds": null}', "the line holds NaN, not a finite number"),
-        (b'{"v": 2, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": 1e999,'
+        (b'{"v": 3, "type": "progress", "job_id": "a", "index": 0, "total": 2, "clip": 0, "seconds": 1e999,'
          b' "eta_seconds": null}', "holds 1e999, not a finite number"),
         (b"[1, 2]", "must be a JSON object, got list"),
-        (b'{"type": "cancel", "job_id": "a"}', "protocol version None is not spoken here; this engine speaks 2"),
+        (b'{"type": "cancel", "job_id": "a"}', "protocol version None is not spoken here; this engine speaks 3"),
         (b'{"v": 99, "type": "cancel", "job_id": "a"}', "protocol version 99 is not spoken here"),
-        (b'{"v": 2, "type": "launch"}', "unknown message type 'launch'"),
-        (b'{"v": 2, "type": "cancel"}', "a 'cancel' message needs the field 'job_id'"),
-        (b'{"v": 2, "type": "cancel", "job_id": 7}', "field 'job_id' of a 'cancel' message must be"),
-        (b'{"v": 2, "type": "cancel", "job_id": "a", "now": true}', "a 'cancel' message has no field now"),
-        (b'{"v": 2, "type": "progress", "job_id": "a", "index": true, "total": 2, "clip": 0, "seconds": 1,'
+        (b'{"v": 3, "type": "launch"}', "unknown message type 'launch'"),
+        (b'{"v": 3, "type": "cancel"}', "a 'cancel' message needs the field 'job_id'"),
+        (b'{"v": 3, "type": "cancel", "job_id": 7}', "field 'job_id' of a 'cancel' message must be"),
+        (b'{"v": 3, "type": "cancel", "job_id": "a", "now": true}', "a 'cancel' message has no field now"),
+        (b'{"v": 3, "type": "progress", "job_id": "a", "index": true, "total": 2, "clip": 0, "seconds": 1,'
          b' "eta_seconds": null}', "field 'index'"),
-        (b'{"v": 2, "type": "failed", "job_id": "a", "kind": "oops", "message": "m"}', "failure kind must be one of"),
-        (b'{"v": 2, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "over the limit"),
+        (b'{"v": 3, "type": "failed", "job_id": "a", "kind": "oops", "message": "m"}', "failure kind must be one of"),
+        (b'{"v": 3, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "over the limit"),
         (b'{"v": 1, "type": "cancel", "job_id": "a"}', "protocol version 1 is not spoken here"),
-        (b'{"v": 2, "type": "models", "device": {"device": "cpu"}, "models": []}',
+        (b'{"v": 3, "type": "models", "device": {"device": "cpu"}, "models": []}',
          "field 'device' of a 'models' message: a device needs the field 'name'"),
-        (b'{"v": 2, "type": "finished", "job_id": "a", "video": "v", "bits": "b", "seconds": 1, "sampling_seconds": 1,'
+        (b'{"v": 3, "type": "finished", "job_id": "a", "video": "v", "bits": "b", "seconds": 1, "sampling_seconds": 1,'
          b' "decode_seconds": 0, "record": {"model": "m", "preset": "p", "precision": "fp32",'
          b' "settings": {"seconds": "two", "seed": 1}}}', "field 'seconds' of the settings should be a whole number"),
     ],
@@ -97,7 +97,7 @@ def test_a_refused_line_still_names_its_job_when_it_can():
     assert p.job_id_of(b'{"v": 9, "type": "cancel", "job_id": "abc"}') == "abc"
     assert p.job_id_of(b'{"v": 9, "type": "submit", "job": {"id": "j2"}}') == "j2"
     assert p.job_id_of(b"garbage") is None
-    assert p.job_id_of(b'{"v": 2, "type": "submit", "job": {"id": "j3", "tau_video": NaN}}') == "j3"
+    assert p.job_id_of(b'{"v": 3, "type": "submit", "job": {"id": "j3", "tau_video": NaN}}') == "j3"
     assert p.job_id_of(b"[" * 100_000) is None
 
 

@@ -15,10 +15,11 @@ import pytest
 from engine_session import Session, toyworld_job
 
 from engine.api import protocol as p
+from engine.api.server_address import read_token
 from engine.api.transport import RemoteEngine
 from engine.service.runner import JobRunner
 from engine.service.server import EngineServer
-from engine.service.tcp import read_token, serve_tcp
+from engine.service.tcp import serve_tcp
 from engine.weights.store import ModelStore
 
 

@@ -178,7 +178,7 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
         }
         says = {
             "garbage": "not a JSON message",
-            "version": "protocol version 7 is not spoken here; this engine speaks 2",
+            "version": "protocol version 7 is not spoken here; this engine speaks 3",
             "oversize prompt": "prompt 1 has 11000 characters; the limit is 4000",
             "unknown model": "model 'nope' is not installed (installed: toyworld)",
             "missing first frame": f"the first frame {tmp_path / 'x.png'} does not exist",

@@ -21,10 +21,11 @@ import pytest
 from engine_session import Session, toyworld_job
 
 from engine.api import protocol as p
+from engine.api.server_address import read_token
 from engine.api.transport import RemoteEngine
 from engine.service import tcp
 from engine.service.runner import JobRunner
-from engine.service.tcp import read_token, serve_tcp
+from engine.service.tcp import serve_tcp
 from engine.weights.store import ModelStore
 
 STEP = 0.01
@@ -219,7 +220,7 @@ def test_idle_sockets_and_a_trickling_hello_do_not_keep_a_client_with_the_token_
 
     def trickle() -> None:  # a byte at a time, never a whole line
         with trickling:
-            for byte in itertools.islice(itertools.cycle(b'{"v":2,"type":"hello","token":"'), STEPS):
+            for byte in itertools.islice(itertools.cycle(b'{"v":3,"type":"hello","token":"'), STEPS):
                 if stop.wait(5 * STEP):
                     return
                 try:
@@ -278,7 +279,7 @@ def test_a_hello_trickled_past_its_bound_is_cut_off_even_with_the_right_token(st
 def test_a_first_line_over_the_hello_size_is_refused(start):
     port, token, _, _ = start()
     with socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD) as sock, sock.makefile("rwb") as stream:
-        stream.write(b'{"v":2,"type":"hello","token":"' + b"x" * tcp.MAX_HELLO_BYTES)
+        stream.write(b'{"v":3,"type":"hello","token":"' + b"x" * tcp.MAX_HELLO_BYTES)
         stream.flush()
         refusal = p.decode(stream.readline())
     assert refusal.message == f"connection refused: no hello in its first {tcp.MAX_HELLO_BYTES} bytes"
