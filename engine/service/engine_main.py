@@ -30,13 +30,14 @@ def _protocol_out() -> Callable[[bytes], None]:
 def main() -> None:
     write = _protocol_out()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    from engine.service.bounded_lines import bounded_lines
     from engine.service.runner import JobRunner
     from engine.service.server import EngineServer
     from engine.weights.store import ModelStore
 
     store = ModelStore()
     server = EngineServer(lambda emit: JobRunner(store, emit), write, os.getpid())
-    server.serve(sys.stdin.buffer)
+    server.serve(bounded_lines(sys.stdin.buffer))
     logging.getLogger("istar.engine").info("engine %d stops", os.getpid())
     # When the studio's end of stdout went first, the reader is still blocked on stdin, which nothing can interrupt,
     # and an interpreter finishing under it aborts: leave at once. Every event was flushed as it was written.

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 
 from engine.api import protocol as p
 from engine.api.server_address import is_loopback
+from engine.service.bounded_lines import bounded_lines
 from engine.service.runner import JobRunner
 from engine.service.server import EngineServer, JobQueue
 from engine.weights.store import ModelStore
@@ -202,13 +203,9 @@ def _keep_alive(conn: socket.socket) -> None:
 
 
 def _lines(head: bytes, stream) -> Iterator[bytes]:
-    """A connection's lines, when `head`, the bytes after its hello, was read already."""
-    *whole, part = head.split(b"\n")
-    for line in whole:
-        yield line + b"\n"
-    if part:
-        yield part + stream.readline()
-    yield from stream
+    """A connection's lines, when `head`, the bytes after its hello, was read already; none held longer than the
+    protocol's limit (bounded_lines)."""
+    return bounded_lines(stream, head)
 
 
 def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueue) -> None:

@@ -1,6 +1,7 @@
-"""Lines meant to stop the engine, and numbers no video can be made with: a line of 100,000 `[`, `Infinity` and
-`NaN` in a job, a guidance scale of 1e308. Each is refused by name and the engine, the `istar serve` server and the
-`istar` command all go on as before. An event the engine cannot encode fails its job instead of ending the engine."""
+"""Lines meant to stop the engine, and numbers no video can be made with: a line of 100,000 `[`, 20 MiB without a
+newline, `Infinity` and `NaN` in a job, a guidance scale of 1e308. Each is refused by name and the engine, the
+`istar serve` server and the `istar` command all go on as before. An event the engine cannot encode fails its job
+instead of ending the engine."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from engine.service.tcp import serve_tcp
 from engine.weights.store import ModelStore
 
 DEEP = b"[" * 100_000 + b"\n"
+ENDLESS = b"x" * (20 * 1024 * 1024)  # a line of 20 MiB with no newline yet
+OVER_THE_LIMIT = f"refused a message: a message of {p.MAX_LINE_BYTES + 1} bytes is over the limit of {p.MAX_LINE_BYTES}"
 
 
 def _submit_line(job: dict, **raw: str) -> bytes:
@@ -65,6 +68,27 @@ def test_the_engine_survives_deep_lines_and_bad_numbers_and_answers_the_next_mes
         engine.close(10)
 
 
+def _refuses_an_endless_line_then_lists_models(engine: LocalEngine | RemoteEngine) -> None:
+    lines = iter(engine.lines())
+    assert isinstance(p.decode(next(lines)), p.Ready)
+    engine.send(ENDLESS)
+    engine.send(b"\n" + p.encode(p.ListModels("cpu", 1)))
+    refused = p.decode(next(lines))
+    assert isinstance(refused, p.Failed) and (refused.job_id, refused.kind) == (None, "bad_input")
+    assert refused.message == OVER_THE_LIMIT
+    models = p.decode(next(lines))
+    assert isinstance(models, p.Models) and "toyworld" in [m.id for m in models.models]
+
+
+def test_the_engine_refuses_20_mib_without_a_newline_and_answers_the_next_message(home):
+    engine = LocalEngine(home / "engine.log")
+    try:
+        _refuses_an_endless_line_then_lists_models(engine)
+        assert engine.process.poll() is None
+    finally:
+        engine.close(10)
+
+
 @pytest.fixture
 def server(home, tmp_path):
     token = read_token(tmp_path / "token", create=True)
@@ -98,6 +122,16 @@ def test_a_deep_first_line_on_a_connection_is_refused_and_the_server_serves_on(s
         assert isinstance(p.decode(next(lines)), p.Ready)
         engine.send(p.encode(p.ListModels("cpu", 1)))
         assert isinstance(p.decode(next(lines)), p.Models)
+    finally:
+        engine.close(5)
+
+
+def test_the_server_refuses_20_mib_without_a_newline_and_answers_the_next_message(server):
+    port, token, thread = server
+    engine = RemoteEngine("127.0.0.1", port, token)
+    try:
+        _refuses_an_endless_line_then_lists_models(engine)
+        assert thread.is_alive()
     finally:
         engine.close(5)
 
