@@ -9,13 +9,13 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from desktop.engine_settings import engine_connector
 from desktop.first_run import first_run_due
 from desktop.main_window import APP_NAME, MainWindow, app_version
 from desktop.theme import apply_dark_theme
 from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 from engine.atomic import write_bytes_atomic
-from engine.home import engine_log, studio_home
+from engine.home import studio_home
 
 SETTLE_MS = 800  # after the engine has listed its models: thumbnails and the first frame load meanwhile
 ENGINE_WAIT_MS = 30_000
@@ -75,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # Settings live beside the queue and models in the studio folder, so ISTAR_HOME isolates a whole session.
     settings = QSettings(str(studio_home() / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: LocalEngine(engine_log()), open_queue())
+    # The engine: a process of our own, or a served one (Edit > Engine...); a server setting that cannot be used
+    # falls back to this computer, said in the status bar.
+    connect, engine_name, engine_problem = engine_connector(settings)
+    window = MainWindow(settings, connect, open_queue(), engine_name=engine_name)
     window.show()
+    if engine_problem:
+        window.statusBar().showMessage(engine_problem, 30_000)
     if args.screenshot is None and not args.self_check:
         window.open_project(args.project)
         if first_run_due(settings):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
+from desktop.engine_settings import LOCAL_NAME, EngineSettingsDialog
 from desktop.first_run import FirstRunWizard
 from desktop.fitting_scroll import FittingScroll
 from desktop.generate import actions
@@ -71,9 +72,11 @@ def about_text() -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings, connect_engine: Callable[[], Transport], queue: JobBook) -> None:
+    def __init__(self, settings: QSettings, connect_engine: Callable[[], Transport], queue: JobBook,
+                 engine_name: str = LOCAL_NAME) -> None:
         super().__init__()
         self.settings = settings
+        self.engine_name = engine_name  # where the engine runs, for the status bar: "this computer" or HOST:PORT
         self.project_path: Path | None = None
         self.previews = MediaPreviews(parent=self)
         self.bridge = EngineBridge(connect_engine, queue, self)
@@ -213,6 +216,9 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(), "Delete")
         self._action(edit, "&Ripple delete", lambda: self.editor.timeline.delete_selected(ripple=True),
                      "Shift+Delete")
+        edit.addSeparator()
+        self._action(edit, "&Engine...", self.show_engine_settings,
+                     tip="Use the engine on this computer or one served by `istar serve` on another")
 
         timeline = bar.addMenu("&Timeline")
         self._action(timeline, "Add &video track", lambda: self.editor.timeline.add_track("video"))
@@ -244,7 +250,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.record_action)
 
     def _build_status(self) -> None:
-        self.engine_label = QLabel("engine: starting")
+        self.engine_label = QLabel(f"Engine: {self.engine_name} · starting")
         self.meter = LevelMeter()
         self.meter.hide()
         self.statusBar().addPermanentWidget(self.meter)
@@ -465,12 +471,12 @@ class MainWindow(QMainWindow):
 
     def _engine_event(self, message: p.Message) -> None:
         if isinstance(message, p.Ready):
-            self.engine_label.setText(f"engine ready (pid {message.pid})")
+            self.engine_label.setText(f"Engine: {self.engine_name} · ready (pid {message.pid})")
         elif isinstance(message, p.Models):
             # The engine also lists catalogue models that are not installed; the first-run wizard offers those.
             self.models = {m.id: m for m in message.models if m.installed}
             self.panel.set_models(message.models, message.device)
-            self.engine_label.setText(f"engine: {message.device.name or message.device.device}")
+            self.engine_label.setText(f"Engine: {self.engine_name} · {message.device.name or message.device.device}")
 
     def _generation_failed(self, message: str, hint: str) -> None:
         """Said without blocking: the editor stays usable and the queue keeps the failure with its hint."""
@@ -514,6 +520,24 @@ class MainWindow(QMainWindow):
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.show()
         return wizard
+
+    def show_engine_settings(self) -> EngineSettingsDialog:
+        """Edit > Engine...: where the engine runs. Window-modal, not blocking; a new choice is used at once."""
+        dialog = EngineSettingsDialog(self.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.use_engine)
+        dialog.open()
+        return dialog
+
+    def use_engine(self, connect: Callable[[], Transport], name: str) -> None:
+        """From now on use the engine `connect` reaches: the current one is let go, the jobs waiting or running go
+        to the new one, and the models, aspects and plans come from it."""
+        self.engine_name = name
+        self.engine_label.setText(f"Engine: {name} · connecting")
+        self.statusBar().showMessage(f"switching to the engine on {name}", 5000)
+        self.bridge.switch_engine(connect)
+        self.bridge.resume()
+        self.bridge.list_models()
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_text())

@@ -4,6 +4,8 @@ The client (engine.api.client) does blocking work: starting an engine process, w
 at a time, in the order made, on the bridge's own desktop.workers pool, so the GUI thread never waits on them.
 Events come from the client's reader thread and are re-emitted as `event` on the GUI thread (workers.run_on_gui),
 in the order they came, so widgets change only there. A call that raises is logged and reported as `failed`.
+`switch_engine` replaces the client on that thread, between two calls, so each call goes to the client current
+when it runs.
 """
 
 from __future__ import annotations
@@ -41,32 +43,47 @@ class EngineBridge(QObject):
         return getattr(transport, "pid", None)
 
     def submit(self, spec: JobSpec) -> None:
-        self._call(self._client.submit, spec)
+        self._call(self._on_client, "submit", spec)
 
     def cancel(self, job_id: str) -> None:
-        self._call(self._client.cancel, job_id)
+        self._call(self._on_client, "cancel", job_id)
 
     def retry(self, job_id: str) -> None:
-        self._call(self._client.retry, job_id)
+        self._call(self._on_client, "retry", job_id)
 
     def resume(self) -> None:
         """Send again the jobs the queue file left queued or running."""
-        self._call(self._client.resume)
+        self._call(self._on_client, "resume")
 
     def move(self, job_id: str, before: str | None) -> None:
         """Put a waiting job just before waiting job `before` (None: last)."""
-        self._call(self._client.move, job_id, before or None)
+        self._call(self._on_client, "move", job_id, before or None)
 
     def list_models(self, device: str = "auto", seconds: int = 5) -> None:
         """Ask for the installed models and their plans: a Models event answers."""
-        self._call(self._client.list_models, device, seconds)
+        self._call(self._on_client, "list_models", device, seconds)
+
+    def switch_engine(self, connect: Callable[[], Transport]) -> None:
+        """Use the engine `connect` reaches from now on. After the calls made before, the current engine is let go
+        (the client's `close`: its jobs in flight stay queued in the job book) and a new client made, which starts
+        its engine on its first call. The caller then sends the queued jobs again (`resume`) and asks for the
+        models (`list_models`), so both come from the new engine."""
+        self._call(self._replace_client, connect)
 
     def close(self) -> None:
         """Stop the engine (jobs in flight stay queued in the file) and the bridge's thread; waits for both."""
         if self._calls.closed:
             return
-        self._call(self._client.close)
+        self._call(self._on_client, "close")
         self._calls.close(cancel=False)
+
+    def _on_client(self, name: str, *args: object) -> object:
+        """On the bridge's thread: the client current now, not when the call was made, does `name`."""
+        return getattr(self._client, name)(*args)
+
+    def _replace_client(self, connect: Callable[[], Transport]) -> None:
+        old, self._client = self._client, EngineClient(connect, self._engine_event, self.queue)
+        old.close()
 
     def _call(self, method: Callable[..., object], *args: object) -> None:
         """`method(*args)` on the bridge's thread, after the calls before it; none once the bridge is closed."""
