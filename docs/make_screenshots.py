@@ -4,15 +4,18 @@ from the generate panel onto the timeline, music imported under them, a storyboa
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py [--out docs/images]
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
-pass's preview while the clip grows on the timeline) and generated.png (the finished storyboard on the timeline).
+pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline) and
+engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import queue
 import sys
 import tempfile
+import threading
 import wave
 from pathlib import Path
 
@@ -27,7 +30,10 @@ from desktop.self_check import wait_until
 from desktop.theme import apply_dark_theme
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
+from engine.api.server_address import read_token
 from engine.api.transport import LocalEngine
+from engine.service.tcp import serve_tcp
+from engine.weights.store import ModelStore
 
 SIZE = (1500, 900)
 CLIPS = [
@@ -62,6 +68,26 @@ def generate(window: MainWindow, prompt: str, seconds: int, seed: int, storyboar
     window.editor.timeline.set_playhead(window.project.duration)
     if not actions.generate_from_panel(window.generation_context):
         sys.exit(f"no job: {window.statusBar().currentMessage()}")
+
+
+def engine_settings(window: MainWindow, folder: Path, out: Path) -> None:
+    """Edit > Engine... once "Test connection" has reached an `istar serve` started here on loopback."""
+    token = folder / "token"
+    ports: queue.Queue[int] = queue.Queue()
+    threading.Thread(target=serve_tcp, args=("127.0.0.1", 0, read_token(token, create=True), ModelStore(), ports.put),
+                     daemon=True, name="istar-serve").start()
+    dialog = window.show_engine_settings()
+    dialog.remote.setChecked(True)
+    dialog.address.setText(f"127.0.0.1:{ports.get(timeout=60)}")
+    dialog.token_file.setText(str(token))
+    tested: list[bool] = []
+    dialog.tested.connect(lambda ok, _: tested.append(ok))
+    dialog.test()
+    if not wait_until(lambda: bool(tested), 120) or not tested[0]:
+        sys.exit(f"the engine dialog's test failed: {dialog.message.text()}")
+    wait_until(lambda: False, 0.5)
+    save_screenshot(dialog, out / "engine_settings.png")
+    dialog.reject()
 
 
 def main() -> int:
@@ -113,9 +139,11 @@ def main() -> int:
         window.editor.timeline.select_clips([window.project.tracks[0].clips[-1].id])
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")
+        engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
         window.close()
-    print(f"wrote {', '.join(n + '.png' for n in ('main_window', 'generating', 'generated'))} to {args.out}"
+    names = ("main_window", "generating", "generated", "engine_settings")
+    print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0
 
