@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from engine.api import protocol as p
 from engine.api.job_book import JobBook, JobRecord
-from engine.api.jobs import JobSpec
+from engine.api.jobs import JobInputError, JobSpec
 from engine.api.transport import Transport
 
 log = logging.getLogger("istar.client")
@@ -40,7 +40,9 @@ class EngineClient:
         self._lock = threading.RLock()
         self._transport: Transport | None = None
         self._ready = False
-        self._in_flight: list[str] = []  # sent to the current engine and not yet ended, oldest (the running one) first
+        self._in_flight: list[str] = []  # sent to the current engine and not yet ended, in the engine's order
+        self._started: str | None = None  # the job of ours the engine said it started, until it ends
+        self._mismatch: str | None = None  # why the engine could not be spoken to
         self._readers: list[threading.Thread] = []
         self._closing = False
 
@@ -85,14 +87,16 @@ class EngineClient:
 
     def move(self, job_id: str, before: str | None) -> None:
         """Put a waiting job just before waiting job `before` (None: last), here and in the engine. By name, not by
-        position: the engine may have started the next job meanwhile."""
+        position: the engine may have started the next job meanwhile (it then refuses the move)."""
         with self._lock:
-            if job_id not in self._in_flight[1:]:
+            running = [j for j in self._in_flight if j == self._started]
+            waiting = [j for j in self._in_flight if j != self._started]
+            if job_id not in waiting:
                 raise ValueError(f"job {job_id} is not waiting in the engine's queue")
-            waiting = [j for j in self._in_flight[1:] if j != job_id]
+            waiting.remove(job_id)
             at = waiting.index(before) if before in waiting else len(waiting)
             self.queue.move(job_id, before if before in waiting else None)
-            self._in_flight = self._in_flight[:1] + waiting[:at] + [job_id] + waiting[at:]
+            self._in_flight = running + waiting[:at] + [job_id] + waiting[at:]
             self._send(p.Move(job_id, before))
 
     def cancel(self, job_id: str) -> None:
@@ -122,8 +126,21 @@ class EngineClient:
             self.queue.update(job_id, state="queued")
 
     def _send_job(self, spec: JobSpec) -> None:
+        """Submit `spec` on the current engine (starting one if there is none). An input the engine cannot be sent
+        fails the job here."""
+        if self._transport is None:
+            self._start()
+        try:
+            message = self._transport.job_message(spec)
+        except JobInputError as err:
+            self.queue.update(spec.id, state="failed", failure="bad_input", message=str(err), hint="")
+            self._on_event(p.Failed(spec.id, "bad_input", str(err)))
+            return
+        except p.ConnectionLost as err:  # the reader sees the same end: the job is resent or failed there
+            log.info("send failed: %s", err)
+        else:
+            self._send(message)
         self._in_flight.append(spec.id)
-        self._send(p.Submit(spec.to_json()))
 
     def _send(self, message: p.Message) -> None:
         """Send on the current engine, starting one if there is none. A send that finds the engine gone is left
@@ -138,6 +155,8 @@ class EngineClient:
     def _start(self) -> None:
         self._closing = False
         self._ready = False
+        self._started = None
+        self._mismatch = None
         transport = self._connect()
         self._transport = transport
         reader = threading.Thread(target=self._read, args=(transport,), name="engine-client-reader", daemon=True)
@@ -147,11 +166,19 @@ class EngineClient:
     def _read(self, transport: Transport) -> None:
         for line in transport.lines():
             try:
-                message = p.decode(line)
+                message = transport.arrived(p.decode(line))
             except p.ProtocolError as err:
+                version = p.version_of(line)
+                if version is not None and version != p.PROTOCOL_VERSION:
+                    self._mismatch = (f"the engine speaks protocol {version} and this client {p.PROTOCOL_VERSION}: "
+                                      "update the older of the two")
+                    log.warning("%s", self._mismatch)
+                    transport.close(0)
+                    break
                 log.warning("the engine sent a line that is not a message: %s", err)
                 continue
-            self._handle(message)
+            if message is not None:
+                self._handle(message)
         self._gone(transport)
 
     def _handle(self, message: p.Message) -> None:
@@ -160,6 +187,8 @@ class EngineClient:
             self._ready = True
         elif isinstance(message, p.Started):
             self.queue.update(job_id, state="running")
+            with self._lock:
+                self._started = job_id
         elif isinstance(message, p.ClipReady):
             self.queue.update(job_id, video=message.video, bits=message.bits,
                               provenance=message.record.to_json())
@@ -174,6 +203,8 @@ class EngineClient:
             with self._lock:
                 if job_id in self._in_flight:
                     self._in_flight.remove(job_id)
+                if job_id == self._started:
+                    self._started = None
         self._on_event(message)
 
     def _gone(self, transport: Transport) -> None:
@@ -181,15 +212,18 @@ class EngineClient:
         with self._lock:
             if transport is not self._transport or self._closing:
                 return
-            reason = transport.gone_reason()
+            reason = self._mismatch or transport.gone_reason()
             log.warning("%s", reason)
             transport.close(0)
             self._transport = None
+            # the job the engine was on: the one it said it started, kept first, or else the oldest, which it may
+            # have been loading the model for
             running, waiting = self._in_flight[:1], self._in_flight[1:]
             self._in_flight = []
             started = self._ready
+            hint = CRASH_HINT if started else "" if self._mismatch else STARTUP_HINT
             for job_id in running if started else running + waiting:
-                self._fail(job_id, reason, CRASH_HINT if started else STARTUP_HINT)
+                self._fail(job_id, reason, hint)
             if started:
                 for job_id in waiting:
                     record = self.queue.get(job_id)

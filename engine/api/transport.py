@@ -1,4 +1,8 @@
-"""Ways to reach an engine: a process of our own over its pipes, or a server over TCP. No torch, no Qt."""
+"""Ways to reach an engine: a process of our own over its pipes, or a server over TCP. No torch, no Qt.
+
+A process of our own shares our disk, so its jobs name files by path. A server does not: its jobs' files travel
+over the connection (engine.api.remote_files), and its events reach the client with the paths the files landed at.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from engine.api import protocol as p
+from engine.api.jobs import JobSpec
+from engine.api.remote_files import RemoteFiles
 
 LOG_TAIL_LINES = 6
 
@@ -30,6 +36,15 @@ class Transport(Protocol):
 
     def gone_reason(self) -> str:
         """Once `lines` has ended: how the engine went, for the user."""
+        ...
+
+    def job_message(self, spec: JobSpec) -> p.Submit:
+        """The message that submits `spec` (sending what the engine needs of it first); JobInputError names an input
+        that cannot be sent."""
+        ...
+
+    def arrived(self, message: p.Message) -> p.Message | None:
+        """`message` as the client gets it (None: taken in by the transport)."""
         ...
 
 
@@ -101,9 +116,16 @@ class LocalEngine:
         tail = [line for line in _tail(self.log_path) if line.strip()]
         return reason + (f"; its log ({self.log_path}) ends:\n  " + "\n  ".join(tail) if tail else "")
 
+    def job_message(self, spec: JobSpec) -> p.Submit:
+        return p.Submit(spec.to_json())
+
+    def arrived(self, message: p.Message) -> p.Message | None:
+        return message
+
 
 class RemoteEngine:
-    """An engine served by `istar serve` at `host:port`, reached with the token from its token file."""
+    """An engine served by `istar serve` at `host:port`, reached with the token from its token file. Its jobs' files
+    travel over the connection."""
 
     def __init__(self, host: str, port: int, token: str, timeout: float = 10.0) -> None:
         self.address = f"{host}:{port}"
@@ -113,6 +135,7 @@ class RemoteEngine:
             raise p.ConnectionLost(f"cannot reach the engine at {self.address}: {err}") from None
         self._sock.settimeout(None)
         self._file = self._sock.makefile("rwb")
+        self.files = RemoteFiles(self.send, self.address)
         self.send(p.encode(p.Hello(token)))
 
     def send(self, line: bytes) -> None:
@@ -131,8 +154,16 @@ class RemoteEngine:
     def close(self, timeout: float) -> None:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
-        self._file.close()
+        with contextlib.suppress(OSError):  # a write still buffered for a connection already gone
+            self._file.close()
         self._sock.close()
+        self.files.close()
 
     def gone_reason(self) -> str:
         return f"the connection to the engine at {self.address} closed"
+
+    def job_message(self, spec: JobSpec) -> p.Submit:
+        return self.files.submit(spec)
+
+    def arrived(self, message: p.Message) -> p.Message | None:
+        return self.files.arrived(message)

@@ -22,6 +22,7 @@ from engine.api.transport import LocalEngine, RemoteEngine, Transport
 from engine.home import engine_log
 from engine.media.layout import bits_path, find_bits, is_bits_file
 from engine.runtime.precision import PRECISIONS
+from engine.service.served_files import DEFAULT_KEEP_HOURS
 
 BAR = 24
 DEFAULT_MODEL = "toyworld"
@@ -175,14 +176,18 @@ def _run(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from engine.api.server_address import parse_address, read_token
     from engine.service.engine_main import LOG_FORMAT
-    from engine.service.tcp import serve_tcp
+    from engine.service.served_files import JobsFolder
+    from engine.service.tcp import default_jobs_folder, serve_tcp
     from engine.weights.store import ModelStore
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     host, port = parse_address(args.listen)
     token = read_token(args.token_file, create=True)
+    if not 0 < args.keep_hours <= 24 * 365:
+        raise JobInputError(f"--keep-hours must be above 0 and at most a year (8760), got {args.keep_hours:g}")
+    folder = JobsFolder(args.jobs_folder or default_jobs_folder(), args.keep_hours * 3600)
     try:
-        serve_tcp(host, port, token, ModelStore())
+        serve_tcp(host, port, token, ModelStore(), jobs_folder=folder)
     except KeyboardInterrupt:
         return 0
     return 0
@@ -244,4 +249,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--listen", default="127.0.0.1:7860", help="HOST:PORT (default 127.0.0.1:7860, this machine only)")
     v.add_argument("--token-file", type=Path, required=True,
                    help="clients must send the token in this file; a new one is written if it does not exist")
+    v.add_argument("--jobs-folder", type=Path, default=None,
+                   help="where the clients' input files and their jobs' outputs are kept (default: served/ in the "
+                        "studio folder); clients never name a path on this machine")
+    v.add_argument("--keep-hours", type=float, default=DEFAULT_KEEP_HOURS,
+                   help=f"remove the files of jobs not used for this long (default {DEFAULT_KEEP_HOURS:g})")
     v.set_defaults(run=_serve)

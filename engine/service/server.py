@@ -10,7 +10,7 @@ dropped and its running job is cancelled at the next pass boundary, because nobo
 another connection submitted the same job (same id, same spec) and still wants it. Events for a connection that is
 gone are dropped; the engine serves on. The engine the studio spawns (engine_main) has one connection with a queue of
 its own and runs its jobs on the calling thread; `istar serve` (engine.service.tcp) shares one queue between all
-its connections.
+its connections, and gives each connection the files of its jobs through engine.service.served_files.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
+from engine.api.remote_files import INPUT_FIELDS
 from engine.service.models_info import describe_models
 from engine.service.provenance import engine_version
 from engine.service.runner import JobRunner
+from engine.service.served_files import ConnectionFiles, UploadError
 
 log = logging.getLogger("istar.engine")
 RunnerFactory = Callable[[Callable[[p.Message], None]], JobRunner]  # given the emit function
@@ -154,6 +157,16 @@ class JobQueue:
         else:
             connection.emit(answer)
 
+    def busy_paths(self) -> set[Path]:
+        """The files and folders the queued and running jobs use: a sweep of the jobs folder keeps them."""
+        with self._changed:
+            jobs = ([self._running] if self._running is not None else []) + list(self._queue)
+        paths = set()
+        for job in jobs:
+            paths.add(Path(job.spec.output).parent)
+            paths.update(Path(v) for v in (getattr(job.spec, f) for f in INPUT_FIELDS) if v is not None)
+        return paths
+
     def leave(self, connection: EngineServer) -> None:
         """`connection` is gone: its jobs that nobody else wants are dropped, the running one at its next pass."""
         with self._changed:
@@ -174,16 +187,18 @@ class JobQueue:
 class EngineServer:
     """One client's connection: its messages in, the replies and its jobs' events out through `write` (previews
     through `write_preview`, which may skip them for a client that reads slowly). Given a runner factory rather
-    than a shared JobQueue, it has a queue of its own and runs the jobs itself (see `serve`)."""
+    than a shared JobQueue, it has a queue of its own and runs the jobs itself (see `serve`). With `files` (a
+    network connection) its jobs name uploads, not paths, and their files are sent with their events."""
 
     def __init__(self, jobs: JobQueue | RunnerFactory, write: Write, pid: int,
-                 write_preview: Write | None = None) -> None:
+                 write_preview: Write | None = None, files: ConnectionFiles | None = None) -> None:
         self._own_queue = not isinstance(jobs, JobQueue)
         self.jobs = JobQueue(jobs) if self._own_queue else jobs
         self._write = write
         self._write_preview = write_preview or write
         self._write_lock = threading.Lock()
         self._pid = pid
+        self.files = files
         self._closed = False
         self._close_lock = threading.Lock()
 
@@ -200,13 +215,22 @@ class EngineServer:
         dropped. Never raises for a client's fault."""
         if self._closed:
             return
-        line = p.encode(message)
         write = self._write_preview if isinstance(message, p.Preview) else self._write
-        try:
-            with self._write_lock:
-                write(line)
-        except (OSError, ValueError, p.ConnectionLost) as err:  # a closed pipe or socket
-            log.info("client gone: %s", err)
+        gone = None
+        with self._write_lock:  # a job's files go out just before the event that names them, never after
+            try:
+                if self.files is not None:
+                    message = self.files.outgoing(message)
+            except p.ConnectionLost as err:
+                gone = err
+            else:
+                line = p.encode(message)  # raises for a message that cannot be sent: the job's fault, not the client's
+                try:
+                    write(line)
+                except (OSError, ValueError, p.ConnectionLost) as err:  # a closed pipe or socket
+                    gone = err
+        if gone is not None:
+            log.info("client gone: %s", gone)
             self.close()
 
     def serve(self, lines: Iterable[bytes]) -> None:
@@ -247,14 +271,28 @@ class EngineServer:
             self.jobs.move(self, message.job_id, message.before)
         elif isinstance(message, p.ListModels):
             self.jobs.list_models(self, message)
+        elif isinstance(message, p.Upload):
+            self._upload(message)
         elif isinstance(message, p.Shutdown):
             self.close()
         else:
             self.emit(p.Failed(None, "bad_input", f"the engine does not take {message.type!r} messages"))
 
+    def _upload(self, chunk: p.Upload) -> None:
+        if self.files is None:
+            self.emit(p.Failed(None, "bad_input", "this engine shares its client's disk and reads its files by path; "
+                                                  "uploads are for an engine served over the network (istar serve)"))
+            return
+        try:
+            self.files.receive(chunk)
+        except UploadError as err:
+            self.emit(p.Failed(None, "bad_input", str(err)))
+
     def _submit(self, message: p.Submit) -> None:
         try:
             spec = JobSpec.from_json(message.job)
+            if self.files is not None:
+                spec = self.files.admit(spec)
         except (JobInputError, TypeError) as err:
             job_id = message.job.get("id")
             self.emit(p.Failed(job_id if isinstance(job_id, str) else None, "bad_input", str(err)))
@@ -268,6 +306,8 @@ class EngineServer:
                 return
             self._closed = True
         self.jobs.leave(self)
+        if self.files is not None:
+            self.files.close()
 
 
 def _until_closed(lines: Iterable[bytes]) -> Iterator[bytes]:

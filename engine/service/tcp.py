@@ -12,10 +12,15 @@ up the jobs: its previews are skipped while others wait to be sent, and it is cu
 A client that goes away, asked or not, never stops the server: its jobs are let go (the running one is cancelled at
 its next pass) and the next connection is served. Loaded models stay between connections. Loopback is the default
 address: listening on a network address is an explicit choice.
+
+A client never names a path here: its input files come in upload messages and its jobs' files go back to it in
+file_data messages, read from disk by the connection's sender as their turn comes, so a big video never waits in
+memory. They live in the jobs folder (engine.service.served_files), swept of what was not used for its keep time.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
 import hmac
@@ -25,11 +30,15 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 from engine.api import protocol as p
 from engine.api.server_address import is_loopback
+from engine.home import studio_home
 from engine.service.bounded_lines import bounded_lines
 from engine.service.runner import JobRunner
+from engine.service.served_files import DEFAULT_KEEP_HOURS, ConnectionFiles, JobsFolder
 from engine.service.server import EngineServer, JobQueue
 from engine.weights.store import ModelStore
 
@@ -39,6 +48,7 @@ MAX_HELLO_BYTES = 16 * 1024  # a hello is under 100 bytes with a generated token
 MAX_WAITING = 32  # connections waiting for their hello at once
 PREVIEW_BACKLOG = 4 * 1024 * 1024  # bytes waiting to go to a client, over which its previews are skipped
 MAX_BACKLOG = 64 * 1024 * 1024  # bytes waiting to go to a client, over which it is cut off
+SWEEP_INTERVAL = 600.0  # seconds between sweeps of the jobs folder (at most; a short keep time sweeps more often)
 REFUSAL_SEND_TIMEOUT = 1.0
 
 
@@ -119,15 +129,27 @@ class _Door:
         return rest
 
 
+@dataclass(frozen=True)
+class _OutFile:
+    """A file to send as file_data lines when its turn comes."""
+
+    job_id: str
+    name: str
+    path: Path
+    size: int
+
+
 class _Outbox:
     """A connection's lines out, sent by a thread of its own so that the engine never waits for a client: while
-    PREVIEW_BACKLOG bytes wait, previews are skipped; once MAX_BACKLOG bytes would wait, the client is cut off.
-    `finish` sends what still waits; closing the socket is left to its owner."""
+    PREVIEW_BACKLOG bytes wait, previews are skipped; once MAX_BACKLOG bytes of lines would wait, the client is cut
+    off. Files wait as their paths and are read as they are sent. `finish` sends what still waits; closing the
+    socket is left to its owner."""
 
     def __init__(self, conn: socket.socket, peer: str) -> None:
         self._conn, self._peer = conn, peer
-        self._lines: collections.deque[bytes] = collections.deque()
-        self._waiting = 0  # bytes queued or being sent
+        self._lines: collections.deque[bytes | _OutFile] = collections.deque()
+        self._waiting = 0  # bytes of lines queued or being sent
+        self._file_bytes = 0  # bytes of files queued or being sent
         self._changed = threading.Condition()
         self._closing = False
         self._broken: str | None = None
@@ -140,11 +162,24 @@ class _Outbox:
     def write_preview(self, line: bytes) -> None:
         self._put(line, skippable=True)
 
+    def write_file(self, job_id: str, name: str, path: Path) -> None:
+        """Send the file at `path` as job `job_id`'s `name`, after what waits already."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # sent as missing when its turn comes
+        with self._changed:
+            if self._broken is not None or self._closing:
+                raise p.ConnectionLost(self._broken or f"the connection to {self._peer} is closed")
+            self._lines.append(_OutFile(job_id, name, path, size))
+            self._file_bytes += size
+            self._changed.notify_all()
+
     def _put(self, line: bytes, skippable: bool) -> None:
         with self._changed:
             if self._broken is not None or self._closing:
                 raise p.ConnectionLost(self._broken or f"the connection to {self._peer} is closed")
-            if skippable and self._waiting > PREVIEW_BACKLOG:
+            if skippable and self._waiting + self._file_bytes > PREVIEW_BACKLOG:
                 return
             if self._waiting + len(line) > MAX_BACKLOG:
                 self._broken = f"{self._peer} reads too slowly: {self._waiting} bytes are waiting for it"
@@ -172,18 +207,44 @@ class _Outbox:
                         self._changed.wait()
                     if self._broken is not None or not self._lines:
                         return
-                    line = self._lines.popleft()
+                    item = self._lines.popleft()
                 try:
-                    self._conn.sendall(line)
+                    if isinstance(item, _OutFile):
+                        self._send_file(item)
+                    else:
+                        self._conn.sendall(item)
                 except OSError as err:
                     with self._changed:
                         self._broken = f"the connection to {self._peer} is gone ({err})"
                     return
                 finally:
                     with self._changed:
-                        self._waiting -= len(line)
+                        if isinstance(item, _OutFile):
+                            self._file_bytes -= item.size
+                        else:
+                            self._waiting -= len(item)
         finally:
             self._hang_up()
+
+    def _send_file(self, item: _OutFile) -> None:
+        """The file's file_data lines, read a chunk at a time; one saying it is missing when it cannot be read."""
+        try:
+            source = item.path.open("rb")
+        except OSError as err:
+            log.warning("cannot send %s to %s: %s", item.path, self._peer, err)
+            missing = f"the engine cannot read it ({err.strerror or err})"
+            self._conn.sendall(p.encode(p.FileData(item.job_id, item.name, 0, "", True, missing)))
+            return
+        with source:
+            offset = 0
+            while True:
+                chunk = source.read(p.CHUNK_BYTES)
+                last = len(chunk) < p.CHUNK_BYTES
+                data = base64.b64encode(chunk).decode("ascii")
+                self._conn.sendall(p.encode(p.FileData(item.job_id, item.name, offset, data, last)))
+                offset += len(chunk)
+                if last:
+                    return
 
     def _hang_up(self) -> None:
         """Wakes the connection's reader to an end of input; the socket is closed by its owner."""
@@ -208,7 +269,7 @@ def _lines(head: bytes, stream) -> Iterator[bytes]:
     return bounded_lines(stream, head)
 
 
-def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueue) -> None:
+def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueue, folder: JobsFolder) -> None:
     with conn:
         head = door.greet(conn, peer)
         if head is None:
@@ -219,21 +280,37 @@ def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueu
         outbox = _Outbox(conn, peer)
         try:
             with conn.makefile("rb") as stream:
-                EngineServer(jobs, outbox.write, os.getpid(), outbox.write_preview).serve(_lines(head, stream))
+                files = ConnectionFiles(folder, outbox.write_file)
+                EngineServer(jobs, outbox.write, os.getpid(), outbox.write_preview, files).serve(_lines(head, stream))
         finally:
             outbox.finish()
         log.info("%s disconnected", peer)
 
 
+def default_jobs_folder() -> Path:
+    return studio_home() / "served"
+
+
+def _sweep(folder: JobsFolder, jobs: JobQueue) -> None:
+    """Sweep the jobs folder now and then, forever."""
+    while True:
+        folder.sweep(jobs.busy_paths())
+        time.sleep(min(SWEEP_INTERVAL, folder.keep_seconds / 4))
+
+
 def serve_tcp(host: str, port: int, token: str, store: ModelStore, ready: Callable[[int], None] | None = None, *,
-              hello_timeout: float = HELLO_TIMEOUT, max_waiting: int = MAX_WAITING,
-              clock: Callable[[], float] = time.monotonic) -> None:
+              jobs_folder: JobsFolder | None = None, hello_timeout: float = HELLO_TIMEOUT,
+              max_waiting: int = MAX_WAITING, clock: Callable[[], float] = time.monotonic) -> None:
     """Serve clients, each on a thread of its own, until interrupted. `ready(port)` is called once listening (port
-    0 picks one). `clock` times the hellos."""
+    0 picks one). The clients' files live in `jobs_folder` (default: `served` in the studio folder, kept a day).
+    `clock` times the hellos."""
     if not is_loopback(host):
         log.warning("listening on %s: anyone on that network who has the token can use this engine", host)
+    folder = jobs_folder or JobsFolder(default_jobs_folder(), DEFAULT_KEEP_HOURS * 3600)
+    log.info("the clients' files are kept in %s for %g h after their last use", folder.root, folder.keep_seconds / 3600)
     jobs = JobQueue(lambda emit: JobRunner(store, emit))  # one runner and its loaded models for every connection
     threading.Thread(target=jobs.work, name="engine-jobs", daemon=True).start()
+    threading.Thread(target=_sweep, args=(folder, jobs), name="engine-sweep", daemon=True).start()
     door = _Door(token, hello_timeout, max_waiting, clock)
     with socket.create_server((host, port)) as server:
         bound = server.getsockname()[1]
@@ -249,5 +326,5 @@ def serve_tcp(host: str, port: int, token: str, store: ModelStore, ready: Callab
                 continue
             door.arrive(conn)
             peer = f"{address[0]}:{address[1]}"
-            threading.Thread(target=_serve_connection, args=(conn, peer, door, jobs), name=f"engine-client-{peer}",
-                             daemon=True).start()
+            threading.Thread(target=_serve_connection, args=(conn, peer, door, jobs, folder),
+                             name=f"engine-client-{peer}", daemon=True).start()

@@ -8,6 +8,7 @@ Waits are budgets of steps; socket timeouts only keep a broken server from hangi
 
 from __future__ import annotations
 
+import base64
 import collections
 import itertools
 import logging
@@ -16,6 +17,7 @@ import socket
 import struct
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from engine_session import Session, toyworld_job
@@ -102,6 +104,14 @@ class Client:
         self.file.write(p.encode(message))
         self.file.flush()
 
+    def submit(self, spec) -> None:
+        """Submit `spec` as a network client does: its output by file name, never a path on the server."""
+        self.send(p.Submit({**spec.to_json(), "output": Path(spec.output).name}))
+
+    def received(self, name: str) -> bytes:
+        """The file `name` as the server sent it in file_data messages."""
+        return b"".join(base64.b64decode(e.data) for e in self.events if isinstance(e, p.FileData) and e.name == name)
+
     def next(self) -> p.Message:
         line = self.file.readline()
         if not line:
@@ -161,7 +171,7 @@ def test_a_client_leaving_mid_job_has_its_job_cancelled_and_the_server_serves_th
 
     killed = Client(port, token)  # a client killed mid-job: its connection is reset
     left = toyworld_job(tmp_path, "killed", seconds=2)
-    killed.send(p.Submit(left.to_json()))
+    killed.submit(left)
     killed.until(lambda e: isinstance(e, p.Progress) and e.index == 1)
     killed.reset()
     assert _within_budget(lambda: rec.ended(left.id) is not None)
@@ -181,9 +191,9 @@ def test_a_client_leaving_mid_job_has_its_job_cancelled_and_the_server_serves_th
     rec.hold_before_pass = None
     after = Client(port, token)
     spec = toyworld_job(tmp_path, "after")
-    after.send(p.Submit(spec.to_json()))
+    after.submit(spec)
     assert isinstance(after.until_end(spec.id), p.Finished)
-    assert (tmp_path / "after.mp4").is_file()
+    assert after.received("after.mp4")[4:8] == b"ftyp"  # the video came over the connection
     after.close()
     assert server.is_alive() and crashes == []
 
@@ -194,10 +204,10 @@ def test_a_job_another_client_still_wants_goes_on_when_its_first_client_leaves(s
     rec.hold_before_pass = 2
     first, second = Client(port, token), Client(port, token)
     spec = toyworld_job(tmp_path, "shared", seconds=2)
-    first.send(p.Submit(spec.to_json()))
+    first.submit(spec)
     first.until(lambda e: isinstance(e, p.Progress) and e.index == 1)
 
-    second.send(p.Submit(spec.to_json()))  # the same job, as a client sends again after a reconnect
+    second.submit(spec)  # the same job, as a client sends again after a reconnect
     accepted = second.until(lambda e: isinstance(e, p.Accepted))
     started = second.next()  # told what it joined
     assert accepted.ahead == 0 and isinstance(started, p.Started) and started.job_id == spec.id
@@ -233,7 +243,7 @@ def test_idle_sockets_and_a_trickling_hello_do_not_keep_a_client_with_the_token_
     try:
         good = Client(port, token)
         spec = toyworld_job(tmp_path, "good")
-        good.send(p.Submit(spec.to_json()))
+        good.submit(spec)
         assert isinstance(good.until_end(spec.id), p.Finished)
         good.close()
     finally:
@@ -292,7 +302,7 @@ def test_clients_served_at_once_share_one_queue_and_hear_only_of_their_own_jobs(
     clients["a"].send(p.ListModels("cpu", 1))
     for i in range(2):
         for name, client in clients.items():
-            client.send(p.Submit(jobs[name][i].to_json()))
+            client.submit(jobs[name][i])
 
     ends: dict[str, list[p.Message]] = collections.defaultdict(list)
     readers = [threading.Thread(target=lambda n=name, c=client: ends[n].extend(c.until_end(j.id) for j in jobs[n]))
