@@ -13,8 +13,10 @@ Usage (from the repository root; POSIX: it sends SIGKILL):
     engine is killed at a random moment of it. Then: the job fails as "crashed"; the clips it had finished play, and
     its bits file reads with as many clips; its video, never finished, is not there; the next job gets a fresh
     engine and finishes; no temp file is left in the output folder; every video finished in earlier rounds plays.
-(c) clients: `istar serve` runs, and a client (`istar generate --engine`) is killed at a random moment of its job.
-    Then: the server still runs and serves the next client's job, whose video plays.
+(c) clients: `istar serve` runs, and a client (`istar generate --engine`) is killed at a random moment of its job,
+    which may be while its files come over the connection. Then: the server still runs and serves the next client's
+    job, whose video plays; no half-received file of the killed client is left once the next job in its folder is
+    sent.
 
 Each part prints one line per round and a summary; the exit status is 1 if anything was lost.
 """
@@ -330,7 +332,8 @@ def client_loops(rounds: int, rng: random.Random, work: Path) -> bool:
     out.mkdir()
     token, port = work / "token", free_port()
     log = (work / "serve.log").open("w")
-    server = subprocess.Popen(istar("serve", "--listen", f"127.0.0.1:{port}", "--token-file", str(token)),
+    server = subprocess.Popen(istar("serve", "--listen", f"127.0.0.1:{port}", "--token-file", str(token),
+                                    "--jobs-folder", str(work / "served")),
                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     engine = ["--engine", f"127.0.0.1:{port}", "--token-file", str(token), "--model", "toyworld", "--device", "cpu",
               "--prompt", PROMPT]

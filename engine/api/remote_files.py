@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
-from engine.atomic import fsync_dir, temp_path
+from engine.atomic import clean_stale_temps, fsync_dir, temp_path
 
 log = logging.getLogger("istar.client")
 INPUT_FIELDS = ("image", "continue_from", "bridge_to", "text_features")
@@ -78,8 +78,11 @@ class RemoteFiles:
             value = getattr(spec, field)
             if value is not None:
                 body[field] = self.upload(field, Path(value))
-        body["output"] = Path(spec.output).name
-        self._outputs[spec.id] = Path(spec.output)
+        output = Path(spec.output)
+        body["output"] = output.name
+        self._outputs[spec.id] = output
+        for folder in (output.parent, output.with_name(output.stem + CLIPS_SUFFIX)):  # what killed clients left
+            clean_stale_temps(folder)
         return p.Submit(body)
 
     def upload(self, field: str, path: Path) -> str:
