@@ -16,6 +16,7 @@ from typing import Literal, get_args
 
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
 from desktop.project.rules import check_clip, frame_side_problem
+from desktop.project.transform import Transform
 
 
 class Command(ABC):
@@ -405,3 +406,32 @@ class SetClipGain(Command):
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
         clip.gain = self._before
+
+class SetClipTransform(Command):
+    """Places a visual clip in the frame by `transform` (desktop.project.transform). Edits made with the same
+    `merge_key` (not None) one after another, such as the steps of one spin-box drag, merge into one undo step:
+    `merge` takes a later one's transform into this one."""
+
+    def __init__(self, clip_id: str, transform: Transform, what: str = "placement", merge_key: object = None) -> None:
+        self.text = f"Change clip {what}"
+        self.clip_id, self.transform, self.merge_key = clip_id, transform, merge_key
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        if project.media_of(clip).kind == "audio":
+            raise ProjectError(f"{project.media_of(clip).name} is sound: it has no picture to place")
+        check_clip(project, track, replace(clip, transform=self.transform))
+        self._before = clip.transform
+        clip.transform = self.transform
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.transform = self._before
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s transform)."""
+        if (self.merge_key is None or not isinstance(later, SetClipTransform) or later.clip_id != self.clip_id
+                or later.merge_key != self.merge_key):
+            return False
+        self.transform = later.transform
+        return True

@@ -3,8 +3,9 @@
 Time on the timeline is whole frames at the project's fps, so every edit is frame accurate and two equal projects
 compare equal. A clip shows `length` frames of its media from `source_in` on (media time = frame / project fps),
 starting at timeline frame `start`. Clips on one track never overlap and are kept in order of `start`. Video tracks
-are listed top first: where video clips overlap in time, the upper track's clip is what the viewer sees. Audio is
-the sum of every unmuted audio track and the sound of every unmuted video clip.
+are listed top first: where video clips overlap in time, the upper track's clip is drawn over the lower ones, each
+placed in the frame by its transform (desktop.project.transform). Audio is the sum of every unmuted audio track and
+the sound of every unmuted video clip.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from desktop.project.transform import Transform
 from engine.api.records import GenerationRecord, read_provenance
 
 MediaKind = Literal["video", "audio", "image"]
@@ -82,6 +84,7 @@ class Clip:
     length: int
     source_in: int = 0
     gain: float = 1.0
+    transform: Transform = Transform()  # where a visual clip's picture goes in the frame; audio clips keep the default
 
     @property
     def end(self) -> int:

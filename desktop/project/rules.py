@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from desktop.project.model import Clip, Project, ProjectError, Track
+from desktop.project.transform import TransformProblem
 
 # The frame: H.264 encodes even sides only; 8192 is past 8K UHD (7680), and one such frame is 200 MB of RGB
 MIN_FRAME_SIDE = 16
@@ -81,3 +82,7 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         )
     if not (math.isfinite(clip.gain) and clip.gain >= 0):
         raise ClipProblem("gain", f"the clip's gain {clip.gain} is not a volume (a finite number from 0)")
+    try:
+        clip.transform.check()
+    except TransformProblem as problem:
+        raise ClipProblem(f"transform.{problem.field}", str(problem)) from None

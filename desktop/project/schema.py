@@ -20,6 +20,7 @@ from desktop.project.rules import (
     check_clip,
     frame_side_problem,
 )
+from desktop.project.transform import MODES, RANGES, Transform
 
 SCHEMA_VERSION = 1
 MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
@@ -210,7 +211,20 @@ def _clip_from_json(fields: _Fields) -> Clip:
         length=fields.integer("length"),
         source_in=fields.integer("source_in", default=0),
         gain=fields.number("gain", default=1.0),
+        transform=_transform_from_json(fields),
     )
+
+
+def _transform_from_json(clip: _Fields) -> Transform:
+    """The clip's transform; a clip without one is fitted into the frame, the default placement."""
+    if clip.get("transform", None) is None:
+        return Transform()
+    fields = _Fields(clip.get("transform"), clip.path("transform"))
+    default = Transform()
+    mode = fields.choice("mode", MODES) if "mode" in fields.value else default.mode
+    numbers = {name: fields.number(name, low, high, default=getattr(default, name)) for name, (low, high) in
+               RANGES.items()}
+    return Transform(mode, **numbers)
 
 
 def _track_from_json(fields: _Fields, project: Project, clip_ids: set[str]) -> Track:

@@ -8,6 +8,8 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from desktop.project.model import Project
 
+MERGING = 1  # the QUndoCommand id of edits that may merge; their own `merge` says whether two do
+
 
 class ProjectCommand(Protocol):
     text: str
@@ -34,6 +36,14 @@ class EditCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.command.undo(self.project)
+
+    def id(self) -> int:
+        """MERGING for a command that can take in the next one (its `merge`), so that the stack offers it."""
+        return MERGING if getattr(self.command, "merge", None) is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        """Whether `other`, done right after this one, became part of it (one undo step undoes both)."""
+        return isinstance(other, EditCommand) and self.command.merge(other.command)
 
 
 def apply_edit(stack: QUndoStack, project: Project, command: ProjectCommand) -> None:
