@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoCommand
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
+from desktop.context_menus import build_menu, enabled_while
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
 from desktop.engine_settings import LOCAL_NAME, EngineSettingsDialog
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         timeline.selection_changed.connect(self._selection_changed)
         timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
         timeline.clip_menu_requested.connect(self._clip_menu)
+        timeline.space_menu_requested.connect(self._space_menu)
         self.editor.stack.indexChanged.connect(self._project_edited)
         self.editor.stack.cleanChanged.connect(self._update_title)
         if hasattr(self, "controller"):
@@ -202,7 +204,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &as...", self.save_as, QKeySequence.StandardKey.SaveAs)
         file.addSeparator()
-        self._action(file, "&Import media...", self.import_media, "Ctrl+I")
+        self.import_action = self._action(file, "&Import media...", self.import_media, "Ctrl+I")
         self._action(file, "&Export video...", self.export_video_dialog, "Ctrl+E")
         self._action(file, "Export &frame as PNG...", self.export_frame_dialog, "Ctrl+Shift+E")
         file.addSeparator()
@@ -212,24 +214,28 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Undo", lambda: self.editor.stack.undo(), QKeySequence.StandardKey.Undo)
         self._action(edit, "&Redo", lambda: self.editor.stack.redo(), QKeySequence.StandardKey.Redo)
         edit.addSeparator()
-        self._action(edit, "&Split at playhead", lambda: self.editor.timeline.split_at_playhead(), "S")
-        self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(), "Delete")
-        self._action(edit, "&Ripple delete", lambda: self.editor.timeline.delete_selected(ripple=True),
-                     "Shift+Delete")
+        self.split_action = self._action(edit, "&Split at playhead", lambda: self.editor.timeline.split_at_playhead(),
+                                         "S")
+        self.delete_action = self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(),
+                                          "Delete")
+        self.ripple_action = self._action(edit, "&Ripple delete",
+                                          lambda: self.editor.timeline.delete_selected(ripple=True), "Shift+Delete")
+        self.clip_edit_actions = [self.split_action, self.delete_action, self.ripple_action]  # a clip's menu's edits
         edit.addSeparator()
         self._action(edit, "&Engine...", self.show_engine_settings,
                      tip="Use the engine on this computer or one served by `istar serve` on another")
 
         timeline = bar.addMenu("&Timeline")
-        self._action(timeline, "Add &video track", lambda: self.editor.timeline.add_track("video"))
-        self._action(timeline, "Add &audio track", lambda: self.editor.timeline.add_track("audio"))
+        self.add_track_actions = [self._action(timeline, f"Add &{kind} track", lambda _=False, k=kind:
+                                               self.editor.timeline.add_track(k)) for kind in ("video", "audio")]
         self._action(timeline, "&Play / pause", lambda: self.editor.playback.toggle())
         self.record_action = self._action(timeline, "&Record voice-over", self.toggle_voice_over, "R",
                                           "Record from the microphone into a new audio clip at the playhead")
         self.record_action.setCheckable(True)
 
         generate = bar.addMenu("&Generate")
-        self._action(generate, "&Generate", self.generate, "Ctrl+G")
+        self.generate_action = self._action(generate, "&Generate", self.generate, "Ctrl+G")
+        self.context_menu: QMenu | None = None  # the timeline's right-click menu while it is open
         self.clip_actions = actions.ClipActions(self.generation_context)
         generate.addActions(self.clip_actions.menu_actions())
 
@@ -499,13 +505,46 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(self.project, clip)
         self.clip_actions.update_enabled()
 
+    def clip_menu(self) -> QMenu:
+        """The menu of a right-clicked clip (it is selected, alone or with others): the Edit menu's clip edits, then
+        the Generate menu's actions on a generated clip when one applies."""
+        self.clip_actions.update_enabled()
+        generation = [a for a in self.clip_actions.clip_menu_actions() if a.isEnabled()]
+        return build_menu(self, [self.clip_edit_actions, self.clip_actions.clip_menu_actions() if generation else []])
+
     def _clip_menu(self, where: QPoint) -> None:
-        """A right-clicked clip's generation actions (none for a clip the engine did not make)."""
-        if actions.selected_generated(self.generation_context) is None:
-            return
-        menu = QMenu(self)
-        menu.addActions(self.clip_actions.clip_menu_actions())
+        """Split at the playhead acts here only on the selected clips it is inside of (from the Edit menu it splits
+        every clip under the playhead when none of those is selected)."""
+        timeline = self.editor.timeline
+        selected = bool(timeline.selected_clip_ids())
+        with enabled_while({self.split_action: bool(timeline.selected_at_playhead()), self.delete_action: selected,
+                            self.ripple_action: selected}):
+            self._open_menu(self.clip_menu(), where)
+
+    def space_menu(self) -> QMenu:
+        """The menu of the timeline where no clip is (the playhead is moved there first): what is made or put at
+        the playhead, importing, and new tracks."""
+        place = QAction(self)
+        media_id = self.bin.selected_id()
+        if media_id is not None and media_id in self.project.media:
+            place.setText(f"&Place {self.project.media[media_id].name.replace('&', '&&')} at playhead")
+            place.triggered.connect(lambda: self.place_media(media_id))
+        else:
+            place.setText("&Place media at playhead (pick it in the Media bin)")
+            place.setEnabled(False)
+        menu = build_menu(self, [[self.generate_action, self.clip_actions.variants, self.clip_actions.image],
+                                 [place, self.record_action], [self.import_action], self.add_track_actions])
+        place.setParent(menu)
+        return menu
+
+    def _space_menu(self, where: QPoint) -> None:
+        self._open_menu(self.space_menu(), where)
+
+    def _open_menu(self, menu: QMenu, where: QPoint) -> None:
+        self.context_menu = menu  # while it is open: a test finds it here
         menu.exec(where)
+        self.context_menu = None
+        menu.deleteLater()
 
     def open_provenance_of(self, media_id: str) -> None:
         media = self.project.media.get(media_id)

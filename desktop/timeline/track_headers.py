@@ -1,14 +1,14 @@
-"""The column left of the tracks: each track's name with mute, lock and remove buttons, and buttons to add tracks.
-The buttons only ask (signals); the view turns each into an undoable edit. A lane that is not the project's (the
-live clips of a running generation) shows its name only."""
+"""The column left of the tracks: each track's name with mute, lock and remove buttons (also on its right-click
+menu), and buttons to add tracks. The buttons only ask (signals); the view turns each into an undoable edit. A lane
+that is not the project's (the live clips of a running generation) shows its name only."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtGui import QContextMenuEvent, QResizeEvent
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
 
 from desktop.project.model import Track
 from desktop.timeline.layout import track_height
@@ -21,6 +21,7 @@ class TrackHeader(QFrame):
     def __init__(self, track: Track, parent: QWidget, editable: bool = True) -> None:
         super().__init__(parent)
         self.track_id = track.id
+        self.editable = editable
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.name = QLabel(track.name)
         self.name.setToolTip(f"{track.kind.capitalize()} track")
@@ -46,6 +47,22 @@ class TrackHeader(QFrame):
         button.setCheckable(True)
         button.setAutoRaise(True)
         return button
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Its buttons as a menu (each entry clicks the button, so it asks the same as a click would)."""
+        if not self.editable:
+            return  # a lane that is not the project's: nothing to do with it
+        menu = QMenu(self)
+        for button, text in ((self.mute, "&Mute track"), (self.lock, "&Lock track"), (self.remove, "&Remove track")):
+            action = menu.addAction(text, button.click)
+            action.setCheckable(button.isCheckable())
+            action.setChecked(button.isChecked())
+            action.setEnabled(button.isEnabled())
+            action.setStatusTip(button.toolTip())
+        self.menu = menu  # while it is open: a test finds it here
+        menu.exec(event.globalPos())
+        self.menu = None
+        menu.deleteLater()
 
     def show_flags(self, track: Track) -> None:
         self.name.setText(track.name)

@@ -72,7 +72,9 @@ class TimelineView(QGraphicsView):
     """Signals: `playhead_moved(frame)`, `selection_changed(clip_ids)`, `play_toggled()` (Space),
     `shuttle(key)` ("j", "k" or "l": reverse, pause, forward), `edit_refused(message)` (an edit the project
     does not allow, nothing changed), `refreshed()` (it shows the project again: after an edit, a zoom, live clips),
-    `clip_menu_requested(global position)` (a right click on a clip, which it selects first)."""
+    `clip_menu_requested(global position)` (a right click on a clip, which it selects first: alone, unless it is
+    already in the selection), `space_menu_requested(global position)` (a right click on no clip that can be edited:
+    the playhead moves there first, since what that menu offers happens at the playhead)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(list)
@@ -81,6 +83,7 @@ class TimelineView(QGraphicsView):
     edit_refused = Signal(str)
     refreshed = Signal()
     clip_menu_requested = Signal(QPoint)
+    space_menu_requested = Signal(QPoint)
 
     def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
                  parent: QWidget | None = None, live: LiveClips | None = None) -> None:
@@ -184,14 +187,28 @@ class TimelineView(QGraphicsView):
                 item.show_clip(project, track, clip, self._tops[row], live_media.get(clip.id))
                 item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not (track.locked or item.live))
                 shown.add(clip.id)
-        for gone in set(self._items) - shown:
-            self.scene().removeItem(self._items.pop(gone))
+        self._remove_items(set(self._items) - shown)
         self._fit_scene()
         self.headers.show_tracks(rows, self._tops, shown_only={self.live.track_id})
         self.ruler.update()
         self.storyboard.update()
         self.viewport().update()
         self.refreshed.emit()
+
+    def _remove_items(self, clip_ids: set[str]) -> None:
+        """Remove the items of clips gone from the project; the selection changes once, after the last (an item
+        removed alone would say the others are still selected, though their clips are gone too)."""
+        if not clip_ids:
+            return
+        scene, selected = self.scene(), self.selected_clip_ids()
+        blocked = scene.blockSignals(True)
+        try:
+            for clip_id in clip_ids:
+                scene.removeItem(self._items.pop(clip_id))
+        finally:
+            scene.blockSignals(blocked)
+        if self.selected_clip_ids() != selected:
+            self._selection_changed()
 
     def zoom(self, factor: float, anchor: float | None = None) -> None:
         """Zoom by `factor` keeping the frame at viewport x `anchor` (default: the playhead) where it is."""
@@ -230,6 +247,12 @@ class TimelineView(QGraphicsView):
         if targets:
             self.edit(_one([SplitClip(c.id, frame) for c in targets], "Split clips"))
 
+    def selected_at_playhead(self) -> list[str]:
+        """The selected clips the playhead is inside of: those a split at the playhead cuts."""
+        frame, selected = self._playhead, set(self.selected_clip_ids())
+        return [c.id for t in self.project.tracks if not t.locked for c in t.clips
+                if c.id in selected and c.start < frame < c.end]
+
     def delete_selected(self, ripple: bool = False) -> None:
         """Lift the selected clips (leaving gaps), or with `ripple` close the gaps on their tracks."""
         ids = self.selected_clip_ids()
@@ -258,6 +281,9 @@ class TimelineView(QGraphicsView):
     # mouse
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.RightButton:
+            self._pick_for_menu(self._clip_at(event.position().toPoint()))
+            return  # the selection stays for the context menu that follows (the scene would clear it)
         if event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
@@ -337,13 +363,32 @@ class TimelineView(QGraphicsView):
             super().wheelEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        item = self._clip_at(event.pos())
-        if item is None:
+        if event.reason() == QContextMenuEvent.Reason.Keyboard:  # the Menu key: the selection's menu, if any
+            ids = self.selected_clip_ids()
+            if ids:
+                item = self._items[ids[0]]
+                self.clip_menu_requested.emit(self.viewport().mapToGlobal(
+                    self.mapFromScene(item.sceneBoundingRect().center())))
+            else:
+                self.space_menu_requested.emit(self.viewport().mapToGlobal(
+                    self.mapFromScene(QPointF(self.scale.x(self._playhead), 0))))
             return
+        item = self._clip_at(event.pos())
+        if self._pick_for_menu(item):
+            self.clip_menu_requested.emit(event.globalPos())
+            return
+        self.set_playhead(self.scale.nearest_frame(self.mapToScene(event.pos()).x()))
+        self.space_menu_requested.emit(event.globalPos())
+
+    def _pick_for_menu(self, item: ClipItem | None) -> bool:
+        """Select a right-clicked clip (alone, unless it is in the selection already); False if there is none that
+        can be picked (no clip there, or a locked track's)."""
+        if item is None or item.locked:
+            return False
         if not item.isSelected():
             self.scene().clearSelection()
             item.setSelected(True)
-        self.clip_menu_requested.emit(event.globalPos())
+        return True
 
     def _clip_at(self, point: QPoint) -> ClipItem | None:
         """The clip item under `point` to edit; a live clip is not one (a press there is a press on the row)."""
