@@ -1,5 +1,9 @@
-"""Frames of media files as uint8 RGB: decoders fast for playback and exact on random access, an LRU cache of
-decoded frames under a byte cap, and a pool that renders frames on a worker thread ahead of the play head."""
+"""Frames of media files as pictures: decoders fast for playback and exact on random access, an LRU cache of
+decoded frames under a byte cap, and a pool that renders frames on a worker thread ahead of the play head.
+
+A picture is uint8 RGB [h, w, 3], or for a still with transparency uint8 RGBA [h, w, 4] with its colour premultiplied
+by its alpha (so scaling it blends colours by how much of each shows, and laying it over another is one add).
+Scaling uses area averaging to shrink and a cubic or Lanczos filter to enlarge, never nearest-neighbour blocks."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ DEFAULT_CACHE_BYTES = 512 * 2**20
 FORWARD_SECONDS = 1.0  # a frame at most this far ahead is reached by decoding on; farther, seeking is cheaper
 
 Size = tuple[int, int]  # (width, height)
-FrameKey = tuple[str, int, Size]  # media id, frame index in the media's own rate, the box it was fitted to
+FrameKey = tuple[str, int, Size]  # media id, frame index in the media's own rate, the size it was scaled to
 Rendered = TypeVar("Rendered")  # what a FramePool's render function makes of a frame index
 Timed = tuple[float, av.VideoFrame]  # a decoded frame and its time in seconds
 
@@ -81,6 +85,10 @@ class VideoDecoder:
         self.lock = threading.Lock()
         self._container: av.container.InputContainer | None = None
         self._open()
+        self.size: Size = (self._stream.width, self._stream.height)  # of its frames as decoded
+        if 0 in self.size:  # a stream that does not say: its first frame does
+            first = self.frame_at(0.0)
+            self.size = (first.width, first.height)
 
     def _open(self) -> None:
         try:
@@ -146,23 +154,49 @@ class VideoDecoder:
 
 
 class MediaFrames:
-    """The pictures of a project's media, fitted to a box, through a FrameCache. Thread safe: each file's decoder
-    is used by one thread at a time; at most `max_open` files stay open."""
+    """The pictures of a project's media, scaled, through a FrameCache. Thread safe: each file's decoder is used by
+    one thread at a time; at most `max_open` files stay open."""
 
     def __init__(self, cache: FrameCache, max_open: int = 8) -> None:
         self.cache = cache
         self._max_open = max_open
         self._decoders: OrderedDict[tuple[str, Path], VideoDecoder] = OrderedDict()
+        self._still_sizes: dict[tuple[str, Path], Size] = {}
+        self._read_stills: dict[tuple[str, Path], np.ndarray] = {}  # read for their size, until first scaled
         self._lock = threading.Lock()
 
-    def fitted(self, media: MediaItem, time_s: float, box: Size) -> np.ndarray:
-        """uint8 RGB [h, w, 3] of `media` at media time `time_s`, scaled to fit `box` with its aspect kept."""
+    def source_size(self, media: MediaItem) -> Size:
+        """The size of `media`'s pictures as decoded (a still's as turned upright by its EXIF orientation)."""
+        if media.kind == "video":
+            return self._decoder(media).size
+        if media.kind != "image":
+            raise MediaReadError(f"{media.name} is audio: it has no pictures")
+        key = (media.id, media.path)
+        with self._lock:
+            size = self._still_sizes.get(key)
+        if size is None:
+            picture = read_picture(media.path)
+            size = (picture.shape[1], picture.shape[0])
+            with self._lock:
+                self._still_sizes[key] = size
+                self._read_stills[key] = picture
+        return size
+
+    def scaled(self, media: MediaItem, time_s: float, size: Size) -> np.ndarray:
+        """The picture of `media` at media time `time_s`, the whole of it scaled to exactly `size`."""
         if media.kind == "image":
-            return self._cached((media.id, 0, box), lambda: _fit_image(media.path, box))
+            with self._lock:
+                read = self._read_stills.pop((media.id, media.path), None)
+            return self._cached((media.id, 0, size), lambda: scale_rgb(read_picture(media.path) if read is None
+                                                                        else read, size))
         if media.kind != "video":
             raise MediaReadError(f"{media.name} is audio: it has no pictures")
         decoder = self._decoder(media)
-        return self._cached((media.id, decoder.index(time_s), box), lambda: _fit_video(decoder, time_s, box))
+        return self._cached((media.id, decoder.index(time_s), size), lambda: _scale_video(decoder, time_s, size))
+
+    def fitted(self, media: MediaItem, time_s: float, box: Size) -> np.ndarray:
+        """The picture of `media` at media time `time_s`, scaled to fit `box` with its aspect kept."""
+        return self.scaled(media, time_s, fit(*self.source_size(media), box))
 
     def _cached(self, key: FrameKey, make: Callable[[], np.ndarray]) -> np.ndarray:
         frame = self.cache.get(key)
@@ -185,31 +219,54 @@ class MediaFrames:
     def close(self) -> None:
         with self._lock:
             decoders, self._decoders = list(self._decoders.values()), OrderedDict()
+            self._read_stills.clear()
         for decoder in decoders:
             with decoder.lock:
                 decoder.close()
 
 
-def _fit_video(decoder: VideoDecoder, time_s: float, box: Size) -> np.ndarray:
+def _scale_video(decoder: VideoDecoder, time_s: float, size: Size) -> np.ndarray:
     with decoder.lock:
         frame = decoder.frame_at(time_s)
-        width, height = fit(frame.width, frame.height, box)
-        return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+        if (frame.width, frame.height) == size:
+            return frame.to_ndarray(format="rgb24")
+        enlarging = size[0] > frame.width or size[1] > frame.height
+        return frame.to_ndarray(width=size[0], height=size[1], format="rgb24",
+                                interpolation="BICUBIC" if enlarging else "AREA")
 
 
-def _fit_image(path: Path, box: Size) -> np.ndarray:
+def read_picture(path: Path) -> np.ndarray:
+    """A still as a picture: RGBA, premultiplied, when it has pixels that are not fully opaque, else RGB."""
     try:
-        image = read_rgb(path)
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise MediaReadError(f"{path.name} cannot be read: {err.strerror or err}") from None
+    if data[:2].tobytes() != b"\xff\xd8":  # a JPEG has no alpha, and only read_rgb turns it by its EXIF
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+        if image is not None and image.ndim == 3 and image.shape[2] == 4 and image.dtype in (np.uint8, np.uint16):
+            if image.dtype == np.uint16:
+                image = (image // 257).astype(np.uint8)
+            if image[..., 3].min() < 255:
+                return premultiplied(cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA))
+    try:
+        return read_rgb(path)
     except MediaError as err:
         raise MediaReadError(str(err)) from None
-    return scale_rgb(image, fit(image.shape[1], image.shape[0], box))
+
+
+def premultiplied(rgba: np.ndarray) -> np.ndarray:
+    """uint8 RGBA with its colour multiplied by its alpha."""
+    alpha = rgba[..., 3]
+    colour = cv2.multiply(rgba[..., :3], cv2.merge([alpha, alpha, alpha]), scale=1 / 255)
+    return np.dstack([colour, alpha])
 
 
 def scale_rgb(image: np.ndarray, size: Size) -> np.ndarray:
+    """An RGB or premultiplied RGBA picture at `size`: area averaged to shrink, Lanczos to enlarge."""
     if (image.shape[1], image.shape[0]) == size:
         return image
-    shrinking = size[0] < image.shape[1]
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    enlarging = size[0] > image.shape[1] or size[1] > image.shape[0]
+    return cv2.resize(image, size, interpolation=cv2.INTER_LANCZOS4 if enlarging else cv2.INTER_AREA)
 
 
 class FramePool(Generic[Rendered]):

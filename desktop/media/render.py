@@ -1,24 +1,36 @@
-"""The picture of a project's timeline at any frame: the clip of the topmost unmuted video track there, scaled to
-fit the project's size with black bars, black where no clip is. Live clips (a running generation's, which are not
-in the project: desktop.project.live) are shown over the project's tracks."""
+"""The picture of a project's timeline at any frame: the clips of every unmuted video track there, bottom track first,
+each placed by its transform and laid over the ones below (desktop.media.compose); black where no clip is. Live
+clips (a running generation's, which are not in the project: desktop.project.live) are shown over the project's
+tracks, fitted.
+
+A clip shows its media by time, so a clip at another frame rate plays at its own speed: timeline frame i shows the
+media's frame nearest to its time, repeating or skipping frames as the rates differ."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from desktop.media.compose import Layer, compose
 from desktop.media.frames import FrameCache, MediaFrames
 from desktop.project.live import LiveClips
 from desktop.project.model import Clip, MediaItem, Project
 
 
-def visible_clip(project: Project, index: int) -> Clip | None:
-    """The clip seen at timeline frame `index`: muted video tracks are hidden, upper tracks cover lower ones."""
-    for track in project.tracks:
+def visible_clips(project: Project, index: int) -> list[Clip]:
+    """The clips with a picture at timeline frame `index`, bottom track first; muted tracks are hidden."""
+    clips = []
+    for track in reversed(project.tracks):
         if track.kind == "video" and not track.muted:
             clip = track.clip_at(index)
             if clip is not None and project.media_of(clip).kind != "audio":
-                return clip
-    return None
+                clips.append(clip)
+    return clips
+
+
+def visible_clip(project: Project, index: int) -> Clip | None:
+    """The topmost clip at timeline frame `index`."""
+    clips = visible_clips(project, index)
+    return clips[-1] if clips else None
 
 
 class TimelineRenderer:
@@ -33,24 +45,16 @@ class TimelineRenderer:
     def frame(self, index: int) -> np.ndarray:
         """uint8 RGB [height, width, 3] of timeline frame `index`."""
         project = self.project
-        canvas = np.zeros((project.height, project.width, 3), np.uint8)
-        shown = self._shown(index)
-        if shown is not None:
-            clip, media = shown
-            time_s = project.seconds(clip.source_in + index - clip.start)
-            picture = self._media.fitted(media, time_s, (project.width, project.height))
-            height, width = picture.shape[:2]
-            top, left = (project.height - height) // 2, (project.width - width) // 2
-            canvas[top : top + height, left : left + width] = picture
-        return canvas
-
-    def _shown(self, index: int) -> tuple[Clip, MediaItem] | None:
-        """The clip seen at `index` and its media: a live clip, else the project's visible clip."""
+        shown = [(clip, project.media_of(clip)) for clip in visible_clips(project, index)]
         live = self.live.at(index) if self.live is not None else None
         if live is not None:
-            return live.clip, live.media
-        clip = visible_clip(self.project, index)
-        return None if clip is None else (clip, self.project.media_of(clip))
+            shown.append((live.clip, live.media))
+        return compose([self._layer(clip, media, index) for clip, media in shown], (project.width, project.height))
+
+    def _layer(self, clip: Clip, media: MediaItem, index: int) -> Layer:
+        time_s = self.project.seconds(clip.source_in + index - clip.start)
+        return Layer(self._media.source_size(media), clip.transform,
+                     lambda size: self._media.scaled(media, time_s, size))
 
     def close(self) -> None:
         """Close the media files it has open (it reopens them if asked for another frame)."""
