@@ -414,7 +414,7 @@ class MainWindow(QMainWindow):
     def export_to(self, path: Path) -> ProgressTask:
         snapshot = copy.deepcopy(self.project)  # edits during the export do not change what it writes
         task = ProgressTask(self, f"Exporting {path.name}...",
-                            lambda progress, cancelled: export_video(snapshot, path, progress, cancelled))
+                            lambda progress, cancelled: export_video(snapshot, path, None, progress, cancelled))
         task.finished.connect(lambda error: self._exported(path, error))
         task.start()
         return task

@@ -1,4 +1,5 @@
-"""The timeline as a file: an MP4 (H.264 yuv420p + AAC) of its whole length, or one frame as a PNG."""
+"""The timeline as a file: an MP4 (H.264 or H.265, yuv420p, + AAC) of its whole length at the size, rate and quality
+of its ExportSettings (desktop.media.export_settings), or one frame as a PNG."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ import av
 import numpy as np
 
 from desktop.media.audio import mix_samples
+from desktop.media.export_settings import H265, ExportSettings, output_frames, source_frame
 from desktop.media.frames import FrameCache, FramePool
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Project, ProjectError
 from engine.api.records import ExportedClip
 from engine.atomic import atomic_writer
 from engine.media.image import write_png
-from engine.media.mp4 import PROVENANCE_TAG, h264_options
+from engine.media.mp4 import PROVENANCE_TAG
 
-CRF = 20  # visually close to the source at a fraction of its size
-PRESET = "veryfast"  # x264's slower presets gain a little size for much time; the user waits for the export
-AUDIO_BITRATE = 192_000
 EXPORT_CACHE_BYTES = 64 * 2**20  # export reads each file in order: the cache only serves stills and repeats
 AHEAD = 4  # frames rendered on the worker thread while the encoder works
 
@@ -34,17 +33,24 @@ class ExportCancelled(Exception):
 def export_video(
     project: Project,
     path: str | Path,
+    settings: ExportSettings | None = None,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> None:
-    """Write the timeline to `path`; it appears only when complete (cancel or error: the old file, if any, stays).
-    `progress` gets the fraction done after each frame; `cancelled` is asked before each frame. The comment tag
-    holds a JSON list of the generated clips' provenance. `project` is read throughout: export a copy if it may
-    be edited meanwhile."""
-    frames = project.duration
-    if frames == 0:
+    """Write the timeline to `path` as `settings` say (None: the project's size and fps, H.264 at the default CRF);
+    it appears only when complete (cancel or error: the old file, if any, stays). Settings that cannot be used
+    raise ExportSettingsError before anything is written. `progress` gets the fraction done after each frame;
+    `cancelled` is asked before each frame. The comment tag holds a JSON list of the generated clips' provenance.
+    `project` is read throughout: export a copy if it may be edited meanwhile."""
+    settings = settings if settings is not None else ExportSettings()
+    settings.check()
+    if project.duration == 0:
         raise ProjectError("the timeline is empty: there is nothing to export")
-    renderer = TimelineRenderer(project, FrameCache(EXPORT_CACHE_BYTES))
+    fps = settings.fps_for(project)
+    frames = output_frames(project, fps)
+    output = settings.output_project(project)
+    renderer = TimelineRenderer(output, FrameCache(EXPORT_CACHE_BYTES))
+    # keyed by the project's frame, so a frame repeated at a higher output rate is rendered once
     pool = FramePool(lambda index: _yuv(renderer.frame(index)), ahead=AHEAD)
     rate = project.sample_rate
     try:
@@ -52,18 +58,22 @@ def export_video(
             provenance = clips_provenance(project)
             if provenance:
                 container.metadata[PROVENANCE_TAG] = json.dumps(provenance, sort_keys=True)
-            video = container.add_stream("libx264", rate=project.fps, options=h264_options(crf=str(CRF), preset=PRESET))
-            video.width, video.height = _even(project.width), _even(project.height)
+            video = container.add_stream(settings.codec, rate=fps, options=settings.video_options())
+            video.width, video.height = _even(output.width), _even(output.height)
             video.pix_fmt = "yuv420p"
+            if settings.video_bitrate is not None:
+                video.bit_rate = settings.video_bitrate
+            if settings.codec == H265:
+                video.codec_tag = "hvc1"  # the tag Apple's players need to play H.265 from an MP4
             sound = container.add_stream("aac", rate=rate, layout="stereo")
-            sound.bit_rate = AUDIO_BITRATE
+            sound.bit_rate = settings.audio_bitrate
             for index in range(frames):
                 if cancelled is not None and cancelled():
                     raise ExportCancelled(f"the export to {Path(path).name} was cancelled")
-                picture = pool.request(index, prefetch=True).result()
-                picture.pts, picture.time_base = index, Fraction(1, project.fps)
+                picture = pool.request(source_frame(project, fps, index), prefetch=True).result()
+                picture.pts, picture.time_base = index, Fraction(1, fps)
                 container.mux(video.encode(picture))
-                start, end = round(index * rate / project.fps), round((index + 1) * rate / project.fps)
+                start, end = round(index * rate / fps), round((index + 1) * rate / fps)
                 block = av.AudioFrame.from_ndarray(mix_samples(project, start, end - start).T.copy(), "fltp", "stereo")
                 block.pts, block.time_base, block.sample_rate = start, Fraction(1, rate), rate
                 container.mux(sound.encode(block))
