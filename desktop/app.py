@@ -54,6 +54,18 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--self-check", action="store_true",
         help="with the window open, generate 1 s of toyworld and export it; exit 0 only if both worked",
     )
+    render = parser.add_argument_group(
+        "rendering without a window",
+        "istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]: export "
+        "the project's timeline and exit; no display needed. Exit 0 when written, 2 when the project cannot be "
+        "rendered (said why), 1 when the file cannot be written.",
+    )
+    render.add_argument("--render", metavar="PROJECT", type=Path, help="the project file (.istar) to render")
+    render.add_argument("-o", "--output", metavar="OUT", type=Path, help="the MP4 file to write")
+    render.add_argument("--size", metavar="WxH", help="the output size, such as 1920x1080 (default: the project's)")
+    render.add_argument("--fps", type=int, help="the output frame rate (default: the project's)")
+    render.add_argument("--crf", type=int, help="quality, 0 (best) to 51 (smallest); default 20")
+    render.add_argument("--codec", choices=["h264", "h265"], default="h264", help="default h264")
     return parser.parse_known_args(argv)
 
 
@@ -68,6 +80,10 @@ def save_screenshot(window: QWidget, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.render is not None or args.output is not None:
+        from desktop.render_cli import render_command
+
+        return render_command(args, qt_args)
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(app_version())

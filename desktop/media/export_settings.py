@@ -57,6 +57,7 @@ class ExportSettingsError(ProjectError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+        self.problem = problem
 
 
 @functools.cache
