@@ -1,4 +1,5 @@
-"""The inspector: what the selected clip is (media, place, length, gain) and, for a generated one, what made it."""
+"""The inspector: what the selected clip is (media, place, length, gain), for a generated one what made it, and for
+a visual one how it is placed in the frame (desktop.transform_panel)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPushButton, 
 
 from desktop.project.model import Clip, Project
 from desktop.timecode import timecode
+from desktop.transform_panel import TransformPanel
 from engine.api.records import GenerationRecord
 
 
@@ -25,6 +27,7 @@ def generation_summary(record: GenerationRecord) -> list[tuple[str, str]]:
 class Inspector(QWidget):
     gain_changed = Signal(str, float)  # clip id, new gain
     provenance_requested = Signal(str)  # media id
+    transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +37,10 @@ class Inspector(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addLayout(self.form)
+        self.transform_panel = TransformPanel()
+        self.transform_panel.changed.connect(self.transform_changed)
+        self.transform_panel.hide()
+        layout.addWidget(self.transform_panel)
         layout.addStretch(1)
         self.clip: Clip | None = None
 
@@ -42,9 +49,12 @@ class Inspector(QWidget):
             self.form.removeRow(0)
         self.clip = clip
         self.empty.setVisible(clip is None)
+        self.transform_panel.setVisible(clip is not None and project.media_of(clip).kind != "audio")
         if clip is None:
             return
         media = project.media_of(clip)
+        if media.kind != "audio":
+            self.transform_panel.show_clip(project, clip, editable=not project.find_clip(clip.id)[0].locked)
         fps = project.fps
         for name, value in (("Media", media.name), ("Start", timecode(clip.start, fps)),
                             ("Length", timecode(clip.length, fps)), ("Source in", timecode(clip.source_in, fps))):

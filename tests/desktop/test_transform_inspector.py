@@ -1,0 +1,96 @@
+"""The inspector's Transform section as a person uses it: arrow keys on a box are one undo step, the monitor shows
+the placed clip, a fitted clip becomes custom where it was when moved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+from desktop.main_window import MainWindow
+from desktop.project.transform import Transform
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
+from engine.media.image import write_png
+
+COLOUR = (200, 100, 60)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
+    window.confirm_discard = lambda: True  # it closes with edits unsaved
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def pixel(image: QImage, x: float, y: float) -> tuple[int, int, int]:
+    """The colour at (x, y) given as fractions of the picture's width and height."""
+    colour = image.pixelColor(int(x * image.width()), int(y * image.height()))
+    return colour.red(), colour.green(), colour.blue()
+
+
+def near(colour: tuple[int, int, int], expected: tuple[float, float, float], tolerance: float = 2) -> bool:
+    return bool(np.abs(np.subtract(colour, expected)).max() <= tolerance)
+
+
+def placed_clip(window: MainWindow, tmp_path, width: int, height: int) -> str:
+    """A one-colour picture of the frame's shape, on the timeline and selected."""
+    path = tmp_path / "colour.png"
+    write_png(path, np.full((height, width, 3), COLOUR, np.uint8))
+    [media_id] = window.import_paths([path])
+    window.place_media(media_id)
+    [clip] = [c for t in window.project.tracks for c in t.clips]
+    window.editor.timeline.select_clips([clip.id])
+    return clip.id
+
+
+def test_arrow_steps_on_opacity_are_one_undo_step_and_the_monitor_shows_them(window, qtbot, tmp_path) -> None:
+    project = window.project
+    clip_id = placed_clip(window, tmp_path, project.width // 8, project.height // 8)
+    panel = window.inspector.transform_panel
+    assert panel.isVisible() and panel.mode.currentText() == "Fit (letterbox)"
+    monitor = window.editor.monitor
+    qtbot.waitUntil(lambda: monitor.image is not None and near(pixel(monitor.image, 0.5, 0.5), COLOUR))
+    opacity = panel.boxes["opacity"]
+    assert opacity.value() == 100
+    for _ in range(3):
+        QTest.keyClick(opacity, Qt.Key.Key_Down)  # 5 % a step
+    assert opacity.value() == 85 and project.find_clip(clip_id)[1].transform == Transform(opacity=0.85)
+    # over black, 85 % of the colour
+    qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.5, 0.5), [0.85 * c for c in COLOUR]))
+    assert window.editor.stack.undoText() == "Change clip opacity"
+    QTest.keyClick(opacity, Qt.Key.Key_Return)  # the next steps are another edit
+    QTest.keyClick(opacity, Qt.Key.Key_Down)
+    window.editor.stack.undo()
+    assert project.find_clip(clip_id)[1].transform == Transform(opacity=0.85)
+    window.editor.stack.undo()
+    assert project.find_clip(clip_id)[1].transform == Transform()
+    assert opacity.value() == 100
+    qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.5, 0.5), COLOUR))
+
+
+def test_scaling_a_fitted_clip_makes_it_custom_and_shrinks_it_about_its_centre(window, qtbot, tmp_path) -> None:
+    project = window.project
+    clip_id = placed_clip(window, tmp_path, project.width // 8, project.height // 8)
+    panel = window.inspector.transform_panel
+    panel.boxes["scale"].setValue(50)
+    assert panel.mode.currentText() == "Custom"
+    assert project.find_clip(clip_id)[1].transform == Transform("custom", scale=0.5)
+    # half the frame's size, centred: from a quarter to three quarters each way
+    monitor = window.editor.monitor
+    qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.2, 0.5), (0, 0, 0)) and
+                    near(pixel(monitor.image, 0.3, 0.3), COLOUR))
+    assert near(pixel(monitor.image, 0.5, 0.8), (0, 0, 0)) and near(pixel(monitor.image, 0.7, 0.7), COLOUR)
+    panel.boxes["x"].setValue(25)
+    assert project.find_clip(clip_id)[1].transform == Transform("custom", x=0.25, scale=0.5)
+    panel.mode.setCurrentIndex(panel.mode.findData("fill"))
+    assert project.find_clip(clip_id)[1].transform == Transform("fill", x=0.25, scale=0.5)
+    assert panel.boxes["scale"].value() == 100 and panel.boxes["x"].value() == 50  # what a fill shows
+    qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.02, 0.02), COLOUR))
+
