@@ -24,7 +24,7 @@ from desktop.generate.bridge import EngineBridge
 from desktop.generate.controller import GenerationController
 from desktop.generate.outputs import media_folder
 from desktop.generate.panel import GeneratePanel
-from desktop.generate.placement import place_media
+from desktop.generate.placement import frame_size_note, place_media
 from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector, provenance_text
@@ -33,9 +33,8 @@ from desktop.media.export import ExportCancelled, export_still, export_video
 from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
-from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
-from desktop.project.commands import AddMedia, Macro, RelinkMedia, RemoveMedia, SetClipGain, SetClipTransform, SetFormat
+from desktop.project.commands import AddMedia, Macro, RelinkMedia, RemoveMedia, SetClipGain, SetClipTransform
 from desktop.project.file import (
     PROJECT_SUFFIX,
     clean_leftovers,
@@ -46,11 +45,9 @@ from desktop.project.file import (
     save_project,
     write_recovery,
 )
-from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.live import LiveClips
 from desktop.project.model import Project, ProjectError
 from desktop.project.transform import Transform
-from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
@@ -60,7 +57,6 @@ from engine.api.transport import Transport
 APP_NAME = "InfinityStar Studio"
 DEFAULT_SIZE = QSize(1400, 860)
 AUTOSAVE_SECONDS = 60
-PREVIEW_SCALE_KEY = "monitor/preview_scale"
 PROJECT_FILTER = f"Studio projects (*{PROJECT_SUFFIX})"
 MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.png *.jpg *.jpeg);;All (*)"
 
@@ -91,7 +87,7 @@ class MainWindow(QMainWindow):
         self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
         self._build_docks(queue)
-        self._set_editor(new_project(remembered_format(settings)))
+        self._set_editor(Project.empty())
         self.controller = GenerationController(self.bridge, self.project, self.editor.stack, self.live)
         self.generation_context = self._build_generation_context()
         self._wire_generation()
@@ -143,9 +139,6 @@ class MainWindow(QMainWindow):
         old = self.editor
         self.editor = Editor(project, self.previews, self, live=self.live)
         self.setCentralWidget(self.editor)
-        transport = self.editor.transport  # the preview quality chosen last, for every project
-        transport.set_scale(read_scale(self.settings.value(PREVIEW_SCALE_KEY, 1.0)))
-        transport.scale_changed.connect(lambda scale: self.settings.setValue(PREVIEW_SCALE_KEY, scale))
         if old is not None:
             old.close_parts()
             old.deleteLater()
@@ -208,12 +201,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&New project...", self.ask_new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&New project", self.new_project, QKeySequence.StandardKey.New)
         self._action(file, "&Open project...", self.open_project_dialog, QKeySequence.StandardKey.Open)
         self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &as...", self.save_as, QKeySequence.StandardKey.SaveAs)
-        self._action(file, "Project se&ttings...", self.show_project_settings,
-                     tip="The frame size and frame rate of the video the project makes")
         file.addSeparator()
         self.import_action = self._action(file, "&Import media...", self.import_media, "Ctrl+I")
         self._action(file, "&Export video...", self.export_video_dialog, "Ctrl+E")
@@ -297,47 +288,10 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def new_project(self, chosen: ProjectFormat | None = None) -> None:
-        """An untitled project in format `chosen` (None: the one chosen last), once the open one may go."""
+    def new_project(self) -> None:
         if self.confirm_discard():
-            self._start_project(chosen)
-
-    def _start_project(self, chosen: ProjectFormat | None) -> None:
-        self.project_path = None
-        self._set_editor(new_project(chosen or remembered_format(self.settings)))
-
-    def ask_new_project(self) -> ProjectFormatDialog | None:
-        """File > New project: once the open project may go, a small window-modal dialog asks the new one's format
-        (the one chosen last to begin with); OK starts it. None when the open project stays."""
-        if not self.confirm_discard():
-            return None
-        dialog = ProjectFormatDialog(remembered_format(self.settings), self, new_project=True)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.chosen.connect(lambda chosen: (remember_format(self.settings, chosen), self._start_project(chosen)))
-        dialog.open()
-        return dialog
-
-    def show_project_settings(self) -> ProjectFormatDialog:
-        """File > Project settings...: the open project's format, window-modal, not blocking; OK sets it as one
-        undoable edit and remembers it for new projects."""
-        dialog = ProjectFormatDialog(ProjectFormat.of(self.project), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.chosen.connect(self.set_project_format)
-        dialog.open()
-        return dialog
-
-    def set_project_format(self, chosen: ProjectFormat) -> bool:
-        """Give the open project format `chosen` (one undo step; nothing when it has it already); False, with the
-        reason in the status bar, when the project cannot take it."""
-        remember_format(self.settings, chosen)
-        if chosen == ProjectFormat.of(self.project):
-            return True
-        try:
-            command = SetFormat(chosen.width, chosen.height, chosen.fps)
-        except ProjectError as err:
-            self.statusBar().showMessage(str(err), 8000)
-            return False
-        return self.editor.timeline.edit(command)
+            self.project_path = None
+            self._set_editor(Project.empty())
 
     def open_project_dialog(self) -> None:
         if not self.confirm_discard():
@@ -359,7 +313,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.critical(self, "Cannot open the project", str(err))
                 return False
         self.project_path = path
-        self._set_editor(project or new_project(remembered_format(self.settings)))
+        self._set_editor(project or Project.empty())
         if path is not None:
             clean_leftovers(path, media_folder(path))  # temp files of saves and jobs killed before
         if recovery is not None and project is not None and ask:
@@ -448,7 +402,11 @@ class MainWindow(QMainWindow):
 
     def place_media(self, media_id: str) -> None:
         media = self.project.media[media_id]
-        self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
+        note = frame_size_note(self.project, media)
+        placed = self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media,
+                                                                         self.editor.timeline.playhead)))
+        if note and placed:
+            self.statusBar().showMessage(note, 10000)
 
     def export_video_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export video", "", "MP4 video (*.mp4)")
