@@ -1,0 +1,94 @@
+"""The selected clip's handles on the monitor: dragged inside, the clip moves with the mouse; dragged by a corner, it
+scales about its centre; each drag is one undo step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtTest import QTest
+
+from desktop.main_window import MainWindow
+from desktop.project.transform import Transform
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
+from engine.media.image import write_png
+
+COLOUR = (60, 160, 220)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
+    window.confirm_discard = lambda: True  # it closes with edits unsaved
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def drag(widget, start: QPointF, end: QPointF, steps: int = 4) -> None:
+    QTest.mousePress(widget, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    for step in range(1, steps + 1):
+        QTest.mouseMove(widget, (start + (end - start) * step / steps).toPoint())
+    QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end.toPoint())
+
+
+def test_dragging_the_clip_moves_it_and_a_corner_scales_it_each_one_undo_step(window, qtbot, tmp_path) -> None:
+    project = window.project
+    path = tmp_path / "colour.png"
+    write_png(path, np.full((project.height // 8, project.width // 8, 3), COLOUR, np.uint8))
+    [media_id] = window.import_paths([path])
+    window.place_media(media_id)
+    [clip] = [c for t in project.tracks for c in t.clips]
+    handles = window.editor.monitor.placement_handles
+    assert handles.selected() is None  # nothing selected: no outline
+    window.editor.timeline.select_clips([clip.id])
+    assert handles.selected() is clip
+    picture = handles._picture()
+    assert picture.width() > 100 and abs(picture.width() / picture.height() - project.width / project.height) < 0.02
+
+    steps_before = window.editor.stack.count()
+    centre = picture.center()
+    drag(handles, centre, centre + QPointF(picture.width() / 4, 0))
+    moved = project.find_clip(clip.id)[1].transform
+    assert moved.mode == "custom" and moved.scale == 1 and moved.y == 0.5
+    assert moved.x == pytest.approx(0.75, abs=1.5 / picture.width())
+    assert window.editor.stack.count() == steps_before + 1 and window.editor.stack.undoText() == "Change clip position"
+    # the left quarter of the frame is now uncovered
+    monitor = window.editor.monitor
+
+    def shown(x: float) -> tuple[int, int, int]:
+        colour = monitor.image.pixelColor(int(x * monitor.image.width()), monitor.image.height() // 2)
+        return colour.red(), colour.green(), colour.blue()
+
+    qtbot.waitUntil(lambda: shown(0.1) == (0, 0, 0) and np.abs(np.subtract(shown(0.5), COLOUR)).max() <= 2)
+
+    corner = handles._outline(project.find_clip(clip.id)[1])[2]  # bottom right
+    clip_centre = QPointF(picture.x() + 0.75 * picture.width(), picture.center().y())
+    drag(handles, corner, clip_centre + (corner - clip_centre) / 2)
+    scaled = project.find_clip(clip.id)[1].transform
+    assert scaled.scale == pytest.approx(0.5, abs=0.02) and scaled.x == moved.x
+    assert window.editor.stack.count() == steps_before + 2 and window.editor.stack.undoText() == "Change clip scale"
+    window.editor.stack.undo()
+    window.editor.stack.undo()
+    assert project.find_clip(clip.id)[1].transform == Transform()
+
+
+def test_a_press_outside_the_selected_clip_is_left_to_the_monitor(window, tmp_path) -> None:
+    project = window.project
+    path = tmp_path / "small.png"
+    write_png(path, np.full((project.height // 8, project.width // 8, 3), COLOUR, np.uint8))
+    [media_id] = window.import_paths([path])
+    window.place_media(media_id)
+    [clip] = [c for t in project.tracks for c in t.clips]
+    window.editor.timeline.select_clips([clip.id])
+    window.inspector.transform_panel.boxes["scale"].setValue(25)  # from 37.5 % to 62.5 % of the frame each way
+    handles = window.editor.monitor.placement_handles
+    picture = handles._picture()
+    count = window.editor.stack.count()
+    drag(handles, QPointF(picture.x() + 5, picture.y() + 5), QPointF(picture.x() + 40, picture.y() + 40))
+    assert window.editor.stack.count() == count and project.find_clip(clip.id)[1].transform.x == 0.5
