@@ -1,4 +1,5 @@
-"""Entry point of the `istar-studio` command: builds the application and the main window."""
+"""Entry point of the `istar-studio` command: builds the application and the main window; with --render, exports a
+project with neither (desktop.render_cli)."""
 
 import argparse
 import sys

@@ -17,6 +17,7 @@ from desktop.context_menus import build_menu, enabled_while
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
 from desktop.engine_settings import LOCAL_NAME, EngineSettingsDialog
+from desktop.export_dialog import ExportDialog, default_export_path
 from desktop.first_run import FirstRunWizard
 from desktop.fitting_scroll import FittingScroll
 from desktop.generate import actions
@@ -408,10 +409,14 @@ class MainWindow(QMainWindow):
         if note and placed:
             self.statusBar().showMessage(note, 10000)
 
-    def export_video_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export video", "", "MP4 video (*.mp4)")
-        if path:
-            self.export_to(Path(path))
+    def export_video_dialog(self) -> ExportDialog:
+        """File > Export video...: the file and its settings, then the export with its progress, window-modal without
+        blocking (the export runs in the background)."""
+        dialog = ExportDialog(self.project, default_export_path(self.project_path), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exported.connect(lambda path: self.statusBar().showMessage(f"exported {path}", 6000))
+        dialog.open()
+        return dialog
 
     def export_to(self, path: Path) -> ProgressTask:
         snapshot = copy.deepcopy(self.project)  # edits during the export do not change what it writes

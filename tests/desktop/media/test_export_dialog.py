@@ -1,0 +1,143 @@
+"""The export dialog: it states the length and an estimated size, refuses what cannot be exported naming the field,
+exports in the background with the settings chosen and the time left, and a Cancel leaves no file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import av
+import pytest
+from PySide6.QtCore import QSettings
+
+from desktop.export_dialog import ExportDialog, default_export_path
+from desktop.main_window import MainWindow
+from desktop.media.export_settings import H264
+from desktop.project.model import Clip, MediaItem, Project, new_id
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
+
+
+@pytest.fixture
+def project(numbers: MediaItem, wav: MediaItem) -> Project:
+    """128x64 at 16 fps: 2 s of numbers on the video track, the tone's second under it."""
+    project = Project.empty(fps=16, width=128, height=64)
+    project.media = {numbers.id: numbers, wav.id: wav}
+    project.tracks[0].place(Clip(new_id(), numbers.id, start=0, length=32))
+    project.tracks[1].place(Clip(new_id(), wav.id, start=0, length=16))
+    return project
+
+
+@pytest.fixture
+def dialog(qtbot, project: Project, tmp_path: Path) -> ExportDialog:
+    dialog = ExportDialog(project, tmp_path / "film.mp4")
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_it_opens_with_the_projects_format_and_states_length_and_size(dialog: ExportDialog) -> None:
+    assert dialog.frame_size.currentText() == "Project (128x64)" and dialog.fps.currentText() == "Project (16 fps)"
+    assert dialog.codec.currentData() == H264 and dialog.crf.value() == 20
+    assert not dialog.width_box.isEnabled()
+    assert dialog.summary.text().startswith("Length 0:02 (32 frames at 16 fps), about ")
+    assert "an estimate" in dialog.summary.text() and dialog.export_button.isEnabled()
+    dialog.quality_mode.setCurrentIndex(1)
+    dialog.bitrate.setValue(1000)
+    assert "about 304 KB (from the bitrate)" in dialog.summary.text()  # (1000 + 192) kb/s for 2 s, and the container
+    dialog.fps.setCurrentIndex(dialog.fps.findData(30))
+    assert dialog.summary.text().startswith("Length 0:02 (60 frames at 30 fps)")
+    assert "repeated or dropped" in dialog.note.text()
+
+
+def test_an_invalid_custom_size_is_refused_naming_the_field(dialog: ExportDialog, tmp_path: Path) -> None:
+    dialog.choose_preset("Custom")
+    assert dialog.width_box.isEnabled()
+    dialog.width_box.setValue(1001)
+    assert dialog.message.text() == "Width should be an even number of pixels from 16 to 8192, not 1001"
+    assert not dialog.export_button.isEnabled() and dialog.start() is None
+    dialog.width_box.setValue(1000)
+    dialog.height_box.setValue(9000)
+    assert dialog.message.text().startswith("Height should be an even number")
+    dialog.height_box.setValue(500)
+    assert dialog.message.text() == "" and dialog.export_button.isEnabled()
+    dialog.file.setText(str(tmp_path / "no such folder" / "a.mp4"))
+    assert dialog.message.text().startswith("File: the folder") and not dialog.export_button.isEnabled()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_exports_in_the_background_with_the_settings_chosen(dialog: ExportDialog, qtbot, tmp_path: Path) -> None:
+    dialog.choose_preset("Custom")
+    dialog.width_box.setValue(96)
+    dialog.height_box.setValue(160)
+    dialog.fps.setCurrentIndex(dialog.fps.findData(24))
+    dialog.crf.setValue(30)
+    gui, seen = threading.current_thread(), []
+    dialog.progress.setValue = lambda value: seen.append((threading.current_thread(), value))
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as exported:
+        assert dialog.start() is not None
+        assert not dialog.width_box.isEnabled() and dialog.cancel_button.text() == "Cancel"
+    assert exported.args == [tmp_path / "film.mp4"] and dialog.result() == ExportDialog.DialogCode.Accepted
+    assert seen[-1] == (gui, 1000) and {thread for thread, _ in seen} == {gui}
+    with av.open(str(tmp_path / "film.mp4")) as container:
+        video = container.streams.video[0]
+        assert (video.width, video.height, video.average_rate, video.frames) == (96, 160, 24, 48)
+
+
+def test_cancel_leaves_no_file_and_the_earlier_file_stays(dialog: ExportDialog, qtbot, tmp_path: Path) -> None:
+    earlier = tmp_path / "film.mp4"
+    earlier.write_bytes(b"the earlier export")
+    asked = []
+    dialog.confirm_replace = lambda path: asked.append(path) or True
+    dialog.choose_preset("1080p")  # slow enough to be cancelled midway
+    task = dialog.start()
+    assert asked == [earlier]
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=60_000)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=60_000)
+    assert task.done() and dialog.message.text() == "Export cancelled: nothing was written."
+    assert [p.name for p in tmp_path.iterdir()] == ["film.mp4"] and earlier.read_bytes() == b"the earlier export"
+    assert dialog.export_button.isEnabled() and dialog.cancel_button.text() == "Close" and dialog.fields.isEnabled()
+
+
+def test_not_replacing_an_existing_file_exports_nothing(dialog: ExportDialog, tmp_path: Path) -> None:
+    (tmp_path / "film.mp4").write_bytes(b"keep me")
+    dialog.confirm_replace = lambda path: False
+    assert dialog.start() is None and (tmp_path / "film.mp4").read_bytes() == b"keep me"
+
+
+def test_the_time_left_comes_from_frames_done_and_the_injected_clock(qtbot, project: Project, tmp_path: Path) -> None:
+    now = [100.0]
+    dialog = ExportDialog(project, tmp_path / "film.mp4", clock=lambda: now[0])
+    qtbot.addWidget(dialog)
+    dialog.confirm_replace = lambda path: True
+    dialog.start()
+    dialog.task.cancel()  # the display is driven by hand below
+    now[0] = 112.0
+    dialog._show_progress(0.25)
+    assert dialog.progress_text.text() == "Frame 8 of 32 · 0:36 left"
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=60_000)
+
+
+def test_an_empty_timeline_is_refused(qtbot, tmp_path: Path) -> None:
+    dialog = ExportDialog(Project.empty(), tmp_path / "film.mp4")
+    qtbot.addWidget(dialog)
+    assert dialog.message.text() == "The timeline is empty: there is nothing to export"
+    assert not dialog.export_button.isEnabled()
+
+
+def test_the_default_file_is_beside_the_project(tmp_path: Path) -> None:
+    assert default_export_path(tmp_path / "film.istar") == tmp_path / "film.mp4"
+    assert default_export_path(None).name == "untitled.mp4"
+
+
+def test_file_export_video_opens_the_dialog_beside_the_window(qtbot, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "queue.json"))
+    qtbot.addWidget(window)
+    window.confirm_discard = lambda: True
+    dialog = window.export_video_dialog()
+    assert dialog.isVisible() and dialog.parent() is window and dialog.path().name == "untitled.mp4"
+    dialog.exported.emit(tmp_path / "film.mp4")
+    assert window.statusBar().currentMessage() == f"exported {tmp_path / 'film.mp4'}"
+    dialog.close()
