@@ -4,8 +4,9 @@ from the generate panel onto the timeline, music imported under them, a storyboa
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_screenshots.py [--out docs/images]
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
-pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline) and
-engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
+pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
+export_dialog.png (File > Export video... at 1080p) and engine_settings.png (Edit > Engine... after testing an
+`istar serve` started here on loopback).
 """
 
 from __future__ import annotations
@@ -90,6 +91,15 @@ def engine_settings(window: MainWindow, folder: Path, out: Path) -> None:
     dialog.reject()
 
 
+def export_dialog(window: MainWindow, out: Path) -> None:
+    """File > Export video... for the project on the timeline at 1080p, then closed without exporting."""
+    dialog = window.export_video_dialog()
+    dialog.choose_preset("1080p")
+    wait_until(lambda: False, 0.5)
+    save_screenshot(dialog, out / "export_dialog.png")
+    dialog.reject()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "images")
@@ -139,10 +149,11 @@ def main() -> int:
         window.editor.timeline.select_clips([window.project.tracks[0].clips[-1].id])
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")
+        export_dialog(window, args.out)
         engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
         window.close()
-    names = ("main_window", "generating", "generated", "engine_settings")
+    names = ("main_window", "generating", "generated", "export_dialog", "engine_settings")
     print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0
