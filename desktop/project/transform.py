@@ -31,7 +31,6 @@ RANGES: dict[str, tuple[float, float]] = {
     "crop_left": CROP_RANGE, "crop_top": CROP_RANGE, "crop_right": CROP_RANGE, "crop_bottom": CROP_RANGE,
     "opacity": OPACITY_RANGE,
 }
-NUMBERS: tuple[str, ...] = tuple(RANGES)
 
 
 class TransformProblem(ValueError):
@@ -67,14 +66,11 @@ class Transform:
                                              f"{high:g}, not {value!r}")
         for first, second in (("crop_left", "crop_right"), ("crop_top", "crop_bottom")):
             if getattr(self, first) + getattr(self, second) > 1 - MIN_KEPT:
+                cropped = getattr(self, first) + getattr(self, second)
                 raise TransformProblem(
-                    second, f"the {first.replace('_', ' ')} and {second.replace('_', ' ')} together should leave at "
-                    f"least {MIN_KEPT:.0%} of the picture, not {getattr(self, first) + getattr(self, second):g} of it",
+                    second, f"the {first.replace('_', ' ')} and {second.replace('_', ' ')} together should crop at "
+                    f"most {1 - MIN_KEPT:.0%} of the picture, not {cropped:.0%}",
                 )
-
-    @property
-    def is_default(self) -> bool:
-        return self == Transform()
 
     def layout(self, source: Size, frame: Size) -> Layout:
         """Where the picture of a `source`-sized clip goes in a `frame`-sized picture."""

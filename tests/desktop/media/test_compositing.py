@@ -99,6 +99,14 @@ def test_a_custom_placement_moves_scales_crops_and_turns_the_picture(tmp_path: P
     assert tuple(turned[10, 32]) == RED and tuple(turned[54, 32]) == BLUE
 
 
+def test_a_picture_zoomed_far_past_the_frame_shows_the_part_around_its_centre(tmp_path: Path) -> None:
+    square = write_picture(tmp_path / "square.png", blocks([[RED, GREEN], [BLUE, WHITE]], (32, 32)))
+    frame = render(project_of(64, 64, (square, Transform("custom", scale=10))))
+    # 640x640 centred on the frame: its middle 6.4 source pixels, the four colours meeting at the frame's centre
+    assert tuple(frame[16, 16]) == RED and tuple(frame[16, 48]) == GREEN
+    assert tuple(frame[48, 16]) == BLUE and tuple(frame[48, 48]) == WHITE
+
+
 def test_opacity_blends_with_the_track_below_and_transparency_shows_it(tmp_path: Path) -> None:
     below = write_picture(tmp_path / "below.png", blocks([[(200, 100, 0)]], (32, 32)))
     above = write_picture(tmp_path / "above.png", blocks([[(0, 100, 220)]], (32, 32)))

@@ -47,7 +47,7 @@ def test_a_transform_is_saved_and_loaded_with_its_clip(tmp_path: Path) -> None:
         ({"scale": 0}, "transform.scale: should be at least 0.01, not 0"),
         ({"rotation": "ninety"}, "transform.rotation: should be a number, not 'ninety'"),
         ({"crop_left": 0.6, "crop_right": 0.5}, "transform.crop_right: the crop left and crop right together should "
-                                                "leave at least 1% of the picture"),
+                                                "crop at most 99% of the picture, not 110%"),
         ([0.5], "transform: should be an object, not [0.5]"),
     ],
 )
