@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if engine_problem:
         window.statusBar().showMessage(engine_problem, 30_000)
+        window.engine_label.setToolTip(engine_problem)  # the whole of it, which the status bar may cut
     if args.screenshot is None and not args.self_check:
         window.open_project(args.project)
         if first_run_due(settings):

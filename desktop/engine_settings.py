@@ -159,8 +159,8 @@ def engine_connector(settings: QSettings) -> tuple[Callable[[], Transport], str,
     try:
         server = check_server(setting.address, setting.token_file)
     except SettingError as err:
-        return local_connector(), LOCAL_NAME, (f"The engine server {setting.address} cannot be used ({err}); "
-                                               f"using the engine on this computer. Edit > Engine... to change it.")
+        return local_connector(), LOCAL_NAME, (f"Using the engine on this computer: the server {setting.address} "
+                                               f"cannot be used (Edit > Engine...). {err}")
     return connector(server), server.address, ""
 
 
