@@ -1,12 +1,13 @@
-"""The inspector: what the selected clip is (media, place, length, gain), for a generated one what made it, and for
-a visual one how it is placed in the frame (desktop.transform_panel)."""
+"""The inspector: what the selected clip is (media, place, length, gain, and for a video slower than the project
+whether its motion is smoothed), for a generated one what made it, and for a visual one how it is placed in the
+frame (desktop.transform_panel)."""
 
 from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.project.model import Clip, Project
 from desktop.timecode import timecode
@@ -28,6 +29,7 @@ class Inspector(QWidget):
     gain_changed = Signal(str, float)  # clip id, new gain
     provenance_requested = Signal(str)  # media id
     transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
+    smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,8 @@ class Inspector(QWidget):
         gain.setValue(clip.gain)
         gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
         self.form.addRow("Gain", gain)
+        if media.kind == "video" and media.fps and media.fps < fps:
+            self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
         record = media.generation
         if record is not None:
             for name, value in generation_summary(record):
@@ -74,6 +78,16 @@ class Inspector(QWidget):
             button = QPushButton("Open provenance...")
             button.clicked.connect(lambda: self.provenance_requested.emit(media.id))
             self.form.addRow("", button)
+
+    def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:
+        box = QCheckBox("Smooth")
+        box.setToolTip(f"The clip is {clip_fps:g} fps, the project {project.fps} fps: checked, the frames between the "
+                       "clip's own are made by optical flow; unchecked, its frames are repeated")
+        box.setChecked(clip.smooth_motion)
+        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+        # after the click is handled: the edit rebuilds these rows, the box with them
+        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.smooth_motion_changed.emit(clip.id, on)))
+        return box
 
 
 def provenance_text(provenance: dict) -> str:

@@ -35,7 +35,15 @@ from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.voice_over import VoiceOverRecorder
-from desktop.project.commands import AddMedia, Macro, RelinkMedia, RemoveMedia, SetClipGain, SetClipTransform
+from desktop.project.commands import (
+    AddMedia,
+    Macro,
+    RelinkMedia,
+    RemoveMedia,
+    SetClipGain,
+    SetClipSmoothMotion,
+    SetClipTransform,
+)
 from desktop.project.file import (
     PROJECT_SUFFIX,
     clean_leftovers,
@@ -134,6 +142,8 @@ class MainWindow(QMainWindow):
         self.bin.remove_requested.connect(lambda media_id: self.editor.timeline.edit(RemoveMedia(media_id)))
         self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
         self.inspector.transform_changed.connect(self._transform_clip)
+        self.inspector.smooth_motion_changed.connect(
+            lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
 
     def _set_editor(self, project: Project) -> None:

@@ -7,6 +7,7 @@ Scaling uses area averaging to shrink and a cubic or Lanczos filter to enlarge, 
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import av
 import cv2
 import numpy as np
 
+from desktop.media import motion
 from desktop.media.errors import MediaReadError
 from desktop.project.model import MediaItem
 from desktop.workers import Task, WorkerPool
@@ -25,9 +27,13 @@ from engine.media.image import read_rgb
 
 DEFAULT_CACHE_BYTES = 512 * 2**20
 FORWARD_SECONDS = 1.0  # a frame at most this far ahead is reached by decoding on; farther, seeking is cheaper
+SMOOTH_SNAP = 0.02  # this near a video's own frame (as a fraction of a frame), smooth motion shows that frame
+FLOWS_KEPT = 4  # pairs of frames whose optical flow is kept: the made frames between a pair come one after another
 
 Size = tuple[int, int]  # (width, height)
-FrameKey = tuple[str, int, Size]  # media id, frame index in the media's own rate, the size it was scaled to
+# media id (with "~" and the thousandths of the way to the next frame, for a frame made between two), frame index
+# in the media's own rate, the size it was scaled to
+FrameKey = tuple[str, int, Size]
 Rendered = TypeVar("Rendered")  # what a FramePool's render function makes of a frame index
 Timed = tuple[float, av.VideoFrame]  # a decoded frame and its time in seconds
 
@@ -107,20 +113,25 @@ class VideoDecoder:
         self._next: Timed | None = None
 
     def index(self, time_s: float) -> int:
-        """The frame shown at `time_s` counted at the file's own rate: the nearest one."""
-        return max(0, round(time_s * self.fps))
+        """The frame shown at `time_s` counted at the file's own rate: the nearest one, the later one at exactly
+        halfway (so that a clip at half the project's rate shows each frame twice, evenly)."""
+        return max(0, math.floor(time_s * self.fps + 0.5))
+
+    def _number(self, timed: Timed) -> int:
+        """The index of a decoded frame, from its time: any timestamp jitter under half a frame gives the same."""
+        return math.floor((timed[0] - self._start) * self.fps + 0.5)
 
     def frame_at(self, time_s: float) -> av.VideoFrame:
-        """The frame nearest to `time_s` (the last one past the end)."""
+        """Frame `index(time_s)` (the last one past the end)."""
         if self._container is None:
             self._open()
-        target = self._start + time_s
-        half = 0.5 / self.fps  # any timestamp jitter under half a frame still finds the same frame
-        if self._current is None or not self._current[0] - half <= target <= self._current[0] + FORWARD_SECONDS:
-            self._seek(target)
-            if self._current is not None and self._current[0] > target + half:
+        wanted = self.index(time_s)
+        ahead = FORWARD_SECONDS * self.fps
+        if self._current is None or not self._number(self._current) <= wanted <= self._number(self._current) + ahead:
+            self._seek(self._start + wanted / self.fps)
+            if self._current is not None and self._number(self._current) > wanted:
                 self._seek(self._start)  # the reader landed past the target: start from the beginning
-        while (upcoming := self._peek()) is not None and upcoming[0] <= target + half:
+        while (upcoming := self._peek()) is not None and self._number(upcoming) <= wanted:
             self._current, self._next = upcoming, None
         if self._current is None:
             raise MediaReadError(f"{self.path.name} has no decodable frames")
@@ -163,6 +174,7 @@ class MediaFrames:
         self._decoders: OrderedDict[tuple[str, Path], VideoDecoder] = OrderedDict()
         self._still_sizes: dict[tuple[str, Path], Size] = {}
         self._read_stills: dict[tuple[str, Path], np.ndarray] = {}  # read for their size, until first scaled
+        self._flow_cache: OrderedDict[tuple[str, int, Size], motion.Flows] = OrderedDict()
         self._lock = threading.Lock()
 
     def source_size(self, media: MediaItem) -> Size:
@@ -194,6 +206,42 @@ class MediaFrames:
         decoder = self._decoder(media)
         return self._cached((media.id, decoder.index(time_s), size), lambda: _scale_video(decoder, time_s, size))
 
+    def smooth(self, media: MediaItem, time_s: float, size: Size) -> np.ndarray:
+        """As `scaled` for video `media`, but between two of its frames a picture made between them by optical flow
+        (desktop.media.motion) rather than the nearer frame. The flow is found at the smaller of the video's size and
+        `size`; each made picture is cached under its place between the two frames."""
+        decoder = self._decoder(media)
+        position = time_s * decoder.fps
+        first = math.floor(position + SMOOTH_SNAP)
+        phase = round((position - first) * 1000)  # thousandths of the way to the next frame
+        if phase <= 1000 * SMOOTH_SNAP:
+            return self.scaled(media, time_s, size)
+        native = decoder.size
+        work = size if size[0] * size[1] < native[0] * native[1] else native
+
+        def make() -> np.ndarray:
+            a = self.scaled(media, first / decoder.fps, work)
+            b = self.scaled(media, (first + 1) / decoder.fps, work)
+            made = motion.between(a, b, phase / 1000, self._flows((media.id, first, work), a, b))
+            if work == size:
+                return made
+            enlarging = size[0] > work[0] or size[1] > work[1]
+            return cv2.resize(made, size, interpolation=cv2.INTER_CUBIC if enlarging else cv2.INTER_AREA)
+
+        return self._cached((f"{media.id}~{phase}", first, size), make)
+
+    def _flows(self, key: tuple[str, int, Size], a: np.ndarray, b: np.ndarray) -> motion.Flows:
+        """The flows between two frames, kept for the few frames made between the same two."""
+        with self._lock:
+            found = self._flow_cache.get(key)
+        if found is None:
+            found = motion.flows(a, b)
+            with self._lock:
+                self._flow_cache[key] = found
+                while len(self._flow_cache) > FLOWS_KEPT:
+                    self._flow_cache.popitem(last=False)
+        return found
+
     def fitted(self, media: MediaItem, time_s: float, box: Size) -> np.ndarray:
         """The picture of `media` at media time `time_s`, scaled to fit `box` with its aspect kept."""
         return self.scaled(media, time_s, fit(*self.source_size(media), box))
@@ -220,6 +268,7 @@ class MediaFrames:
         with self._lock:
             decoders, self._decoders = list(self._decoders.values()), OrderedDict()
             self._read_stills.clear()
+            self._flow_cache.clear()
         for decoder in decoders:
             with decoder.lock:
                 decoder.close()

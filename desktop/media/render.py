@@ -4,7 +4,8 @@ clips (a running generation's, which are not in the project: desktop.project.liv
 tracks, fitted.
 
 A clip shows its media by time, so a clip at another frame rate plays at its own speed: timeline frame i shows the
-media's frame nearest to its time, repeating or skipping frames as the rates differ."""
+media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip slower than the
+project with smooth motion on, a frame made between its two nearest by optical flow (desktop.media.motion)."""
 
 from __future__ import annotations
 
@@ -53,8 +54,9 @@ class TimelineRenderer:
 
     def _layer(self, clip: Clip, media: MediaItem, index: int) -> Layer:
         time_s = self.project.seconds(clip.source_in + index - clip.start)
-        return Layer(self._media.source_size(media), clip.transform,
-                     lambda size: self._media.scaled(media, time_s, size))
+        smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) < self.project.fps
+        pictures = self._media.smooth if smooth else self._media.scaled
+        return Layer(self._media.source_size(media), clip.transform, lambda size: pictures(media, time_s, size))
 
     def close(self) -> None:
         """Close the media files it has open (it reopens them if asked for another frame)."""

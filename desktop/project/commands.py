@@ -407,6 +407,7 @@ class SetClipGain(Command):
         _, clip = project.find_clip(self.clip_id)
         clip.gain = self._before
 
+
 class SetClipTransform(Command):
     """Places a visual clip in the frame by `transform` (desktop.project.transform). Edits made with the same
     `merge_key` (not None) one after another, such as the steps of one spin-box drag, merge into one undo step:
@@ -435,3 +436,22 @@ class SetClipTransform(Command):
             return False
         self.transform = later.transform
         return True
+
+
+class SetClipSmoothMotion(Command):
+    """Turns on or off the frames made between a video clip's own where it is slower than the project."""
+
+    def __init__(self, clip_id: str, smooth: bool) -> None:
+        self.text = "Smooth clip motion" if smooth else "Repeat clip frames"
+        self.clip_id, self.smooth = clip_id, smooth
+
+    def do(self, project: Project) -> None:
+        _, clip = _editable_clip(project, self.clip_id)
+        if project.media_of(clip).kind != "video":
+            raise ProjectError(f"{project.media_of(clip).name} is not a video: it has no motion to smooth")
+        self._before = clip.smooth_motion
+        clip.smooth_motion = self.smooth
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.smooth_motion = self._before

@@ -85,6 +85,7 @@ class Clip:
     source_in: int = 0
     gain: float = 1.0
     transform: Transform = Transform()  # where a visual clip's picture goes in the frame; audio clips keep the default
+    smooth_motion: bool = False  # a video slower than the project: frames made between its own, not repeated
 
     @property
     def end(self) -> int:

@@ -212,6 +212,7 @@ def _clip_from_json(fields: _Fields) -> Clip:
         source_in=fields.integer("source_in", default=0),
         gain=fields.number("gain", default=1.0),
         transform=_transform_from_json(fields),
+        smooth_motion=fields.flag("smooth_motion", False),
     )
 
 

@@ -1,15 +1,21 @@
 """The inspector's Transform section as a person uses it: arrow keys on a box are one undo step, the monitor shows
-the placed clip, a fitted clip becomes custom where it was when moved."""
+the placed clip, a fitted clip becomes custom where it was when moved; a video slower than the project offers smooth
+motion."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QCheckBox
 
+from desktop.inspector import Inspector
 from desktop.main_window import MainWindow
+from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transform import Transform
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
@@ -94,3 +100,21 @@ def test_scaling_a_fitted_clip_makes_it_custom_and_shrinks_it_about_its_centre(w
     assert panel.boxes["scale"].value() == 100 and panel.boxes["x"].value() == 50  # what a fill shows
     qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.02, 0.02), COLOUR))
 
+
+
+def test_a_video_slower_than_the_project_offers_smooth_motion(qtbot) -> None:
+    project = Project(fps=30, width=64, height=64)
+    project.media["m"] = MediaItem("m", Path("/m.mp4"), "video", 2.0, 16, 64, 64)
+    project.tracks = [Track("v", "video", "Video 1", clips=[Clip("c", "m", 0, 30)])]
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.show_clip(project, project.find_clip("c")[1])
+    box = inspector.findChild(QCheckBox)
+    assert box is not None and box.text() == "Smooth" and not box.isChecked()
+    assert "16 fps, the project 30 fps" in box.toolTip()
+    with qtbot.waitSignal(inspector.smooth_motion_changed) as changed:
+        box.click()
+    assert changed.args == ["c", True]
+    project.fps = 16  # as fast as the project: nothing to smooth
+    inspector.show_clip(project, project.find_clip("c")[1])
+    assert inspector.findChild(QCheckBox) is None
