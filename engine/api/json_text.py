@@ -66,6 +66,8 @@ def _blank_strings(text: str) -> str:
 
 def _too_deep_at(text: str, max_depth: int) -> int | None:
     """Where the text first nests deeper than `max_depth` (strings are not structure), or None."""
+    if text.count("[") + text.count("{") <= max_depth:  # brackets in strings only add to this count: no deeper
+        return None
     brackets = _NOT_BRACKET.sub("", _STRING.sub("0", text))
     if brackets.count("[") + brackets.count("{") <= max_depth:
         return None

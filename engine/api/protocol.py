@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -330,18 +331,27 @@ def _matches(value: Any, hint: Any) -> bool:
     return isinstance(value, hint)
 
 
-def _fields(cls: type[Message], body: dict[str, Any]) -> dict[str, Any]:
+@functools.cache
+def _schema(cls: type[Message]) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, type hint, required) of each field of `cls`, worked out once per message type: resolving the string
+    annotations (typing.get_type_hints) is most of the cost of decoding a line."""
     hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    if unknown := sorted(set(body) - set(known)):
+    return tuple(
+        (f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+        for f in dataclasses.fields(cls)
+    )
+
+
+def _fields(cls: type[Message], body: dict[str, Any]) -> dict[str, Any]:
+    schema = _schema(cls)
+    if unknown := sorted(set(body) - {name for name, _, _ in schema}):
         raise ProtocolError(f"a {cls.type!r} message has no field {', '.join(unknown)}")
-    for name, f in known.items():
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    for name, hint, required in schema:
         if name not in body:
             if required:
                 raise ProtocolError(f"a {cls.type!r} message needs the field {name!r}")
             continue
-        body[name] = _typed(body[name], hints[name], name, cls)
+        body[name] = _typed(body[name], hint, name, cls)
     return body
 
 
