@@ -79,7 +79,7 @@ def app_version() -> str:
 
 def about_text() -> str:
     return (f"<b>{APP_NAME}</b> {app_version()}<p>Text-to-video generation with a local InfinityStar model and a "
-            "timeline editor, in one window. Everything runs on this computer, offline.</p>")
+            "timeline editor, in one window. Everything runs on your own machines, offline.</p>")
 
 
 class MainWindow(QMainWindow):
@@ -597,7 +597,6 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(f"Engine: {name} · connecting")
         self.statusBar().showMessage(f"switching to the engine on {name}", 5000)
         self.bridge.switch_engine(connect)
-        self.bridge.resume()
         self.bridge.list_models()
 
     def show_about(self) -> None:

@@ -65,9 +65,9 @@ class EngineBridge(QObject):
 
     def switch_engine(self, connect: Callable[[], Transport]) -> None:
         """Use the engine `connect` reaches from now on. After the calls made before, the current engine is let go
-        (the client's `close`: its jobs in flight stay queued in the job book) and a new client made, which starts
-        its engine on its first call. The caller then sends the queued jobs again (`resume`) and asks for the
-        models (`list_models`), so both come from the new engine."""
+        (the client's `close`: its jobs in flight stay queued in the job book) and a new client made, to which
+        those jobs are sent, and only those: jobs left queued by an earlier session wait to be offered back. The
+        caller then asks for the models (`list_models`), so they come from the new engine."""
         self._call(self._replace_client, connect)
 
     def close(self) -> None:
@@ -83,7 +83,10 @@ class EngineBridge(QObject):
 
     def _replace_client(self, connect: Callable[[], Transport]) -> None:
         old, self._client = self._client, EngineClient(connect, self._engine_event, self.queue)
+        moving = old.in_flight
         old.close()
+        if moving:
+            self._client.resume(moving)
 
     def _call(self, method: Callable[..., object], *args: object) -> None:
         """`method(*args)` on the bridge's thread, after the calls before it; none once the bridge is closed."""

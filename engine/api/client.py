@@ -62,9 +62,11 @@ class EngineClient:
             self._send_job(spec)
         return record
 
-    def resume(self) -> list[JobRecord]:
-        """Send again the jobs the queue file holds as queued or running (after a restart of the app)."""
-        records = [r for r in self.queue.unfinished() if r.spec.id not in self.in_flight]
+    def resume(self, job_ids: list[str] | None = None) -> list[JobRecord]:
+        """Send again the jobs the queue file holds as queued or running (after a restart of the app), or only those
+        of them named in `job_ids`."""
+        records = [r for r in self.queue.unfinished()
+                   if r.spec.id not in self.in_flight and (job_ids is None or r.spec.id in job_ids)]
         with self._lock:
             for record in records:
                 self.queue.update(record.spec.id, state="queued")

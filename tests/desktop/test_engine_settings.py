@@ -270,7 +270,10 @@ def _server(address: str, token: Path) -> Server:
 def test_switching_the_bridge_moves_the_jobs_in_flight_to_the_served_engine_and_lists_its_models(qtbot, tmp_path,
                                                                                                    served):
     held = HeldEngine()
-    bridge = EngineBridge(lambda: held, JobBook(tmp_path / "queue.json"))
+    book = JobBook(tmp_path / "queue.json")
+    earlier = book.add(JobSpec(kind="generate", model="toyworld", output=str(tmp_path / "earlier.mp4"),
+                               prompts=(PROMPT,), seconds=1, seed=2, device="cpu")).spec  # left by a past session
+    bridge = EngineBridge(lambda: held, book)
     events: list[p.Message] = []
     bridge.event.connect(events.append)
     spec = JobSpec(kind="generate", model="toyworld", output=str(tmp_path / "moved.mp4"), prompts=(PROMPT,),
@@ -280,7 +283,6 @@ def test_switching_the_bridge_moves_the_jobs_in_flight_to_the_served_engine_and_
         qtbot.waitUntil(lambda: any(isinstance(m, p.Submit) for m in held.sent), timeout=WAIT_MS)
 
         bridge.switch_engine(connector(_server(*served)))
-        bridge.resume()
         bridge.list_models()
         qtbot.waitUntil(lambda: any(isinstance(e, p.Models) for e in events), timeout=WAIT_MS)
         models = next(e for e in events if isinstance(e, p.Models))
@@ -291,6 +293,9 @@ def test_switching_the_bridge_moves_the_jobs_in_flight_to_the_served_engine_and_
         assert isinstance(ended, p.Finished), ended  # made by the served engine
         assert bridge.queue.get(spec.id).state == "done"
         assert held._closed.is_set()  # the held engine was let go
+        # only the jobs in flight moved: one an earlier session left queued waits to be offered back
+        assert book.get(earlier.id).state == "queued" and not any(e.job_id == earlier.id for e in events
+                                                                   if isinstance(e, (p.Accepted, *p.TERMINAL)))
     finally:
         bridge.close()
 
