@@ -114,7 +114,7 @@ class ExportDialog(QDialog):
         self.crf.setRange(*CRF_RANGE)
         self.crf.setValue(DEFAULT_CRF)
         self.crf.setAccessibleName("CRF")
-        self.crf.setToolTip("Lower is better and larger; 18-23 looks close to the source, +6 about halves the size")
+        self.crf.setToolTip("Lower is better and larger; 18-23 looks close to the source, +5 about halves the size")
         self.bitrate = QSpinBox()
         self.bitrate.setRange(VIDEO_BITRATE_RANGE[0] // 1000, VIDEO_BITRATE_RANGE[1] // 1000)
         self.bitrate.setSuffix(" kb/s")

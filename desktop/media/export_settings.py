@@ -24,7 +24,7 @@ from engine.media.mp4 import h264_options
 H264, H265 = "libx264", "libx265"
 CODEC_NAMES = {H264: "H.264", H265: "H.265 (HEVC)"}
 DEFAULT_CRF = 20  # visually close to the source at a fraction of its size
-CRF_RANGE = (0, 51)  # x264's and x265's scale: lower is better and larger, +6 about halves the size
+CRF_RANGE = (0, 51)  # x264's and x265's scale: lower is better and larger, +5 about halves the size
 PRESET = "veryfast"  # the slower presets gain a little size for much time; the user waits for the export
 DEFAULT_AUDIO_BITRATE = 192_000
 AUDIO_BITRATES = (96_000, 128_000, 160_000, 192_000, 256_000, 320_000)
