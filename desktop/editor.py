@@ -11,6 +11,7 @@ from desktop.media.render import TimelineRenderer
 from desktop.player.monitor import Monitor
 from desktop.player.playback import Playback
 from desktop.player.wiring import connect_player
+from desktop.project.commands import frame_at_rate
 from desktop.project.live import LiveClips
 from desktop.project.model import Project
 from desktop.timeline.previews import MediaPreviews
@@ -37,6 +38,20 @@ class Editor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+        self._fps = project.fps
+        self.stack.indexChanged.connect(self._follow_frame_rate)
+
+    def _follow_frame_rate(self) -> None:
+        """After an edit that changed the frame rate (Project settings, or its undo or redo) the playhead stays at
+        the same time, and playing goes on at the new rate."""
+        old, self._fps = self._fps, self.project.fps
+        if old == self._fps:
+            return
+        rate = self.playback.rate
+        self.playback.pause()
+        self.timeline.set_playhead(frame_at_rate(self.timeline.playhead, old, self._fps))
+        if rate:
+            self.playback.play(rate)
 
     def live_changed(self) -> None:
         """The live clips changed (the project did not): show them as they are now."""

@@ -25,7 +25,7 @@ from desktop.generate.bridge import EngineBridge
 from desktop.generate.controller import GenerationController
 from desktop.generate.outputs import media_folder
 from desktop.generate.panel import GeneratePanel
-from desktop.generate.placement import frame_size_note, place_media
+from desktop.generate.placement import place_media
 from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector, provenance_text
@@ -43,6 +43,7 @@ from desktop.project.commands import (
     SetClipGain,
     SetClipSmoothMotion,
     SetClipTransform,
+    SetFormat,
 )
 from desktop.project.file import (
     PROJECT_SUFFIX,
@@ -54,9 +55,11 @@ from desktop.project.file import (
     save_project,
     write_recovery,
 )
+from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.live import LiveClips
 from desktop.project.model import Project, ProjectError
 from desktop.project.transform import Transform
+from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
@@ -96,7 +99,7 @@ class MainWindow(QMainWindow):
         self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
         self._build_docks(queue)
-        self._set_editor(Project.empty())
+        self._set_editor(new_project(remembered_format(settings)))
         self.controller = GenerationController(self.bridge, self.project, self.editor.stack, self.live)
         self.generation_context = self._build_generation_context()
         self._wire_generation()
@@ -212,10 +215,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "&New project", self.new_project, QKeySequence.StandardKey.New)
+        self._action(file, "&New project...", self.ask_new_project, QKeySequence.StandardKey.New)
         self._action(file, "&Open project...", self.open_project_dialog, QKeySequence.StandardKey.Open)
         self._action(file, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file, "Save &as...", self.save_as, QKeySequence.StandardKey.SaveAs)
+        self._action(file, "Project se&ttings...", self.show_project_settings,
+                     tip="The frame size and frame rate of the video the project makes")
         file.addSeparator()
         self.import_action = self._action(file, "&Import media...", self.import_media, "Ctrl+I")
         self._action(file, "&Export video...", self.export_video_dialog, "Ctrl+E")
@@ -299,10 +304,47 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def new_project(self) -> None:
+    def new_project(self, chosen: ProjectFormat | None = None) -> None:
+        """An untitled project in format `chosen` (None: the one chosen last), once the open one may go."""
         if self.confirm_discard():
-            self.project_path = None
-            self._set_editor(Project.empty())
+            self._start_project(chosen)
+
+    def _start_project(self, chosen: ProjectFormat | None) -> None:
+        self.project_path = None
+        self._set_editor(new_project(chosen or remembered_format(self.settings)))
+
+    def ask_new_project(self) -> ProjectFormatDialog | None:
+        """File > New project: once the open project may go, a small window-modal dialog asks the new one's format
+        (the one chosen last to begin with); OK starts it. None when the open project stays."""
+        if not self.confirm_discard():
+            return None
+        dialog = ProjectFormatDialog(remembered_format(self.settings), self, new_project=True)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(lambda chosen: (remember_format(self.settings, chosen), self._start_project(chosen)))
+        dialog.open()
+        return dialog
+
+    def show_project_settings(self) -> ProjectFormatDialog:
+        """File > Project settings...: the open project's format, window-modal, not blocking; OK sets it as one
+        undoable edit and remembers it for new projects."""
+        dialog = ProjectFormatDialog(ProjectFormat.of(self.project), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.set_project_format)
+        dialog.open()
+        return dialog
+
+    def set_project_format(self, chosen: ProjectFormat) -> bool:
+        """Give the open project format `chosen` (one undo step; nothing when it has it already); False, with the
+        reason in the status bar, when the project cannot take it."""
+        remember_format(self.settings, chosen)
+        if chosen == ProjectFormat.of(self.project):
+            return True
+        try:
+            command = SetFormat(chosen.width, chosen.height, chosen.fps)
+        except ProjectError as err:
+            self.statusBar().showMessage(str(err), 8000)
+            return False
+        return self.editor.timeline.edit(command)
 
     def open_project_dialog(self) -> None:
         if not self.confirm_discard():
@@ -324,7 +366,7 @@ class MainWindow(QMainWindow):
                 QMessageBox.critical(self, "Cannot open the project", str(err))
                 return False
         self.project_path = path
-        self._set_editor(project or Project.empty())
+        self._set_editor(project or new_project(remembered_format(self.settings)))
         if path is not None:
             clean_leftovers(path, media_folder(path))  # temp files of saves and jobs killed before
         if recovery is not None and project is not None and ask:
@@ -413,11 +455,7 @@ class MainWindow(QMainWindow):
 
     def place_media(self, media_id: str) -> None:
         media = self.project.media[media_id]
-        note = frame_size_note(self.project, media)
-        placed = self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media,
-                                                                         self.editor.timeline.playhead)))
-        if note and placed:
-            self.statusBar().showMessage(note, 10000)
+        self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
 
     def export_video_dialog(self) -> ExportDialog:
         """File > Export video...: the file and its settings, then the export with its progress, window-modal without

@@ -5,8 +5,8 @@ from the generate panel onto the timeline, music imported under them, a storyboa
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
 pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
-export_dialog.png (File > Export video... at 1080p) and engine_settings.png (Edit > Engine... after testing an
-`istar serve` started here on loopback).
+export_dialog.png (File > Export video... at 1080p), project_settings.png (File > Project settings... with 1080p at
+24 fps picked) and engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
 """
 
 from __future__ import annotations
@@ -91,6 +91,16 @@ def engine_settings(window: MainWindow, folder: Path, out: Path) -> None:
     dialog.reject()
 
 
+def project_settings(window: MainWindow, out: Path) -> None:
+    """File > Project settings... with 1080p at 24 fps picked, then closed without applying them."""
+    dialog = window.show_project_settings()
+    dialog.choose_preset("1080p")
+    dialog.choose_fps(24)
+    wait_until(lambda: False, 0.5)
+    save_screenshot(dialog, out / "project_settings.png")
+    dialog.reject()
+
+
 def export_dialog(window: MainWindow, out: Path) -> None:
     """File > Export video... for the project on the timeline at 1080p, then closed without exporting."""
     dialog = window.export_video_dialog()
@@ -150,10 +160,11 @@ def main() -> int:
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")
         export_dialog(window, args.out)
+        project_settings(window, args.out)
         engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
         window.close()
-    names = ("main_window", "generating", "generated", "export_dialog", "engine_settings")
+    names = ("main_window", "generating", "generated", "export_dialog", "project_settings", "engine_settings")
     print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0

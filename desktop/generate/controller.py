@@ -11,7 +11,7 @@ failed) after finishing some clips keeps them as one video, placed the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +22,7 @@ from desktop.generate.placement import Placement, place_result
 from desktop.generate.progress import JobProgress
 from desktop.media.errors import MediaReadError
 from desktop.media.probe import probe_media
+from desktop.project.commands import frame_at_rate
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.timecode import clock
@@ -35,6 +36,7 @@ class _Running:
     spec: JobSpec
     placement: Placement
     then: Callable[[p.Finished], None] | None = None
+    fps: int = 16  # the project's when the job was submitted: the placement's start is a frame at this rate
     live: list[str] = field(default_factory=list)  # ids of the media of its live clips
     model_fps: int = 16
     progress: JobProgress = JobProgress()
@@ -70,7 +72,7 @@ class GenerationController(QObject):
     def submit(self, spec: JobSpec, placement: Placement, then: Callable[[p.Finished], None] | None = None) -> None:
         """Run `spec` and place its video as `placement` says ("none": not placed); `then(finished)` follows a
         successful end (a job that needs another one's result)."""
-        self.jobs[spec.id] = _Running(spec, placement, then)
+        self.jobs[spec.id] = _Running(spec, placement, then, self.project.fps)
         self.bridge.submit(spec)
         self.status.emit(f"queued: {spec.kind} {spec.seconds} s")
 
@@ -135,10 +137,14 @@ class GenerationController(QObject):
             media = probe_media(ready.video)
         except MediaReadError:
             return  # the finished video will still be placed; a segment that will not open only shows late
-        start = job.placement.start + round(ready.frame_start * self.project.fps / job.model_fps)
+        start = self._start(job) + round(ready.frame_start * self.project.fps / job.model_fps)
         self.live.add(media, start, self.project.source_frames(media) or 1)
         job.live.append(media.id)
         self.changed.emit()
+
+    def _start(self, job: _Running) -> int:
+        """Where the job's placement starts at the project's frame rate now, which may have changed since."""
+        return frame_at_rate(job.placement.start, job.fps, self.project.fps)
 
     def _drop_live(self, job: _Running) -> None:
         removed = self.live.remove(job.live)
@@ -149,7 +155,8 @@ class GenerationController(QObject):
     def _place(self, job: _Running, video: str) -> MediaItem | None:
         try:
             media = probe_media(Path(video))
-            apply_edit(self.stack, self.project, place_result(self.project, media, job.placement))
+            placement = replace(job.placement, start=self._start(job))
+            apply_edit(self.stack, self.project, place_result(self.project, media, placement))
         except (MediaReadError, ProjectError) as err:
             self.failed.emit(f"the generated video {video} could not be placed: {err}", "")
             return None

@@ -22,11 +22,9 @@ from desktop.project.commands import (
     Macro,
     MoveClip,
     RemoveClip,
-    SetFrameSize,
     TrimClip,
 )
 from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
-from desktop.project.rules import MAX_FRAME_SIDE, fit_frame_size
 
 
 @dataclass(frozen=True)
@@ -61,43 +59,18 @@ def _restore_tail(clip: Clip, end: int) -> list[Command]:
     return [TrimClip(clip.id, "end", end)] if end != clip.end else []
 
 
-def _adopted_size(project: Project, media: MediaItem) -> tuple[int, int] | None:
-    if project.duration or media.track_kind != "video" or not media.width or not media.height:
-        return None
-    return fit_frame_size(media.width, media.height)
-
-
-def adopt_frame_size(project: Project, media: MediaItem) -> list[Command]:
-    """The first picture on an empty timeline sets the frame size (rounded down to even), as editors' automatic
-    video mode does: a 128x128 toyworld clip is not exported letterboxed into 1280x720. A picture beyond the limits
-    (rules.MAX_FRAME_SIDE a side) sets the largest frame of its shape within them."""
-    size = _adopted_size(project, media)
-    return [SetFrameSize(*size)] if size is not None and size != (project.width, project.height) else []
-
-
-def frame_size_note(project: Project, media: MediaItem) -> str | None:
-    """What to tell the user when placing `media` sets a frame size smaller than the picture for the limits."""
-    size = _adopted_size(project, media)
-    if size is None or max(media.width or 0, media.height or 0) <= MAX_FRAME_SIDE:
-        return None
-    return (
-        f"{media.name} is {media.width}x{media.height}; a frame is at most {MAX_FRAME_SIDE} pixels a side, so the "
-        f"frame size is {size[0]}x{size[1]}"
-    )
-
-
 def place_media(project: Project, media: MediaItem, start: int, new_track_name: str = "") -> list[Command]:
     """`media` (already in the project, or added by the caller first) at `start` on the first track of its kind with
-    room, or on a new track of that kind (a video track goes on top)."""
-    size = adopt_frame_size(project, media)
+    room, or on a new track of that kind (a video track goes on top). The project's format stays as the person
+    chose it, whatever the media's size."""
     length = project.source_frames(media) or round(STILL_SECONDS * project.fps)
     kind = media.track_kind
     track = next((t for t in project.tracks if t.kind == kind and not t.locked and t.fits(start, length)), None)
     if track is not None:
-        return [*size, AddClip(track.id, Clip(new_id(), media.id, start, length))]
+        return [AddClip(track.id, Clip(new_id(), media.id, start, length))]
     count = sum(t.kind == kind for t in project.tracks) + 1
     new_track = AddTrack(kind, new_track_name or f"{kind.capitalize()} {count}", index=0 if kind == "video" else None)
-    return [*size, new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
+    return [new_track, AddClip(new_track.track.id, Clip(new_id(), media.id, start, length))]
 
 
 def _replace(project: Project, media: MediaItem, old_id: str, length: int) -> list[Command]:

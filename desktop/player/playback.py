@@ -41,7 +41,6 @@ class Playback(QObject):
         self._reported = ""
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(max(4, 500 // project.fps))  # two looks per frame
         self._timer.timeout.connect(self._tick)
 
     @property
@@ -69,7 +68,7 @@ class Playback(QObject):
             self._set_position(0)
         was_playing, self._rate = self.is_playing, rate
         self._clock = self._start_clock(rate)
-        self._timer.start()
+        self._timer.start(max(4, 500 // self.project.fps))  # two looks per frame, at the project's rate now
         if not was_playing:
             self.playing_changed.emit(True)
 

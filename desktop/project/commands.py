@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
-from desktop.project.rules import check_clip, frame_side_problem
+from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
 from desktop.project.transform import Transform
 
 
@@ -141,25 +141,80 @@ class SetTrackFlag(Command):
         setattr(project.track(self.track_id), self.flag, self._before)
 
 
-class SetFrameSize(Command):
-    """The size the timeline is shown and exported at. Clip positions are in frames, so the size can change at any
-    time; the fps cannot, and has no command."""
+def frame_at_rate(frame: int, old_fps: int, new_fps: int) -> int:
+    """Frame `frame` at `old_fps` as the nearest frame at `new_fps` (halves round up), in whole numbers: exact, and
+    never smaller for a later frame."""
+    return (2 * frame * new_fps + old_fps) // (2 * old_fps)
 
-    text = "Set frame size"
 
-    def __init__(self, width: int, height: int) -> None:
+def retimed_clips(project: Project, fps: int) -> dict[str, tuple[int, int, int]]:
+    """Every clip's (start, length, source_in) at `fps`, keeping its time on the timeline and the part of its media
+    it shows. Edges are rounded to the nearest frame, so clips that touched still touch and none come to overlap;
+    a clip that would round to no frames keeps 1, the clips after it on its track moving along as little as that
+    needs; a clip whose rounded media position runs past its media's end starts that much earlier in the media."""
+    old = project.fps
+    at_new = replace(project, fps=fps)  # for the media's length in frames at the new rate
+    retimed = {}
+    for track in project.tracks:
+        free = 0  # the first frame no retimed clip of this track takes
+        for clip in track.clips:
+            start = max(frame_at_rate(clip.start, old, fps), free)
+            end = max(frame_at_rate(clip.end, old, fps), start + 1)
+            source_in = frame_at_rate(clip.source_in, old, fps)
+            frames = at_new.source_frames(project.media_of(clip))
+            if frames is not None:
+                source_in = max(0, min(source_in, frames - (end - start)))
+                end = min(end, start + frames - source_in)
+            retimed[clip.id] = (start, end - start, source_in)
+            free = end
+    return retimed
+
+
+class SetFormat(Command):
+    """The project's frame size and frame rate, set together (Project settings). The size is what the timeline is
+    shown and exported at; clip positions are frames, so a new size moves nothing. A new frame rate keeps every clip
+    at the same time, showing the same part of its media: starts, lengths and media positions are converted to it
+    (`retimed_clips`), on locked tracks too, since the clips stay where they were in time. Undo restores every clip
+    exactly."""
+
+    text = "Change project format"
+
+    def __init__(self, width: int, height: int, fps: int) -> None:
         for name, side in (("width", width), ("height", height)):
             problem = frame_side_problem(side)
             if problem:
                 raise ProjectError(f"the frame {name} {problem}")
-        self.size = (width, height)
+        if not (type(fps) is int and 1 <= fps <= MAX_PROJECT_FPS):
+            raise ProjectError(f"the frame rate should be a whole number from 1 to {MAX_PROJECT_FPS}, not {fps}")
+        self.width, self.height, self.fps = width, height, fps
 
     def do(self, project: Project) -> None:
-        self._before = (project.width, project.height)
-        project.width, project.height = self.size
+        retimed = retimed_clips(project, self.fps) if self.fps != project.fps else {}
+        trial = replace(project, fps=self.fps)
+        for track in project.tracks:
+            for clip in track.clips:
+                if clip.id in retimed:
+                    start, length, source_in = retimed[clip.id]
+                    try:
+                        check_clip(trial, track, replace(clip, start=start, length=length, source_in=source_in))
+                    except ProjectError as err:
+                        raise ProjectError(f"at {self.fps} fps a clip on {track.name} cannot keep its place: "
+                                           f"{err}") from None
+        self._before = (project.width, project.height, project.fps)
+        self._clips = {}
+        for track in project.tracks:
+            for clip in track.clips:
+                if clip.id in retimed:
+                    self._clips[clip.id] = (clip.start, clip.length, clip.source_in)
+                    clip.start, clip.length, clip.source_in = retimed[clip.id]
+        project.width, project.height, project.fps = self.width, self.height, self.fps
 
     def undo(self, project: Project) -> None:
-        project.width, project.height = self._before
+        project.width, project.height, project.fps = self._before
+        for track in project.tracks:
+            for clip in track.clips:
+                if clip.id in self._clips:
+                    clip.start, clip.length, clip.source_in = self._clips[clip.id]
 
 
 def _media(project: Project, media_id: str) -> MediaItem:

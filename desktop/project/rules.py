@@ -30,16 +30,6 @@ def frame_side_problem(side: int) -> str | None:
     return f"should be an even number of pixels from {MIN_FRAME_SIDE} to {MAX_FRAME_SIDE}, not {side}"
 
 
-def fit_frame_size(width: int, height: int) -> tuple[int, int]:
-    """The frame size nearest a picture of `width` x `height` within the limits: scaled down (keeping its shape) to
-    at most MAX_FRAME_SIDE a side, each side then rounded down to even and at least MIN_FRAME_SIDE."""
-    scale = min(1.0, MAX_FRAME_SIDE / max(width, height, 1))
-    fitted_width, fitted_height = (
-        min(MAX_FRAME_SIDE, max(MIN_FRAME_SIDE, int(side * scale) // 2 * 2)) for side in (width, height)
-    )
-    return fitted_width, fitted_height
-
-
 class ClipProblem(ProjectError):
     """A clip that cannot be where it is; `field` names the Clip attribute at fault."""
 

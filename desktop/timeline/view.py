@@ -173,6 +173,9 @@ class TimelineView(QGraphicsView):
         """Show the project, and the live clips over it, as they are now (the view calls this itself whenever the
         undo stack moves)."""
         project, live = self.project, self.live.shown
+        if self.scale.fps != project.fps:  # a new frame rate: a second keeps its width on screen
+            self.scale.zoom(self.scale.fps / project.fps)
+            self.scale.fps = project.fps
         live_media: dict[str, MediaItem] = {shown.clip.id: shown.media for shown in live}
         rows: list[Track] = ([self.live.track()] if live else []) + project.tracks
         self._live_rows = len(rows) - len(project.tracks)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoStack
 
 from desktop.generate.controller import GenerationController
 from desktop.generate.placement import Placement
+from desktop.project.commands import SetFormat
 from desktop.project.model import Clip, MediaItem, Project, Track
 from engine.api import protocol as p
 from engine.api.jobs import JobSpec
@@ -118,3 +119,13 @@ def test_a_failed_job_keeps_what_it_made_and_says_so_and_a_cancelled_one_with_no
     controller.on_event(p.Cancelled(nothing.id))
     assert clips(controller.project) == [(0, 33), (40, 8), (100, 17)]
     assert controller.statuses[-1] == "generation cancelled" and controller.stack.count() == 1
+
+
+def test_a_job_queued_before_the_frame_rate_changed_lands_at_the_time_it_was_asked_for(controller, tmp_path):
+    spec = JobSpec(kind="generate", model="toyworld", output=str(tmp_path / "new.mp4"), prompts=("a red ball",),
+                   seconds=1)
+    controller.submit(spec, Placement("new", start=100))  # 6.25 s at 16 fps
+    SetFormat(1280, 720, 24).do(controller.project)
+    controller.on_event(p.Finished(spec.id, video(tmp_path / "new.mp4", 16), str(tmp_path / "new.bits"),
+                                   GenerationRecord.from_json(PROVENANCE), 1.0, 0.8, 0.2))
+    assert clips(controller.project)[-1] == (150, 24)  # 6.25 s at 24 fps, 1 s long

@@ -1,6 +1,6 @@
 """A project stays within clear limits: a frame of 16 to 8192 even pixels a side, 1 to 240 fps, clips within 24 h.
-A file beyond them is refused on open naming the field and the limit; a huge picture placed first sets the largest
-frame of its shape, not its own size; edits cannot push a clip past 24 h."""
+A file beyond them is refused on open naming the field and the limit; a picture beyond them placed first leaves the
+frame as it was; edits cannot push a clip past 24 h."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from sample_projects import FOOTAGE, sample_project
 
-from desktop.generate.placement import frame_size_note, place_media
-from desktop.project.commands import Macro, SetFrameSize, TrimClip
+from desktop.generate.placement import place_media
+from desktop.project.commands import Macro, SetFormat, TrimClip
 from desktop.project.file import ProjectFileError, load_project
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
-from desktop.project.rules import fit_frame_size
 from desktop.project.schema import project_to_json
 
 DAY_AT_16_FPS = 24 * 3600 * 16
@@ -98,41 +97,20 @@ def test_an_edit_cannot_make_a_clip_end_past_24_h():
 
 
 @pytest.mark.parametrize("size", [(8, 720), (1280, 9000), (1281, 720)])
-def test_the_frame_size_command_holds_to_the_limits(size):
+def test_the_format_command_holds_to_the_limits(size):
     with pytest.raises(ProjectError, match="the frame (width|height) should be an even number of pixels from 16 to"):
-        SetFrameSize(*size)
+        SetFormat(*size, 16)
 
 
 def picture(width: int, height: int) -> MediaItem:
     return MediaItem("pic", FOOTAGE / "huge.png", "image", 0.0, None, width, height)
 
 
-@pytest.mark.parametrize(
-    ("picture_size", "frame"),
-    [
-        ((20_000, 20_000), (8192, 8192)),
-        ((20_000, 10_000), (8192, 4096)),
-        ((9000, 100), (8192, 90)),
-        ((60_000, 30), (8192, 16)),
-        ((10, 6), (16, 16)),
-        ((1921, 1081), (1920, 1080)),
-    ],
-)
-def test_a_picture_beyond_the_limits_placed_first_sets_the_largest_frame_of_its_shape(picture_size, frame):
-    assert fit_frame_size(*picture_size) == frame
+@pytest.mark.parametrize("picture_size", [(20_000, 20_000), (9000, 100), (60_000, 30), (10, 6)])
+def test_a_picture_beyond_the_limits_placed_first_leaves_the_frame_as_it_was(picture_size):
     project = Project.empty()
     media = picture(*picture_size)
     project.media[media.id] = media
     Macro("Add clip", place_media(project, media, 0)).do(project)
-    assert (project.width, project.height) == frame
+    assert (project.width, project.height) == (1280, 720)
     assert len(project.tracks[0].clips) == 1  # the picture is on the timeline all the same
-
-
-def test_placing_a_huge_picture_says_what_frame_size_it_got():
-    project = Project.empty()
-    media = picture(20_000, 20_000)
-    assert frame_size_note(project, media) == (
-        "huge.png is 20000x20000; a frame is at most 8192 pixels a side, so the frame size is 8192x8192"
-    )
-    assert frame_size_note(project, picture(1920, 1080)) is None
-    assert frame_size_note(sample_project(), media) is None  # not the first picture: the frame size stays
