@@ -277,9 +277,10 @@ class ExportDialog(QDialog):
         settings = self.settings()
         project = self.project
         fps = settings.fps_for(project)
-        seconds = output_frames(project, fps) / fps
+        frames = settings.frames_for(project) if problem is None else output_frames(project, fps)
+        seconds = frames / fps
         size = (self.width_box.value(), self.height_box.value())
-        length = f"Length {clock_text(seconds)} ({output_frames(project, fps)} frames at {fps} fps)"
+        length = f"Length {clock_text(seconds)} ({frames} frames at {fps} fps)"
         if problem is not None and not problem.startswith(("File", "The timeline")):
             self.summary.setText(length)
         else:
@@ -289,8 +290,9 @@ class ExportDialog(QDialog):
             self.summary.setText(f"{length}, about {estimate} ({how})")
         notes = []
         if fps != project.fps:
-            notes.append(f"At {fps} fps the project's {project.fps} fps frames are repeated or dropped on time; for "
-                         "smooth motion at another rate, change the project's own frame rate in Project settings.")
+            notes.append(f"At {fps} fps each clip keeps its time, as when the project's rate changes; a clip slower "
+                         "than that repeats its frames, or with smooth motion on (the inspector) gains frames made "
+                         "between them.")
         if size[0] * project.height != size[1] * project.width and problem is None:
             notes.append("The frame's shape is not the project's: each clip is placed in it as its transform says "
                          "(fitted, filled or stretched).")
@@ -311,7 +313,7 @@ class ExportDialog(QDialog):
         if path.exists() and not self.confirm_replace(path):
             return None
         snapshot = copy.deepcopy(self.project)  # edits during the export do not change what it writes
-        self._frames = output_frames(snapshot, settings.fps_for(snapshot))
+        self._frames = settings.frames_for(snapshot)
         self._time_left = TimeLeft(self.clock)
 
         def work() -> None:

@@ -31,7 +31,6 @@ from desktop.media.export_settings import (
     ExportSettingsError,
     TimeLeft,
     clock_text,
-    output_frames,
     parse_size,
     size_text,
 )
@@ -146,7 +145,7 @@ def render(project_path: Path, output: Path, settings: ExportSettings, err: Text
         return EXIT_CANNOT_RENDER
     width, height = settings.size_for(project)
     fps = settings.fps_for(project)
-    frames = output_frames(project, fps)
+    frames = settings.frames_for(project)
     quality = (f"{settings.video_bitrate // 1000} kb/s" if settings.video_bitrate is not None
                else f"CRF {settings.crf}")
     print(f"{project_path.name}: {clock_text(frames / fps)} ({frames} frames) at {width}x{height}, {fps} fps, "

@@ -47,10 +47,10 @@ def export_video(
     if project.duration == 0:
         raise ProjectError("the timeline is empty: there is nothing to export")
     fps = settings.fps_for(project)
-    frames = output_frames(project, fps)
     output = settings.output_project(project)
+    frames = output_frames(output, fps)
     renderer = TimelineRenderer(output, FrameCache(EXPORT_CACHE_BYTES))
-    # keyed by the project's frame, so a frame repeated at a higher output rate is rendered once
+    # keyed by the rendered project's frame, so a frame repeated at a higher output rate is rendered once
     pool = FramePool(lambda index: _yuv(renderer.frame(index)), ahead=AHEAD)
     rate = project.sample_rate
     try:
@@ -70,11 +70,11 @@ def export_video(
             for index in range(frames):
                 if cancelled is not None and cancelled():
                     raise ExportCancelled(f"the export to {Path(path).name} was cancelled")
-                picture = pool.request(source_frame(project, fps, index), prefetch=True).result()
+                picture = pool.request(source_frame(output, fps, index), prefetch=True).result()
                 picture.pts, picture.time_base = index, Fraction(1, fps)
                 container.mux(video.encode(picture))
                 start, end = round(index * rate / fps), round((index + 1) * rate / fps)
-                block = av.AudioFrame.from_ndarray(mix_samples(project, start, end - start).T.copy(), "fltp", "stereo")
+                block = av.AudioFrame.from_ndarray(mix_samples(output, start, end - start).T.copy(), "fltp", "stereo")
                 block.pts, block.time_base, block.sample_rate = start, Fraction(1, rate), rate
                 container.mux(sound.encode(block))
                 if progress is not None:

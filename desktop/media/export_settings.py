@@ -1,13 +1,17 @@
 """How a timeline is exported: the output size, rate and encoding, checked before any frame is rendered; which video
 codecs this PyAV build encodes; an estimate of the file's size; the time left of a running export.
 
-The output size is a copy of the project at that size (clips are placed relative to the frame, so they land where
-they do in the project's own frame). The output rate repeats or drops the project's frames: the frame shown at
-output time t is the project's frame at t, so motion keeps its speed and timing but gains no new in-between frames.
+The export renders a copy of the project in the output format, converted as Project settings converts it
+(desktop.project.commands.SetFormat): clips are placed relative to the frame, so at another size each lands where
+it does in the project's own frame; at another frame rate each clip keeps its time and the part of its media it
+shows, and a clip slower than that rate repeats its frames, or with smooth motion on gains frames made between
+them. A project whose clips cannot all keep their place at that rate is rendered at its own, its frames repeated
+or dropped on time (`source_frame`).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import time
@@ -17,6 +21,7 @@ from fractions import Fraction
 
 import av
 
+from desktop.project.commands import SetFormat
 from desktop.project.model import Project, ProjectError
 from desktop.project.rules import MAX_PROJECT_FPS, frame_side_problem
 from engine.media.mp4 import h264_options
@@ -134,11 +139,26 @@ class ExportSettings:
         return self.fps if self.fps is not None else project.fps
 
     def output_project(self, project: Project) -> Project:
-        """`project` at the output size, sharing its media and tracks (the export only reads them)."""
+        """`project` as the export renders it: at the output size (sharing its media and tracks, which the export
+        only reads), and at the output fps a converted copy, or the project at its own fps when its clips cannot all
+        keep their place at that rate."""
         width, height = self.size_for(project)
+        fps = self.fps_for(project)
+        if fps != project.fps:
+            converted = copy.deepcopy(project)
+            try:
+                SetFormat(width, height, fps).do(converted)
+            except ProjectError:
+                pass
+            else:
+                return converted
         if (width, height) == (project.width, project.height):
             return project
         return replace(project, width=width, height=height)
+
+    def frames_for(self, project: Project) -> int:
+        """How many frames the export of `project` has."""
+        return output_frames(self.output_project(project), self.fps_for(project))
 
     def video_options(self) -> dict[str, str]:
         """The encoder's options: its preset, and the CRF unless a bitrate is set."""
@@ -146,7 +166,8 @@ class ExportSettings:
 
 
 def output_frames(project: Project, fps: int) -> int:
-    """How many frames the timeline lasts at `fps`: its whole length, the last frame shown to its end."""
+    """How many frames the timeline of `project` (at its own fps) lasts at `fps`: its whole length, the last frame
+    shown to its end."""
     return -(-project.duration * fps // project.fps)
 
 

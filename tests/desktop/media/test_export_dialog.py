@@ -46,7 +46,7 @@ def test_it_opens_with_the_projects_format_and_states_length_and_size(dialog: Ex
     assert "about 304 KB (from the bitrate)" in dialog.summary.text()  # (1000 + 192) kb/s for 2 s, and the container
     dialog.fps.setCurrentIndex(dialog.fps.findData(30))
     assert dialog.summary.text().startswith("Length 0:02 (60 frames at 30 fps)")
-    assert "repeated or dropped" in dialog.note.text()
+    assert dialog.note.text().startswith("At 30 fps each clip keeps its time")
 
 
 def test_an_invalid_custom_size_is_refused_naming_the_field(dialog: ExportDialog, tmp_path: Path) -> None:

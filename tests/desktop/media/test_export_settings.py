@@ -27,7 +27,8 @@ from desktop.media.export_settings import (
     size_text,
 )
 from desktop.media.probe import probe_media
-from desktop.project.model import Clip, MediaItem, Project, Track, new_id
+from desktop.project.commands import SetFormat
+from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
 
 
 @pytest.fixture
@@ -51,6 +52,11 @@ def shown_numbers(path: Path) -> list[int]:
     return [number_of(frame[top : top + side, left : left + side]) for frame in frames]
 
 
+def frames_of(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+
+
 def encoder_settings(path: Path) -> str:
     """The settings x264 and x265 write into the stream (an SEI message of text)."""
     data = path.read_bytes()
@@ -67,14 +73,41 @@ def test_the_file_has_the_size_fps_codec_and_crf_asked_for(project: Project, tmp
         assert (video.codec_context.name, video.width, video.height, video.average_rate) == ("h264", 96, 160, 24)
         assert abs(container.duration / av.time_base - 1.0) < 0.05
     assert " crf=30.0 " in encoder_settings(out)
-    # 24 fps from 16: output frame i shows the project's frame at i / 24 s, so frames repeat on the project's times
-    assert shown_numbers(out) == [4 + i * 16 // 24 for i in range(24)]
+    # 24 fps from 16: the clip keeps its time, from 0.25 s into its media (frame 6 at 24 fps), and each output frame
+    # shows the media's frame nearest its time (the later one at halfway)
+    assert shown_numbers(out) == [(2 * (6 + i) * 16 + 24) // 48 for i in range(24)]
 
 
 def test_a_lower_fps_drops_frames_on_time(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     export_video(project, out, ExportSettings(fps=8))
     assert shown_numbers(out) == [4 + 2 * i for i in range(8)]
+
+
+def test_a_project_whose_clips_cannot_keep_their_place_repeats_its_own_frames(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(command: SetFormat, project: Project) -> None:
+        raise ProjectError("at 24 fps a clip on Video 1 cannot keep its place")
+
+    monkeypatch.setattr(SetFormat, "do", refuse)
+    out = tmp_path / "out.mp4"
+    export_video(project, out, ExportSettings(fps=24))
+    assert shown_numbers(out) == [4 + i * 16 // 24 for i in range(24)]  # the project's frame at each output time
+
+
+def test_a_clip_with_smooth_motion_gains_frames_between_its_own(project: Project, tmp_path: Path) -> None:
+    export_video(project, tmp_path / "repeated.mp4", ExportSettings(fps=32))
+    project.tracks[0].clips[0].smooth_motion = True
+    export_video(project, tmp_path / "smooth.mp4", ExportSettings(fps=32))
+    repeated, smooth = (frames_of(tmp_path / name) for name in ("repeated.mp4", "smooth.mp4"))
+    assert len(repeated) == len(smooth) == 32
+    # output frame i is at media frame 4 + i / 2: 4, 4.5, 5, 5.5, ...; repeated, 4.5 shows the later frame, 5
+    assert np.abs(repeated[1] - repeated[2]).mean() < 3
+    assert np.abs(smooth[0] - repeated[0]).mean() < 3 and np.abs(smooth[2] - repeated[2]).mean() < 3
+    # 4 and 5 differ in their last bit's cell (centre 56, 88): off in 4, on in 5, and half way at 4.5 when smooth
+    cell = [frame[56, 88, 0] for frame in (repeated[0], repeated[1], smooth[1])]
+    assert abs(cell[0] - 30) < 15 and abs(cell[1] - 220) < 15 and 100 < cell[2] < 150
 
 
 def test_a_bitrate_replaces_the_crf_and_the_audio_bitrate_is_kept(project: Project, tmp_path: Path) -> None:
