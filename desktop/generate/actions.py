@@ -63,8 +63,9 @@ def selected_generated(context: GenerationContext) -> tuple[Clip, MediaItem, Gen
     return (clip, media, record) if record is not None else None
 
 
-def _output(context: GenerationContext, kind: str, seed: int) -> Path:
-    return new_output(context.project_path(), kind, seed)
+def _output(context: GenerationContext, kind: str, seed: int, prompts: tuple[str, ...]) -> Path:
+    """Where a job's video goes, named from the first of `prompts` (the job's own, or the record's it remakes)."""
+    return new_output(context.project_path(), kind, seed, prompts[0] if prompts else "")
 
 
 def generate_from_panel(context: GenerationContext, variants: int = 1) -> list[JobSpec]:
@@ -78,7 +79,7 @@ def generate_from_panel(context: GenerationContext, variants: int = 1) -> list[J
             return specs
         if variants > 1 and n:
             spec = replace(spec, seed=secrets.randbelow(MAX_SEED))
-        spec = replace(spec, output=str(_output(context, spec.kind, spec.seed)))
+        spec = replace(spec, output=str(_output(context, spec.kind, spec.seed, spec.prompts)))
         mode = "variant" if variants > 1 else "new"
         label = f"Variant {n + 1} (seed {spec.seed})" if variants > 1 else ""
         context.controller.submit(spec, Placement(mode, start=context.playhead(), label=label))
@@ -98,7 +99,8 @@ def continue_clip(context: GenerationContext, clip: Clip, seconds: int, prompt: 
     seed = secrets.randbelow(MAX_SEED)
 
     def extension(bits: Path) -> JobSpec:
-        return JobSpec(kind="continue", model=record.model, output=str(_output(context, "continue", seed)),
+        named = prompts or record.prompts[-1:]
+        return JobSpec(kind="continue", model=record.model, output=str(_output(context, "continue", seed, named)),
                        prompts=prompts, seconds=seconds, seed=seed, precision=record.precision,
                        continue_from=str(bits))
 
@@ -108,7 +110,8 @@ def continue_clip(context: GenerationContext, clip: Clip, seconds: int, prompt: 
         spec = extension(bits)
         context.controller.submit(spec, placement)
         return spec
-    original = remake(record, _output(context, "remake", record.settings.seed), record.settings.seed)
+    original = remake(record, _output(context, "remake", record.settings.seed, record.prompts),
+                      record.settings.seed)
     context.controller.submit(original, Placement("none"),
                               then=lambda finished: context.controller.submit(extension(Path(finished.bits)),
                                                                                placement))
@@ -136,8 +139,9 @@ def bridge_clips(context: GenerationContext, first: Clip, second: Clip, seconds:
     if bits is None:
         raise JobInputError(f"{media.name} has no bits beside it to bridge from")
     seed = secrets.randbelow(MAX_SEED)
-    spec = JobSpec(kind="bridge", model=record.model, output=str(_output(context, "bridge", seed)),
-                   prompts=(prompt,) if prompt.strip() else (), seconds=seconds, seed=seed,
+    prompts = (prompt,) if prompt.strip() else ()
+    output = _output(context, "bridge", seed, prompts or record.prompts[-1:])
+    spec = JobSpec(kind="bridge", model=record.model, output=str(output), prompts=prompts, seconds=seconds, seed=seed,
                    precision=record.precision, continue_from=str(bits),
                    bridge_to=str(project.media_of(second).path), crossfade_seconds=crossfade_seconds)
     placement = Placement("bridge", start=media_end(project, first), clips=(first.id, second.id),
@@ -151,7 +155,7 @@ def regenerate(context: GenerationContext, clip: Clip) -> JobSpec | None:
     project = context.project()
     record = project.media_of(clip).generation
     seed = secrets.randbelow(MAX_SEED)
-    spec = make_again(project, clip, record, _output(context, "regenerate", seed), seed)
+    spec = make_again(project, clip, record, _output(context, "regenerate", seed, record.prompts), seed)
     if spec is None:
         context.show_message("this clip plays on from the clip that was before it: put that clip back "
                              "right before it to make it again", 8000)

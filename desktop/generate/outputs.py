@@ -16,9 +16,21 @@ def media_folder(project_path: Path | None) -> Path:
     return project_path.with_name(project_path.stem + ".media")
 
 
-def new_output(project_path: Path | None, kind: str, seed: int) -> Path:
-    """A fresh MP4 path for a job, e.g. `gen-20261124-124501-generate-s42-9f3a.mp4`. The random tail keeps two
-    jobs queued in the same second apart (their files appear only when they finish)."""
+def file_stem(prompt: str, words: int = 6, limit: int = 48) -> str:
+    """A file name's start from a prompt: its first words, lower case, letters and digits only, joined by hyphens
+    ("A red circle, moving!" -> "a-red-circle-moving"); empty when the prompt has none."""
+    kept = ["".join(c for c in word if c.isascii() and c.isalnum()) for word in prompt.lower().split()]
+    stem = "-".join(w for w in kept if w)
+    stem = "-".join(stem.split("-")[:words])
+    return stem[:limit].rstrip("-")
+
+
+def new_output(project_path: Path | None, kind: str, seed: int, prompt: str = "") -> Path:
+    """A fresh MP4 path for a job, named from its prompt, e.g. `a-red-circle-moves-to-the-s42-9f3a.mp4` (a
+    continuation or another kind of job says so: `...-continue-s42-9f3a.mp4`; no prompt: `gen-20261124-124501-...`).
+    The random tail keeps two jobs queued in the same second apart (their files appear only when they finish)."""
     folder = media_folder(project_path)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{kind}-s{seed}-{secrets.token_hex(2)}.mp4"
+    stem = file_stem(prompt) or f"gen-{time.strftime('%Y%m%d-%H%M%S')}"
+    kind_part = "" if kind == "generate" else f"-{kind}"
+    return folder / f"{stem}{kind_part}-s{seed}-{secrets.token_hex(2)}.mp4"
