@@ -100,6 +100,12 @@ class GeneratePanel(QWidget):
         self.board = StoryboardBoard()
         self.board.changed.connect(self.storyboard_changed)
         form.addRow("Storyboard", self.board)
+        self.words_note = QLabel()  # the words the model would leave out, shown as the person types
+        self.words_note.setObjectName("noteLabel")
+        self.words_note.setWordWrap(True)
+        form.addRow("", self.words_note)
+        self.prompt.textChanged.connect(self._check_words)
+        self.board.changed.connect(self._check_words)
 
         self.image = QLineEdit()
         self.image.setPlaceholderText("the first frame (an image file)")
@@ -222,6 +228,21 @@ class GeneratePanel(QWidget):
         self.plan.setText(f"{plan.precision} on {self.device}: peak {plan.peak_gb:g} GB, {fits}")
         self.plan.setToolTip("\n".join(plan.lines))
         self._duration_changed()
+        self._check_words()
+
+    def unknown_words(self) -> list[str]:
+        """The words of the prompts as they stand that the chosen model does not know, so would leave out."""
+        model = self.models.get(self.model.currentData())
+        if model is None:
+            return []
+        return list(dict.fromkeys(w for prompt in self.prompts() for w in model.unknown_words(prompt)))
+
+    def _check_words(self) -> None:
+        unknown = self.unknown_words()
+        model = self.model.currentData()
+        self.words_note.setText(f"{model} does not know the words {', '.join(unknown)}: they are left out of the "
+                                "prompt" if unknown else "")
+        self.form.setRowVisible(self.words_note, bool(unknown))
 
     def _mode_changed(self) -> None:
         mode = self.mode_key
@@ -230,6 +251,7 @@ class GeneratePanel(QWidget):
         self.form.setRowVisible(self.image_row, mode == "i2v")
         self.duration.setEnabled(mode != "t2i")
         self._duration_changed()
+        self._check_words()
 
     def _clip_seconds(self) -> int:
         model = self.models.get(self.model.currentData())

@@ -75,6 +75,7 @@ class QueueView(QWidget):
         layout.addLayout(row)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._progress: dict[str, JobProgress] = {}
+        self._notes: dict[str, list[str]] = {}  # what the engine said of each job as it started (words left out...)
         self.refresh()
 
     def refresh(self) -> None:
@@ -95,11 +96,13 @@ class QueueView(QWidget):
     def _show_state(self, record: JobRecord) -> None:
         item = self._items[record.spec.id]
         item.setText(1, STATE_TEXT[record.state] if record.state != "failed" else f"failed: {record.failure}")
+        notes = self._notes.get(record.spec.id, [])
         tip = record.message + (f"\n\nWhat to try: {record.hint}" if record.hint else "")
+        tip = "\n\n".join(part for part in (tip or describe(record), *notes) if part)
         for column in range(len(COLUMNS)):
-            item.setToolTip(column, tip or describe(record))
+            item.setToolTip(column, tip)
         if record.state in ("done", "failed", "cancelled"):
-            item.setText(2, "" if record.state != "failed" else record.hint)
+            item.setText(2, record.hint if record.state == "failed" else notes[0] if notes else "")
 
     def on_event(self, message: p.Message) -> None:
         job_id = getattr(message, "job_id", None)
@@ -113,6 +116,7 @@ class QueueView(QWidget):
         record = self.queue.get(job_id)
         if isinstance(message, p.Started) and record is not None:
             self._progress[job_id] = JobProgress.of(record.spec, message)
+            self._notes[job_id] = list(message.notes)
         elif isinstance(message, p.TERMINAL):
             self._progress.pop(job_id, None)
         if isinstance(message, p.Progress):

@@ -13,6 +13,7 @@ RecordError naming the field that is wrong. The protocol carries records as thos
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -129,6 +130,15 @@ class ModelInfo:
     plan: PlanSummary
     precisions: tuple[str, ...] = ()
     variants: tuple[str, ...] = ()
+    vocabulary: tuple[str, ...] | None = None  # the words a model with a fixed vocabulary reads; None: any text
+
+    def unknown_words(self, prompt: str) -> list[str]:
+        """The words of `prompt` this model does not know and leaves out, in order, once each (none for a model that
+        reads any text)."""
+        if self.vocabulary is None:
+            return []
+        known = set(self.vocabulary)
+        return list(dict.fromkeys(w for w in split_words(prompt) if w not in known))
 
     def aspect_of(self, h_over_w: float, tolerance: float = 0.06) -> str | None:
         """The aspect a recorded height over width is, within the tolerance the engine picks its templates by."""
@@ -154,7 +164,8 @@ class ModelInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "aspects": dict(self.aspects), "plan": self.plan.to_json(),
-                "precisions": list(self.precisions), "variants": list(self.variants)}
+                "precisions": list(self.precisions), "variants": list(self.variants),
+                "vocabulary": None if self.vocabulary is None else list(self.vocabulary)}
 
     @classmethod
     def from_json(cls, body: Any) -> ModelInfo:
@@ -176,7 +187,13 @@ class ModelInfo:
             plan=PlanSummary.from_json(take(body, "plan", dict, where)),
             precisions=_strings(body.get("precisions", []), "precisions", where),
             variants=_strings(body.get("variants", []), "variants", where),
+            vocabulary=None if body.get("vocabulary") is None else _strings(body["vocabulary"], "vocabulary", where),
         )
+
+
+def split_words(text: str) -> list[str]:
+    """The words of a prompt as a word-vocabulary model reads them: lower case, punctuation turned into spaces."""
+    return re.sub(r"[^\w\s]|_", " ", text.lower()).split()
 
 
 def _aspects(body: dict[str, Any], where: str) -> dict[str, float]:

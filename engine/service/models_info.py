@@ -15,7 +15,11 @@ from engine.runtime.hardware import DeviceInfo, detect_device
 from engine.runtime.load_plan import choose_load_plan
 from engine.runtime.precision import PRECISIONS
 from engine.schedule import parse_aspect, select_template
+from engine.tensors.errors import CheckpointError
+from engine.text.errors import TextEncoderError
+from engine.text.words import WORDS_FILE, read_vocabulary
 from engine.weights.catalogue import CATALOGUE
+from engine.weights.manifest import ModelStoreError
 from engine.weights.store import ModelStore
 
 GB = 1e9
@@ -55,12 +59,26 @@ def describe_model(model_id: str, preset: Preset, device: DeviceInfo, seconds: i
     )
 
 
+def vocabulary(store: ModelStore, model_id: str, preset: Preset) -> tuple[str, ...] | None:
+    """The words an installed model with a fixed vocabulary knows (None for one that reads any text, or whose encoder
+    cannot be read: loading it says what is wrong)."""
+    if preset.text_encoder != "toyworld-words":
+        return None
+    try:
+        resolved = store.resolve(model_id)
+        return read_vocabulary(resolved.text_encoder / WORDS_FILE) if resolved.text_encoder is not None else None
+    except (ModelStoreError, CheckpointError, TextEncoderError, OSError):
+        return None
+
+
 def describe_models(store: ModelStore, device: str = "auto", seconds: int = 5) -> tuple[DeviceSummary, list[ModelInfo]]:
     info = detect_device(device)
     models = []
     for installed in store.installed():
-        model = describe_model(installed.model_id, get_preset(installed.preset), info, seconds)
-        models.append(replace(model, installed=True, variants=tuple(installed.variants), verified=installed.verified))
+        preset = get_preset(installed.preset)
+        model = describe_model(installed.model_id, preset, info, seconds)
+        models.append(replace(model, installed=True, variants=tuple(installed.variants), verified=installed.verified,
+                              vocabulary=vocabulary(store, installed.model_id, preset)))
     listed = {m.id for m in models}
     for entry in CATALOGUE.values():
         if entry.model_id not in listed and not entry.for_tests:

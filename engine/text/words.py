@@ -12,7 +12,6 @@ a different file and sha256 with every export.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from engine.api.json_text import loads_limited
+from engine.api.records import split_words
 from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
 
@@ -27,11 +27,6 @@ WORDS_FILE = "words.safetensors"  # the encoder's file in a model's text_encoder
 METADATA_KEY = "word_text_encoder"  # the safetensors metadata key holding its vocabulary and shape
 EOS = "</s>"
 PAD = "<pad>"
-
-
-def split_words(text: str) -> list[str]:
-    """Lower-cased, punctuation turned into spaces, split on whitespace."""
-    return re.sub(r"[^\w\s]|_", " ", text.lower()).split()
 
 
 class WordTextEncoder(nn.Module):
@@ -92,7 +87,7 @@ class WordTextEncoder(nn.Module):
     def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> WordTextEncoder:
         file = SafetensorsFile.open(path)
         try:
-            meta = loads_limited(file.metadata[METADATA_KEY], "its metadata")
+            meta = _shape(file, path)
             encoder = cls(meta["vocab"], int(meta["channels"]), int(meta["max_words"]), int(meta["layers"]),
                           int(meta["heads"]))
         except (KeyError, TypeError, ValueError) as err:
@@ -103,3 +98,21 @@ class WordTextEncoder(nn.Module):
         except RuntimeError as err:
             raise TextEncoderError(f"{path} does not fit the encoder its metadata describes: {err}") from None
         return encoder.to(device).eval()
+
+
+def _shape(file: SafetensorsFile, path: str | Path) -> dict:
+    meta = loads_limited(file.metadata[METADATA_KEY], "its metadata")
+    if not isinstance(meta, dict):
+        raise TextEncoderError(f"{path} is not a word text encoder: its metadata is not a JSON object")
+    return meta
+
+
+def read_vocabulary(path: str | Path) -> tuple[str, ...]:
+    """The words the encoder in `path` knows, read from its header alone."""
+    try:
+        vocab = _shape(SafetensorsFile.open(path), path)["vocab"]
+    except (KeyError, TypeError, ValueError) as err:
+        raise TextEncoderError(f"{path} is not a word text encoder: its metadata lacks {err}") from None
+    if not isinstance(vocab, list) or not all(isinstance(w, str) for w in vocab):
+        raise TextEncoderError(f"{path} is not a word text encoder: its vocabulary is not a list of words")
+    return tuple(vocab)

@@ -165,3 +165,28 @@ def test_the_queue_view_follows_events_and_asks_for_cancel_retry_and_moves(qtbot
     view.buttons["Remove"].click()
     assert requests == [("move", last.id, waiting.id), ("cancel", running.id), ("retry", running.id)]
     assert [r.spec.id for r in JobBook.open(tmp_path / "queue.json").records] == [waiting.id, last.id]
+
+
+def test_words_the_model_does_not_know_are_shown_as_the_prompt_is_typed(panel):
+    panel.set_models([replace(TOYWORLD, vocabulary=("a", "red", "circle", "moves"))], DEVICE)
+    panel.prompt.setPlainText("a red circle moves")
+    assert panel.words_note.isHidden()
+    panel.prompt.setPlainText("a red circle dances gracefully, dances")
+    assert not panel.words_note.isHidden()
+    assert panel.words_note.text() == ("toyworld does not know the words dances, gracefully: they are left out of "
+                                       "the prompt")
+    panel.set_models([replace(TOYWORLD, vocabulary=None)], DEVICE)  # a model that reads any text
+    assert panel.words_note.isHidden()
+
+
+def test_what_the_engine_noted_of_a_job_stays_on_it(qtbot, tmp_path):
+    queue = JobBook(tmp_path / "queue.json")
+    spec = queue.add(_spec("red")).spec
+    view = QueueView(queue)
+    qtbot.addWidget(view)
+    note = "this model does not know the words dances: they were left out of the prompt"
+    view.on_event(p.Started(spec.id, 21, 3, 33, 64, 64, 16, "fp32", "cpu", [note]))
+    queue.update(spec.id, state="done")
+    view.on_event(p.Finished(spec.id, "out.mp4", "out.bits", None, 1.0, 1.0, 0.0))
+    item = view._items[spec.id]
+    assert item.text(2) == note and note in item.toolTip(0)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.api import protocol as p
+from engine.api.records import DeviceSummary
 from engine.service.models_info import describe_models
 from engine.weights.store import BUILTIN_ROOT, ModelStore
+
+CPU_ONLY = DeviceSummary("cpu", "cpu", 0, 0, 0, 0)
 
 
 def test_installed_models_come_first_then_the_installable_ones_with_their_plan(micro_home: Path):
@@ -28,3 +31,15 @@ def test_installed_models_come_first_then_the_installable_ones_with_their_plan(m
 
     assert device.device == "cpu"
     assert p.decode(p.encode(p.Models(device, listed))) == p.Models(device, listed)
+
+
+def test_a_word_vocabulary_model_lists_the_words_it_knows_so_the_studio_can_say_which_it_leaves_out(micro_home):
+    _, listed = describe_models(ModelStore(micro_home / "models", builtin_root=BUILTIN_ROOT), "cpu", 1)
+    models = {m.id: m for m in listed}
+    toyworld = models["toyworld"]
+    assert {"red", "circle", "moves"} <= set(toyworld.vocabulary)
+    assert toyworld.unknown_words("A red CIRCLE juggles, juggles quantum-ly") == ["juggles", "quantum", "ly"]
+    assert models["infinitystar-8b-720p"].vocabulary is None  # T5 reads any text
+    assert models["infinitystar-8b-720p"].unknown_words("anything at all") == []
+    again = p.decode(p.encode(p.Models(CPU_ONLY, [toyworld]))).models[0]
+    assert again.vocabulary == toyworld.vocabulary
