@@ -4,8 +4,6 @@ frame (desktop.transform_panel)."""
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -88,7 +86,3 @@ class Inspector(QWidget):
         # after the click is handled: the edit rebuilds these rows, the box with them
         box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.smooth_motion_changed.emit(clip.id, on)))
         return box
-
-
-def provenance_text(provenance: dict) -> str:
-    return json.dumps(provenance, indent=2, sort_keys=True)

@@ -28,7 +28,7 @@ from desktop.generate.panel import GeneratePanel
 from desktop.generate.placement import place_media
 from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
-from desktop.inspector import Inspector, provenance_text
+from desktop.inspector import Inspector
 from desktop.media.errors import MediaReadError
 from desktop.media.export import ExportCancelled, export_still, export_video
 from desktop.media.probe import probe_media
@@ -60,6 +60,7 @@ from desktop.project.live import LiveClips
 from desktop.project.model import Project, ProjectError
 from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
+from desktop.provenance_view import provenance_text
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
