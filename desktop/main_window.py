@@ -129,13 +129,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _steady(self, inspector: Inspector) -> FittingScroll:
-        """The inspector in a scroll area as wide as its widest section: what it shows changes its height only."""
-        scroll = FittingScroll(inspector)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(inspector.steady_width() + scroll.verticalScrollBar().sizeHint().width())
-        return scroll
-
     def _build_docks(self, queue: JobBook) -> None:
         self.bin = MediaBin(self.previews)
         self.inspector = Inspector()
@@ -144,7 +137,7 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks = {
             "bin": self._dock("Media", self.bin, left),
-            "inspector": self._dock("Inspector", self._steady(self.inspector), left),
+            "inspector": self._dock("Inspector", self.inspector, left),
             "generate": self._dock("Generate", FittingScroll(self.panel), right),
             "queue": self._dock("Jobs", self.queue_view, right),
         }

@@ -10,7 +10,8 @@ import av
 import numpy as np
 
 from desktop.media.errors import MediaReadError
-from desktop.project.model import MediaItem, Project
+from desktop.project.model import Clip, MediaItem, Project
+from desktop.project.transitions import Dissolve, fade_gain, fades, sound_span
 
 DEFAULT_AUDIO_BYTES = 512 * 2**20  # about 23 minutes of 48 kHz stereo float32
 
@@ -103,7 +104,8 @@ def mix(project: Project, start_frame: int, n_samples: int, cache: AudioCache | 
 
 def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache | None = None) -> np.ndarray:
     """float32 stereo [n_samples, 2] of the timeline from sample `start` (at project.sample_rate): every unmuted
-    track's clips that have sound, each times its gain, summed and clipped to [-1, 1]."""
+    track's clips that have sound, each times its gain and its fades' and cross-dissolves' levels
+    (desktop.project.transitions), summed and clipped to [-1, 1]."""
     cache = cache if cache is not None else shared_audio
     out = np.zeros((n_samples, 2), np.float32)
     end = start + n_samples
@@ -111,15 +113,42 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
         if track.muted:
             continue
         for clip in track.clips:
+            into, out_of = sound_span(project, track, clip)
             clip_start, clip_end = _sample(project, clip.start), _sample(project, clip.end)
-            first, last = max(start, clip_start), min(end, clip_end)
+            heard_start = _sample(project, into.first) if into is not None else clip_start
+            heard_end = _sample(project, out_of.first + out_of.length) if out_of is not None else clip_end
+            first, last = max(start, heard_start), min(end, heard_end)
             media = project.media_of(clip)
             if first >= last or not (media.kind == "audio" or media.has_audio):
                 continue
             offset = _sample(project, clip.source_in) - clip_start
-            sound = cache.samples(media, project.sample_rate)[first + offset : last + offset]
-            out[first - start : first - start + len(sound)] += clip.gain * sound
+            samples = cache.samples(media, project.sample_rate)
+            first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
+            sound = samples[first + offset : last + offset]
+            if not len(sound):
+                continue
+            gain = _envelope(project, clip, into, out_of, first, len(sound))
+            if gain is None:
+                out[first - start : first - start + len(sound)] += clip.gain * sound
+            else:
+                out[first - start : first - start + len(sound)] += (clip.gain * gain)[:, None] * sound
     return np.clip(out, -1.0, 1.0, out=out)
+
+
+def _envelope(project: Project, clip: Clip, into: Dissolve | None, out_of: Dissolve | None, first: int,
+              n_samples: int) -> np.ndarray | None:
+    """The clip's level for its fades and cross-dissolves over `n_samples` from sample `first`; None where it is
+    level throughout."""
+    fade_in, fade_out = fades(clip)
+    if not (fade_in or fade_out or into or out_of):
+        return None
+    time = (first + np.arange(n_samples, dtype=np.float64)) * (project.fps / project.sample_rate)
+    gain = fade_gain(clip, time)
+    if into is not None:
+        gain = gain * into.sound_weight(time)
+    if out_of is not None:
+        gain = gain * (1 - out_of.sound_weight(time))
+    return gain.astype(np.float32)
 
 
 def _sample(project: Project, frame: int) -> int:

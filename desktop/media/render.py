@@ -5,16 +5,23 @@ tracks, fitted.
 
 A clip shows its media by time, so a clip at another frame rate plays at its own speed: timeline frame i shows the
 media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip slower than the
-project with smooth motion on, a frame made between its two nearest by optical flow (desktop.media.motion)."""
+project with smooth motion on, a frame made between its two nearest by optical flow (desktop.media.motion).
+
+A clip fading shows at its fade's share of its opacity over what lies below; during a cross-dissolve the frame is
+the frame with the outgoing clip and the frame with the incoming one, mixed linearly (desktop.project.transitions)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import cv2
 import numpy as np
 
 from desktop.media.compose import Layer, compose
 from desktop.media.frames import FrameCache, MediaFrames
 from desktop.project.live import LiveClips
-from desktop.project.model import Clip, MediaItem, Project
+from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.project.transitions import fade_alpha, pictures_at
 
 
 def visible_clips(project: Project, index: int) -> list[Clip]:
@@ -46,11 +53,28 @@ class TimelineRenderer:
     def frame(self, index: int) -> np.ndarray:
         """uint8 RGB [height, width, 3] of timeline frame `index`."""
         project = self.project
-        shown = [(clip, project.media_of(clip)) for clip in visible_clips(project, index)]
+        slots = [self._track_layers(track, index) for track in reversed(project.tracks)
+                 if track.kind == "video" and not track.muted]
+        slots = [slot for slot in slots if slot]
         live = self.live.at(index) if self.live is not None else None
         if live is not None:
-            shown.append((live.clip, live.media))
-        return compose([self._layer(clip, media, index) for clip, media in shown], (project.width, project.height))
+            slots.append([(self._layer(live.clip, live.media, index), 1.0)])
+        return _mixed(slots, (project.width, project.height))
+
+    def _track_layers(self, track: Track, index: int) -> list[tuple[Layer, float]]:
+        """The track's pictures at frame `index`, each at its fades' opacity, with its share of the track's picture
+        (two during a cross-dissolve)."""
+        layers = []
+        for clip, share in pictures_at(self.project, track, index):
+            media = self.project.media_of(clip)
+            if media.kind != "audio":
+                layer = self._layer(clip, media, index)
+                alpha = fade_alpha(clip, index)
+                if alpha < 1:
+                    layer = replace(layer, transform=replace(layer.transform,
+                                                             opacity=layer.transform.opacity * alpha))
+                layers.append((layer, share))
+        return layers
 
     def _layer(self, clip: Clip, media: MediaItem, index: int) -> Layer:
         time_s = self.project.seconds(clip.source_in + index - clip.start)
@@ -61,3 +85,15 @@ class TimelineRenderer:
     def close(self) -> None:
         """Close the media files it has open (it reopens them if asked for another frame)."""
         self._media.close()
+
+
+def _mixed(slots: list[list[tuple[Layer, float]]], size: tuple[int, int]) -> np.ndarray:
+    """The frame of `slots` (bottom first), each one layer, or two of a cross-dissolve: the frame with the outgoing
+    layer and the frame with the incoming one, mixed by their shares."""
+    for index, slot in enumerate(slots):
+        if len(slot) == 2:
+            (outgoing, out_share), (incoming, in_share) = slot
+            pictures = [_mixed([*slots[:index], [(layer, 1.0)], *slots[index + 1:]], size)
+                        for layer in (outgoing, incoming)]
+            return cv2.addWeighted(pictures[0], out_share, pictures[1], in_share, 0)
+    return compose([slot[0][0] for slot in slots], size)

@@ -17,6 +17,7 @@ from typing import Literal, get_args
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
 from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
 from desktop.project.transform import Transform
+from desktop.project.transitions import dissolve_problem
 
 
 class Command(ABC):
@@ -170,12 +171,28 @@ def retimed_clips(project: Project, fps: int) -> dict[str, tuple[int, int, int]]
     return retimed
 
 
+def retimed_transitions(project: Project, fps: int, retimed: dict[str, tuple[int, int, int]]
+                        ) -> dict[str, tuple[int, int, int]]:
+    """Every clip's (fade_in, fade_out, dissolve_in) at `fps`: the same times, rounded to the nearest frame, the fades
+    within the clip's retimed length (`retimed`: `retimed_clips`' answer). A dissolve longer than its media then allows
+    plays as long as it can (desktop.project.transitions)."""
+    old = project.fps
+    converted = {}
+    for track in project.tracks:
+        for clip in track.clips:
+            length = retimed[clip.id][1] if clip.id in retimed else clip.length
+            fade_in = min(frame_at_rate(clip.fade_in, old, fps), length)
+            fade_out = min(frame_at_rate(clip.fade_out, old, fps), length - fade_in)
+            converted[clip.id] = (fade_in, fade_out, frame_at_rate(clip.dissolve_in, old, fps))
+    return converted
+
+
 class SetFormat(Command):
     """The project's frame size and frame rate, set together (Project settings). The size is what the timeline is
     shown and exported at; clip positions are frames, so a new size moves nothing. A new frame rate keeps every clip
     at the same time, showing the same part of its media: starts, lengths and media positions are converted to it
-    (`retimed_clips`), on locked tracks too, since the clips stay where they were in time. Undo restores every clip
-    exactly."""
+    (`retimed_clips`), and so are fades and cross-dissolves (`retimed_transitions`), on locked tracks too, since the
+    clips stay where they were in time. Undo restores every clip exactly."""
 
     text = "Change project format"
 
@@ -200,13 +217,18 @@ class SetFormat(Command):
                     except ProjectError as err:
                         raise ProjectError(f"at {self.fps} fps a clip on {track.name} cannot keep its place: "
                                            f"{err}") from None
+        transitions = retimed_transitions(project, self.fps, retimed) if retimed else {}
         self._before = (project.width, project.height, project.fps)
         self._clips = {}
+        self._transitions = {}
         for track in project.tracks:
             for clip in track.clips:
                 if clip.id in retimed:
                     self._clips[clip.id] = (clip.start, clip.length, clip.source_in)
                     clip.start, clip.length, clip.source_in = retimed[clip.id]
+                if clip.id in transitions:
+                    self._transitions[clip.id] = (clip.fade_in, clip.fade_out, clip.dissolve_in)
+                    clip.fade_in, clip.fade_out, clip.dissolve_in = transitions[clip.id]
         project.width, project.height, project.fps = self.width, self.height, self.fps
 
     def undo(self, project: Project) -> None:
@@ -215,6 +237,8 @@ class SetFormat(Command):
             for clip in track.clips:
                 if clip.id in self._clips:
                     clip.start, clip.length, clip.source_in = self._clips[clip.id]
+                if clip.id in self._transitions:
+                    clip.fade_in, clip.fade_out, clip.dissolve_in = self._transitions[clip.id]
 
 
 def _media(project: Project, media_id: str) -> MediaItem:
@@ -510,3 +534,68 @@ class SetClipSmoothMotion(Command):
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
         clip.smooth_motion = self._before
+
+class SetClipFades(Command):
+    """A clip's fade-in and fade-out lengths in frames (desktop.project.transitions); together they fit in the clip.
+    Edits with the same `merge_key` (not None) one after another, such as the steps of one drag, are one undo step."""
+
+    def __init__(self, clip_id: str, fade_in: int, fade_out: int, merge_key: object = None) -> None:
+        self.text = "Change clip fades"
+        self.clip_id, self.fade_in, self.fade_out, self.merge_key = clip_id, fade_in, fade_out, merge_key
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        if self.fade_in < 0 or self.fade_out < 0:
+            raise ProjectError(f"a fade lasts 0 frames or more, not {min(self.fade_in, self.fade_out)}")
+        if self.fade_in + self.fade_out > clip.length:
+            raise ProjectError(f"fades of {self.fade_in} and {self.fade_out} frames do not fit in a clip of "
+                               f"{clip.length} frames")
+        check_clip(project, track, replace(clip, fade_in=self.fade_in, fade_out=self.fade_out))
+        self._before = (clip.fade_in, clip.fade_out)
+        clip.fade_in, clip.fade_out = self.fade_in, self.fade_out
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.fade_in, clip.fade_out = self._before
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s fades)."""
+        if (self.merge_key is None or not isinstance(later, SetClipFades) or later.clip_id != self.clip_id
+                or later.merge_key != self.merge_key):
+            return False
+        self.fade_in, self.fade_out = later.fade_in, later.fade_out
+        return True
+
+
+class SetDissolve(Command):
+    """The cross-dissolve on the cut where clip `clip_id` starts: `length` frames centred on the cut, 0 for none
+    (desktop.project.transitions). Refused where no clip ends at the cut or the media beyond it is too short; the
+    message says how long one may be. `merge_key` as SetClipFades'."""
+
+    def __init__(self, clip_id: str, length: int, merge_key: object = None) -> None:
+        self.text = "Cross-dissolve" if length else "Remove cross-dissolve"
+        self.clip_id, self.length, self.merge_key = clip_id, length, merge_key
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        if self.length < 0:
+            raise ProjectError(f"a cross-dissolve lasts 0 frames or more, not {self.length}")
+        problem = dissolve_problem(project, track, clip, self.length)
+        if problem:
+            raise ProjectError(problem)
+        check_clip(project, track, replace(clip, dissolve_in=self.length))
+        self._before = clip.dissolve_in
+        clip.dissolve_in = self.length
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.dissolve_in = self._before
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s length)."""
+        if (self.merge_key is None or not isinstance(later, SetDissolve) or later.clip_id != self.clip_id
+                or later.merge_key != self.merge_key):
+            return False
+        self.length = later.length
+        self.text = later.text if self.length == 0 else "Cross-dissolve"
+        return True

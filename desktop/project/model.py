@@ -6,6 +6,14 @@ starting at timeline frame `start`. Clips on one track never overlap and are kep
 are listed top first: where video clips overlap in time, the upper track's clip is drawn over the lower ones, each
 placed in the frame by its transform (desktop.project.transform). Audio is the sum of every unmuted audio track and
 the sound of every unmuted video clip.
+
+A clip fades in over its first `fade_in` frames and out over its last `fade_out`, its picture to or from what lies
+below it and its sound to or from silence. A cross-dissolve is a transition on a cut, where a clip starts on the frame
+the one before it on its track ends: the incoming clip's `dissolve_in` frames, centred on the cut, mix the two
+pictures and cross-fade their sound, using the outgoing clip's media after its out point and the incoming clip's
+before its in point. Kept on the cut rather than as overlapping clips, it leaves the rule that clips never overlap
+(and every edit, drag and file check built on it) as it is, and the timeline's length unchanged; the media beyond the
+cut limits its length (desktop.project.transitions).
 """
 
 from __future__ import annotations
@@ -86,6 +94,9 @@ class Clip:
     gain: float = 1.0
     transform: Transform = Transform()  # where a visual clip's picture goes in the frame; audio clips keep the default
     smooth_motion: bool = False  # a video slower than the project: frames made between its own, not repeated
+    fade_in: int = 0  # frames at its start over which it fades in from what lies below it (black where nothing is)
+    fade_out: int = 0  # frames at its end over which it fades out to what lies below it
+    dissolve_in: int = 0  # frames of cross-dissolve from the clip that ends where this one starts
 
     @property
     def end(self) -> int:

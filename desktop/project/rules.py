@@ -76,3 +76,8 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         clip.transform.check()
     except TransformProblem as problem:
         raise ClipProblem(f"transform.{problem.field}", str(problem)) from None
+    for name in ("fade_in", "fade_out", "dissolve_in"):
+        frames = getattr(clip, name)
+        if not 0 <= frames <= limit:
+            what = name.replace("_", "-").replace("dissolve-in", "cross-dissolve")
+            raise ClipProblem(name, f"the clip's {what} of {frames} frames is not a length from 0 to {limit} frames")

@@ -213,6 +213,9 @@ def _clip_from_json(fields: _Fields) -> Clip:
         gain=fields.number("gain", default=1.0),
         transform=_transform_from_json(fields),
         smooth_motion=fields.flag("smooth_motion", False),
+        fade_in=fields.integer("fade_in", 0, default=0),
+        fade_out=fields.integer("fade_out", 0, default=0),
+        dissolve_in=fields.integer("dissolve_in", 0, default=0),
     )
 
 
