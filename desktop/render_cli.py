@@ -1,12 +1,15 @@
 """`istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]`: the
 export the studio's export dialog makes, without a window, for batches and render machines. Needs no display: the
-export uses no Qt widget and no QApplication.
+export uses no Qt widget, and titles' fonts come from an offscreen QGuiApplication.
 
 A progress bar on stderr (rewritten in place on a terminal, a line every tenth otherwise); the written file's path
 on stdout. Exit 0 when the file is written; 2 when the project cannot be rendered as asked (a project file that
 cannot be read, media missing or unreadable, an empty timeline, a setting out of range), said on stderr with what
 to fix; 1 when the file cannot be written; 130 after Ctrl+C. Only a complete file ever appears at OUT: otherwise
 a file already there is left as it was.
+
+Titles are drawn with Qt's fonts, as in the studio, so that an export from here matches one from the window: for a
+project with titles that QGuiApplication is made first (desktop.media.titles.text_support).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from desktop.media.export_settings import (
     parse_size,
     size_text,
 )
+from desktop.media.titles import text_support
 from desktop.project.file import load_project
 from desktop.project.model import Project, ProjectError
 
@@ -64,7 +68,7 @@ def used_media_problems(project: Project) -> list[str]:
     with where it was looked for."""
     used = {clip.media_id for track in project.tracks if not track.muted for clip in track.clips}
     return [f"{item.name} (not found at {item.path})" for media_id, item in project.media.items()
-            if media_id in used and not item.path.is_file()]
+            if media_id in used and item.on_disk and not item.path.is_file()]
 
 
 def renderable_project(path: Path) -> Project:
@@ -150,6 +154,8 @@ def render(project_path: Path, output: Path, settings: ExportSettings, err: Text
                else f"CRF {settings.crf}")
     print(f"{project_path.name}: {clock_text(frames / fps)} ({frames} frames) at {width}x{height}, {fps} fps, "
           f"{CODEC_NAMES[settings.codec]} {quality} -> {output}", file=err)
+    if any(item.kind == "title" for item in project.media.values()):
+        text_support()
     bar = ProgressBar(err, frames, clock)
     began = clock()
     try:

@@ -1,7 +1,7 @@
 """The picture of a project's timeline at any frame: the clips of every unmuted video track there, bottom track first,
 each placed by its transform and laid over the ones below (desktop.media.compose); black where no clip is. Live
 clips (a running generation's, which are not in the project: desktop.project.live) are shown over the project's
-tracks, fitted.
+tracks, fitted. A title's picture is the frame's size, clear but for its text (desktop.media.titles).
 
 A clip shows its media by time, so a clip at another frame rate plays at its own speed: timeline frame i shows the
 media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip slower than the
@@ -19,6 +19,7 @@ import numpy as np
 
 from desktop.media.compose import Layer, compose
 from desktop.media.frames import FrameCache, MediaFrames
+from desktop.media.titles import cached_title
 from desktop.project.live import LiveClips
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transitions import fade_alpha, pictures_at
@@ -77,6 +78,10 @@ class TimelineRenderer:
         return layers
 
     def _layer(self, clip: Clip, media: MediaItem, index: int) -> Layer:
+        if media.title is not None:  # drawn at the size it is shown, its text block centred on the clip's position
+            title = media.title
+            return Layer((self.project.width, self.project.height), clip.transform,
+                         lambda size: cached_title(self._media.cache, title, size))
         time_s = self.project.seconds(clip.source_in + index - clip.start)
         smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) < self.project.fps
         pictures = self._media.smooth if smooth else self._media.scaled

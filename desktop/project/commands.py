@@ -16,6 +16,7 @@ from typing import Literal, get_args
 
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
 from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
+from desktop.project.title import LOWER_THIRD, TITLE_SECONDS, Title, TitleProblem
 from desktop.project.transform import Transform
 from desktop.project.transitions import dissolve_problem
 
@@ -259,6 +260,10 @@ class AddMedia(Command):
             raise ProjectError(f"{self.item.name}: unknown media kind {self.item.kind!r}")
         if self.item.id in project.media:
             raise ProjectError(f"the project already has media {self.item.id}")
+        if (self.item.kind == "title") != (self.item.title is not None):
+            raise ProjectError(f"{self.item.name}: a title, and only a title, says what text it shows")
+        if self.item.title is not None:
+            _check_title(self.item.title)
         project.media[self.item.id] = copy.deepcopy(self.item)
 
     def undo(self, project: Project) -> None:
@@ -598,4 +603,63 @@ class SetDissolve(Command):
             return False
         self.length = later.length
         self.text = later.text if self.length == 0 else "Cross-dissolve"
+        return True
+
+
+def _check_title(title: Title) -> None:
+    try:
+        title.check()
+    except TitleProblem as problem:
+        raise ProjectError(str(problem)) from None
+
+
+def add_title(project: Project, start: int, track_id: str | None = None, title: Title | None = None) -> Macro:
+    """The edit that makes a title (a new title media item) and places it at `start`, TITLE_SECONDS long, in the
+    lower third: on video track `track_id` when it is free there, else on the top video track that is, else on a new
+    video track on top."""
+    title = title if title is not None else Title()
+    item = MediaItem(new_id(), Path("title"), "title", 0.0, title=title)
+    length = max(1, round(TITLE_SECONDS * project.fps))
+    videos = [t for t in project.tracks if t.kind == "video" and not t.locked]
+    free = [t for t in sorted(videos, key=lambda t: t.id != track_id) if t.fits(start, length)]
+    commands: list[Command] = [AddMedia(item)]
+    if free:
+        target = free[0].id
+    else:
+        names = {t.name for t in project.tracks}
+        number = next(n for n in range(1, len(names) + 2) if f"Video {n}" not in names)
+        commands.append(add_track := AddTrack("video", f"Video {number}", 0))
+        target = add_track.track.id
+    commands.append(AddClip(target, Clip(new_id(), item.id, start, length, transform=LOWER_THIRD)))
+    return Macro("Add title", commands)
+
+
+class SetTitle(Command):
+    """Changes what a title shows (every clip of it). Edits with the same `merge_key` (not None) one after another,
+    such as the keystrokes of one text edit, merge into one undo step."""
+
+    def __init__(self, media_id: str, title: Title, what: str = "title", merge_key: object = None) -> None:
+        self.text = f"Change {what}"
+        self.media_id, self.title, self.merge_key = media_id, title, merge_key
+
+    def do(self, project: Project) -> None:
+        item = _media(project, self.media_id)
+        if item.kind != "title":
+            raise ProjectError(f"{item.name} is not a title")
+        locked = [t.name for t in project.tracks if t.locked and any(c.media_id == item.id for c in t.clips)]
+        if locked:
+            raise ProjectError(f"track {locked[0]} is locked")
+        _check_title(self.title)
+        self._before = item.title
+        item.title = self.title
+
+    def undo(self, project: Project) -> None:
+        project.media[self.media_id].title = self._before
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s title)."""
+        if (self.merge_key is None or not isinstance(later, SetTitle) or later.media_id != self.media_id
+                or later.merge_key != self.merge_key):
+            return False
+        self.title = later.title
         return True

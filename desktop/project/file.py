@@ -147,4 +147,4 @@ def discard_recovery(project_path: Path | None) -> None:
 
 def missing_media(project: Project) -> list[MediaItem]:
     """Media whose file is not where the project says, for the relink dialog."""
-    return [item for item in project.media.values() if not item.path.is_file()]
+    return [item for item in project.media.values() if item.on_disk and not item.path.is_file()]

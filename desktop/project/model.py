@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from desktop.project.title import Title
 from desktop.project.transform import Transform
 from engine.api.records import GenerationRecord, read_provenance
 
-MediaKind = Literal["video", "audio", "image"]
+MediaKind = Literal["video", "audio", "image", "title"]
 TrackKind = Literal["video", "audio"]
 DEFAULT_FPS = 16  # the rate InfinityStar models generate at, so generated clips need no resampling
 STILL_SECONDS = 3.0  # how long an imported still image lasts when first placed
@@ -43,7 +44,8 @@ class ProjectError(ValueError):
 @dataclass
 class MediaItem:
     """A file the project uses. `path` is absolute in memory (stored relative to the project file when it can be).
-    `duration` is in seconds (0 for a still image); `provenance` is what the engine recorded for a generated file."""
+    `duration` is in seconds (0 for a still image); `provenance` is what the engine recorded for a generated file.
+    A title (kind "title") has no file: its `title` says what it shows, and its `path` only names it."""
 
     id: str
     path: Path
@@ -54,10 +56,16 @@ class MediaItem:
     height: int | None = None
     has_audio: bool = False
     provenance: dict[str, Any] | None = None
+    title: Title | None = None
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.title.name if self.title is not None else self.path.name
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the media is a file (every kind but a title)."""
+        return self.kind != "title"
 
     @property
     def generation(self) -> GenerationRecord | None:
@@ -79,8 +87,8 @@ class MediaItem:
 
     @property
     def track_kind(self) -> TrackKind:
-        """The kind of track it goes on: sound files on audio tracks; videos (their sound with them) and stills on
-        video tracks."""
+        """The kind of track it goes on: sound files on audio tracks; videos (their sound with them), stills and titles
+        on video tracks."""
         return "audio" if self.kind == "audio" else "video"
 
 
@@ -168,8 +176,9 @@ class Project:
             raise ProjectError(f"clip {clip.id} uses media {clip.media_id}, which the project does not have") from None
 
     def source_frames(self, media: MediaItem) -> int | None:
-        """How many project frames `media` holds; None for a still image, which lasts as long as it is shown."""
-        if media.kind == "image":
+        """How many project frames `media` holds; None for a still image or a title, which lasts as long as it is
+        shown."""
+        if media.kind in ("image", "title"):
             return None
         return max(1, round(media.duration * self.fps))
 

@@ -20,6 +20,7 @@ from desktop.project.rules import (
     check_clip,
     frame_side_problem,
 )
+from desktop.project.title import ALIGNMENTS, COLOURS, NUMBERS, Title, TitleProblem
 from desktop.project.transform import MODES, RANGES, Transform
 
 SCHEMA_VERSION = 1
@@ -170,7 +171,8 @@ def _stored_path(path: Path, folder: Path) -> str:
 
 def project_to_json(project: Project, folder: Path) -> dict[str, Any]:
     """The file's data, with media paths stored as seen from `folder` (where the file goes)."""
-    media = [asdict(m) | {"path": _stored_path(m.path, folder)} for m in project.media.values()]
+    media = [asdict(m) | {"path": _stored_path(m.path, folder) if m.on_disk else m.path.as_posix()}
+             for m in project.media.values()]
     return {
         "schema": SCHEMA_VERSION,
         "fps": project.fps,
@@ -190,17 +192,40 @@ def _media_from_json(fields: _Fields, folder: Path) -> MediaItem:
     provenance = fields.get("provenance", None)
     if provenance is not None and not isinstance(provenance, dict):
         raise FieldError(fields.path("provenance"), f"should be an object or null, not {_describe(provenance)}")
+    kind = fields.choice("kind", get_args(MediaKind))
+    title = _title_from_json(fields) if kind == "title" else None
     return MediaItem(
         id=fields.text("id"),
-        path=Path(os.path.normpath(folder / fields.text("path"))),
-        kind=fields.choice("kind", get_args(MediaKind)),
+        path=Path(fields.text("path")) if title is not None else Path(os.path.normpath(folder / fields.text("path"))),
+        kind=kind,
         duration=fields.number("duration", 0, MAX_SECONDS),
         fps=_optional(fields, "fps", fields.number, 0, MAX_FPS),
         width=_optional(fields, "width", fields.integer, 1),
         height=_optional(fields, "height", fields.integer, 1),
         has_audio=fields.flag("has_audio", False),
         provenance=provenance,
+        title=title,
     )
+
+
+def _title_from_json(media: _Fields) -> Title:
+    """A title media item's Title: every field that is there checked, the others as a new title's."""
+    fields = _Fields(media.get("title"), media.path("title"))
+    default = Title()
+    values = {name: fields.number(name, low, high, default=getattr(default, name)) for name, (low, high) in
+              NUMBERS.items()}
+    values |= {name: fields.flag(name, getattr(default, name)) for name in ("bold", "box")}
+    for name in ("text", "font", *COLOURS):
+        if name in fields.value:
+            values[name] = fields.text(name)
+    if "align" in fields.value:
+        values["align"] = fields.choice("align", ALIGNMENTS)
+    title = Title(**values)
+    try:
+        title.check()
+    except TitleProblem as problem:
+        raise FieldError(fields.path(problem.field), str(problem)) from None
+    return title
 
 
 def _clip_from_json(fields: _Fields) -> Clip:
