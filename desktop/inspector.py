@@ -58,7 +58,9 @@ class Inspector(QWidget):
         fps = project.fps
         for name, value in (("Media", media.name), ("Start", timecode(clip.start, fps)),
                             ("Length", timecode(clip.length, fps)), ("Source in", timecode(clip.source_in, fps))):
-            self.form.addRow(name, QLabel(value))
+            label = QLabel(value)
+            label.setWordWrap(True)  # a long file name takes lines, not the dock's width
+            self.form.addRow(name, label)
         gain = QDoubleSpinBox()
         gain.setRange(0, 4)
         gain.setSingleStep(0.1)
@@ -76,6 +78,15 @@ class Inspector(QWidget):
             button = QPushButton("Open provenance...")
             button.clicked.connect(lambda: self.provenance_requested.emit(media.id))
             self.form.addRow("", button)
+
+    def steady_width(self) -> int:
+        """The width its widest section needs, shown or hidden: given to the dock from the start, so that selecting
+        a clip never widens the dock (and narrows the monitor); longer text wraps."""
+        layout = self.layout()
+        widgets = [layout.itemAt(i).widget() for i in range(layout.count())]
+        margins = layout.contentsMargins()
+        return max((w.minimumSizeHint().width() for w in widgets if w is not None), default=0) + margins.left() + \
+            margins.right()
 
     def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:
         box = QCheckBox("Smooth")

@@ -111,8 +111,9 @@ class MainWindow(QMainWindow):
         self.autosave.timeout.connect(self.write_autosave)
         self.autosave.start()
         self.resize(DEFAULT_SIZE)
-        self.restoreGeometry(settings.value("window/geometry", b""))
+        # the docks first: a size restored while a dock since hidden still counts would be clamped to its width
         self.restoreState(settings.value("window/state", b""))
+        self.restoreGeometry(settings.value("window/geometry", b""))
         self.editor.splitter.restoreState(settings.value("window/editor", b""))
         self._engine_asked = False
 
@@ -129,6 +130,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _steady(self, inspector: Inspector) -> FittingScroll:
+        """The inspector in a scroll area as wide as its widest section: what it shows changes its height only."""
+        scroll = FittingScroll(inspector)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(inspector.steady_width() + scroll.verticalScrollBar().sizeHint().width())
+        return scroll
+
     def _build_docks(self, queue: JobBook) -> None:
         self.bin = MediaBin(self.previews)
         self.inspector = Inspector()
@@ -137,7 +145,7 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks = {
             "bin": self._dock("Media", self.bin, left),
-            "inspector": self._dock("Inspector", self.inspector, left),
+            "inspector": self._dock("Inspector", self._steady(self.inspector), left),
             "generate": self._dock("Generate", FittingScroll(self.panel), right),
             "queue": self._dock("Jobs", self.queue_view, right),
         }
