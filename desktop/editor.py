@@ -1,5 +1,5 @@
-"""One open project in the window: its undo stack, the monitor above the timeline, and playback between them; all
-three show the live clips of a running generation over the project (desktop.project.live)."""
+"""One open project in the window: its undo stack, the monitor with its transport above the timeline, and playback
+between them; all three show the live clips of a running generation over the project (desktop.project.live)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from desktop.media.render import TimelineRenderer
 from desktop.player.monitor import Monitor
 from desktop.player.playback import Playback
+from desktop.player.transport import Transport
 from desktop.player.wiring import connect_player
 from desktop.project.commands import frame_at_rate
 from desktop.project.live import LiveClips
@@ -29,8 +30,18 @@ class Editor(QWidget):
         self.monitor = Monitor(project, TimelineRenderer(project, live=self.live))
         self.playback = Playback(project, parent=self, live=self.live)
         connect_player(self.timeline, self.playback, self.monitor)
+        self.transport = Transport(self.timeline, self.playback)
+        self.transport.scale_changed.connect(self.monitor.set_preview_scale)
+        self.monitor.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.monitor.setFocusProxy(self.timeline)  # a click on the picture gives the player's keys to the timeline
+        player = QWidget()
+        player_layout = QVBoxLayout(player)
+        player_layout.setContentsMargins(0, 0, 0, 0)
+        player_layout.setSpacing(0)
+        player_layout.addWidget(self.monitor, 1)
+        player_layout.addWidget(self.transport)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.monitor)
+        self.splitter.addWidget(player)
         self.splitter.addWidget(self.timeline)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)

@@ -34,6 +34,7 @@ from desktop.media.export import ExportCancelled, export_still, export_video
 from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
+from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
 from desktop.project.commands import (
     AddMedia,
@@ -70,6 +71,7 @@ from engine.api.transport import Transport
 APP_NAME = "InfinityStar Studio"
 DEFAULT_SIZE = QSize(1400, 860)
 AUTOSAVE_SECONDS = 60
+PREVIEW_SCALE_KEY = "monitor/preview_scale"
 PROJECT_FILTER = f"Studio projects (*{PROJECT_SUFFIX})"
 MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.png *.jpg *.jpeg);;All (*)"
 
@@ -162,6 +164,9 @@ class MainWindow(QMainWindow):
         old = self.editor
         self.editor = Editor(project, self.previews, self, live=self.live)
         self.setCentralWidget(self.editor)
+        transport = self.editor.transport  # the preview quality chosen last, for every project
+        transport.set_scale(read_scale(self.settings.value(PREVIEW_SCALE_KEY, 1.0)))
+        transport.scale_changed.connect(lambda scale: self.settings.setValue(PREVIEW_SCALE_KEY, scale))
         if old is not None:
             old.close_parts()
             old.deleteLater()

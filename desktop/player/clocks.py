@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -13,14 +14,15 @@ class PlaybackClock(Protocol):
 
 
 class WallClock:
-    """For playing without sound: at any rate (J/K/L shuttle), or at 1x when there is no output device."""
+    """For playing without sound: at any rate (J/K/L shuttle), or at 1x when there is no output device. `now` reads
+    the time in seconds (a test gives a clock it moves itself)."""
 
-    def __init__(self, frame: int, rate: float, fps: int) -> None:
-        self._frame, self._rate, self._fps = frame, rate, fps
-        self._started = time.monotonic()
+    def __init__(self, frame: int, rate: float, fps: int, now: Callable[[], float] = time.monotonic) -> None:
+        self._frame, self._rate, self._fps, self._now = frame, rate, fps, now
+        self._started = now()
 
     def position(self) -> float:
-        return self._frame + (time.monotonic() - self._started) * self._rate * self._fps
+        return self._frame + (self._now() - self._started) * self._rate * self._fps
 
     def stop(self) -> None:
         pass

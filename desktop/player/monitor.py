@@ -3,6 +3,7 @@
 Frames come from a FramePool (desktop.media.frames) that renders only the latest request's window, so a fast scrub
 does not queue up every frame it passed; each is made a QImage on the worker too, and arrives on the GUI thread
 through the task's callbacks (desktop.workers). A frame that arrives after a newer one has been shown is dropped.
+At a preview scale under 1 the frames are rendered smaller (desktop.player.preview) and painted as large as before.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from desktop.media.errors import MediaReadError
 from desktop.media.frames import FramePool
 from desktop.media.render import TimelineRenderer
+from desktop.player.preview import ScaledPreview
 from desktop.project.model import Project, ProjectError
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class Monitor(QWidget):
         self._wanted = 0
         self._closed = False
         self._preview_caption = ""
+        self.preview_scale = 1.0
+        self._scaled: ScaledPreview | None = None
         self.screen = _Screen(self)
         self.message = QLabel(self)
         self.message.setObjectName("monitorMessage")
@@ -102,6 +106,18 @@ class Monitor(QWidget):
         self._pool.invalidate()
         self.show_frame(self._wanted)
 
+    def set_preview_scale(self, scale: float) -> None:
+        """Render the frames it shows at `scale` times the project's size (1: full size), and the shown one again."""
+        if scale == self.preview_scale:
+            return
+        self.preview_scale = scale
+        self._pool.invalidate()
+        old = self._scaled
+        self._scaled = ScaledPreview(self.project, scale, self.renderer.live) if scale < 1 else None
+        if old is not None:
+            old.close()
+        self.refresh()
+
     def show_image(self, image: QImage, caption: str) -> None:
         """Show a picture that is not a timeline frame (a generation's preview) with a caption, until the next
         frame is shown."""
@@ -125,11 +141,14 @@ class Monitor(QWidget):
         self._closed = True
         self._pool.close()
         self.renderer.close()
+        if self._scaled is not None:
+            self._scaled.close()
         super().closeEvent(event)
 
     def _render(self, frame: int) -> QImage:
         """On the worker thread: the picture, made a QImage here to spare the GUI thread."""
-        return _image(self.renderer.frame(frame))
+        scaled = self._scaled
+        return _image(scaled.frame(frame) if scaled is not None else self.renderer.frame(frame))
 
     def _failed(self, request: int, frame: int, error: Exception) -> None:
         """Why there is no picture, in its place: a file that cannot be read, or (logged too) a bug."""

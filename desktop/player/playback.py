@@ -8,6 +8,8 @@ wall clock, as does 1x when there is no output device.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
@@ -23,17 +25,18 @@ from desktop.project.model import Project
 class Playback(QObject):
     """`position_changed(frame)` for every frame to show, `playing_changed(playing)`, `message(text)` for the
     user (no output device, a file whose sound cannot be read). It plays to the end of the project, or of `live`'s
-    clips where they go on after it."""
+    clips where they go on after it. `now` is the wall clock it plays on without sound (a test moves its own)."""
 
     position_changed = Signal(int)
     playing_changed = Signal(bool)
     message = Signal(str)
 
     def __init__(self, project: Project, mix: Mix = audio.mix, parent: QObject | None = None,
-                 live: LiveClips | None = None) -> None:
+                 live: LiveClips | None = None, now: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self.project = project
         self.live = live
+        self._now = now
         self._sound = SoundOutput(project, mix)
         self._clock: PlaybackClock | None = None
         self._position = 0
@@ -113,7 +116,7 @@ class Playback(QObject):
             else:
                 self._report("")
                 return self._sound
-        return WallClock(self._position, rate, self.project.fps)
+        return WallClock(self._position, rate, self.project.fps, self._now)
 
     def _stop_clock(self) -> None:
         if self._clock is not None:
