@@ -1,6 +1,6 @@
 """The inspector: what the selected clip is (media, place, length, gain, and for a video slower than the project
 whether its motion is smoothed), for a generated one what made it, and for a visual one how it is placed in the
-frame (desktop.transform_panel)."""
+frame (desktop.transform_panel); for a title, what it shows (desktop.title_panel)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QP
 
 from desktop.project.model import Clip, Project
 from desktop.timecode import timecode
+from desktop.title_panel import TitlePanel
 from desktop.transform_panel import TransformPanel
 from engine.api.records import GenerationRecord
 
@@ -28,6 +29,7 @@ class Inspector(QWidget):
     provenance_requested = Signal(str)  # media id
     transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
+    title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +39,7 @@ class Inspector(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addLayout(self.form)
+        self.title_panel: TitlePanel | None = None  # made when a title is first shown
         self.transform_panel = TransformPanel()
         self.transform_panel.changed.connect(self.transform_changed)
         self.transform_panel.hide()
@@ -50,9 +53,18 @@ class Inspector(QWidget):
         self.clip = clip
         self.empty.setVisible(clip is None)
         self.transform_panel.setVisible(clip is not None and project.media_of(clip).kind != "audio")
+        title = project.media_of(clip).title if clip is not None else None
+        if title is not None and self.title_panel is None:
+            self.title_panel = TitlePanel()
+            self.title_panel.changed.connect(self.title_changed)
+            self.layout().insertWidget(self.layout().indexOf(self.form) + 1, self.title_panel)
+        if self.title_panel is not None:
+            self.title_panel.setVisible(title is not None)
         if clip is None:
             return
         media = project.media_of(clip)
+        if title is not None:
+            self.title_panel.show_title(media.id, title, editable=not project.find_clip(clip.id)[0].locked)
         if media.kind != "audio":
             self.transform_panel.show_clip(project, clip, editable=not project.find_clip(clip.id)[0].locked)
         fps = project.fps

@@ -45,6 +45,8 @@ from desktop.project.commands import (
     SetClipSmoothMotion,
     SetClipTransform,
     SetFormat,
+    SetTitle,
+    add_title,
 )
 from desktop.project.file import (
     PROJECT_SUFFIX,
@@ -59,6 +61,7 @@ from desktop.project.file import (
 from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.live import LiveClips
 from desktop.project.model import Project, ProjectError
+from desktop.project.title import Title
 from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.provenance_view import provenance_text
@@ -156,6 +159,7 @@ class MainWindow(QMainWindow):
         self.bin.remove_requested.connect(lambda media_id: self.editor.timeline.edit(RemoveMedia(media_id)))
         self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
         self.inspector.transform_changed.connect(self._transform_clip)
+        self.inspector.title_changed.connect(self._edit_title)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
@@ -260,6 +264,9 @@ class MainWindow(QMainWindow):
         timeline = bar.addMenu("&Timeline")
         self.add_track_actions = [self._action(timeline, f"Add &{kind} track", lambda _=False, k=kind:
                                                self.editor.timeline.add_track(k)) for kind in ("video", "audio")]
+        self.title_action = self._action(timeline, "Add &title", self.add_title, "Ctrl+T",
+                                         "A text clip at the playhead, on the selected clip's video track or the top "
+                                         "free one")
         self._action(timeline, "&Play / pause", lambda: self.editor.playback.toggle())
         self.record_action = self._action(timeline, "&Record voice-over", self.toggle_voice_over, "R",
                                           "Record from the microphone into a new audio clip at the playhead")
@@ -471,6 +478,15 @@ class MainWindow(QMainWindow):
         media = self.project.media[media_id]
         self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
 
+    def add_title(self) -> None:
+        """Timeline > Add title: a new title at the playhead, selected so the inspector shows its text to edit."""
+        timeline = self.editor.timeline
+        selected = timeline.selected_clip_ids()
+        track_id = self.project.find_clip(selected[0])[0].id if len(selected) == 1 else None
+        edit = add_title(self.project, timeline.playhead, track_id)
+        if timeline.edit(edit):
+            timeline.select_clips([edit.commands[-1].clip.id])
+
     def export_video_dialog(self) -> ExportDialog:
         """File > Export video...: the file and its settings, then the export with its progress, window-modal without
         blocking (the export runs in the background)."""
@@ -577,6 +593,11 @@ class MainWindow(QMainWindow):
     def _transform_clip(self, clip_id: str, transform: Transform, what: str, merge_key: object) -> None:
         """Place a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
         if not self.editor.timeline.edit(SetClipTransform(clip_id, transform, what, merge_key)):
+            self._selection_changed(self.editor.timeline.selected_clip_ids())
+
+    def _edit_title(self, media_id: str, title: Title, what: str, merge_key: object) -> None:
+        """Change a title as the inspector says; if the edit is refused, the inspector shows the title as it is."""
+        if not self.editor.timeline.edit(SetTitle(media_id, title, what, merge_key)):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def clip_menu(self) -> QMenu:

@@ -16,6 +16,8 @@ WAVEFORM_COLOUR = QColor("#7fd18b")
 
 
 def label(media: MediaItem, fps: int) -> str:
+    if media.title is not None:
+        return f"{media.name}\ntitle"
     length = "still" if media.kind == "image" else timecode(round(media.duration * fps), fps)
     generated = "  \N{BLACK STAR} generated" if media.provenance else ""
     return f"{media.name}\n{media.kind}, {length}{generated}"
@@ -59,7 +61,7 @@ class MediaBin(QWidget):
         for media in project.media.values():
             item = QListWidgetItem(label(media, project.fps))
             item.setData(MEDIA_ID, media.id)
-            item.setToolTip(str(media.path))
+            item.setToolTip(media.title.text if media.title is not None else str(media.path))
             self.list.addItem(item)
             if media.id == selected:
                 item.setSelected(True)

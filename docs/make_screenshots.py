@@ -5,8 +5,9 @@ from the generate panel onto the timeline, music imported under them, a storyboa
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
 pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
-export_dialog.png (File > Export video... at 1080p), project_settings.png (File > Project settings... with 1080p at
-24 fps picked) and engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
+title.png (a title over the first clip, its Title section in the inspector), export_dialog.png (File > Export
+video... at 1080p), project_settings.png (File > Project settings... with 1080p at 24 fps picked) and
+engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
 """
 
 from __future__ import annotations
@@ -91,6 +92,19 @@ def engine_settings(window: MainWindow, folder: Path, out: Path) -> None:
     dialog.reject()
 
 
+def title_over_clip(window: MainWindow, out: Path) -> None:
+    """Timeline > Add title over the first clip, its text typed into the inspector's Title section."""
+    first = window.project.tracks[0].clips[0]
+    window.editor.timeline.select_clips([first.id])
+    window.editor.timeline.set_playhead(first.start + 8)
+    window.title_action.trigger()
+    panel = window.inspector.title_panel
+    panel.text.setPlainText("Shapes in motion\nmade with toyworld")
+    panel.commit_text()
+    wait_until(lambda: False, 2)
+    save_screenshot(window, out / "title.png")
+
+
 def project_settings(window: MainWindow, out: Path) -> None:
     """File > Project settings... with 1080p at 24 fps picked, then closed without applying them."""
     dialog = window.show_project_settings()
@@ -159,12 +173,13 @@ def main() -> int:
         window.editor.timeline.select_clips([window.project.tracks[0].clips[-1].id])
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")
+        title_over_clip(window, args.out)
         export_dialog(window, args.out)
         project_settings(window, args.out)
         engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
         window.close()
-    names = ("main_window", "generating", "generated", "export_dialog", "project_settings", "engine_settings")
+    names = ("main_window", "generating", "generated", "title", "export_dialog", "project_settings", "engine_settings")
     print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0

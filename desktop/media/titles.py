@@ -56,13 +56,33 @@ def _font(title: Title, height: int) -> QFont:
     return font
 
 
+def text_block(title: Title, size: Size) -> tuple[float, float]:
+    """The width and height of `title`'s text block (with its box or outline) as fractions of a `size` picture's
+    width and height: what the monitor outlines for the clip."""
+    _need_fonts()
+    with _drawing:
+        font = _font(title, size[1])
+        metrics = QFontMetricsF(font)
+        lines = title.text.splitlines() or [""]
+        width = max(metrics.horizontalAdvance(line) for line in lines)
+        height = metrics.lineSpacing() * (len(lines) - 1) + metrics.ascent() + metrics.descent()
+    pad = (BOX_PADDING * font.pixelSize(), BOX_PADDING * font.pixelSize() / 2) if title.box else (0.0, 0.0)
+    margin = title.outline_width * size[1]
+    return (min(1.0, (width + 2 * max(pad[0], margin)) / size[0]),
+            min(1.0, (height + 2 * max(pad[1], margin)) / size[1]))
+
+
+def _need_fonts() -> None:
+    if not isinstance(QGuiApplication.instance(), QGuiApplication):
+        raise MediaReadError("a title needs Qt's fonts, which need a QGuiApplication (desktop.media.titles."
+                             "text_support makes one)")
+
+
 def render_title(title: Title, size: Size) -> np.ndarray:
     """uint8 RGBA [height, width, 4], colour premultiplied by alpha: `title` drawn into a `size` picture whose height
     stands for the frame's (so the text's size is `title.size` of it). Lines are aligned within the block as
     `title.align` says; the block's centre is the picture's."""
-    if not isinstance(QGuiApplication.instance(), QGuiApplication):
-        raise MediaReadError("a title needs Qt's fonts, which need a QGuiApplication (desktop.media.titles."
-                             "text_support makes one)")
+    _need_fonts()
     width, height = size
     image = QImage(width, height, QImage.Format.Format_RGBA8888_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
+from desktop.media.titles import text_block
 from desktop.project.commands import SetClipTransform
 from desktop.project.model import Clip, ProjectError
 from desktop.project.transform import POSITION_RANGE, SCALE_RANGE, Transform
@@ -23,6 +24,17 @@ from desktop.timeline.view import TimelineView
 
 HANDLE = 8  # side of a corner handle, in screen pixels
 GRAB = 10  # how near a corner a press takes that corner
+
+
+def _shrunk(corners: list[tuple[float, float]], share: tuple[float, float]) -> list[tuple[float, float]]:
+    """The corners (top left, top right, bottom right, bottom left) of the part of that box `share` of its width
+    and height, centred in it."""
+    (x0, y0), (x1, y1), _, (x3, y3) = corners
+    across, down = ((x1 - x0) * share[0] / 2, (y1 - y0) * share[0] / 2), ((x3 - x0) * share[1] / 2,
+                                                                        (y3 - y0) * share[1] / 2)
+    cx, cy = sum(x for x, _ in corners) / 4, sum(y for _, y in corners) / 4
+    return [(cx + sx * across[0] + sy * down[0], cy + sx * across[1] + sy * down[1])
+            for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
 
 
 def _clamp(value: float, limits: tuple[float, float]) -> float:
@@ -85,7 +97,11 @@ class PlacementHandles(QWidget):
         layout = (transform or clip.transform).layout(self._source(clip), (project.width, project.height))
         picture = self._picture()
         per_x, per_y = picture.width() / project.width, picture.height() / project.height
-        return QPolygonF([QPointF(picture.x() + x * per_x, picture.y() + y * per_y) for x, y in layout.corners()])
+        corners = layout.corners()
+        title = project.media_of(clip).title
+        if title is not None:  # a title's picture is the frame: outline its text block, centred in it
+            corners = _shrunk(corners, text_block(title, (project.width, project.height)))
+        return QPolygonF([QPointF(picture.x() + x * per_x, picture.y() + y * per_y) for x, y in corners])
 
     def paintEvent(self, event: QPaintEvent) -> None:
         clip = self.selected()

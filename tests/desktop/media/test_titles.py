@@ -18,7 +18,7 @@ from desktop.media.export import export_video
 from desktop.media.export_settings import ExportSettings
 from desktop.media.frames import FrameCache
 from desktop.media.render import TimelineRenderer
-from desktop.media.titles import cached_title, render_title
+from desktop.media.titles import cached_title, render_title, text_block
 from desktop.project.commands import add_title
 from desktop.project.file import save_project
 from desktop.project.model import Clip, MediaItem, Project, new_id
@@ -154,3 +154,14 @@ def test_render_cli_renders_a_title_without_a_display(tmp_path: Path) -> None:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 48
     assert frames[5].max() > 200 and np.median(frames[5]) < 20  # white text on black
+
+
+def test_the_text_block_the_monitor_outlines_holds_the_drawn_text(tmp_path: Path) -> None:
+    project = red_project(tmp_path, 640, 360)
+    left, top, right, bottom = changed_box(*frames_with_and_without(project))
+    width, height = text_block(WHITE, (640, 360))
+    # centred on the lower third's centre (320, 288), a little larger than the inked pixels (the font's side bearings
+    # and descent), never smaller
+    assert 320 - width * 640 / 2 <= left and right <= 320 + width * 640 / 2
+    assert 288 - height * 360 / 2 <= top and bottom <= 288 + height * 360 / 2 + 1
+    assert width * 640 < 1.5 * (right - left) and height * 360 < 1.6 * (bottom - top)

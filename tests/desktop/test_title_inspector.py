@@ -1,0 +1,76 @@
+"""Titles as a person makes them: Timeline > Add title puts one at the playhead and selects it; the inspector's Title
+section edits it, typing is one undo step, and the monitor shows the text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from desktop.main_window import MainWindow
+from desktop.project.commands import SetTrackFlag
+from desktop.project.title import LOWER_THIRD, Title
+from engine.api.job_book import JobBook
+from engine.api.transport import LocalEngine
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
+    window.confirm_discard = lambda: True  # it closes with edits unsaved
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def white_share(window: MainWindow) -> float:
+    image = window.editor.monitor.image
+    if image is None:
+        return 0.0
+    rgb = image.convertToFormat(image.Format.Format_RGB888)
+    data = np.frombuffer(rgb.constBits(), np.uint8).reshape(rgb.height(), rgb.bytesPerLine())
+    return float((data[:, : rgb.width() * 3] > 250).mean())
+
+
+def test_add_title_places_a_selected_title_that_the_inspector_edits(window, qtbot) -> None:
+    window.editor.timeline.set_playhead(16)
+    window.title_action.trigger()
+    [clip] = [c for t in window.project.tracks for c in t.clips]
+    media = window.project.media_of(clip)
+    assert (clip.start, clip.length, clip.transform, media.title) == (16, 3 * window.project.fps, LOWER_THIRD,
+                                                                      Title())
+    assert window.editor.timeline.selected_clip_ids() == [clip.id]
+    panel = window.inspector.title_panel
+    assert panel.isVisible() and panel.text.toPlainText() == "Title"
+    qtbot.waitUntil(lambda: white_share(window) > 0.001)  # the monitor shows the text
+
+    panel.text.setFocus()
+    panel.text.selectAll()
+    QTest.keyClicks(panel.text, "Hello")
+    QTest.keyClick(panel.text, Qt.Key.Key_Return)
+    QTest.keyClicks(panel.text, "there")
+    panel.commit_text()  # as leaving the box or pausing does
+    assert window.project.media[media.id].title.text == "Hello\nthere"
+    assert window.editor.stack.undoText() == "Change title text"
+    assert panel.text.toPlainText() == "Hello\nthere"
+
+    panel.boxes["size"].setValue(12)
+    panel.box.setChecked(True)
+    assert window.project.media[media.id].title == Title(text="Hello\nthere", size=0.12, box=True)
+    window.editor.stack.undo()
+    window.editor.stack.undo()
+    assert window.project.media[media.id].title == Title(text="Hello\nthere")
+    window.editor.stack.undo()  # the whole typing at once
+    assert window.project.media[media.id].title == Title()
+    assert panel.text.toPlainText() == "Title" and panel.boxes["size"].value() == 8
+
+
+def test_a_title_on_a_locked_track_shows_greyed(window) -> None:
+    window.title_action.trigger()
+    track = window.project.tracks[0]
+    window.editor.timeline.edit(SetTrackFlag(track.id, "locked", True))
+    window.inspector.show_clip(window.project, track.clips[0])
+    assert window.inspector.title_panel.isVisible() and not window.inspector.title_panel.isEnabled()
