@@ -8,14 +8,48 @@ leaves the keyboard with the timeline, so the keys go on from there.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap, QPolygonF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from desktop.player.playback import Playback
 from desktop.player.preview import PREVIEW_SCALES
 from desktop.timecode import timecode
 from desktop.timeline.view import TimelineView
+
+ICON = 18  # pixels
+# Each icon as bars (x, width) and triangles (x of the flat side, x of the point, half height) in an 18-pixel box.
+_SHAPES: dict[str, tuple[list[tuple[float, float]], list[tuple[float, float, float]]]] = {
+    "start": ([(3, 2)], [(14, 5, 5.5)]),
+    "second_back": ([], [(9.5, 2, 5.5), (16.5, 9, 5.5)]),
+    "frame_back": ([(12.5, 2)], [(11, 5, 4.5)]),
+    "play": ([], [(4, 15, 6.5)]),
+    "pause": ([(4.5, 3), (10.5, 3)], []),
+    "frame_on": ([(3.5, 2)], [(7, 13, 4.5)]),
+    "second_on": ([], [(1.5, 9, 5.5), (8.5, 16, 5.5)]),
+    "end": ([(13, 2)], [(4, 13, 5.5)]),
+}
+
+
+def transport_icon(shape: str, colour: QColor) -> QIcon:
+    """A transport symbol drawn in `colour` (the palette's text colour: plain on any theme)."""
+    pixmap = QPixmap(ICON * 2, ICON * 2)  # drawn at twice the size: sharp on a high-density screen too
+    pixmap.setDevicePixelRatio(2)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    bars, triangles = _SHAPES[shape]
+    middle = ICON / 2
+    for x, width in bars:
+        painter.drawRect(QRectF(x, middle - 6, width, 12))
+    for flat, point, half in triangles:
+        painter.drawPolygon(QPolygonF([QPointF(flat, middle - half), QPointF(point, middle),
+                                       QPointF(flat, middle + half)]))
+    painter.end()
+    return QIcon(pixmap)
+
 
 QUALITY_TIP = ("Preview quality: the monitor renders its frames at this fraction of the project's size, so playback "
                "keeps time on a slower computer. Export is always full quality.")
@@ -38,19 +72,16 @@ class Transport(QWidget):
     def __init__(self, timeline: TimelineView, playback: Playback, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.timeline, self.playback = timeline, playback
-        icon = self.style().standardIcon
-        pixmap = QStyle.StandardPixmap
-        self.start = self._button("Go to the start (Home)", lambda: timeline.set_playhead(0),
-                                  icon=icon(pixmap.SP_MediaSkipBackward))
-        self.second_back = self._button("One second back (Shift+Left)", lambda: self._step(-self._second()),
-                                        icon=icon(pixmap.SP_MediaSeekBackward))
-        self.frame_back = self._button("One frame back (Left)", lambda: self._step(-1), text="◂")
-        self.play = self._button("Play / pause (Space)", playback.toggle, icon=icon(pixmap.SP_MediaPlay))
-        self.frame_on = self._button("One frame on (Right)", lambda: self._step(1), text="▸")
-        self.second_on = self._button("One second on (Shift+Right)", lambda: self._step(self._second()),
-                                      icon=icon(pixmap.SP_MediaSeekForward))
-        self.end = self._button("Go to the end (End)", lambda: timeline.set_playhead(playback.end),
-                                icon=icon(pixmap.SP_MediaSkipForward))
+        colour = self.palette().color(QPalette.ColorRole.ButtonText)
+        self._icons = {shape: transport_icon(shape, colour) for shape in _SHAPES}
+        self.start = self._button("start", "Go to the start (Home)", lambda: timeline.set_playhead(0))
+        self.second_back = self._button("second_back", "One second back (Shift+Left)",
+                                        lambda: self._step(-self._second()))
+        self.frame_back = self._button("frame_back", "One frame back (Left)", lambda: self._step(-1))
+        self.play = self._button("play", "Play / pause (Space)", playback.toggle)
+        self.frame_on = self._button("frame_on", "One frame on (Right)", lambda: self._step(1))
+        self.second_on = self._button("second_on", "One second on (Shift+Right)", lambda: self._step(self._second()))
+        self.end = self._button("end", "Go to the end (End)", lambda: timeline.set_playhead(playback.end))
         self.time = QLabel(self)
         self.time.setObjectName("transportTime")
         self.time.setToolTip("The playhead's time / the timeline's length (minutes:seconds.frames)")
@@ -98,14 +129,12 @@ class Transport(QWidget):
         fps = self.timeline.project.fps
         self.time.setText(f"{timecode(self.timeline.playhead, fps)} / {timecode(self.playback.end, fps)}")
 
-    def _button(self, tip: str, slot, icon=None, text: str = "") -> QToolButton:
+    def _button(self, shape: str, tip: str, slot) -> QToolButton:
         button = QToolButton(self)
         button.setToolTip(tip)
         button.setAutoRaise(True)
-        if icon is not None:
-            button.setIcon(icon)
-        else:
-            button.setText(text)
+        button.setIcon(self._icons[shape])
+        button.setIconSize(QSize(ICON, ICON))
         button.clicked.connect(slot)
         button.clicked.connect(lambda: self.timeline.setFocus(Qt.FocusReason.OtherFocusReason))
         return button
@@ -117,5 +146,4 @@ class Transport(QWidget):
         self.timeline.set_playhead(self.timeline.playhead + frames)
 
     def _show_playing(self, playing: bool) -> None:
-        pixmap = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.play.setIcon(self.style().standardIcon(pixmap))
+        self.play.setIcon(self._icons["pause" if playing else "play"])
