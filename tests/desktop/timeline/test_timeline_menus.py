@@ -169,3 +169,27 @@ def test_a_track_headers_menu_mutes_locks_and_removes_it(window):
     window.editor.stack.undo()
     right_click(header, QPoint(10, 10), choose("Remove track"))
     assert [t.id for t in window.project.tracks] == ["t3"]
+
+
+def test_the_menu_key_opens_the_selections_menu_or_the_timelines_without_moving_the_playhead(window):
+    timeline = window.editor.timeline
+    timeline.set_playhead(30)
+    opened = []
+
+    def menu_key() -> None:
+        def look() -> None:
+            menu = QApplication.activePopupWidget()
+            opened.append([a.text().replace("&", "") for a in menu.actions() if a.text()])
+            close(menu)
+
+        QTimer.singleShot(0, look)
+        point = QPoint(5, 5)
+        QApplication.sendEvent(timeline, QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, point,
+                                                           timeline.mapToGlobal(point)))
+
+    timeline.select_clips(["voice"])
+    menu_key()
+    timeline.select_clips([])
+    menu_key()
+    assert opened[0][0] == "Split at playhead" and opened[1][0] == "Generate"
+    assert timeline.playhead == 30 and window.project.tracks[0].clips[0].id == "shot"
