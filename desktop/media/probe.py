@@ -12,7 +12,9 @@ import av.logging
 from av.stream import Disposition
 
 from desktop.media.errors import MediaImportError
+from desktop.media.picture_header import picture_size
 from desktop.project.model import MediaItem, new_id
+from desktop.project.rules import picture_size_problem
 from engine.api.json_text import loads_limited
 from engine.api.records import read_provenance
 from engine.media.errors import MediaError
@@ -25,6 +27,7 @@ PROBE_PACKETS = 200  # enough for a decoder to output its first frame; a damaged
 def probe_media(path: str | Path) -> MediaItem:
     """A new MediaItem for `path`; MediaImportError, naming the file and what was found, if it cannot be used."""
     path = Path(path).absolute()
+    _refuse_a_picture_too_big(path)
     with _open(path) as container:
         if _is_image_reader(container.format.name):
             return _probe_image(path)
@@ -42,6 +45,15 @@ def probe_media(path: str | Path) -> MediaItem:
         if has_audio:
             return MediaItem(new_id(), path, "audio", _seconds(audio, container), has_audio=True, provenance=provenance)
     raise MediaImportError(f"{path.name} has no decodable video or audio stream")
+
+
+def _refuse_a_picture_too_big(path: Path) -> None:
+    """Refuse a picture beyond the project's limits from its header, before anything decodes it (opening a picture
+    with FFmpeg decodes it)."""
+    size = picture_size(path)
+    problem = picture_size_problem(*size) if size is not None else None
+    if problem is not None:
+        raise MediaImportError(f"{path.name} {problem}")
 
 
 def _open(path: Path) -> av.container.InputContainer:

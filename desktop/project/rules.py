@@ -1,5 +1,5 @@
-"""What makes a clip valid where it sits, and the limits of a project; the edit commands, the project file loader
-and placing a picture all hold to them."""
+"""What makes a clip valid where it sits, and the limits of a project; the edit commands, the project file loader,
+importing a picture and placing one all hold to them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from desktop.project.transform import TransformProblem
 MIN_FRAME_SIDE = 16
 MAX_FRAME_SIDE = 8192
 MAX_PROJECT_FPS = 240
+# A picture imports when it has at most the pixels of a square of this side (805 MB as RGB, which every render of it
+# decodes): any camera's photo, not a 20,000 px square
+MAX_PICTURE_SQUARE = 16384
+MAX_PICTURE_PIXELS = MAX_PICTURE_SQUARE * MAX_PICTURE_SQUARE
 # Every clip ends within this much of the start: at 240 fps and the timeline's closest zoom (48 px a frame) that end
 # is still inside Qt's 32-bit coordinates
 MAX_TIMELINE_HOURS = 24
@@ -28,6 +32,17 @@ def frame_side_problem(side: int) -> str | None:
     if MIN_FRAME_SIDE <= side <= MAX_FRAME_SIDE and side % 2 == 0:
         return None
     return f"should be an even number of pixels from {MIN_FRAME_SIDE} to {MAX_FRAME_SIDE}, not {side}"
+
+
+def picture_size_problem(width: int, height: int) -> str | None:
+    """Why a picture of `width` x `height` cannot be imported, or None."""
+    if width * height <= MAX_PICTURE_PIXELS:
+        return None
+    square = f"{MAX_PICTURE_SQUARE}x{MAX_PICTURE_SQUARE}"
+    return (
+        f"is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels), over the limit of "
+        f"{MAX_PICTURE_PIXELS / 1e6:.0f} megapixels ({square}) for a picture: scale it down to import it"
+    )
 
 
 class ClipProblem(ProjectError):

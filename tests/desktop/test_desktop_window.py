@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from blank_png import write_blank_png
 from PySide6.QtCore import QSettings
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
@@ -141,3 +142,18 @@ def test_a_picture_wider_than_the_largest_frame_imports_and_is_placed_in_the_fra
     window.place_media(media_id)
     assert len(window.project.tracks[0].clips) == 1
     assert (window.project.width, window.project.height) == (1280, 720)
+
+
+def test_a_picture_of_400_megapixels_is_refused_on_import_naming_its_size_and_the_limit(make_window, tmp_path,
+                                                                                         monkeypatch):
+    window = make_window()
+    window.confirm_discard = lambda: True
+    warnings = []
+    monkeypatch.setattr("desktop.main_window.QMessageBox.warning", lambda parent, title, text: warnings.append(text))
+    huge = write_blank_png(tmp_path / "huge.png", 20_000, 20_000)
+    wide = tmp_path / "panorama.png"
+    write_png(wide, np.full((100, 9000, 3), 128, np.uint8))
+    [media_id] = window.import_paths([huge, wide])
+    assert window.project.media[media_id].name == "panorama.png"
+    assert warnings == ["huge.png is 20000x20000 pixels (400 megapixels), over the limit of 268 megapixels "
+                        "(16384x16384) for a picture: scale it down to import it"]

@@ -6,10 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import av
 import pytest
+from blank_png import write_blank_png
 from engine_records import generation
 from media_samples import tone, write_video
 
+from desktop.media import probe
 from desktop.media.errors import MediaImportError
 from desktop.media.probe import probe_media
 from desktop.project.model import MediaItem
@@ -85,3 +88,24 @@ def test_an_mp4_whose_stream_data_is_garbage_is_refused(media_dir: Path, tmp_pat
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(MediaImportError, match=r"^gone\.mp4 cannot be read: No such file"):
         probe_media(tmp_path / "gone.mp4")
+
+
+def test_a_20000_pixel_square_picture_is_refused_by_its_size_without_being_decoded(tmp_path: Path, monkeypatch) -> None:
+    path = write_blank_png(tmp_path / "huge.png", 20_000, 20_000)  # 1.2 GB as RGB, in 50 KB
+
+    def decode(*args, **kwargs):
+        raise AssertionError("the picture was decoded")
+
+    monkeypatch.setattr(probe, "read_rgb", decode)
+    monkeypatch.setattr(av, "open", decode)  # FFmpeg decodes a picture to open it
+    with pytest.raises(MediaImportError) as refused:
+        probe_media(path)
+    assert str(refused.value) == (
+        "huge.png is 20000x20000 pixels (400 megapixels), over the limit of 268 megapixels (16384x16384) for a "
+        "picture: scale it down to import it"
+    )
+
+
+def test_a_picture_wider_than_the_largest_frame_within_the_picture_limit_imports_with_its_size(tmp_path: Path) -> None:
+    probed = probe_media(write_blank_png(tmp_path / "panorama.png", 20_000, 400))
+    assert (probed.kind, probed.width, probed.height) == ("image", 20_000, 400)
