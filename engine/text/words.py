@@ -86,12 +86,12 @@ class WordTextEncoder(nn.Module):
     @classmethod
     def from_file(cls, path: str | Path, device: str | torch.device = "cpu") -> WordTextEncoder:
         file = SafetensorsFile.open(path)
+        meta = _shape(file, path)
         try:
-            meta = _shape(file, path)
             encoder = cls(meta["vocab"], int(meta["channels"]), int(meta["max_words"]), int(meta["layers"]),
                           int(meta["heads"]))
         except (KeyError, TypeError, ValueError) as err:
-            raise TextEncoderError(f"{path} is not a word text encoder: its metadata lacks {err}") from None
+            raise _unreadable(path, _what_is_wrong(err)) from None
         state = {name: file.read(name) for name in file.entries}
         try:
             encoder.load_state_dict(state)
@@ -101,18 +101,35 @@ class WordTextEncoder(nn.Module):
 
 
 def _shape(file: SafetensorsFile, path: str | Path) -> dict:
-    meta = loads_limited(file.metadata[METADATA_KEY], "its metadata")
+    """The word list and sizes stored in the encoder's file."""
+    try:
+        meta = loads_limited(file.metadata[METADATA_KEY], "it")
+    except (KeyError, TypeError, ValueError) as err:
+        raise _unreadable(path, _what_is_wrong(err)) from None
     if not isinstance(meta, dict):
-        raise TextEncoderError(f"{path} is not a word text encoder: its metadata is not a JSON object")
+        raise _unreadable(path, "it is not a JSON object")
     return meta
+
+
+def _unreadable(path: str | Path, what_is_wrong: str) -> TextEncoderError:
+    """The error for an encoder file whose stored word list and sizes cannot be read: the model it belongs to cannot
+    run until the file is replaced, and nothing else is affected."""
+    return TextEncoderError(
+        f"{path} cannot be used as a word text encoder: the word list and sizes stored in it cannot be read "
+        f"({what_is_wrong}). Other models are not affected; to use this one, remove it and install it again, or "
+        "export it again from its training run"
+    )
+
+
+def _what_is_wrong(err: Exception) -> str:
+    return f"{err} is missing" if isinstance(err, KeyError) else str(err)
 
 
 def read_vocabulary(path: str | Path) -> tuple[str, ...]:
     """The words the encoder in `path` knows, read from its header alone."""
-    try:
-        vocab = _shape(SafetensorsFile.open(path), path)["vocab"]
-    except (KeyError, TypeError, ValueError) as err:
-        raise TextEncoderError(f"{path} is not a word text encoder: its metadata lacks {err}") from None
+    vocab = _shape(SafetensorsFile.open(path), path).get("vocab")
+    if vocab is None:
+        raise _unreadable(path, "'vocab' is missing")
     if not isinstance(vocab, list) or not all(isinstance(w, str) for w in vocab):
-        raise TextEncoderError(f"{path} is not a word text encoder: its vocabulary is not a list of words")
+        raise _unreadable(path, "'vocab' is not a list of words")
     return tuple(vocab)

@@ -15,7 +15,7 @@ from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
 from engine.tensors.safetensors_file import save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
-from engine.text.words import WordTextEncoder
+from engine.text.words import WordTextEncoder, read_vocabulary
 from engine.train.toyworld.palette import OBJECT_COLOURS
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, sample_batch, sample_video
 from engine.train.vae_train import (
@@ -111,10 +111,34 @@ def test_the_word_encoder_round_trips_through_one_file(words: WordTextEncoder, t
     assert (tmp_path / "twice.safetensors").read_bytes() == (tmp_path / "text.safetensors").read_bytes()
 
 
-def test_a_file_without_the_word_encoders_metadata_is_refused_by_name(words: WordTextEncoder, tmp_path: Path) -> None:
-    save_safetensors(words.state_dict(), tmp_path / "other.safetensors", metadata={"format": "pt"})
-    with pytest.raises(TextEncoderError, match="other.safetensors is not a word text encoder"):
-        WordTextEncoder.from_file(tmp_path / "other.safetensors")
+def unreadable(path: Path, what_is_wrong: str) -> str:
+    return (
+        f"{path} cannot be used as a word text encoder: the word list and sizes stored in it cannot be read "
+        f"({what_is_wrong}). Other models are not affected; to use this one, remove it and install it again, or "
+        "export it again from its training run"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stored", "what_is_wrong"),
+    [
+        ({"format": "pt"}, "'word_text_encoder' is missing"),
+        ({"word_text_encoder": "{vocab: [red]"}, "it is not JSON: Expecting property name enclosed in double quotes "
+                                                 "(line 1, column 2)"),
+        ({"word_text_encoder": "[1, 2]"}, "it is not a JSON object"),
+        ({"word_text_encoder": '{"channels": 16}'}, "'vocab' is missing"),
+    ],
+    ids=["another file", "not JSON", "not an object", "no word list"],
+)
+def test_an_encoder_whose_word_list_cannot_be_read_says_what_still_works_and_what_to_do(
+    words: WordTextEncoder, tmp_path: Path, stored: dict[str, str], what_is_wrong: str
+) -> None:
+    path = tmp_path / "other.safetensors"
+    save_safetensors(words.state_dict(), path, metadata=stored)
+    for read in (WordTextEncoder.from_file, read_vocabulary):
+        with pytest.raises(TextEncoderError) as refused:
+            read(path)
+        assert str(refused.value) == unreadable(path, what_is_wrong), read
 
 
 def test_the_bit_loss_averages_over_bits_or_weighs_every_pass_the_same() -> None:
