@@ -1,11 +1,20 @@
-"""The inspector: what the selected clip is (media, place, length, gain, and for a video slower than the project
+"""The inspector: what the selected clip is (media, place, length, gain, fades, and for a video slower than the project
 whether its motion is smoothed), for a generated one what made it, and for a visual one how it is placed in the
 frame (desktop.transform_panel); for a title, what it shows (desktop.title_panel)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.project.model import Clip, Project
 from desktop.timecode import timecode
@@ -30,6 +39,7 @@ class Inspector(QWidget):
     transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
+    fades_changed = Signal(str, int, int)  # clip id, fade-in and fade-out frames
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +89,7 @@ class Inspector(QWidget):
         gain.setValue(clip.gain)
         gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
         self.form.addRow("Gain", gain)
+        self._fade_rows(project, clip)
         if media.kind == "video" and media.fps and media.fps < fps:
             self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
         record = media.generation
@@ -99,6 +110,33 @@ class Inspector(QWidget):
         margins = layout.contentsMargins()
         return max((w.minimumSizeHint().width() for w in widgets if w is not None), default=0) + margins.left() + \
             margins.right()
+
+    def _fade_rows(self, project: Project, clip: Clip) -> None:
+        """Fade in and Fade out in frames (with their seconds), and the cross-dissolve into the clip if it has one."""
+        boxes = []
+        for name, frames in (("Fade in", clip.fade_in), ("Fade out", clip.fade_out)):
+            box = QSpinBox()
+            box.setRange(0, clip.length)
+            box.setSuffix(" frames")
+            box.setValue(frames)
+            box.setToolTip(f"{project.seconds(frames):.2f} s at {project.fps} fps; the picture fades to or from what "
+                           "lies below it, the sound to or from silence")
+            box.setEnabled(not project.find_clip(clip.id)[0].locked)
+            boxes.append(box)
+            self.form.addRow(name, box)
+        fade_in, fade_out = boxes
+
+        def finished() -> None:
+            wanted = fade_in.value(), fade_out.value()
+            if wanted != (clip.fade_in, clip.fade_out):  # after the box is done: the edit rebuilds these rows
+                QTimer.singleShot(0, lambda: self.fades_changed.emit(clip.id, *wanted))
+
+        for box in boxes:
+            box.editingFinished.connect(finished)
+        if clip.dissolve_in:
+            self.form.addRow("Cross-dissolve", QLabel(f"{clip.dissolve_in} frames "
+                                                      f"({project.seconds(clip.dissolve_in):.2f} s) from the clip "
+                                                      "before"))
 
     def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:
         box = QCheckBox("Smooth")

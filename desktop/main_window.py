@@ -41,6 +41,7 @@ from desktop.project.commands import (
     Macro,
     RelinkMedia,
     RemoveMedia,
+    SetClipFades,
     SetClipGain,
     SetClipSmoothMotion,
     SetClipTransform,
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
         self.inspector.transform_changed.connect(self._transform_clip)
         self.inspector.title_changed.connect(self._edit_title)
+        self.inspector.fades_changed.connect(self._set_fades)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
         link_storyboard_lane(self.panel, timeline)
         timeline.selection_changed.connect(self._selection_changed)
         timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        timeline.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         timeline.clip_menu_requested.connect(self._clip_menu)
         timeline.space_menu_requested.connect(self._space_menu)
         self.editor.stack.indexChanged.connect(self._project_edited)
@@ -267,6 +270,16 @@ class MainWindow(QMainWindow):
         self.title_action = self._action(timeline, "Add &title", self.add_title, "Ctrl+T",
                                          "A text clip at the playhead, on the selected clip's video track or the top "
                                          "free one")
+        timeline.addSeparator()
+        self.transition_actions = [  # also a clip's menu's
+            self._action(timeline, "Add &cross-dissolve", lambda: self.editor.timeline.cross_dissolve(), "Ctrl+D",
+                         "Mix the selected clip into its neighbour over a second, on the cut nearer the playhead"),
+            self._action(timeline, "Fade &in", lambda: self.editor.timeline.fade_selected("in"), None,
+                         "Fade the selected clips in from black (or the track below) over a second"),
+            self._action(timeline, "Fade &out", lambda: self.editor.timeline.fade_selected("out"), None,
+                         "Fade the selected clips out to black (or the track below) over a second"),
+        ]
+        timeline.addSeparator()
         self._action(timeline, "&Play / pause", lambda: self.editor.playback.toggle())
         self.record_action = self._action(timeline, "&Record voice-over", self.toggle_voice_over, "R",
                                           "Record from the microphone into a new audio clip at the playhead")
@@ -590,6 +603,11 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(self.project, clip)
         self.clip_actions.update_enabled()
 
+    def _set_fades(self, clip_id: str, fade_in: int, fade_out: int) -> None:
+        """Fade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
+        if not self.editor.timeline.edit(SetClipFades(clip_id, fade_in, fade_out)):
+            self._selection_changed(self.editor.timeline.selected_clip_ids())
+
     def _transform_clip(self, clip_id: str, transform: Transform, what: str, merge_key: object) -> None:
         """Place a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
         if not self.editor.timeline.edit(SetClipTransform(clip_id, transform, what, merge_key)):
@@ -605,7 +623,8 @@ class MainWindow(QMainWindow):
         the Generate menu's actions on a generated clip when one applies."""
         self.clip_actions.update_enabled()
         generation = [a for a in self.clip_actions.clip_menu_actions() if a.isEnabled()]
-        return build_menu(self, [self.clip_edit_actions, self.clip_actions.clip_menu_actions() if generation else []])
+        return build_menu(self, [self.clip_edit_actions, self.transition_actions,
+                                 self.clip_actions.clip_menu_actions() if generation else []])
 
     def _clip_menu(self, where: QPoint) -> None:
         """Split at the playhead acts here only on the selected clips it is inside of (from the Edit menu it splits

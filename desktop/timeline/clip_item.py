@@ -10,10 +10,11 @@ import math
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPolygonF, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.project.transitions import fades
 from desktop.timeline.layout import LABEL_HEIGHT, track_height
 from desktop.timeline.previews import WAVEFORM_TILE, MediaPreviews
 from desktop.timeline.scale import TimeScale
@@ -27,6 +28,10 @@ _LOCKED_SHADE = QColor(0, 0, 0, 90)
 _TEXT = QColor(235, 235, 238)
 _MIN_DETAIL_WIDTH = 20  # narrower clips are a plain block: their pictures would hardly be seen
 _MIN_LABEL_WIDTH = 28
+_FADE_SHADE = QColor(0, 0, 0, 120)
+_FADE_LINE = QPen(QColor(240, 240, 240), 1)
+_FADE_HANDLE = QColor(240, 240, 240)
+FADE_HANDLE_SIZE = 7  # the square at the top of a fade's ramp (at a clip's top corner while it has none)
 
 
 @dataclass
@@ -70,6 +75,7 @@ class ClipItem(QGraphicsItem):
         self.live = live_media is not None
         self.media: MediaItem = live_media if live_media is not None else project.media_of(clip)
         self.start, self.length, self.source_in = clip.start, clip.length, clip.source_in
+        self.fade_in, self.fade_out = fades(clip)
         self.source_frames = project.source_frames(self.media)
         self.locked, self.muted = track.locked, track.muted
         self._body = _BODY[self.kind].darker(170) if self.muted else _BODY[self.kind]
@@ -117,10 +123,43 @@ class ClipItem(QGraphicsItem):
                 painter.setFont(self.look.font)
                 painter.setPen(_TEXT)
                 painter.drawStaticText(QPointF(4, 1), self.look.label(self.media.name, int(width) - 8))
+        self._paint_fades(painter, rect)
         if self.locked:
             painter.fillRect(rect, _LOCKED_SHADE)
         painter.setPen(_SELECTED if self.isSelected() else _BORDER)
         painter.drawRect(self._outline)
+
+    def show_fades(self, fade_in: int, fade_out: int) -> None:
+        """Show fades of these lengths (while a fade handle is dragged)."""
+        self.fade_in, self.fade_out = fade_in, fade_out
+        self.update()
+
+    def fade_handle_x(self, edge: str) -> float:
+        """Where the handle of the fade at `edge` ("in" or "out") is, in the item's x."""
+        width = self._rect.width()
+        if edge == "in":
+            return min(width, self.look.scale.x(self.fade_in))
+        return max(0.0, width - self.look.scale.x(self.fade_out))
+
+    def _paint_fades(self, painter: QPainter, rect: QRectF) -> None:
+        """Each fade as a shaded ramp from the clip's bottom corner to its handle on the top edge. A selected clip
+        shows its handles even without fades, at its top corners, where a drag adds one."""
+        bottom = rect.height()
+        for edge, frames in (("in", self.fade_in), ("out", self.fade_out)):
+            corner = 0.0 if edge == "in" else rect.width()
+            handle = self.fade_handle_x(edge)
+            if frames:
+                ramp = QPolygonF([QPointF(corner, 0), QPointF(handle, 0), QPointF(corner, bottom)])
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(_FADE_SHADE)
+                painter.drawPolygon(ramp)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(_FADE_LINE)
+                painter.drawLine(QPointF(corner, bottom), QPointF(handle, 0))
+            if (frames or self.isSelected()) and rect.width() >= 3 * FADE_HANDLE_SIZE and not self.locked:
+                half = FADE_HANDLE_SIZE / 2
+                x = min(max(handle, half), rect.width() - half)
+                painter.fillRect(QRectF(x - half, 1, FADE_HANDLE_SIZE, FADE_HANDLE_SIZE), _FADE_HANDLE)
 
     def _source_x(self) -> float:
         """Where the clip's left edge falls in the media, in pixels at this zoom."""

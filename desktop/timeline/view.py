@@ -35,16 +35,27 @@ from desktop.project.commands import (
     RemoveClip,
     RemoveTrack,
     RippleDelete,
+    SetClipFades,
+    SetDissolve,
     SetTrackFlag,
     SplitClip,
     TrimClip,
 )
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
-from desktop.timeline.clip_item import ClipItem, ClipLook
+from desktop.project.transitions import dissolve_into, dissolve_limit, dissolve_problem, following, previous
+from desktop.timeline.clip_item import FADE_HANDLE_SIZE, ClipItem, ClipLook
 from desktop.timeline.drags import Landing, move_landing, trim_landing
 from desktop.timeline.edit_command import apply_edit
-from desktop.timeline.layout import EDGE_GRIP, HEADER_WIDTH, RULER_HEIGHT, TAIL_SECONDS, track_tops
+from desktop.timeline.layout import (
+    EDGE_GRIP,
+    HEADER_WIDTH,
+    LABEL_HEIGHT,
+    RULER_HEIGHT,
+    TAIL_SECONDS,
+    track_height,
+    track_tops,
+)
 from desktop.timeline.previews import MediaPreviews
 from desktop.timeline.ruler import PLAYHEAD_COLOR, Ruler
 from desktop.timeline.scale import ZOOM_STEP, TimeScale
@@ -56,16 +67,20 @@ PLAYHEAD_GRIP = 4  # pixels either side of the playhead line where a press grabs
 _GUIDE = QColor(255, 230, 120)
 _BACKGROUND = QColor(28, 28, 30)
 _ROW = QColor(36, 36, 39)
+_DISSOLVE_FILL = QColor(255, 255, 255, 70)
+_DISSOLVE_LINE = QPen(QColor(250, 250, 250), 1)
+TRANSITION_SECONDS = 1  # a new fade or cross-dissolve lasts this long, where the clip and its media allow
 
 
 @dataclass
 class _Drag:
     item: ClipItem
-    action: str  # "move", "start" or "end" (the edge being trimmed)
+    action: str  # "move", "start" or "end" (the edge being trimmed), "fade_in", "fade_out" or "dissolve"
     press: QPointF  # scene position of the press
     grab: float  # scene x of the press minus the x of what it grabbed (clip start or edge)
     started: bool = False
     landing: Landing | None = None
+    value: int | None = None  # the fade's or the dissolve's length in frames where a transition drag would leave it
 
 
 class TimelineView(QGraphicsView):
@@ -74,7 +89,11 @@ class TimelineView(QGraphicsView):
     does not allow, nothing changed), `refreshed()` (it shows the project again: after an edit, a zoom, live clips),
     `clip_menu_requested(global position)` (a right click on a clip, which it selects first: alone, unless it is
     already in the selection), `space_menu_requested(global position)` (a right click on no clip that can be edited:
-    the playhead moves there first, since what that menu offers happens at the playhead)."""
+    the playhead moves there first, since what that menu offers happens at the playhead), `notice(message)` (an edit
+    done otherwise than asked: a transition shortened to what the media allows).
+
+    A fade shows as a ramp at a clip's end, with a handle on its top edge to drag; a cross-dissolve as a crossed box
+    over its cut, whose sides drag it longer or shorter (desktop.project.transitions)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(list)
@@ -84,6 +103,7 @@ class TimelineView(QGraphicsView):
     refreshed = Signal()
     clip_menu_requested = Signal(QPoint)
     space_menu_requested = Signal(QPoint)
+    notice = Signal(str)
 
     def __init__(self, project: Project, undo_stack: QUndoStack, previews: MediaPreviews | None = None,
                  parent: QWidget | None = None, live: LiveClips | None = None) -> None:
@@ -102,6 +122,8 @@ class TimelineView(QGraphicsView):
         self._items: dict[str, ClipItem] = {}
         self._tops: list[int] = [0]  # of every row drawn: the live row (while there are live clips), then the tracks
         self._live_rows = 0  # 1 while the live row is drawn
+        self._dissolves: list[tuple[str, int, QRectF]] = []  # incoming clip id, cut, box: every dissolve drawn
+        self._menu_frame: int | None = None  # where the clip menu being shown was asked for
 
         self.setScene(QGraphicsScene(self))
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -191,6 +213,13 @@ class TimelineView(QGraphicsView):
                 item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not (track.locked or item.live))
                 shown.add(clip.id)
         self._remove_items(set(self._items) - shown)
+        self._dissolves = []
+        for row, track in enumerate(rows[self._live_rows:], start=self._live_rows):
+            for clip in track.clips:
+                dissolve = dissolve_into(project, track, clip)
+                if dissolve is not None:
+                    self._dissolves.append((clip.id, clip.start, self._dissolve_box(
+                        dissolve.first, dissolve.length, self._tops[row], track)))
         self._fit_scene()
         self.headers.show_tracks(rows, self._tops, shown_only={self.live.track_id})
         self.ruler.update()
@@ -263,6 +292,55 @@ class TimelineView(QGraphicsView):
             commands = [RippleDelete(i) if ripple else RemoveClip(i) for i in ids]
             self.edit(_one(commands, "Ripple delete clips" if ripple else "Delete clips"))
 
+    def cross_dissolve(self) -> None:
+        """A cross-dissolve of a second on the cut of each selected clip nearer where its menu was asked for (else
+        the playhead): shorter where the media beyond the cut has less, refused where it has none."""
+        at = self._menu_frame if self._menu_frame is not None else self._playhead
+        commands: list[Command] = []
+        notes, cuts_taken = [], set()
+        for clip_id in self._editable_selection():
+            track, clip = self.project.find_clip(clip_id)
+            cuts = [c for c in (clip if previous(track, clip) else None, following(track, clip)) if c is not None]
+            if not cuts:
+                self.edit_refused.emit(f"{self.project.media_of(clip).name} touches no clip on {track.name}: a "
+                                       "cross-dissolve goes on a cut, where one clip ends and the next starts")
+                return
+            incoming = min(cuts, key=lambda c: abs(c.start - at))
+            wanted = TRANSITION_SECONDS * self.project.fps
+            length = min(wanted, dissolve_limit(self.project, track, incoming))
+            if length == 0:
+                self.edit_refused.emit(dissolve_problem(self.project, track, incoming, wanted) or "")
+                return
+            if length < wanted:
+                notes.append(f"the cross-dissolve at {self.project.seconds(incoming.start):.2f} s lasts {length} "
+                             f"frames, all the media beyond the cut allows")
+            if incoming.id not in cuts_taken:
+                cuts_taken.add(incoming.id)
+                commands.append(SetDissolve(incoming.id, length))
+        if commands and self.edit(_one(commands, "Cross-dissolves")) and notes:
+            note = "; ".join(notes)
+            self.notice.emit(note[0].upper() + note[1:])
+
+    def fade_selected(self, edge: str) -> None:
+        """Fade each selected clip in (`edge` "in") or out over a second, or as much of it as the other fade
+        leaves."""
+        commands = []
+        for clip_id in self._editable_selection():
+            _, clip = self.project.find_clip(clip_id)
+            wanted = TRANSITION_SECONDS * self.project.fps
+            if edge == "in":
+                commands.append(SetClipFades(clip.id, min(wanted, clip.length - clip.fade_out), clip.fade_out))
+            else:
+                commands.append(SetClipFades(clip.id, clip.fade_in, min(wanted, clip.length - clip.fade_in)))
+        if commands:
+            self.edit(_one(commands, "Fade clips in" if edge == "in" else "Fade clips out"))
+
+    def _editable_selection(self) -> list[str]:
+        ids = [i for i in self.selected_clip_ids() if not self._items[i].locked]
+        if not ids:
+            self.edit_refused.emit("Select a clip on the timeline first")
+        return ids
+
     # painting
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
@@ -280,6 +358,18 @@ class TimelineView(QGraphicsView):
             painter.setPen(QPen(_GUIDE, 1, Qt.PenStyle.DashLine))
             guide = self.scale.x(self._guide)
             painter.drawLine(QPointF(guide, rect.top()), QPointF(guide, rect.bottom()))
+        for _, _, box in self._dissolves:
+            if box.intersects(rect):
+                painter.fillRect(box, _DISSOLVE_FILL)
+                painter.setPen(_DISSOLVE_LINE)
+                painter.drawRect(box)
+                painter.drawLine(box.topLeft(), box.bottomRight())
+                painter.drawLine(box.bottomLeft(), box.topRight())
+
+    def _dissolve_box(self, first: int, length: int, top: float, track: Track) -> QRectF:
+        """The box a dissolve of `length` frames from `first` is drawn as, below the clips' names."""
+        left, right = self.scale.x(first), self.scale.x(first + length)
+        return QRectF(left, top + LABEL_HEIGHT, max(2.0, right - left), track_height(track.kind) - LABEL_HEIGHT - 1)
 
     # mouse
 
@@ -306,6 +396,10 @@ class TimelineView(QGraphicsView):
             item.setSelected(True)
         if item.locked:
             return
+        transition = self._transition_grip(scene_pos)
+        if transition is not None:
+            self._drag = _Drag(self._items[transition[1]], transition[0], scene_pos, 0.0)
+            return
         action = self._grip(item, scene_pos.x())
         edge_x = item.x() + (item.boundingRect().width() if action == "end" else 0)
         self._drag = _Drag(item, action, scene_pos, scene_pos.x() - edge_x)
@@ -327,6 +421,9 @@ class TimelineView(QGraphicsView):
                 return
             drag.started = True
             drag.item.setZValue(1)
+        if drag.action in ("fade_in", "fade_out", "dissolve"):
+            self._drag_transition(drag, scene_pos.x())
+            return
         drag.landing = self._landing(drag, scene_pos)
         self._show_landing(drag.item, drag.landing)
 
@@ -341,6 +438,11 @@ class TimelineView(QGraphicsView):
         self._set_guide(None)
         drag.item.setZValue(0)
         drag.item.set_refused(False)
+        if drag.action in ("fade_in", "fade_out", "dissolve"):
+            if drag.started and drag.value is not None and self._end_transition_drag(drag):
+                return
+            self.refresh()
+            return
         landing = drag.landing
         if drag.started and landing is not None and landing.allowed:
             item = drag.item
@@ -378,7 +480,11 @@ class TimelineView(QGraphicsView):
             return
         item = self._clip_at(event.pos())
         if self._pick_for_menu(item):
-            self.clip_menu_requested.emit(event.globalPos())
+            self._menu_frame = self.scale.nearest_frame(self.mapToScene(event.pos()).x())
+            try:
+                self.clip_menu_requested.emit(event.globalPos())
+            finally:
+                self._menu_frame = None
             return
         self.set_playhead(self.scale.nearest_frame(self.mapToScene(event.pos()).x()))
         self.space_menu_requested.emit(event.globalPos())
@@ -407,9 +513,73 @@ class TimelineView(QGraphicsView):
                 return "end"
         return "move"
 
+    def _transition_grip(self, scene_pos: QPointF) -> tuple[str, str] | None:
+        """The transition a press at `scene_pos` takes hold of: ("fade_in" or "fade_out", clip id) at a fade's
+        handle, ("dissolve", incoming clip id) at a side of a dissolve's box; None elsewhere."""
+        for clip_id, _, box in self._dissolves:
+            inside = box.top() <= scene_pos.y() <= box.bottom() and not self._items[clip_id].locked
+            if inside and min(abs(scene_pos.x() - box.left()), abs(scene_pos.x() - box.right())) <= EDGE_GRIP:
+                return "dissolve", clip_id
+        for item in self._items.values():
+            if item.live or item.locked or item.boundingRect().width() < 3 * FADE_HANDLE_SIZE:
+                continue
+            y = scene_pos.y() - item.y()
+            if not 0 <= y <= FADE_HANDLE_SIZE + 3:
+                continue
+            for edge in ("in", "out"):
+                if abs(scene_pos.x() - item.x() - item.fade_handle_x(edge)) <= FADE_HANDLE_SIZE:
+                    return f"fade_{edge}", item.clip_id
+        return None
+
+    def _drag_transition(self, drag: _Drag, scene_x: float) -> None:
+        """Show the fade or dissolve being dragged at the length the mouse gives it, within what the clip allows."""
+        item = drag.item
+        track, clip = self.project.find_clip(item.clip_id)
+        if drag.action == "dissolve":
+            half = abs(scene_x - self.scale.x(clip.start)) / self.scale.pixels_per_frame
+            drag.value = min(round(2 * half), dissolve_limit(self.project, track, clip))
+            top = self.track_top(track.id)
+            self._dissolves = [(i, cut, self._dissolve_box(cut - drag.value // 2, drag.value, top, track)
+                                if i == clip.id else box) for i, cut, box in self._dissolves]
+            if not any(i == clip.id for i, _, _ in self._dissolves):
+                self._dissolves.append((clip.id, clip.start, self._dissolve_box(clip.start - drag.value // 2,
+                                                                                drag.value, top, track)))
+            self.viewport().update()
+            return
+        frame = self.scale.nearest_frame(scene_x)
+        if drag.action == "fade_in":
+            drag.value = min(max(0, frame - clip.start), clip.length - item.fade_out)
+            item.show_fades(drag.value, item.fade_out)
+        else:
+            drag.value = min(max(0, clip.end - frame), clip.length - item.fade_in)
+            item.show_fades(item.fade_in, drag.value)
+
+    def _end_transition_drag(self, drag: _Drag) -> bool:
+        """Make the dragged fade or dissolve length an edit; False if it is as it was (or was refused)."""
+        _, clip = self.project.find_clip(drag.item.clip_id)
+        value = drag.value if drag.value is not None else 0
+        command: Command
+        if drag.action == "dissolve":
+            if value == clip.dissolve_in:
+                return False
+            command = SetDissolve(clip.id, value)
+        elif drag.action == "fade_in":
+            if value == clip.fade_in:
+                return False
+            command = SetClipFades(clip.id, value, min(clip.fade_out, clip.length - value))
+        else:
+            if value == clip.fade_out:
+                return False
+            command = SetClipFades(clip.id, min(clip.fade_in, clip.length - value), value)
+        return self.edit(command)
+
     def _show_cursor(self, point: QPoint) -> None:
         item = self._clip_at(point)
-        trim = item is not None and not item.locked and self._grip(item, self.mapToScene(point).x()) != "move"
+        scene = self.mapToScene(point)
+        if item is not None and not item.locked and self._transition_grip(scene) is not None:
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor)
+            return
+        trim = item is not None and not item.locked and self._grip(item, scene.x()) != "move"
         self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if trim else Qt.CursorShape.ArrowCursor)
 
     def _landing(self, drag: _Drag, scene_pos: QPointF) -> Landing:
