@@ -1,10 +1,12 @@
-"""A client with its events in a queue, for tests that talk to a real engine."""
+"""A client with its events in a queue, for tests that talk to a real engine, and an engine process spoken to in
+raw lines, for tests that send it what no client would."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from engine.api import protocol as p
@@ -20,6 +22,18 @@ def toyworld_job(folder: Path, name: str, seconds: int = 1, **fields) -> JobSpec
     fields.setdefault("prompts", (PROMPT,))
     return JobSpec(kind=fields.pop("kind", "generate"), model="toyworld", output=str(folder / f"{name}.mp4"),
                    seconds=seconds, seed=fields.pop("seed", 3), device="cpu", **fields)
+
+
+@contextlib.contextmanager
+def engine_lines(log: Path) -> Iterator[tuple[LocalEngine, Iterator[bytes], p.Message]]:
+    """An engine process of its own, its lines and its first message (the Ready), read already. The process is
+    closed on leaving, however the test ends."""
+    engine = LocalEngine(log)
+    try:
+        lines = iter(engine.lines())
+        yield engine, lines, p.decode(next(lines))
+    finally:
+        engine.close(10)
 
 
 class Session:

@@ -12,12 +12,11 @@ import av
 import numpy as np
 import pytest
 import torch
-from engine_session import PROMPT, Session, toyworld_job
+from engine_session import PROMPT, Session, engine_lines, toyworld_job
 
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.records import BitsHeader, read_provenance
-from engine.api.transport import LocalEngine
 from engine.loader import load_model
 from engine.media.mp4 import read_frames, read_metadata
 from engine.pipeline import ClipFrames, run_generation
@@ -161,10 +160,7 @@ def test_a_cancelled_job_keeps_its_finished_clips_as_a_playable_continuable_vide
 
 
 def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
-    engine = LocalEngine(home / "engine.log")
-    lines = iter(engine.lines())
-    try:
-        ready = p.decode(next(lines))
+    with engine_lines(home / "engine.log") as (engine, lines, ready):
         good = toyworld_job(tmp_path, "good").to_json()
         bad = {
             "garbage": b"this is not json\n",
@@ -195,8 +191,6 @@ def test_each_bad_input_fails_clearly_and_the_engine_serves_on(home, tmp_path):
         while not isinstance(reply := p.decode(next(lines)), p.TERMINAL):
             pass
         assert isinstance(reply, p.Finished) and engine.process.poll() is None and engine.pid == ready.pid
-    finally:
-        engine.close(10)
 
 
 def test_killing_the_engine_mid_job_fails_that_job_as_crashed_and_the_next_one_runs_ten_times(home, tmp_path):

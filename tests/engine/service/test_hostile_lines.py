@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
-from engine_session import toyworld_job
+from engine_session import engine_lines, toyworld_job
 
 from engine.api import protocol as p
 from engine.api.server_address import read_token
@@ -36,10 +37,7 @@ def _submit_line(job: dict, **raw: str) -> bytes:
 
 
 def test_the_engine_survives_deep_lines_and_bad_numbers_and_answers_the_next_message(home, tmp_path):
-    engine = LocalEngine(home / "engine.log")
-    lines = iter(engine.lines())
-    try:
-        ready = p.decode(next(lines))
+    with engine_lines(home / "engine.log") as (engine, lines, ready):
         good = toyworld_job(tmp_path, "good").to_json()
         bad = {
             "deep": (DEEP, None, "not a JSON message: the line is nested deeper than 64 levels (line 1, column 65)"),
@@ -64,13 +62,9 @@ def test_the_engine_survives_deep_lines_and_bad_numbers_and_answers_the_next_mes
         models = p.decode(next(lines))
         assert isinstance(models, p.Models) and "toyworld" in [m.id for m in models.models]
         assert engine.process.poll() is None and engine.pid == ready.pid
-    finally:
-        engine.close(10)
 
 
-def _refuses_an_endless_line_then_lists_models(engine: LocalEngine | RemoteEngine) -> None:
-    lines = iter(engine.lines())
-    assert isinstance(p.decode(next(lines)), p.Ready)
+def _refuses_an_endless_line_then_lists_models(engine: LocalEngine | RemoteEngine, lines: Iterator[bytes]) -> None:
     engine.send(ENDLESS)
     engine.send(b"\n" + p.encode(p.ListModels("cpu", 1)))
     refused = p.decode(next(lines))
@@ -81,12 +75,10 @@ def _refuses_an_endless_line_then_lists_models(engine: LocalEngine | RemoteEngin
 
 
 def test_the_engine_refuses_20_mib_without_a_newline_and_answers_the_next_message(home):
-    engine = LocalEngine(home / "engine.log")
-    try:
-        _refuses_an_endless_line_then_lists_models(engine)
+    with engine_lines(home / "engine.log") as (engine, lines, ready):
+        assert isinstance(ready, p.Ready)
+        _refuses_an_endless_line_then_lists_models(engine, lines)
         assert engine.process.poll() is None
-    finally:
-        engine.close(10)
 
 
 @pytest.fixture
@@ -130,7 +122,9 @@ def test_the_server_refuses_20_mib_without_a_newline_and_answers_the_next_messag
     port, token, thread = server
     engine = RemoteEngine("127.0.0.1", port, token)
     try:
-        _refuses_an_endless_line_then_lists_models(engine)
+        lines = iter(engine.lines())
+        assert isinstance(p.decode(next(lines)), p.Ready)
+        _refuses_an_endless_line_then_lists_models(engine, lines)
         assert thread.is_alive()
     finally:
         engine.close(5)
