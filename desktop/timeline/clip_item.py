@@ -119,11 +119,12 @@ class ClipItem(QGraphicsItem):
                 else:
                     self._paint_filmstrip(painter, strip, exposed)
                 painter.restore()
-            if width >= _MIN_LABEL_WIDTH:
-                painter.setFont(self.look.font)
-                painter.setPen(_TEXT)
-                painter.drawStaticText(QPointF(4, 1), self.look.label(self.media.name, int(width) - 8))
-        self._paint_fades(painter, rect)
+        self._paint_fade_ramps(painter, rect)
+        if width >= _MIN_LABEL_WIDTH:
+            painter.setFont(self.look.font)
+            painter.setPen(_TEXT)
+            painter.drawStaticText(QPointF(4, 1), self.look.label(self.media.name, int(width) - 8))
+        self._paint_fade_handles(painter, rect)
         if self.locked:
             painter.fillRect(rect, _LOCKED_SHADE)
         painter.setPen(_SELECTED if self.isSelected() else _BORDER)
@@ -141,24 +142,29 @@ class ClipItem(QGraphicsItem):
             return min(width, self.look.scale.x(self.fade_in))
         return max(0.0, width - self.look.scale.x(self.fade_out))
 
-    def _paint_fades(self, painter: QPainter, rect: QRectF) -> None:
-        """Each fade as a shaded ramp from the clip's bottom corner to its handle on the top edge. A selected clip
-        shows its handles even without fades, at its top corners, where a drag adds one."""
+    def _paint_fade_ramps(self, painter: QPainter, rect: QRectF) -> None:
+        """Each fade as a shaded ramp from the clip's bottom corner to its handle on the top edge."""
         bottom = rect.height()
         for edge, frames in (("in", self.fade_in), ("out", self.fade_out)):
-            corner = 0.0 if edge == "in" else rect.width()
-            handle = self.fade_handle_x(edge)
             if frames:
-                ramp = QPolygonF([QPointF(corner, 0), QPointF(handle, 0), QPointF(corner, bottom)])
+                corner = 0.0 if edge == "in" else rect.width()
+                handle = self.fade_handle_x(edge)
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(_FADE_SHADE)
-                painter.drawPolygon(ramp)
+                painter.drawPolygon(QPolygonF([QPointF(corner, 0), QPointF(handle, 0), QPointF(corner, bottom)]))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.setPen(_FADE_LINE)
                 painter.drawLine(QPointF(corner, bottom), QPointF(handle, 0))
-            if (frames or self.isSelected()) and rect.width() >= 3 * FADE_HANDLE_SIZE and not self.locked:
-                half = FADE_HANDLE_SIZE / 2
-                x = min(max(handle, half), rect.width() - half)
+
+    def _paint_fade_handles(self, painter: QPainter, rect: QRectF) -> None:
+        """The handle of each fade on the top edge; a selected clip shows them without fades too, at its top
+        corners, where a drag adds one."""
+        if rect.width() < 3 * FADE_HANDLE_SIZE or self.locked:
+            return
+        half = FADE_HANDLE_SIZE / 2
+        for edge, frames in (("in", self.fade_in), ("out", self.fade_out)):
+            if frames or self.isSelected():
+                x = min(max(self.fade_handle_x(edge), half), rect.width() - half)
                 painter.fillRect(QRectF(x - half, 1, FADE_HANDLE_SIZE, FADE_HANDLE_SIZE), _FADE_HANDLE)
 
     def _source_x(self) -> float:
