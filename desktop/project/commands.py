@@ -450,7 +450,8 @@ class TrimClip(Command):
 
 class SplitClip(Command):
     """Cuts a clip in two at timeline `frame`: the left part keeps the clip's id, the right part is a new clip whose
-    media starts where the left part's ends."""
+    media starts where the left part's ends. The left part keeps the fade-in and the cross-dissolve into the clip,
+    the right part takes the fade-out; the new cut between them is a plain cut."""
 
     text = "Split clip"
 
@@ -464,8 +465,10 @@ class SplitClip(Command):
             raise ProjectError(f"frame {self.frame} is not inside the clip (frames {clip.start}..{clip.end})")
         left = self.frame - clip.start
         source_in = _source_after(project, clip, left)
-        right = replace(clip, id=self.right_id, start=self.frame, length=clip.length - left, source_in=source_in)
-        clip.length = left
+        right = replace(clip, id=self.right_id, start=self.frame, length=clip.length - left, source_in=source_in,
+                        fade_in=0, fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0)
+        self._fades = (clip.fade_in, clip.fade_out)
+        clip.length, clip.fade_in, clip.fade_out = left, min(clip.fade_in, left), 0
         track.place(right)
         self._track_id = track.id
 
@@ -473,6 +476,7 @@ class SplitClip(Command):
         right = _take(project.track(self._track_id), self.right_id)
         _, clip = project.find_clip(self.clip_id)
         clip.length += right.length
+        clip.fade_in, clip.fade_out = self._fades
 
 
 class SetClipGain(Command):

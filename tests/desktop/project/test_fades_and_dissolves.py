@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sample_projects import assert_same, sample_project, snapshot
 
-from desktop.project.commands import MoveClip, SetClipFades, SetDissolve, SetFormat
+from desktop.project.commands import MoveClip, SetClipFades, SetDissolve, SetFormat, SplitClip
 from desktop.project.file import load_project, save_project
 from desktop.project.model import ProjectError
 from desktop.project.schema import FieldError, project_from_json, project_to_json
@@ -132,3 +132,18 @@ def test_at_a_lower_rate_fades_stay_within_their_clip():
     SetFormat(project.width, project.height, 5).do(project)
     top = project.find_clip("top")[1]
     assert top.length == 5 and top.fade_in + top.fade_out <= 5 and top.fade_in == 3  # 2.5 rounds up
+
+
+def test_a_split_leaves_the_fade_in_and_dissolve_left_the_fade_out_right_and_a_plain_cut_between():
+    project = sample_project()  # c2: the still at 40..88
+    SetClipFades("c2", 8, 12).do(project)
+    SetDissolve("c2", 10).do(project)
+    before = snapshot(project)
+    split = SplitClip("c2", 60)
+    split.do(project)
+    left, right = project.find_clip("c2")[1], project.find_clip(split.right_id)[1]
+    assert (left.fade_in, left.fade_out, left.dissolve_in) == (8, 0, 10)
+    assert (right.fade_in, right.fade_out, right.dissolve_in) == (0, 12, 0)
+    assert dissolve_at(project, project.track("v1"), 60) is None
+    split.undo(project)
+    assert_same(project, before)
