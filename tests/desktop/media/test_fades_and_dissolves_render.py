@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from media_samples import pattern
 
 from desktop.media.audio import AudioCache, mix
+from desktop.media.export import export_video
+from desktop.media.export_settings import ExportSettings
 from desktop.media.probe import probe_media
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Clip, MediaItem, Project, Track, new_id
@@ -113,3 +116,20 @@ def test_sound_cross_fades_across_a_dissolve(tone_project: Project, wav: MediaIt
     out = mix(tone_project, 6, 12000)
     assert np.allclose(out, (1 - np.arange(12000) / 12000)[:, None] * sound[18000:30000], atol=1e-6)
     assert np.allclose(out[6000], 0.5 * sound[24000], atol=1e-7)
+
+
+def test_the_export_shows_the_fade_and_the_dissolve_as_the_preview_does_at_its_own_rate(tmp_path: Path) -> None:
+    light, dark = grey(tmp_path, 200), grey(tmp_path, 100)
+    project = project_of(light, dark)
+    track = project.tracks[1]
+    track.place(Clip(new_id(), light.id, start=0, length=8, fade_in=3))
+    track.place(Clip(new_id(), dark.id, start=8, length=8, dissolve_in=3))
+    # at 32 fps the times hold and the frames double: the fade lasts 6 frames, frame 2 at 3/7 of 200 (86); the
+    # dissolve lasts 6 frames from 13, frame 16 at 4/7 of the incoming 100 and 3/7 of the outgoing 200 (143)
+    for fps, expected in ((16, {1: 100, 8: 150, 12: 100}), (32, {2: 86, 16: 143, 24: 100})):
+        path = tmp_path / f"out{fps}.mp4"
+        export_video(project, path, ExportSettings(crf=0, fps=fps))
+        with av.open(str(path)) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        got = {index: int(round(frames[index][16:48, 16:48].mean())) for index in expected}
+        assert all(abs(got[i] - level) <= 2 for i, level in expected.items()), (fps, got)
