@@ -112,7 +112,11 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
     for track in project.tracks:
         if track.muted:
             continue
-        for clip in track.clips:
+        for index, clip in enumerate(track.clips):
+            after = track.clips[index + 1] if index + 1 < len(track.clips) else None
+            reach = after.dissolve_in if after is not None and after.start == clip.end else 0
+            if _sample(project, clip.start - clip.dissolve_in) >= end or _sample(project, clip.end + reach) <= start:
+                continue  # not heard here, even through a dissolve (which reaches less far past the cut)
             into, out_of = sound_span(project, track, clip)
             clip_start, clip_end = _sample(project, clip.start), _sample(project, clip.end)
             heard_start = _sample(project, into.first) if into is not None else clip_start
