@@ -5,7 +5,8 @@ from the generate panel onto the timeline, music imported under them, a storyboa
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
 pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
-title.png (a title over the first clip, its Title section in the inspector), export_dialog.png (File > Export
+title.png (a title over the first clip, its Title section in the inspector), transitions.png (a fade in, a
+cross-dissolve and a fade out on two storyboard clips, the monitor at their cut), export_dialog.png (File > Export
 video... at 1080p), project_settings.png (File > Project settings... with 1080p at 24 fps picked) and
 engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
 """
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 import wave
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.app import save_screenshot
 from desktop.generate import actions
 from desktop.main_window import MainWindow
+from desktop.project.commands import MoveClip, TrimClip
 from desktop.self_check import wait_until
 from desktop.theme import apply_dark_theme
 from engine.api import protocol as p
@@ -105,6 +108,29 @@ def title_over_clip(window: MainWindow, out: Path) -> None:
     save_screenshot(window, out / "title.png")
 
 
+def transitions_on_timeline(window: MainWindow, out: Path) -> None:
+    """The last two touching clips of a video track trimmed to leave media either side of their cut (a generated
+    clip is placed whole, with none), then Add cross-dissolve on the cut, Fade in on the first and Fade out on the
+    second, the playhead at the cut; undone after the screenshot."""
+    timeline, stack = window.editor.timeline, window.editor.stack
+    done = stack.index()
+    track, outgoing, incoming = [(t, a, b) for t in window.project.tracks if t.kind == "video"
+                                 for a, b in pairwise(t.clips) if a.end == b.start][-1]
+    handle = window.project.fps // 2
+    timeline.edit(TrimClip(outgoing.id, "end", outgoing.end - handle))
+    timeline.edit(TrimClip(incoming.id, "start", incoming.start + handle))
+    timeline.edit(MoveClip(incoming.id, track.id, outgoing.end))
+    timeline.select_clips([outgoing.id])
+    timeline.fade_selected("in")
+    timeline.select_clips([incoming.id])
+    timeline.fade_selected("out")
+    timeline.set_playhead(incoming.start)
+    timeline.cross_dissolve()
+    wait_until(lambda: False, 2)
+    save_screenshot(window, out / "transitions.png")
+    stack.setIndex(done)
+
+
 def project_settings(window: MainWindow, out: Path) -> None:
     """File > Project settings... with 1080p at 24 fps picked, then closed without applying them."""
     dialog = window.show_project_settings()
@@ -174,12 +200,14 @@ def main() -> int:
         wait_until(lambda: False, 2)
         save_screenshot(window, args.out / "generated.png")
         title_over_clip(window, args.out)
+        transitions_on_timeline(window, args.out)
         export_dialog(window, args.out)
         project_settings(window, args.out)
         engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
         window.close()
-    names = ("main_window", "generating", "generated", "title", "export_dialog", "project_settings", "engine_settings")
+    names = ("main_window", "generating", "generated", "title", "transitions", "export_dialog", "project_settings",
+             "engine_settings")
     print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0
