@@ -18,7 +18,7 @@ from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectEr
 from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
 from desktop.project.title import LOWER_THIRD, TITLE_SECONDS, Title, TitleProblem
 from desktop.project.transform import Transform
-from desktop.project.transitions import dissolve_problem
+from desktop.project.transitions import dissolve_problem, dissolve_room, previous
 
 
 class Command(ABC):
@@ -608,6 +608,31 @@ class SetDissolve(Command):
         self.length = later.length
         self.text = later.text if self.length == 0 else "Cross-dissolve"
         return True
+
+
+def add_dissolve(project: Project, clip_id: str, length: int) -> Macro:
+    """A cross-dissolve of `length` frames on the cut where clip `clip_id` starts. Where the media beyond the cut
+    is too short (a clip placed whole has none), the two clips give the missing frames as if dragged over each other:
+    the outgoing one ends earlier and the incoming one starts later in its media, and it moves earlier, with the clips
+    after it on its track, by as much. Refused (ProjectError) where the clips are too short for that."""
+    track, incoming = project.find_clip(clip_id)
+    outgoing = previous(track, incoming)
+    if outgoing is None:
+        raise ProjectError(dissolve_problem(project, track, incoming, length) or "no cut")
+    before, after = dissolve_room(project, track, incoming)
+    want_before, want_after = length // 2, length - length // 2
+    lend_before, lend_after = max(0, want_before - before), max(0, want_after - after)  # from inside the clips
+    shift = lend_before + lend_after
+    if not shift:
+        return Macro("Cross-dissolve", [SetDissolve(clip_id, length)])
+    if outgoing.length - lend_after < max(1, want_before) or incoming.length - lend_before < max(1, want_after):
+        raise ProjectError(f"a {length}-frame cross-dissolve needs {shift} more frames of media beyond the cut than "
+                           f"the clips have, and they are too short to give them")
+    commands: list[Command] = [TrimClip(outgoing.id, "end", outgoing.end - lend_after),
+                               TrimClip(incoming.id, "start", incoming.start + lend_before)]
+    commands += [MoveClip(c.id, track.id, c.start + (lend_before if c.id == incoming.id else 0) - shift)
+                 for c in track.clips if c.start >= incoming.start]
+    return Macro("Cross-dissolve", [*commands, SetDissolve(clip_id, length)])
 
 
 def _check_title(title: Title) -> None:

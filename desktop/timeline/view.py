@@ -40,10 +40,11 @@ from desktop.project.commands import (
     SetTrackFlag,
     SplitClip,
     TrimClip,
+    add_dissolve,
 )
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
-from desktop.project.transitions import dissolve_into, dissolve_limit, dissolve_problem, following, previous
+from desktop.project.transitions import dissolve_into, dissolve_limit, following, previous
 from desktop.timeline.clip_item import FADE_HANDLE_SIZE, ClipItem, ClipLook
 from desktop.timeline.drags import Landing, move_landing, trim_landing
 from desktop.timeline.edit_command import apply_edit
@@ -294,10 +295,10 @@ class TimelineView(QGraphicsView):
 
     def cross_dissolve(self) -> None:
         """A cross-dissolve of a second on the cut of each selected clip nearer where its menu was asked for (else
-        the playhead): shorter where the media beyond the cut has less, refused where it has none."""
+        the playhead). Where the media beyond a cut is short, the clips give the missing frames (`add_dissolve`):
+        the clips after the cut move earlier, which the timeline says (`notice`)."""
         at = self._menu_frame if self._menu_frame is not None else self._playhead
-        commands: list[Command] = []
-        notes, cuts_taken = [], set()
+        incoming_ids: list[str] = []
         for clip_id in self._editable_selection():
             track, clip = self.project.find_clip(clip_id)
             cuts = [c for c in (clip if previous(track, clip) else None, following(track, clip)) if c is not None]
@@ -306,18 +307,34 @@ class TimelineView(QGraphicsView):
                                        "cross-dissolve goes on a cut, where one clip ends and the next starts")
                 return
             incoming = min(cuts, key=lambda c: abs(c.start - at))
-            wanted = TRANSITION_SECONDS * self.project.fps
-            length = min(wanted, dissolve_limit(self.project, track, incoming))
-            if length == 0:
-                self.edit_refused.emit(dissolve_problem(self.project, track, incoming, wanted) or "")
-                return
-            if length < wanted:
-                notes.append(f"the cross-dissolve at {self.project.seconds(incoming.start):.2f} s lasts {length} "
-                             f"frames, all the media beyond the cut allows")
-            if incoming.id not in cuts_taken:
-                cuts_taken.add(incoming.id)
-                commands.append(SetDissolve(incoming.id, length))
-        if commands and self.edit(_one(commands, "Cross-dissolves")) and notes:
+            if incoming.id not in incoming_ids:
+                incoming_ids.append(incoming.id)
+        notes = []
+        wanted = TRANSITION_SECONDS * self.project.fps
+        several = len(incoming_ids) > 1
+        if several:
+            self.undo_stack.beginMacro("Cross-dissolves")
+        try:
+            for incoming_id in incoming_ids:  # one at a time: each may move the clips after it
+                track, incoming = self.project.find_clip(incoming_id)
+                start, source_in = incoming.start, incoming.source_in
+                try:
+                    edit = add_dissolve(self.project, incoming_id, wanted)
+                except ProjectError as error:
+                    self.edit_refused.emit(str(error))
+                    break
+                if not self.edit(edit):
+                    break
+                shift = (start - incoming.start) + (incoming.source_in - source_in)
+                if shift:
+                    at_s = self.project.seconds(start)
+                    notes.append(f"to make room for the cross-dissolve, the clips from {at_s:.2f} s on {track.name} "
+                                 f"moved {shift} frames earlier into the clip before (their media had too little "
+                                 "beyond the cut)")
+        finally:
+            if several:
+                self.undo_stack.endMacro()
+        if notes:
             note = "; ".join(notes)
             self.notice.emit(note[0].upper() + note[1:])
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sample_projects import assert_same, sample_project, snapshot
 
-from desktop.project.commands import MoveClip, SetClipFades, SetDissolve, SetFormat, SplitClip
+from desktop.project.commands import MoveClip, SetClipFades, SetDissolve, SetFormat, SplitClip, add_dissolve
 from desktop.project.file import load_project, save_project
-from desktop.project.model import ProjectError
+from desktop.project.model import Clip, ProjectError
 from desktop.project.schema import FieldError, project_from_json, project_to_json
 from desktop.project.transitions import dissolve_at, dissolve_limit, pictures_at
 
@@ -146,4 +146,29 @@ def test_a_split_leaves_the_fade_in_and_dissolve_left_the_fade_out_right_and_a_p
     assert (right.fade_in, right.fade_out, right.dissolve_in) == (0, 12, 0)
     assert dissolve_at(project, project.track("v1"), 60) is None
     split.undo(project)
+    assert_same(project, before)
+
+
+def test_add_dissolve_on_clips_placed_whole_overlaps_them_and_undoes_in_one_step():
+    project = sample_project()
+    project.find_clip("top")[1].length = 32  # V2: all 32 frames of short at 20..52, then all of it again
+    project.track("v2").place(Clip("top2", "short", 52, 32))
+    before = snapshot(project)
+    edit = add_dissolve(project, "top2", 10)
+    edit.do(project)
+    top, top2 = project.find_clip("top")[1], project.find_clip("top2")[1]
+    # 5 frames each side of the cut, none in the media: "top" ends 5 earlier, "top2" starts 5 later in its media
+    assert (top.start, top.length) == (20, 27) and (top2.start, top2.length, top2.source_in) == (47, 27, 5)
+    dissolve = dissolve_at(project, project.track("v2"), 47)
+    assert dissolve is not None and (dissolve.first, dissolve.length) == (42, 10)
+    edit.undo(project)
+    assert_same(project, before)
+
+
+def test_add_dissolve_is_refused_where_the_clips_are_too_short_to_give_the_frames():
+    project = sample_project()
+    project.track("v2").place(Clip("top2", "short", 36, 4))
+    before = snapshot(project)
+    with pytest.raises(ProjectError, match="too short to give them"):
+        add_dissolve(project, "top2", 10).do(project)
     assert_same(project, before)

@@ -76,14 +76,38 @@ def test_add_cross_dissolve_puts_a_second_on_the_cut_drawn_as_a_box_over_it(view
     assert (box.left(), box.right()) == (view.scale.x(40), view.scale.x(56))  # 8 frames each side of the cut
 
 
-def test_a_dissolve_longer_than_the_media_before_the_in_point_is_shortened_and_said(qtbot, synthetic):
+def test_where_the_media_before_the_in_point_is_short_the_clips_overlap_by_the_rest_and_it_is_said(qtbot, synthetic):
     with shown_timeline(qtbot, cut_project(source_in=4), synthetic, 240) as view:
         notices = []
         view.notice.connect(notices.append)
         view.select_clips(["c2"])
         view.cross_dissolve()
-        assert clip(view, "c2").dissolve_in == 9  # 4 frames before the cut, 5 after
-        assert notices == ["The cross-dissolve at 3.00 s lasts 9 frames, all the media beyond the cut allows"]
+        c1, c2 = clip(view, "c1"), clip(view, "c2")
+        # 8 frames wanted before the cut, 4 in the media: c2 starts 4 frames later in it and 4 frames earlier
+        assert (c2.dissolve_in, c2.start, c2.length, c2.source_in) == (16, 48, 76, 8)
+        assert (c1.start, c1.length) == (0, 48)
+        assert notices == ["To make room for the cross-dissolve, the clips from 3.00 s on Video 1 moved 4 frames "
+                           "earlier into the clip before (their media had too little beyond the cut)"]
+        view.undo_stack.undo()
+        c2 = clip(view, "c2")
+        assert (c2.dissolve_in, c2.start, c2.length, c2.source_in) == (0, 48, 80, 4)
+
+
+def test_clips_placed_whole_overlap_by_the_dissolve_and_the_track_after_moves_along(qtbot, synthetic):
+    project = cut_project(source_in=0)
+    project.media["v"].duration = 3.0  # 48 frames: c1 shows all of it, c2 (now 0..32 of it) starts at its start
+    project.tracks[0].clips[1].length = 32
+    project.tracks[0].clips.append(Clip("c3", "v", 80, 16))
+    with shown_timeline(qtbot, project, synthetic, 240) as view:
+        view.select_clips(["c1"])
+        view.set_playhead(48)
+        view.cross_dissolve()
+        c1, c2, c3 = clip(view, "c1"), clip(view, "c2"), clip(view, "c3")
+        assert (c1.length, c2.start, c2.source_in, c2.length, c2.dissolve_in) == (40, 40, 8, 24, 16)
+        assert c3.start == 64  # 16 frames earlier, as c2's end
+        view.undo_stack.undo()
+        assert [(c.start, c.length, c.source_in) for c in view.project.tracks[0].clips] == [(0, 48, 0), (48, 32, 0),
+                                                                                          (80, 16, 0)]
 
 
 def test_a_clip_on_no_cut_gets_no_dissolve_and_is_told_why(qtbot, synthetic):
