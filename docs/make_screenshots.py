@@ -30,7 +30,6 @@ from PySide6.QtWidgets import QApplication
 from desktop.app import save_screenshot
 from desktop.generate import actions
 from desktop.main_window import MainWindow
-from desktop.project.commands import MoveClip, TrimClip
 from desktop.self_check import wait_until
 from desktop.theme import apply_dark_theme
 from engine.api import protocol as p
@@ -109,23 +108,21 @@ def title_over_clip(window: MainWindow, out: Path) -> None:
 
 
 def transitions_on_timeline(window: MainWindow, out: Path) -> None:
-    """The last two touching clips of a video track trimmed to leave media either side of their cut (a generated
-    clip is placed whole, with none), then Add cross-dissolve on the cut, Fade in on the first and Fade out on the
-    second, the playhead at the cut; undone after the screenshot."""
+    """On the last two touching clips of a video track: Fade in on the first, Fade out on the second and Add
+    cross-dissolve on their cut (generated clips are placed whole, so they overlap to make room), the playhead at
+    the cut; undone after the screenshot."""
     timeline, stack = window.editor.timeline, window.editor.stack
     done = stack.index()
-    track, outgoing, incoming = [(t, a, b) for t in window.project.tracks if t.kind == "video"
-                                 for a, b in pairwise(t.clips) if a.end == b.start][-1]
-    handle = window.project.fps // 2
-    timeline.edit(TrimClip(outgoing.id, "end", outgoing.end - handle))
-    timeline.edit(TrimClip(incoming.id, "start", incoming.start + handle))
-    timeline.edit(MoveClip(incoming.id, track.id, outgoing.end))
+    outgoing, incoming = [(a, b) for t in window.project.tracks if t.kind == "video"
+                          for a, b in pairwise(t.clips) if a.end == b.start][-1]
     timeline.select_clips([outgoing.id])
     timeline.fade_selected("in")
     timeline.select_clips([incoming.id])
     timeline.fade_selected("out")
     timeline.set_playhead(incoming.start)
     timeline.cross_dissolve()
+    timeline.set_playhead(incoming.start)
+    timeline.horizontalScrollBar().setValue(round(timeline.scale.x(incoming.start) - timeline.viewport().width() / 2))
     wait_until(lambda: False, 2)
     save_screenshot(window, out / "transitions.png")
     stack.setIndex(done)
