@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.fields import field_row
 from desktop.workers import run_in_background
 from engine.api import protocol as p
 from engine.api.records import DeviceSummary
@@ -306,10 +307,7 @@ class EngineSettingsDialog(QDialog):
         self.token_file.setPlaceholderText("the server's token file, copied to this computer")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._browse)
-        token_row = QHBoxLayout()
-        token_row.setContentsMargins(0, 0, 0, 0)
-        token_row.addWidget(self.token_file, 1)
-        token_row.addWidget(self.browse)
+        token_row = field_row(self.token_file, self.browse)
         address_label, token_label = QLabel("&Address:"), QLabel("&Token file:")
         address_label.setBuddy(self.address)
         token_label.setBuddy(self.token_file)

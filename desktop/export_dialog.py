@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.fields import field_row, side_box
 from desktop.media.export import ExportCancelled, export_video
 from desktop.media.export_settings import (
     AUDIO_BITRATES,
@@ -55,7 +56,7 @@ from desktop.workers import Task, current_task, run_in_background
 CUSTOM = "Custom"
 ERROR_COLOR = "#ff7b72"
 WIDTH = 520
-SIDE_BOX_LIMIT = 99_999  # wider than any frame, so a size past the limits can be typed and is refused by name
+EXPORTED = "the exported video"  # whose sides the size boxes give
 DEFAULT_VIDEO_KBPS = 8_000
 CRF, BITRATE = "crf", "bitrate"
 VIDEO_FILTER = "MP4 video (*.mp4)"
@@ -81,17 +82,14 @@ class ExportDialog(QDialog):
         self.file.setAccessibleName("File")
         self.browse = QPushButton("&Browse...")
         self.browse.clicked.connect(self.choose_file)
-        file_row = QHBoxLayout()
-        file_row.setContentsMargins(0, 0, 0, 0)
-        file_row.addWidget(self.file, 1)
-        file_row.addWidget(self.browse)
+        file_row = field_row(self.file, self.browse)
 
         self.frame_size = QComboBox()
         for label, size in SIZE_PRESETS.items():
             shown = f"{label} ({project.width}x{project.height})" if size is None else label
             self.frame_size.addItem(shown, size)
         self.frame_size.addItem(CUSTOM, CUSTOM)
-        self.width_box, self.height_box = self._side_box("Width"), self._side_box("Height")
+        self.width_box, self.height_box = side_box("Width", EXPORTED), side_box("Height", EXPORTED)
         size_row = QHBoxLayout()
         size_row.setContentsMargins(0, 0, 0, 0)
         for widget in (self.width_box, QLabel("x"), self.height_box, QLabel("pixels")):
@@ -187,15 +185,6 @@ class ExportDialog(QDialog):
         self.file.textChanged.connect(self._update)
         self._size_chosen()
         self._show_progress(None)
-
-    @staticmethod
-    def _side_box(name: str) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(1, SIDE_BOX_LIMIT)
-        box.setSingleStep(2)  # sides are even
-        box.setAccessibleName(name)
-        box.setToolTip(f"{name} of the exported video in pixels: an even number")
-        return box
 
     @staticmethod
     def _label(text: str, buddy: QWidget) -> QLabel:

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.fields import side_box
 from desktop.project.formats import (
     DEFAULT_FORMAT,
     FPS_CHOICES,
@@ -35,7 +35,6 @@ FORMAT_KEY = "project/format"
 CUSTOM = "Custom"
 ERROR_COLOR = "#ff7b72"
 WIDTH = 440
-SIDE_BOX_LIMIT = 99_999  # wider than any frame, so a size past the limits can be typed and is refused by name
 
 SETTINGS_NOTE = ("Clips keep their place in time at a new frame rate: each edge moves to the nearest frame. "
                  "Pictures of another size are fitted into the frame.")
@@ -70,7 +69,7 @@ class ProjectFormatDialog(QDialog):
         self.setWindowTitle("New project" if new_project else "Project settings")
         self.frame_size = QComboBox()
         self.frame_size.addItems([p.label for p in SIZE_PRESETS] + [CUSTOM])
-        self.width_box, self.height_box = self._side_box("Width"), self._side_box("Height")
+        self.width_box, self.height_box = side_box("Width", "the frame"), side_box("Height", "the frame")
         size_row = QHBoxLayout()
         size_row.setContentsMargins(0, 0, 0, 0)
         size_row.addWidget(self.width_box)
@@ -119,15 +118,6 @@ class ProjectFormatDialog(QDialog):
             box.valueChanged.connect(self._update)
         self.fps.currentIndexChanged.connect(self._update)
         self._size_chosen(self.frame_size.currentText())
-
-    @staticmethod
-    def _side_box(name: str) -> QSpinBox:
-        box = QSpinBox()
-        box.setRange(1, SIDE_BOX_LIMIT)
-        box.setSingleStep(2)  # sides are even
-        box.setAccessibleName(name)
-        box.setToolTip(f"{name} of the frame in pixels: an even number")
-        return box
 
     def chosen_format(self) -> ProjectFormat:
         return ProjectFormat(self.width_box.value(), self.height_box.value(), int(self.fps.currentData()))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.fields import scaled_box
 from desktop.project.title import ALIGNMENTS, NUMBERS, Title
 
 TYPING_PAUSE_MS = 600
@@ -94,13 +95,7 @@ class TitlePanel(QGroupBox):
         self.bold.toggled.connect(lambda on: self._set("bold", on, "title font"))
         self.boxes: dict[str, QDoubleSpinBox] = {}
         for name, (label, factor, suffix, step, decimals) in BOXES.items():
-            box = QDoubleSpinBox()
-            low, high = NUMBERS[name]
-            box.setRange(low * factor, high * factor)
-            box.setSuffix(suffix)
-            box.setSingleStep(step)
-            box.setDecimals(decimals)
-            box.setKeyboardTracking(False)
+            box = scaled_box(NUMBERS[name], factor, suffix, step, decimals)
             box.setAccessibleName(label)
             box.valueChanged.connect(lambda value, name=name, factor=factor, label=label: self._set(
                 name, round(value / factor, 6), f"title {label.lower()}", (name, self._session)))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.fields import scaled_box
 from desktop.project.model import Clip, Project
 from desktop.project.transform import MIN_KEPT, MODES, RANGES, Size, Transform
 
@@ -55,13 +56,7 @@ class TransformPanel(QGroupBox):
         self.mode.currentIndexChanged.connect(self._mode_chosen)
         self.boxes: dict[str, QDoubleSpinBox] = {}
         for name, (label, factor, suffix, step, decimals) in BOXES.items():
-            box = QDoubleSpinBox()
-            low, high = RANGES[name]
-            box.setRange(low * factor, high * factor)
-            box.setSuffix(suffix)
-            box.setSingleStep(step)
-            box.setDecimals(decimals)
-            box.setKeyboardTracking(False)  # typed digits are one edit, on Enter or leaving the box
+            box = scaled_box(RANGES[name], factor, suffix, step, decimals)
             box.setAccessibleName(f"{label} ({name.replace('_', ' ')})")
             box.valueChanged.connect(lambda value, name=name: self._edited(name, value))
             box.editingFinished.connect(self._finish)
