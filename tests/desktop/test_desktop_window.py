@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from blank_png import write_blank_png
-from PySide6.QtCore import QSettings
+from studio_window import folder_settings, studio_window
 
 from desktop.main_window import APP_NAME, MainWindow, about_text, app_version
 from desktop.project.file import save_project
 from desktop.project.model import Project
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 from engine.atomic import host_tag
 from engine.media.image import write_png
 from engine.media.mp4 import mp4_writer
@@ -28,12 +26,10 @@ def menu_titles(window: MainWindow) -> dict[str, list[str]]:
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = folder_settings(tmp_path)
 
     def make() -> MainWindow:
-        window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-        qtbot.addWidget(window)
-        return window
+        return studio_window(qtbot, tmp_path, settings, quiet=False)  # each test says whether it asks
 
     return make
 

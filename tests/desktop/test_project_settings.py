@@ -7,22 +7,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialogButtonBox
+from studio_window import folder_settings, studio_window
 
 from desktop.main_window import MainWindow
 from desktop.project.formats import DEFAULT_FORMAT, ProjectFormat
 from desktop.project.model import Clip, MediaItem
 from desktop.project_settings import CUSTOM, FORMAT_KEY, ProjectFormatDialog, remembered_format
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 FOOTAGE = Path("/footage")
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    return folder_settings(tmp_path)
 
 
 @pytest.fixture
@@ -30,10 +28,7 @@ def make_window(qtbot, tmp_path, monkeypatch, settings):
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
 
     def make() -> MainWindow:
-        window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-        window.confirm_discard = lambda: True  # a project left with edits asks nothing on close
-        qtbot.addWidget(window)
-        return window
+        return studio_window(qtbot, tmp_path, settings)  # a project left with edits asks nothing on close
 
     return make
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from studio_window import shown_window
 
 from desktop.main_window import MainWindow
 from desktop.project.commands import SetTrackFlag
 from desktop.project.title import LOWER_THIRD, Title
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    window.confirm_discard = lambda: True  # it closes with edits unsaved
-    qtbot.addWidget(window)
-    window.show()
-    return window
+    return shown_window(qtbot, tmp_path, monkeypatch)  # it closes with edits unsaved: quietly
 
 
 def white_share(window: MainWindow) -> float:

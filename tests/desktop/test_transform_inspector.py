@@ -8,17 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox
+from studio_window import shown_window
 
 from desktop.inspector import Inspector
 from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transform import Transform
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 from engine.media.image import write_png
 
 COLOUR = (200, 100, 60)
@@ -26,13 +25,7 @@ COLOUR = (200, 100, 60)
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    window.confirm_discard = lambda: True  # it closes with edits unsaved
-    qtbot.addWidget(window)
-    window.show()
-    return window
+    return shown_window(qtbot, tmp_path, monkeypatch)  # it closes with edits unsaved: quietly
 
 
 def pixel(image: QImage, x: float, y: float) -> tuple[int, int, int]:

@@ -3,15 +3,17 @@ scales about its centre; each drag is one undo step."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from studio_window import shown_window
 
 from desktop.main_window import MainWindow
+from desktop.project.model import Clip
 from desktop.project.transform import Transform
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 from engine.media.image import write_png
 
 COLOUR = (60, 160, 220)
@@ -19,15 +21,17 @@ COLOUR = (60, 160, 220)
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    window.confirm_discard = lambda: True  # it closes with edits unsaved
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return shown_window(qtbot, tmp_path, monkeypatch, size=(1200, 800))  # it closes with edits unsaved: quietly
+
+
+def placed_picture(window: MainWindow, path: Path) -> Clip:
+    """A one-colour picture an eighth of the frame each way, written to `path` and placed on the timeline."""
+    project = window.project
+    write_png(path, np.full((project.height // 8, project.width // 8, 3), COLOUR, np.uint8))
+    [media_id] = window.import_paths([path])
+    window.place_media(media_id)
+    [clip] = [c for t in project.tracks for c in t.clips]
+    return clip
 
 
 def drag(widget, start: QPointF, end: QPointF, steps: int = 4) -> None:
@@ -39,11 +43,7 @@ def drag(widget, start: QPointF, end: QPointF, steps: int = 4) -> None:
 
 def test_dragging_the_clip_moves_it_and_a_corner_scales_it_each_one_undo_step(window, qtbot, tmp_path) -> None:
     project = window.project
-    path = tmp_path / "colour.png"
-    write_png(path, np.full((project.height // 8, project.width // 8, 3), COLOUR, np.uint8))
-    [media_id] = window.import_paths([path])
-    window.place_media(media_id)
-    [clip] = [c for t in project.tracks for c in t.clips]
+    clip = placed_picture(window, tmp_path / "colour.png")
     handles = window.editor.monitor.placement_handles
     assert handles.selected() is None  # nothing selected: no outline
     window.editor.timeline.select_clips([clip.id])
@@ -80,11 +80,7 @@ def test_dragging_the_clip_moves_it_and_a_corner_scales_it_each_one_undo_step(wi
 
 def test_a_press_outside_the_selected_clip_is_left_to_the_monitor(window, tmp_path) -> None:
     project = window.project
-    path = tmp_path / "small.png"
-    write_png(path, np.full((project.height // 8, project.width // 8, 3), COLOUR, np.uint8))
-    [media_id] = window.import_paths([path])
-    window.place_media(media_id)
-    [clip] = [c for t in project.tracks for c in t.clips]
+    clip = placed_picture(window, tmp_path / "small.png")
     window.editor.timeline.select_clips([clip.id])
     window.inspector.transform_panel.boxes["scale"].setValue(25)  # from 37.5 % to 62.5 % of the frame each way
     handles = window.editor.monitor.placement_handles

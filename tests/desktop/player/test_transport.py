@@ -6,8 +6,9 @@ out only on a hang (WAIT_MS): nothing here depends on the machine's speed."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QUndoStack
+from studio_window import folder_settings, studio_window
 
 from desktop.main_window import MainWindow
 from desktop.player.monitor import Monitor
@@ -16,8 +17,6 @@ from desktop.player.preview import ScaledPreview
 from desktop.player.transport import Transport, read_scale
 from desktop.player.wiring import connect_player
 from desktop.timeline.view import TimelineView
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 WAIT_MS = 20_000
 
@@ -120,13 +119,10 @@ def test_quarter_quality_renders_the_monitors_frames_at_a_quarter_of_the_size(pl
 
 def test_the_window_remembers_the_preview_quality(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = folder_settings(tmp_path)
 
     def window() -> MainWindow:
-        made = MainWindow(settings, lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-        qtbot.addWidget(made)
-        made.confirm_discard = lambda: True
-        return made
+        return studio_window(qtbot, tmp_path, settings)
 
     first = window()
     assert first.editor.transport.scale == 1.0 and first.editor.monitor.preview_scale == 1.0
