@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from desktop.project.commands import Command
 from desktop.project.model import Clip, MediaItem, Project, Track
 
 FOOTAGE = Path("/footage")
@@ -42,3 +43,14 @@ def assert_same(project: Project, before: tuple[Project, list[str]]) -> None:
     expected, media_order = before
     assert project == expected
     assert list(project.media) == media_order
+
+
+def do_undo_redo(project: Project, command: Command) -> None:
+    """Do, check undo restores the project exactly, redo, check the redo equals the first do; leaves it done."""
+    before = snapshot(project)
+    command.do(project)
+    after = snapshot(project)
+    command.undo(project)
+    assert_same(project, before)
+    command.do(project)
+    assert_same(project, after)

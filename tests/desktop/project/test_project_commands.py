@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sample_projects import assert_same, sample_project, snapshot
+from sample_projects import assert_same, do_undo_redo, sample_project, snapshot
 
 from desktop.project.commands import (
     AddClip,
@@ -26,17 +26,6 @@ from desktop.project.commands import (
     TrimClip,
 )
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
-
-
-def do_undo_redo(project: Project, command: Command) -> None:
-    """Do, check undo restores the project exactly, redo, check the redo equals the first do; leaves it done."""
-    before = snapshot(project)
-    command.do(project)
-    after = snapshot(project)
-    command.undo(project)
-    assert_same(project, before)
-    command.do(project)
-    assert_same(project, after)
 
 
 def refused(project: Project, command: Command, match: str) -> None:

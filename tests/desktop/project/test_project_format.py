@@ -9,7 +9,7 @@ import random
 from itertools import pairwise
 
 import pytest
-from sample_projects import FOOTAGE, assert_same, sample_project, snapshot
+from sample_projects import FOOTAGE, assert_same, do_undo_redo, sample_project, snapshot
 
 from desktop.generate.placement import Placement, place_media, place_result
 from desktop.project.commands import Macro, SetFormat, frame_at_rate, retimed_clips
@@ -28,16 +28,6 @@ from desktop.project.rules import check_clip
 GENERATED = MediaItem("gen", FOOTAGE / "gen.mp4", "video", 17 / 16, 16, 64, 64, provenance={"seed": 3})
 PICTURE = MediaItem("pic", FOOTAGE / "title.png", "image", 0.0, None, 320, 240)
 SOUND = MediaItem("sound", FOOTAGE / "sound.wav", "audio", 2.0)
-
-
-def do_undo_redo(project: Project, command: SetFormat) -> None:
-    before = snapshot(project)
-    command.do(project)
-    after = snapshot(project)
-    command.undo(project)
-    assert_same(project, before)
-    command.do(project)
-    assert_same(project, after)
 
 
 def assert_holds_together(project: Project) -> None:
