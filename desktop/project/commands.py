@@ -56,6 +56,14 @@ def _check_placement(project: Project, track: Track, clip: Clip) -> None:
         raise ProjectError(f"frames {clip.start}..{clip.end} on {track.name} are taken by another clip")
 
 
+def _continues(command: Command, later: Command, target: str) -> bool:
+    """Whether `later` is the same kind of edit as `command`, of the same thing (attribute `target`: the clip's or
+    the media's id), with the same merge key, not None: the next step of one drag or one run of typing."""
+    key = command.merge_key
+    return (key is not None and isinstance(later, type(command)) and getattr(later, target) == getattr(command, target)
+            and later.merge_key == key)
+
+
 def _source_after(project: Project, clip: Clip, frames: int) -> int:
     """Where a clip's media starts once its start moves `frames` later. Every frame of a still is the same, so a
     still's source position never moves, which lets it grow either way."""
@@ -519,8 +527,7 @@ class SetClipTransform(Command):
 
     def merge(self, later: Command) -> bool:
         """Whether `later`, done right after this, is now part of it (this one then sets `later`'s transform)."""
-        if (self.merge_key is None or not isinstance(later, SetClipTransform) or later.clip_id != self.clip_id
-                or later.merge_key != self.merge_key):
+        if not _continues(self, later, "clip_id"):
             return False
         self.transform = later.transform
         return True
@@ -569,8 +576,7 @@ class SetClipFades(Command):
 
     def merge(self, later: Command) -> bool:
         """Whether `later`, done right after this, is now part of it (this one then sets `later`'s fades)."""
-        if (self.merge_key is None or not isinstance(later, SetClipFades) or later.clip_id != self.clip_id
-                or later.merge_key != self.merge_key):
+        if not _continues(self, later, "clip_id"):
             return False
         self.fade_in, self.fade_out = later.fade_in, later.fade_out
         return True
@@ -602,8 +608,7 @@ class SetDissolve(Command):
 
     def merge(self, later: Command) -> bool:
         """Whether `later`, done right after this, is now part of it (this one then sets `later`'s length)."""
-        if (self.merge_key is None or not isinstance(later, SetDissolve) or later.clip_id != self.clip_id
-                or later.merge_key != self.merge_key):
+        if not _continues(self, later, "clip_id"):
             return False
         self.length = later.length
         self.text = later.text if self.length == 0 else "Cross-dissolve"
@@ -687,8 +692,7 @@ class SetTitle(Command):
 
     def merge(self, later: Command) -> bool:
         """Whether `later`, done right after this, is now part of it (this one then sets `later`'s title)."""
-        if (self.merge_key is None or not isinstance(later, SetTitle) or later.media_id != self.media_id
-                or later.merge_key != self.merge_key):
+        if not _continues(self, later, "media_id"):
             return False
         self.title = later.title
         return True
