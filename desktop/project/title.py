@@ -8,11 +8,11 @@ fractions of the frame's height, so a title looks the same after the project's f
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from desktop.project.field_checks import FieldProblem, number_problem
 from desktop.project.transform import Transform
 
 Alignment = Literal["left", "center", "right"]
@@ -29,12 +29,8 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 LOWER_THIRD = Transform("custom", 0.5, 0.8)  # where a new title goes: centred, in the lower third
 
 
-class TitleProblem(ValueError):
+class TitleProblem(FieldProblem):
     """A title that cannot be; `field` names the Title attribute at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -58,11 +54,9 @@ class Title:
                                        f"{self.text!r:.40}")
         if not isinstance(self.font, str) or not self.font.strip():
             raise TitleProblem("font", f"the font should be a family name, not {self.font!r}")
-        for name, (low, high) in NUMBERS.items():
-            value = getattr(self, name)
-            if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
-                raise TitleProblem(name, f"the {name.replace('_', ' ')} should be a number from {low:g} to "
-                                         f"{high:g}, not {value!r}")
+        problem = number_problem(self, NUMBERS)
+        if problem:
+            raise TitleProblem(*problem)
         for name in COLOURS:
             value = getattr(self, name)
             if not isinstance(value, str) or not _COLOUR.fullmatch(value):

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from desktop.project.field_checks import FieldProblem, number_problem
+
 FitMode = Literal["fit", "fill", "stretch", "custom"]
 MODES: tuple[str, ...] = get_args(FitMode)
 Size = tuple[int, int]  # (width, height) in pixels
@@ -33,13 +35,9 @@ RANGES: dict[str, tuple[float, float]] = {
 }
 
 
-class TransformProblem(ValueError):
+class TransformProblem(FieldProblem):
     """A transform that cannot be; `field` names the Transform attribute at fault. (The project's rules raise it
     again as a ProjectError naming the clip.)"""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,9 @@ class Transform:
         """Raise TransformProblem unless every field is within its limits."""
         if self.mode not in MODES:
             raise TransformProblem("mode", f"the placement should be one of {', '.join(MODES)}, not {self.mode!r}")
-        for name, (low, high) in RANGES.items():
-            value = getattr(self, name)
-            if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
-                raise TransformProblem(name, f"the {name.replace('_', ' ')} should be a number from {low:g} to "
-                                             f"{high:g}, not {value!r}")
+        problem = number_problem(self, RANGES)
+        if problem:
+            raise TransformProblem(*problem)
         for first, second in (("crop_left", "crop_right"), ("crop_top", "crop_bottom")):
             if getattr(self, first) + getattr(self, second) > 1 - MIN_KEPT:
                 cropped = getattr(self, first) + getattr(self, second)
