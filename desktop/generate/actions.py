@@ -63,6 +63,17 @@ def selected_generated(context: GenerationContext) -> tuple[Clip, MediaItem, Gen
     return (clip, media, record) if record is not None else None
 
 
+def target_track(context: GenerationContext) -> str | None:
+    """The video track a new generation goes to: the track of the selected clip, when it is a video track; None
+    (the top video track) otherwise."""
+    project = context.project()
+    for clip_id in context.selected_clip_ids():
+        track = project.find_clip(clip_id)[0]
+        if track.kind == "video":
+            return track.id
+    return None
+
+
 def _output(context: GenerationContext, kind: str, seed: int, prompts: tuple[str, ...]) -> Path:
     """Where a job's video goes, named from the first of `prompts` (the job's own, or the record's it remakes)."""
     return new_output(context.project_path(), kind, seed, prompts[0] if prompts else "")
@@ -82,7 +93,8 @@ def generate_from_panel(context: GenerationContext, variants: int = 1) -> list[J
         spec = replace(spec, output=str(_output(context, spec.kind, spec.seed, spec.prompts)))
         mode = "variant" if variants > 1 else "new"
         label = f"Variant {n + 1} (seed {spec.seed})" if variants > 1 else ""
-        context.controller.submit(spec, Placement(mode, start=context.playhead(), label=label))
+        context.controller.submit(spec, Placement(mode, start=context.playhead(), label=label,
+                                                  track=target_track(context)))
         specs.append(spec)
     return specs
 

@@ -1,13 +1,16 @@
 """Where a finished generation lands on the timeline, as one undoable command. Qt-free.
 
-- new: at the playhead on the first video track with room, else on a new video track;
+- new: on the video track the person chose (the track of the clip selected when asking; else the top video track),
+  at the playhead, or at the first free space after it on that track: never on a track of its own, so variants'
+  tracks do not collect later generations;
 - replace (regenerate): where the old clip was; later clips on its track move right to make room;
 - extend (continue, keep going): right after the continued clip, which first gets back any tail trimmed off (the
   continuation plays on from its media's last frame); later clips on its track move right to make room;
 - bridge: right after the first clip (its tail back, as for extend); the second clip follows the bridge with its
   head trimmed by the frames the bridge fades into, so it plays on from there; later clips move with it;
 - variant: on a new video track of its own, at the same start as the request.
-When a clip the placement names is gone by the time the video comes, the video is placed as new at `start`.
+When a clip the placement names is gone by the time the video comes, the video is placed at `start` on the first
+video track with room there, else on a new video track.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Placement:
     start: int = 0
     clips: tuple[str, ...] = ()  # the clip replaced or extended, or the two clips bridged
     label: str = ""
+    track: str | None = None  # new: the video track chosen for it (None: the top one)
 
 
 def media_end(project: Project, clip: Clip) -> int:
@@ -114,7 +118,31 @@ def place_result(project: Project, media: MediaItem, placement: Placement) -> Co
         new_track = AddTrack("video", placement.label or "Variant", index=0)
         clip = Clip(new_id(), media.id, placement.start, length)
         return Macro("Generate variant", [new_track, AddMedia(media), AddClip(new_track.track.id, clip)])
+    if placement.mode == "new":
+        return Macro("Generate clip", [AddMedia(media), *_new(project, media, placement.start, placement.track)])
+    # what the placement named is gone: at the time asked, on a track with room there
     return Macro("Generate clip", [AddMedia(media), *place_media(project, media, placement.start)])
+
+
+def first_free(track: Track, start: int, length: int) -> int:
+    """The first frame at or after `start` where `length` frames are free on `track`."""
+    at = start
+    for clip in track.clips:  # in order of start
+        if clip.end <= at:
+            continue
+        if clip.start >= at + length:
+            break
+        at = clip.end
+    return at
+
+
+def _new(project: Project, media: MediaItem, start: int, track_id: str | None) -> list[Command]:
+    length = project.source_frames(media) or 1
+    tracks = [t for t in project.tracks if t.kind == "video" and not t.locked]
+    chosen = next((t for t in tracks if t.id == track_id), tracks[0] if tracks else None)
+    if chosen is None:  # every video track is locked: one of its own
+        return place_media(project, media, start)
+    return [AddClip(chosen.id, Clip(new_id(), media.id, first_free(chosen, start, length), length))]
 
 
 def _has_clip(project: Project, clip_id: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_records import TOYWORLD
+from engine_records import CPU, TOYWORLD
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
@@ -207,3 +207,15 @@ def test_the_window_context_follows_the_project_and_timeline_open_now(window, tm
     assert context.project_path() == tmp_path / "film.istar"
     window.clip_actions.continue_.trigger()  # nothing selected in this project: nothing asked, nothing made
     assert window.submitted == []
+
+
+def test_a_new_generation_goes_to_the_track_of_the_selected_clip(window):
+    window.panel.set_models([TOYWORLD], CPU)
+    window.panel.prompt.setPlainText("a red ball")
+    actions.generate_from_panel(window.generation_context)
+    assert window.submitted[-1][1].track is None  # nothing selected: the top video track
+    window.editor.timeline.select_clips(["second"])
+    actions.generate_from_panel(window.generation_context)
+    (spec, placement) = window.submitted[-1]
+    assert (placement.mode, placement.track) == ("new", window.project.tracks[0].id)
+    assert Path(spec.output).name.startswith("a-red-ball-s")

@@ -68,3 +68,19 @@ def test_a_bridge_that_cuts_leaves_the_second_clip_whole_and_fades_count_in_proj
                  Placement("bridge", 49, ("first", "second"))).do(made)
     assert layout(made)[1:3] == [("bridge", 49, 16, 0), ("b", 65, 33, 0)]
     assert fade_frames(Project(fps=24), generated("bridge", 16, "bridge", crossfade_frames=8)) == 12
+
+
+def test_a_new_generation_goes_to_the_chosen_track_at_its_first_free_space_never_to_a_track_of_its_own():
+    made = project()
+    made.tracks.insert(0, Track("variant", "video", "Variant 2 (seed 7)", clips=[Clip("v", "b", 0, 33)]))
+    clip = generated("new", 20, "generate")
+    place_result(made, clip, Placement("new", start=50)).do(made)  # no track chosen: the top one, free at 50
+    assert [(c.media_id, c.start) for c in made.track("variant").clips] == [("b", 0), ("new", 50)]
+    made = project()
+    made.tracks.insert(0, Track("variant", "video", "Variant 2 (seed 7)"))
+    place_result(made, clip, Placement("new", start=50, track="v1")).do(made)  # Video 1 chosen, busy at 50
+    assert layout(made)[-2:] == [("new", 73, 20, 0), ("p", 100, 32, 0)]  # right after "second", before "plain"
+    assert made.track("variant").clips == [] and len(made.tracks) == 2
+    long = generated("long", 40, "generate")
+    place_result(made, long, Placement("new", start=0, track="v1")).do(made)  # no 40 frames free before 132
+    assert layout(made)[-1] == ("long", 132, 40, 0)
