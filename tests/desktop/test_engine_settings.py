@@ -5,7 +5,6 @@ moves the queued jobs there and lists its models. Waits are on signals; they run
 
 from __future__ import annotations
 
-import os
 import queue
 import socket
 import threading
@@ -49,18 +48,14 @@ def served(tmp_path_factory) -> tuple[str, Path]:
     """One `istar serve` for the module, in process on 127.0.0.1 (port 0: any free one): its address and token file.
     Its thread serves until the test process ends, as serve_tcp does until interrupted."""
     folder = tmp_path_factory.mktemp("served")
-    saved = {name: os.environ.get(name) for name in ("ISTAR_HOME", "OMP_NUM_THREADS")}
-    os.environ.update(ISTAR_HOME=str(folder / "home"), OMP_NUM_THREADS="1")
-    token = read_token(folder / "token", create=True)
-    ports: queue.Queue[int] = queue.Queue()
-    threading.Thread(target=serve_tcp, args=("127.0.0.1", 0, token, ModelStore(), ports.put), daemon=True,
-                     name="test-istar-serve").start()
-    yield f"127.0.0.1:{ports.get(timeout=60)}", folder / "token"
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as environment:  # set for the module, as it was after
+        environment.setenv("ISTAR_HOME", str(folder / "home"))
+        environment.setenv("OMP_NUM_THREADS", "1")
+        token = read_token(folder / "token", create=True)
+        ports: queue.Queue[int] = queue.Queue()
+        threading.Thread(target=serve_tcp, args=("127.0.0.1", 0, token, ModelStore(), ports.put), daemon=True,
+                         name="test-istar-serve").start()
+        yield f"127.0.0.1:{ports.get(timeout=60)}", folder / "token"
 
 
 @pytest.fixture

@@ -30,19 +30,15 @@ PROMPT = "a red circle moves to the right on a blue background"
 def shared_window(qapp, tmp_path_factory):
     """One window, and so one engine start, for the module's tests; each test gets it with a new project."""
     folder = tmp_path_factory.mktemp("studio")
-    saved = {name: os.environ.get(name) for name in ("ISTAR_HOME", "OMP_NUM_THREADS")}
-    os.environ.update(ISTAR_HOME=str(folder / "home"), OMP_NUM_THREADS="1")
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobBook(folder / "queue.json"))
-    w.confirm_discard = lambda: True  # new projects between tests and the close at the end ask nothing
-    w.show()
-    yield w
-    w.close()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as environment:  # set for the module, as it was after
+        environment.setenv("ISTAR_HOME", str(folder / "home"))
+        environment.setenv("OMP_NUM_THREADS", "1")
+        settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobBook(folder / "queue.json"))
+        w.confirm_discard = lambda: True  # new projects between tests and the close at the end ask nothing
+        w.show()
+        yield w
+        w.close()
 
 
 @pytest.fixture
