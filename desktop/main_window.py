@@ -36,6 +36,7 @@ from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
+from desktop.project.collect import Collected, collect_media, media_to_collect, plan_collect
 from desktop.project.commands import (
     AddMedia,
     Macro,
@@ -61,7 +62,7 @@ from desktop.project.file import (
 )
 from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.live import LiveClips
-from desktop.project.model import Project, ProjectError
+from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.title import Title
 from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
         self.recorder = VoiceOverRecorder(parent=self)
+        self.collect_task: ProgressTask | None = None  # media being collected into the project's folder
         self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
         self._build_docks(queue)
@@ -445,6 +447,7 @@ class MainWindow(QMainWindow):
         return self._save_to(path if path.suffix == PROJECT_SUFFIX else path.with_suffix(PROJECT_SUFFIX))
 
     def _save_to(self, path: Path) -> bool:
+        old_path = self.project_path
         try:
             save_project(self.project, path)
         except (OSError, ProjectError) as err:
@@ -457,7 +460,65 @@ class MainWindow(QMainWindow):
         self.editor.stack.setClean()
         self._update_title()
         self.statusBar().showMessage(f"saved {path}", 4000)
+        if old_path is None or old_path.parent != path.parent:  # the first save into this folder
+            self._offer_collect(path, old_path)
         return True
+
+    def _offer_collect(self, path: Path, old_path: Path | None) -> None:
+        """After the first save of a project into a folder: offer to copy the media the studio made for it outside
+        that folder (in "unsaved media", or the old project's media folder) into its own media folder, so the
+        folder can move as a whole. The project is already saved; the copies are made in the background and the
+        project points at them, and is saved again, once they are whole."""
+        folders = [media_folder(None)] + ([media_folder(old_path)] if old_path is not None else [])
+        items = media_to_collect(self.project, path, folders)
+        target = media_folder(path)
+        if not items or not self.ask_collect(items, target):
+            return
+        moves = plan_collect(items, target)
+        outcome: list[Collected] = []
+        task = ProgressTask(self, f"Collecting media into {target.name}...",
+                            lambda progress, cancelled: outcome.append(collect_media(moves, progress, cancelled)))
+        project = self.project
+        task.finished.connect(lambda error: self._collected(project, path, outcome[0] if outcome else None, error))
+        self.collect_task = task
+        task.start()
+
+    def ask_collect(self, items: list[MediaItem], target: Path) -> bool:
+        """Whether to collect `items` into `target` (tests replace this)."""
+        size = sum(item.path.stat().st_size for item in items if item.path.is_file())
+        box = QMessageBox(QMessageBox.Icon.Question, "Collect media",
+                          f"This project uses {len(items)} media file(s) ({size / 1e6:.1f} MB) outside its "
+                          f"folder, made by the studio before the project was saved:\n\n"
+                          + "\n".join(f"  {item.path}" for item in items[:8])
+                          + ("\n  ..." if len(items) > 8 else "")
+                          + f"\n\nCopy them (with their bits and clips) into {target.name} beside the project, so "
+                          "the project's folder holds everything it needs and can be moved?", parent=self)
+        collect = box.addButton("Collect", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep where they are", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(collect)
+        box.exec()
+        return box.clickedButton() is collect
+
+    def _collected(self, project: Project, path: Path, outcome: Collected | None, error: object) -> None:
+        """The copies are made: point the media at them in one undo step and save; name what was not collected."""
+        self.collect_task = None
+        if outcome is None:
+            QMessageBox.warning(self, "Media not collected", f"The project is saved and still uses its media where "
+                                f"they are; collecting them failed: {error}")
+            return
+        if project is not self.project or path != self.project_path:
+            return  # another project is open now: the copies stay, unused
+        moved = {media_id: target for media_id, target in outcome.moved.items() if media_id in project.media}
+        if moved:
+            self.editor.timeline.edit(Macro("Collect media", [RelinkMedia(m, t) for m, t in moved.items()]))
+            self._save_to(path)
+        if outcome.failed:
+            QMessageBox.warning(self, "Some media were not collected",
+                                "The project is saved and still uses these files where they are:\n\n"
+                                + "\n".join(f"  {project.media[m].path}\n    {why}" for m, why in outcome.failed.items()
+                                             if m in project.media))
+        else:
+            self.statusBar().showMessage(f"collected {len(moved)} media into {media_folder(path)}", 6000)
 
     def write_autosave(self) -> None:
         """A recovery copy beside the project (never over it) while there are unsaved changes."""

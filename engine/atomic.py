@@ -17,7 +17,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -166,16 +166,24 @@ def atomic_writer(path: str | Path, mode: int | None = None) -> Iterator[BinaryI
     fsync_dir(path.parent)
 
 
-def copy_atomic(src: str | Path, dst: str | Path) -> None:
+COPY_CHUNK = 4 << 20  # bytes read and written at a time by a copy that cannot link
+
+
+def copy_atomic(src: str | Path, dst: str | Path, on_bytes: Callable[[int], None] | None = None) -> None:
     """Make `dst` a copy of `src` by one rename, `src` untouched: at every moment `dst` is its old self (or absent,
     if it was) or the whole copy. A hard link where the file system has them (no bytes copied; files written
-    through atomic_writer are never changed in place, so sharing them is safe), else a copy through atomic_writer."""
+    through atomic_writer are never changed in place, so sharing them is safe), else a copy through atomic_writer,
+    a chunk at a time (a big video is never all in memory), calling `on_bytes(n)` after each chunk of n bytes."""
     src, dst = Path(src), Path(dst)
     tmp = temp_path(dst)
     try:
         os.link(src, tmp)
     except OSError:
-        write_bytes_atomic(dst, src.read_bytes(), mode=src.stat().st_mode & 0o7777)
+        with src.open("rb") as source, atomic_writer(dst, mode=os.fstat(source.fileno()).st_mode & 0o7777) as f:
+            while chunk := source.read(COPY_CHUNK):
+                f.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(len(chunk))
         return
     try:
         os.replace(tmp, dst)
