@@ -63,6 +63,7 @@ from desktop.project.file import (
 from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError
+from desktop.project.sample import copy_sample
 from desktop.project.title import Title
 from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
@@ -72,6 +73,7 @@ from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.records import ModelInfo
 from engine.api.transport import Transport
+from engine.home import studio_home
 
 APP_NAME = "InfinityStar Studio"
 DEFAULT_SIZE = QSize(1400, 860)
@@ -297,6 +299,8 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Open &sample project", self.open_sample,
+                     tip="A copy of a finished sample project, with every kind of clip, transition and title")
         self._action(help_menu, "Set up &models...", self.show_setup)
         self._action(help_menu, f"&About {APP_NAME}", self.show_about)
 
@@ -433,6 +437,18 @@ class MainWindow(QMainWindow):
                                     height=item.height, has_audio=item.has_audio)
                         for media_id, item in dialog.found.items()]
             self.editor.timeline.edit(Macro("Relink media", commands))
+
+    def open_sample(self) -> bool:
+        """Help > Open sample project: a fresh copy of the sample shipped in resources/sample, in a new folder under
+        the studio home (sample, sample 2, ...), so edits never change the installed sample nor an earlier copy."""
+        if not self.confirm_discard():
+            return False
+        try:
+            path = copy_sample(studio_home() / "samples")
+        except OSError as err:
+            QMessageBox.critical(self, "Cannot open the sample project", str(err))
+            return False
+        return self.open_project(path, ask=False)
 
     def save(self) -> bool:
         if self.project_path is None:

@@ -7,8 +7,10 @@ Writes main_window.png (a small project open, a generated clip selected), genera
 pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
 title.png (a title over the first clip, its Title section in the inspector), transitions.png (a fade in, a
 cross-dissolve and a fade out on two storyboard clips, the monitor at their cut), export_dialog.png (File > Export
-video... at 1080p), project_settings.png (File > Project settings... with 1080p at 24 fps picked) and
-engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback).
+video... at 1080p), project_settings.png (File > Project settings... with 1080p at 24 fps picked),
+engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback) and sample.png
+(Help > Open sample project, the playhead where the title, the turned picture and the voice-over meet). `--only
+sample` makes sample.png alone, with no engine work.
 """
 
 from __future__ import annotations
@@ -147,9 +149,22 @@ def export_dialog(window: MainWindow, out: Path) -> None:
     dialog.reject()
 
 
+def sample_project(window: MainWindow, out: Path) -> None:
+    """Help > Open sample project, the picture clip selected (its transform in the inspector) and the playhead inside
+    it, over a generated clip, with the voice-over under it."""
+    window.open_sample()
+    project = window.project
+    [picture] = [c for t in project.tracks for c in t.clips if project.media_of(c).kind == "image"]
+    window.editor.timeline.select_clips([picture.id])
+    window.editor.timeline.set_playhead(picture.start + picture.length // 2)
+    wait_until(lambda: False, 2)
+    save_screenshot(window, out / "sample.png")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "images")
+    parser.add_argument("--only", choices=["sample"], help="make this screenshot alone")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
@@ -160,6 +175,14 @@ def main() -> int:
         settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings, lambda: LocalEngine(folder / "engine.log"), JobBook(folder / "queue.json"))
         window.resize(*SIZE)
+        if args.only == "sample":
+            window.confirm_discard = lambda: True
+            window.show()
+            wait_until(lambda: bool(window.models), 120)  # the generate panel ready, as a person sees it
+            sample_project(window, args.out)
+            window.close()
+            print(f"wrote sample.png to {args.out}")
+            return 0
         window.show()
         if not wait_until(lambda: bool(window.models), 120):
             sys.exit("the engine did not list its models")
@@ -202,9 +225,10 @@ def main() -> int:
         project_settings(window, args.out)
         engine_settings(window, folder, args.out)
         window.editor.stack.setClean()
+        sample_project(window, args.out)
         window.close()
     names = ("main_window", "generating", "generated", "title", "transitions", "export_dialog", "project_settings",
-             "engine_settings")
+             "engine_settings", "sample")
     print(f"wrote {', '.join(n + '.png' for n in names)} to {args.out}"
           + ("" if caught else " (no mid-generation preview was caught: generating.png is missing)"))
     return 0
