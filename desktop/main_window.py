@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
         self.recorder = VoiceOverRecorder(parent=self)
+        self.collect_question: QMessageBox | None = None  # the offer to collect media, while it is open
         self.collect_task: ProgressTask | None = None  # media being collected into the project's folder
         self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
@@ -487,20 +488,14 @@ class MainWindow(QMainWindow):
         project points at them, and is saved again, once they are whole."""
         folders = [media_folder(None)] + ([media_folder(old_path)] if old_path is not None else [])
         items = media_to_collect(self.project, path, folders)
-        target = media_folder(path)
-        if not items or not self.ask_collect(items, target):
-            return
-        moves = plan_collect(items, target)
-        outcome: list[Collected] = []
-        task = ProgressTask(self, f"Collecting media into {target.name}...",
-                            lambda progress, cancelled: outcome.append(collect_media(moves, progress, cancelled)))
-        project = self.project
-        task.finished.connect(lambda error: self._collected(project, path, outcome[0] if outcome else None, error))
-        self.collect_task = task
-        task.start()
+        if items:
+            project = self.project
+            self.ask_collect(items, media_folder(path),
+                             lambda yes: self._collect(project, path, items) if yes else None)
 
-    def ask_collect(self, items: list[MediaItem], target: Path) -> bool:
-        """Whether to collect `items` into `target` (tests replace this)."""
+    def ask_collect(self, items: list[MediaItem], target: Path, reply: Callable[[bool], None]) -> None:
+        """Ask whether to collect `items` into `target`, then `reply(answer)`. The question is window-modal but does
+        not block (open, not exec): the save that asks it has returned by then (tests replace this)."""
         size = sum(item.path.stat().st_size for item in items if item.path.is_file())
         box = QMessageBox(QMessageBox.Icon.Question, "Collect media",
                           f"This project uses {len(items)} media file(s) ({size / 1e6:.1f} MB) outside its "
@@ -512,8 +507,27 @@ class MainWindow(QMainWindow):
         collect = box.addButton("Collect", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Keep where they are", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(collect)
-        box.exec()
-        return box.clickedButton() is collect
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered() -> None:
+            self.collect_question = None
+            reply(box.clickedButton() is collect)
+
+        box.finished.connect(answered)
+        self.collect_question = box  # while it is open: a screenshot or a test finds it here
+        box.open()
+
+    def _collect(self, project: Project, path: Path, items: list[MediaItem]) -> None:
+        if project is not self.project or path != self.project_path:
+            return  # another project, or the same one saved elsewhere, since the question was asked
+        target = media_folder(path)
+        moves = plan_collect(items, target)
+        outcome: list[Collected] = []
+        task = ProgressTask(self, f"Collecting media into {target.name}...",
+                            lambda progress, cancelled: outcome.append(collect_media(moves, progress, cancelled)))
+        task.finished.connect(lambda error: self._collected(project, path, outcome[0] if outcome else None, error))
+        self.collect_task = task
+        task.start()
 
     def _collected(self, project: Project, path: Path, outcome: Collected | None, error: object) -> None:
         """The copies are made: point the media at them in one undo step and save; name what was not collected."""

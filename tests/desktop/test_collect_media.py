@@ -71,7 +71,7 @@ def test_collect_copies_media_bits_and_clips_and_the_folder_moves_whole(window, 
     media_id = _with_generated_clip(window)
     original = window.project.media[media_id].path
     asked = []
-    window.ask_collect = lambda items, target: asked.append(([i.id for i in items], target)) or True
+    window.ask_collect = lambda items, target, reply: asked.append(([i.id for i in items], target)) or reply(True)
     _save_untitled(window, tmp_path / "work" / "film.istar", monkeypatch)
     assert asked == [([media_id], tmp_path / "work" / "film.media")]
     qtbot.waitUntil(lambda: window.collect_task is None, timeout=30_000)
@@ -92,10 +92,22 @@ def test_collect_copies_media_bits_and_clips_and_the_folder_moves_whole(window, 
     assert bits_path(moved).is_file() and (clips_folder(moved) / "clip-000.mp4").is_file()
 
 
+def test_the_question_waits_without_blocking_the_save_and_collect_answers_it(window, qtbot, tmp_path, monkeypatch):
+    media_id = _with_generated_clip(window)
+    _save_untitled(window, tmp_path / "work" / "film.istar", monkeypatch)  # returns with the question open
+    box = window.collect_question
+    assert box is not None and box.isVisible() and window.editor.stack.isClean()
+    [collect] = [b for b in box.buttons() if b.text() == "Collect"]
+    assert sorted(b.text() for b in box.buttons()) == ["Collect", "Keep where they are"]
+    collect.click()
+    qtbot.waitUntil(lambda: window.collect_task is None and window.collect_question is None, timeout=30_000)
+    assert window.project.media[media_id].path.parent == tmp_path / "work" / "film.media"
+
+
 def test_keep_where_they_are_leaves_the_paths(window, qtbot, tmp_path, monkeypatch):
     media_id = _with_generated_clip(window)
     original = window.project.media[media_id].path
-    window.ask_collect = lambda items, target: False
+    window.ask_collect = lambda items, target, reply: reply(False)
     _save_untitled(window, tmp_path / "work" / "film.istar", monkeypatch)
     assert window.collect_task is None and window.project.media[media_id].path == original
     assert load_project(tmp_path / "work" / "film.istar").media[media_id].path == original
@@ -105,7 +117,7 @@ def test_keep_where_they_are_leaves_the_paths(window, qtbot, tmp_path, monkeypat
 def test_a_second_save_in_the_same_folder_asks_nothing(window, qtbot, tmp_path, monkeypatch):
     _with_generated_clip(window)
     asked = []
-    window.ask_collect = lambda items, target: asked.append(items) or False
+    window.ask_collect = lambda items, target, reply: asked.append(items) or reply(False)
     _save_untitled(window, tmp_path / "work" / "film.istar", monkeypatch)
     assert window.save() and len(asked) == 1
 
@@ -126,7 +138,7 @@ def test_a_failed_collection_leaves_the_project_saved_on_the_originals(window, q
         monkeypatch.setattr(collect_module, "copy_atomic", refused)
     warnings = []
     monkeypatch.setattr(main_window_module.QMessageBox, "warning", lambda _, title, text: warnings.append(text))
-    window.ask_collect = lambda items, target: True
+    window.ask_collect = lambda items, target, reply: reply(True)
     try:
         _save_untitled(window, folder / "film.istar", monkeypatch)
         qtbot.waitUntil(lambda: window.collect_task is None, timeout=30_000)
