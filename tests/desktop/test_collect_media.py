@@ -172,3 +172,23 @@ def test_only_studio_made_media_outside_the_folder_are_collected_and_names_never
     outcome = collect_media([move], progress.append)
     assert outcome.moved == {made.id: move.target} and not outcome.failed and progress[-1] == 1.0
     assert bits_path(move.target).is_file() and (clips_folder(move.target) / "clip-000.mp4").is_file()
+
+
+def test_save_as_into_another_folder_offers_the_old_project_media(window, qtbot, tmp_path, monkeypatch):
+    window.ask_collect = lambda items, target, reply: reply(True)
+    _with_generated_clip(window)
+    _save_untitled(window, tmp_path / "old" / "film.istar", monkeypatch)
+    qtbot.waitUntil(lambda: window.collect_task is None, timeout=30_000)
+    [media] = window.project.media.values()
+    assert media.path.parent == tmp_path / "old" / "film.media"
+
+    asked = []
+    window.ask_collect = lambda items, target, reply: asked.append(target) or reply(True)
+    (tmp_path / "new").mkdir()
+    monkeypatch.setattr(main_window_module.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "new" / "copy.istar"), ""))
+    assert window.save_as()
+    qtbot.waitUntil(lambda: window.collect_task is None, timeout=30_000)
+    assert asked == [tmp_path / "new" / "copy.media"]
+    assert window.project.media[media.id].path == tmp_path / "new" / "copy.media" / media.path.name
+    assert (tmp_path / "old" / "film.media" / media.path.name).is_file()  # the old project keeps its own
