@@ -23,7 +23,7 @@ from desktop.project.rules import (
 from desktop.project.title import ALIGNMENTS, COLOURS, NUMBERS, Title, TitleProblem
 from desktop.project.transform import MODES, RANGES, Transform
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
 MAX_SECONDS = 1e9  # keeps duration × fps a finite number of frames, whatever a hand-edited file says
 
@@ -142,7 +142,15 @@ def _v0_seconds_to_frames(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_seconds_to_frames}
+def _v1_placed_clips(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 adds what a schema 1 file cannot hold, each with a default that leaves the file as it was: clip
+    transforms, smooth motion, fades and dissolves, and title media. The number changes so that a build reading only
+    schema 1 refuses a file that uses them instead of dropping them unseen."""
+    data["schema"] = 2
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_seconds_to_frames, 1: _v1_placed_clips}
 
 
 def upgrade(data: Any) -> dict[str, Any]:

@@ -61,8 +61,9 @@ def test_files_that_are_no_project_say_what_they_are(tmp_path, content, problem)
 
 
 def test_a_file_from_a_newer_studio_says_which_schema_it_needs(tmp_path):
-    error = load_error(write(tmp_path, json.dumps(sample_data() | {"schema": 3})))
-    assert str(error).endswith("made by a newer version of the studio (schema 3); this build reads up to 1")
+    error = load_error(write(tmp_path, json.dumps(sample_data() | {"schema": SCHEMA_VERSION + 1})))
+    assert str(error).endswith(f"made by a newer version of the studio (schema {SCHEMA_VERSION + 1}); this build "
+                               f"reads up to {SCHEMA_VERSION}")
 
 
 def test_an_unreadable_path_is_a_project_file_error(tmp_path):
@@ -200,3 +201,13 @@ def test_any_mangled_file_loads_or_raises_project_file_error(tmp_path, data):
 def test_any_bytes_load_or_raise_project_file_error(tmp_path, content):
     with pytest.raises(ProjectFileError):
         load_project(write(tmp_path, content))
+
+
+def test_a_schema_1_file_opens_unchanged_and_is_saved_as_schema_2(tmp_path):
+    """Schema 2 adds transforms, fades, dissolves and titles, all defaulting to what a schema 1 file meant."""
+    data = sample_data() | {"schema": 1}
+    project = load_project(write(tmp_path, json.dumps(data)))
+    clips = [c for t in project.tracks for c in t.clips]
+    assert clips and all(c.transform.mode == "fit" and c.fade_in == c.fade_out == 0 for c in clips)
+    save_project(project, tmp_path / "again.istar")
+    assert json.loads((tmp_path / "again.istar").read_text())["schema"] == 2
