@@ -19,8 +19,9 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from engine.api.json_text import JSONTextError, loads_limited
 from engine.api.records import DeviceSummary, GenerationRecord, ModelInfo, RecordError
@@ -283,6 +284,19 @@ MESSAGES: dict[str, type[Message]] = {
 }
 TERMINAL = (Finished, Failed, Cancelled)
 UPLOAD_PREFIX = "upload:"
+
+
+def file_chunks(file: BinaryIO) -> Iterator[tuple[int, str, bool]]:
+    """A file's bytes as upload and file_data messages carry them: (offset, at most CHUNK_BYTES in base64, whether
+    it is the last chunk); an empty file is one empty last chunk."""
+    offset = 0
+    while True:
+        chunk = file.read(CHUNK_BYTES)
+        last = len(chunk) < CHUNK_BYTES
+        yield offset, base64.b64encode(chunk).decode("ascii"), last
+        offset += len(chunk)
+        if last:
+            return
 
 
 def upload_reference(sha256: str, suffix: str) -> str:

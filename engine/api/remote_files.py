@@ -90,15 +90,8 @@ class RemoteFiles:
         try:
             sha256 = file_sha256(path)
             with path.open("rb") as f:
-                offset = 0
-                while True:
-                    chunk = f.read(p.CHUNK_BYTES)
-                    last = len(chunk) < p.CHUNK_BYTES
-                    data = base64.b64encode(chunk).decode("ascii")
+                for offset, data, last in p.file_chunks(f):
                     self._send(p.encode(p.Upload(sha256, path.name, offset, data, last)))
-                    offset += len(chunk)
-                    if last:
-                        break
         except OSError as err:
             raise JobInputError(f"job field {field!r}: cannot read {path} to send it to the engine at {self._where} "
                                 f"({err.strerror or err})", field) from None

@@ -20,7 +20,6 @@ memory. They live in the jobs folder (engine.service.served_files), swept of wha
 
 from __future__ import annotations
 
-import base64
 import collections
 import contextlib
 import hmac
@@ -236,15 +235,8 @@ class _Outbox:
             self._conn.sendall(p.encode(p.FileData(item.job_id, item.name, 0, "", True, missing)))
             return
         with source:
-            offset = 0
-            while True:
-                chunk = source.read(p.CHUNK_BYTES)
-                last = len(chunk) < p.CHUNK_BYTES
-                data = base64.b64encode(chunk).decode("ascii")
+            for offset, data, last in p.file_chunks(source):
                 self._conn.sendall(p.encode(p.FileData(item.job_id, item.name, offset, data, last)))
-                offset += len(chunk)
-                if last:
-                    return
 
     def _hang_up(self) -> None:
         """Wakes the connection's reader to an end of input; the socket is closed by its owner."""
