@@ -32,7 +32,9 @@ log = logging.getLogger("istar.client")
 INPUT_FIELDS = ("image", "continue_from", "bridge_to", "text_features")
 _CLIP_FILE = re.compile(r"clip_\d{2,6}\.(?:mp4|bits)")
 _SUFFIX = re.compile(r"(?:\.[a-z0-9]{1,12}){0,2}")
-BITS_SUFFIX = ".bits"  # engine.media.layout's names of a video's companions, which this package may not import
+# the names of a generated video's companions (out.bits, out.clips/): the client accepts only these from an engine,
+# and engine.media.layout writes them
+BITS_SUFFIX = ".bits"
 CLIPS_SUFFIX = ".clips"
 
 

@@ -6,11 +6,10 @@ import contextlib
 import os
 from pathlib import Path
 
+from engine.api.remote_files import BITS_SUFFIX, CLIPS_SUFFIX
 from engine.atomic import clean_stale_temps
 
-BITS_SUFFIX = ".bits"
 LEGACY_BITS_SUFFIX = ".bits.safetensors"  # the older format, one safetensors file of every pass
-CLIPS_SUFFIX = ".clips"
 
 
 def bits_path(video: str | Path) -> Path:
