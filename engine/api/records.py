@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Container
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -135,10 +136,7 @@ class ModelInfo:
     def unknown_words(self, prompt: str) -> list[str]:
         """The words of `prompt` this model does not know and leaves out, in order, once each (none for a model that
         reads any text)."""
-        if self.vocabulary is None:
-            return []
-        known = set(self.vocabulary)
-        return list(dict.fromkeys(w for w in split_words(prompt) if w not in known))
+        return [] if self.vocabulary is None else words_outside(prompt, set(self.vocabulary))
 
     def aspect_of(self, h_over_w: float, tolerance: float = 0.06) -> str | None:
         """The aspect a recorded height over width is, within the tolerance the engine picks its templates by."""
@@ -194,6 +192,11 @@ class ModelInfo:
 def split_words(text: str) -> list[str]:
     """The words of a prompt as a word-vocabulary model reads them: lower case, punctuation turned into spaces."""
     return re.sub(r"[^\w\s]|_", " ", text.lower()).split()
+
+
+def words_outside(prompt: str, known: Container[str]) -> list[str]:
+    """The words of `prompt` not in `known`, in order, once each: what a word-vocabulary model leaves out."""
+    return list(dict.fromkeys(w for w in split_words(prompt) if w not in known))
 
 
 def _aspects(body: dict[str, Any], where: str) -> dict[str, float]:

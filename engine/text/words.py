@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from engine.api.json_text import loads_limited
-from engine.api.records import split_words
+from engine.api.records import split_words, words_outside
 from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
 from engine.text.errors import PromptError, TextEncoderError
 
@@ -44,11 +44,7 @@ class WordTextEncoder(nn.Module):
         self.norm = nn.LayerNorm(channels)
 
     def unknown_words(self, prompt: str) -> list[str]:
-        unknown: list[str] = []
-        for word in split_words(prompt):
-            if word not in self.ids and word not in unknown:
-                unknown.append(word)
-        return unknown
+        return words_outside(prompt, self.ids)
 
     def token_ids(self, prompt: str) -> list[int]:
         """Known words in order, cut to max_words - 1, the end token, then padding up to max_words."""
