@@ -11,7 +11,6 @@ engine's `ready`, then its `models` (the device and installed models) or the rea
 from __future__ import annotations
 
 import html
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,14 +178,6 @@ class ConnectionReport:
     not_installed: tuple[str, ...]
 
 
-def _bound_reads(transport: RemoteEngine, seconds: float) -> None:
-    """Have each read on the transport's socket give up after `seconds`: RemoteEngine waits for ever, as a studio
-    waiting for a long job's next event should, but a test of the connection should not."""
-    sock = getattr(transport, "_sock", None)
-    if isinstance(sock, socket.socket):
-        sock.settimeout(seconds)
-
-
 def _next_message(lines: Iterator[bytes], address: str, seconds: float, waiting_for: str) -> p.Message:
     line = next(lines, None)
     if line is None:
@@ -219,12 +210,11 @@ def check_connection(server: Server, timeout: float = TEST_TIMEOUT) -> Connectio
     bounded by `timeout` seconds. ConnectionTestError says why the engine cannot be used."""
     address = server.address
     try:
-        transport = RemoteEngine(server.host, server.port, server.token, timeout=timeout)
+        transport = RemoteEngine(server.host, server.port, server.token, timeout=timeout, read_timeout=timeout)
     except p.ConnectionLost as err:
         raise ConnectionTestError(f"{err}. Is `istar serve` running there, listening on an address this computer "
                                   "can reach? It listens on loopback only unless `--listen` names another.") from None
     try:
-        _bound_reads(transport, timeout)
         lines = iter(transport.lines())
         first = _next_message(lines, address, timeout, "its first message")
         if isinstance(first, p.Failed):

@@ -127,13 +127,16 @@ class RemoteEngine:
     """An engine served by `istar serve` at `host:port`, reached with the token from its token file. Its jobs' files
     travel over the connection."""
 
-    def __init__(self, host: str, port: int, token: str, timeout: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, token: str, timeout: float = 10.0,
+                 read_timeout: float | None = None) -> None:
+        """`timeout`: seconds to connect; `read_timeout`: seconds each read may wait before the lines end (None: for
+        ever, as a client waiting for a long job's next event must)."""
         self.address = f"{host}:{port}"
         try:
             self._sock = socket.create_connection((host, port), timeout=timeout)
         except OSError as err:
             raise p.ConnectionLost(f"cannot reach the engine at {self.address}: {err}") from None
-        self._sock.settimeout(None)
+        self._sock.settimeout(read_timeout)
         self._file = self._sock.makefile("rwb")
         self.files = RemoteFiles(self.send, self.address)
         self.send(p.encode(p.Hello(token)))
