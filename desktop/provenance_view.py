@@ -39,15 +39,14 @@ def generation_lines(record: GenerationRecord, indent: str = "") -> list[str]:
     elif prompts:
         lines.append("Prompts, clip by clip:")
         lines += [f"  {i}. {prompt}" for i, prompt in enumerate(prompts, 1)]
-    starts = [(what, _short(sha)) for what, sha in (
-        ("First frame", inputs.first_frame_sha256),
-        ("Continued from", inputs.continued_from_sha256),
-        ("Bridged toward", inputs.bridge_to_sha256),
-        ("Text features", inputs.text_features_sha256)) if sha]
-    if inputs.continued_from_clip is not None and inputs.continued_from_sha256:
-        starts = [(w, f"{v}, after its clip {inputs.continued_from_clip}" if w == "Continued from" else v)
-                  for w, v in starts]
-    lines += [f"{what}: {value}" for what, value in starts]
+    continued = _short(inputs.continued_from_sha256)
+    if continued and inputs.continued_from_clip is not None:
+        continued += f", after its clip {inputs.continued_from_clip}"
+    lines += [f"{what}: {value}" for what, value in (
+        ("First frame", _short(inputs.first_frame_sha256)),
+        ("Continued from", continued),
+        ("Bridged toward", _short(inputs.bridge_to_sha256)),
+        ("Text features", _short(inputs.text_features_sha256))) if value]
     if inputs.crossfade_frames:
         lines.append(f"Fades into the next video over its last {inputs.crossfade_frames} frames")
     lines.append(f"Made by {record.app}, engine {record.engine_version}")

@@ -20,9 +20,7 @@ def file_stem(prompt: str, words: int = 6, limit: int = 48) -> str:
     """A file name's start from a prompt: its first words, lower case, letters and digits only, joined by hyphens
     ("A red circle, moving!" -> "a-red-circle-moving"); empty when the prompt has none."""
     kept = ["".join(c for c in word if c.isascii() and c.isalnum()) for word in prompt.lower().split()]
-    stem = "-".join(w for w in kept if w)
-    stem = "-".join(stem.split("-")[:words])
-    return stem[:limit].rstrip("-")
+    return "-".join([w for w in kept if w][:words])[:limit].rstrip("-")
 
 
 def new_output(project_path: Path | None, kind: str, seed: int, prompt: str = "") -> Path:

@@ -125,15 +125,10 @@ def place_result(project: Project, media: MediaItem, placement: Placement) -> Co
 
 
 def first_free(track: Track, start: int, length: int) -> int:
-    """The first frame at or after `start` where `length` frames are free on `track`."""
-    at = start
-    for clip in track.clips:  # in order of start
-        if clip.end <= at:
-            continue
-        if clip.start >= at + length:
-            break
-        at = clip.end
-    return at
+    """The first frame at or after `start` where `length` frames are free on `track`: `start` itself, or where one of
+    its clips ends."""
+    candidates = [start, *(c.end for c in track.clips if c.end > start)]
+    return next(at for at in candidates if track.fits(at, length))
 
 
 def _new(project: Project, media: MediaItem, start: int, track_id: str | None) -> list[Command]:
