@@ -153,28 +153,30 @@ class ConnectionFiles:
             raise UploadError(f"upload of {name}: its sha256 must be 64 lower-case hex digits, "
                               f"got {chunk.sha256!r:.80}")
         try:
+            self._take(chunk, name)
+        except UploadError:
+            self._drop(chunk.sha256)
+            raise
+
+    def _take(self, chunk: p.Upload, name: str) -> None:
+        try:
             data = base64.b64decode(chunk.data, validate=True)
         except (binascii.Error, ValueError):
-            self._drop(chunk.sha256)
             raise UploadError(f"upload of {name}: its data is not base64") from None
         if len(data) > p.CHUNK_BYTES:
-            self._drop(chunk.sha256)
             raise UploadError(f"upload of {name}: a chunk holds at most {p.CHUNK_BYTES} bytes, got {len(data)}")
         upload = self._begin(chunk, name) if chunk.offset == 0 else self._open.get(chunk.sha256)
         if upload is None:
             raise UploadError(f"upload of {name}: a chunk at byte {chunk.offset} of an upload never begun (the first "
                               "chunk is at 0)")
         if chunk.offset != upload.size:
-            self._drop(chunk.sha256)
             raise UploadError(f"upload of {name}: a chunk at byte {chunk.offset}, expected {upload.size}")
         if upload.size + len(data) > MAX_UPLOAD_BYTES:
-            self._drop(chunk.sha256)
             raise UploadError(f"upload of {name}: over the limit of {MAX_UPLOAD_BYTES // 1024**3} GiB for one file")
         try:
             upload.file.write(data)
         except OSError as err:
-            self._drop(chunk.sha256)
-            raise UploadError(f"upload of {name}: the engine cannot store it ({err.strerror or err})") from None
+            raise _cannot_store(name, err) from None
         upload.hasher.update(data)
         upload.size += len(data)
         if chunk.last:
@@ -189,7 +191,7 @@ class ConnectionFiles:
         try:
             file = temp.open("xb")
         except OSError as err:
-            raise UploadError(f"upload of {name}: the engine cannot store it ({err.strerror or err})") from None
+            raise _cannot_store(name, err) from None
         self._open[chunk.sha256] = upload = _Upload(name, target, temp, file)
         return upload
 
@@ -205,7 +207,7 @@ class ConnectionFiles:
             os.replace(upload.temp, upload.target)
             fsync_dir(upload.target.parent)
         except OSError as err:
-            raise UploadError(f"upload of {upload.name}: the engine cannot store it ({err.strerror or err})") from None
+            raise _cannot_store(upload.name, err) from None
         finally:
             upload.file.close()
             upload.temp.unlink(missing_ok=True)
@@ -294,6 +296,10 @@ class ConnectionFiles:
             return None
         self._send_file(job_id, name, path)
         return name
+
+
+def _cannot_store(name: str, err: OSError) -> UploadError:
+    return UploadError(f"upload of {name}: the engine cannot store it ({err.strerror or err})")
 
 
 def _private(text: str, admitted: _Admitted) -> str:
