@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.fields import scaled_box
-from desktop.project.title import ALIGNMENTS, NUMBERS, Title
+from desktop.project.title import ALIGNMENTS, NUMBERS, SAFE_WIDTH, Title
 
 TYPING_PAUSE_MS = 600
 ALIGN_NAMES = {"left": "Left", "center": "Centre", "right": "Right"}
 # field: (label, shown as value x factor with this suffix, step, decimals)
 BOXES = {"size": ("Size", 100, " % of height", 0.5, 1), "outline_width": ("Outline", 100, " %", 0.1, 2),
-         "box_opacity": ("Box opacity", 100, " %", 5, 0)}
+         "box_opacity": ("Box opacity", 100, " %", 5, 0), "wrap_width": ("Wrap width", 100, " % of width", 5, 0)}
 
 
 class _TextBox(QPlainTextEdit):
@@ -104,6 +104,8 @@ class TitlePanel(QGroupBox):
         self.boxes["size"].setToolTip("The text's size as a share of the frame's height, so it keeps its look at "
                                       "any project format")
         self.boxes["outline_width"].setToolTip("The outline's width as a share of the frame's height; 0: none")
+        self.boxes["wrap_width"].setToolTip("A line longer than this share of the frame's width goes on in the next "
+                                            f"line; {SAFE_WIDTH:.0%} keeps it in the title-safe area")
         self.colour = ColourButton("Text colour")
         self.outline_colour = ColourButton("Outline colour")
         self.box_colour = ColourButton("Box colour")
@@ -125,6 +127,7 @@ class TitlePanel(QGroupBox):
         font_row.addWidget(self.bold)
         form.addRow("Font", font_row)
         form.addRow("Size", self.boxes["size"])
+        form.addRow("Wrap at", self.boxes["wrap_width"])
         form.addRow("Colour", self.colour)
         outline = QHBoxLayout()
         outline.addWidget(self.boxes["outline_width"], 1)

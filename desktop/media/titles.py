@@ -1,6 +1,6 @@
 """A title's picture (desktop.project.title): premultiplied RGBA at exactly the size asked for, transparent but for the
 text block centred in it, drawn at that size so it is sharp at any frame size rather than enlarged from a small
-bitmap.
+bitmap. Lines wrap at the title's wrap width, a share of the picture's width.
 
 Text is drawn by Qt (QPainter on a QImage, which Qt allows on any thread) so that the fonts are the ones the
 inspector's font box lists and preview and export draw alike. Qt's fonts need a QGuiApplication: the studio has one;
@@ -11,11 +11,23 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTextLayout,
+    QTextOption,
+)
 
 from desktop.media.errors import MediaReadError
 from desktop.media.frames import FrameCache
@@ -56,20 +68,58 @@ def _font(title: Title, height: int) -> QFont:
     return font
 
 
+def _wrapped(text: str, font: QFont, width: float) -> list[str]:
+    """The lines `text` is drawn in: each of its own lines broken between words, or inside a word wider than `width`
+    alone, so that none is wider than `width` pixels."""
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        layout = QTextLayout(paragraph, font)
+        layout.setTextOption(option)
+        layout.beginLayout()
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(width)
+            lines.append(paragraph[line.textStart(): line.textStart() + line.textLength()].rstrip())
+        layout.endLayout()
+    return lines or [""]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A title's text laid out for one picture size, in pixels: its lines and their widths, the block's width and
+    height, and the distance between two lines' baselines."""
+
+    font: QFont
+    ascent: float
+    lines: list[str]
+    widths: list[float]
+    width: float
+    height: float
+    line_height: float
+
+
+def _block(title: Title, size: Size) -> _Block:
+    """`title` laid out in a `size` picture; call it holding `_drawing`."""
+    font = _font(title, size[1])
+    metrics = QFontMetricsF(font)
+    lines = _wrapped(title.text, font, title.wrap_width * size[0])
+    widths = [metrics.horizontalAdvance(line) for line in lines]
+    line_height = metrics.lineSpacing()
+    return _Block(font, metrics.ascent(), lines, widths, max(widths),
+                  line_height * (len(lines) - 1) + metrics.ascent() + metrics.descent(), line_height)
+
+
 def text_block(title: Title, size: Size) -> tuple[float, float]:
     """The width and height of `title`'s text block (with its box or outline) as fractions of a `size` picture's
     width and height: what the monitor outlines for the clip."""
     _need_fonts()
     with _drawing:
-        font = _font(title, size[1])
-        metrics = QFontMetricsF(font)
-        lines = title.text.splitlines() or [""]
-        width = max(metrics.horizontalAdvance(line) for line in lines)
-        height = metrics.lineSpacing() * (len(lines) - 1) + metrics.ascent() + metrics.descent()
-    pad = (BOX_PADDING * font.pixelSize(), BOX_PADDING * font.pixelSize() / 2) if title.box else (0.0, 0.0)
+        block = _block(title, size)
+    pad = (BOX_PADDING * block.font.pixelSize(), BOX_PADDING * block.font.pixelSize() / 2) if title.box else (0, 0)
     margin = title.outline_width * size[1]
-    return (min(1.0, (width + 2 * max(pad[0], margin)) / size[0]),
-            min(1.0, (height + 2 * max(pad[1], margin)) / size[1]))
+    return (min(1.0, (block.width + 2 * max(pad[0], margin)) / size[0]),
+            min(1.0, (block.height + 2 * max(pad[1], margin)) / size[1]))
 
 
 def _need_fonts() -> None:
@@ -87,17 +137,13 @@ def render_title(title: Title, size: Size) -> np.ndarray:
     image = QImage(width, height, QImage.Format.Format_RGBA8888_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
     with _drawing:
-        font = _font(title, height)
-        metrics = QFontMetricsF(font)
-        lines = title.text.splitlines() or [""]
-        widths = [metrics.horizontalAdvance(line) for line in lines]
-        block_w, line_h = max(widths), metrics.lineSpacing()
-        block_h = line_h * (len(lines) - 1) + metrics.ascent() + metrics.descent()
+        block = _block(title, size)
+        font, block_w, block_h = block.font, block.width, block.height
         left, top = (width - block_w) / 2, (height - block_h) / 2
         path = QPainterPath()
-        for index, (line, line_w) in enumerate(zip(lines, widths, strict=True)):
+        for index, (line, line_w) in enumerate(zip(block.lines, block.widths, strict=True)):
             x = {"left": left, "center": left + (block_w - line_w) / 2, "right": left + block_w - line_w}[title.align]
-            path.addText(QPointF(x, top + metrics.ascent() + index * line_h), font, line)
+            path.addText(QPointF(x, top + block.ascent + index * block.line_height), font, line)
         painter = QPainter(image)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -3,7 +3,9 @@
 A title is a media item of kind "title" (desktop.project.model) whose Title is kept in the project itself, so it has
 no file. Its picture is the whole frame, transparent but for the text block centred in it, so the clip's transform
 places the text as it places any picture: the centre (`x`, `y`) is where the text block's centre goes. Sizes are
-fractions of the frame's height, so a title looks the same after the project's format changes.
+fractions of the frame's height, so a title looks the same after the project's format changes. A line wider than
+`wrap_width` (a fraction of the frame's width) wraps between words onto the next; a new line in the text always
+starts one.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ MAX_TEXT = 2000  # characters: a title, not a page
 SIZE_RANGE = (0.01, 1.0)  # of the frame height: the text's em
 OUTLINE_RANGE = (0.0, 0.05)  # of the frame height
 OPACITY_RANGE = (0.0, 1.0)
+WRAP_RANGE = (0.05, 1.0)  # of the frame width
+SAFE_WIDTH = 0.8  # the title-safe area's share of the frame width: text inside it shows on any screen
 NUMBERS: dict[str, tuple[float, float]] = {"size": SIZE_RANGE, "outline_width": OUTLINE_RANGE,
-                                           "box_opacity": OPACITY_RANGE}
+                                           "box_opacity": OPACITY_RANGE, "wrap_width": WRAP_RANGE}
 COLOURS = ("colour", "outline_colour", "box_colour")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 LOWER_THIRD = Transform("custom", 0.5, 0.8)  # where a new title goes: centred, in the lower third
@@ -46,6 +50,7 @@ class Title:
     box_colour: str = "#000000"
     box_opacity: float = 0.6
     align: Alignment = "center"
+    wrap_width: float = SAFE_WIDTH  # lines wrap at this share of the frame's width
 
     def check(self) -> None:
         """Raise TitleProblem unless every field is within its limits."""

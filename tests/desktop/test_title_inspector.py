@@ -67,3 +67,27 @@ def test_a_title_on_a_locked_track_shows_greyed(window) -> None:
     window.editor.timeline.edit(SetTrackFlag(track.id, "locked", True))
     window.inspector.show_clip(window.project, track.clips[0])
     assert window.inspector.title_panel.isVisible() and not window.inspector.title_panel.isEnabled()
+
+
+def test_a_long_title_wraps_at_the_width_set_in_the_inspector_and_the_outline_follows(window, qtbot) -> None:
+    window.editor.timeline.set_playhead(0)
+    window.title_action.trigger()
+    [clip] = [c for t in window.project.tracks for c in t.clips]
+    media_id = clip.media_id
+    panel = window.inspector.title_panel
+    panel.text.setPlainText("A title line far too long to fit across the frame in one go")
+    panel.commit_text()
+    handles = window.editor.monitor.placement_handles
+    picture = handles._picture()
+
+    def outline_width() -> float:
+        outline = handles._outline(window.project.find_clip(clip.id)[1]).boundingRect()
+        return outline.width() / picture.width()
+
+    assert panel.boxes["wrap_width"].value() == 80 and 0.6 < outline_width() <= 0.82  # the title-safe area
+    panel.boxes["wrap_width"].setValue(40)
+    assert window.project.media[media_id].title.wrap_width == 0.4
+    assert window.editor.stack.undoText() == "Change title wrap width"
+    assert outline_width() <= 0.42
+    window.editor.stack.undo()
+    assert window.project.media[media_id].title.wrap_width == 0.8 and panel.boxes["wrap_width"].value() == 80

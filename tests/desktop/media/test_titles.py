@@ -1,6 +1,6 @@
 """Titles as they are seen: white text over the clip below, inside the box its size and position give and nowhere
-else; edges blended with what lies below; the same share of the frame at any size; drawn once per look and size;
-exported as previewed; rendered by `istar-studio --render` without a display."""
+else; edges blended with what lies below; the same share of the frame at any size; a long line wrapped inside the
+frame; drawn once per look and size; exported as previewed; rendered by `istar-studio --render` without a display."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from engine.media.image import write_png
 ROOT = Path(__file__).resolve().parents[3]
 BELOW = (200, 40, 40)
 WHITE = Title(text="HI", size=0.25, outline_width=0.0)
+LONG = Title(text="A title line far too long to fit across the frame in one go", size=0.1, outline_width=0.0)
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +97,35 @@ def test_a_title_covers_the_same_share_of_the_frame_at_1080p_and_720p(tmp_path: 
         left, top, right, bottom = changed_box(*frames_with_and_without(red_project(tmp_path, width, height)))
         boxes[height] = np.array([left / width, top / height, right / width, bottom / height])
     assert np.abs(boxes[1080] - boxes[720]).max() < 0.004  # under 3 px at 720p
+
+
+def inked(picture: np.ndarray) -> tuple[float, float, float, float]:
+    """The box around the drawn pixels of a title's picture, as shares of its width and height."""
+    ys, xs = np.nonzero(picture[..., 3])
+    height, width = picture.shape[:2]
+    return xs.min() / width, ys.min() / height, (xs.max() + 1) / width, (ys.max() + 1) / height
+
+
+def test_a_long_line_wraps_inside_the_title_safe_area_at_any_size() -> None:
+    left, top, right, bottom = inked(render_title(LONG, (640, 360)))
+    # on one line it would be some 3 frames wide: it wraps onto lines of at most 80 % of the width, centred
+    assert 0.1 <= left and right <= 0.9 and right - left > 0.6
+    assert bottom - top > 3 * LONG.size  # four lines or so, each an em and a bit
+    # the same lines at export size and at a quarter-size preview
+    assert np.abs(np.subtract(inked(render_title(LONG, (1920, 1080))), (left, top, right, bottom))).max() < 0.01
+    assert np.abs(np.subtract(inked(render_title(LONG, (480, 270))), (left, top, right, bottom))).max() < 0.01
+
+
+def test_a_narrower_wrap_width_makes_more_lines_and_a_new_line_still_breaks() -> None:
+    wide, narrow = (inked(render_title(replace(LONG, wrap_width=share), (640, 360))) for share in (1.0, 0.4))
+    assert narrow[2] - narrow[0] <= 0.4 and wide[2] - wide[0] > 0.8
+    assert narrow[3] - narrow[1] > 1.5 * (wide[3] - wide[1])
+    short = inked(render_title(replace(LONG, text="Two\nlines"), (640, 360)))
+    one = inked(render_title(replace(LONG, text="Two lines"), (640, 360)))
+    assert short[2] - short[0] < 0.2 and short[3] - short[1] > 1.8 * (one[3] - one[1])
+    # a word wider than the wrap width alone breaks inside: no letter leaves the frame
+    word = inked(render_title(replace(LONG, text="W" * 40), (640, 360)))
+    assert 0.1 <= word[0] and word[2] <= 0.9
 
 
 def test_the_picture_is_drawn_at_the_size_asked_for_not_enlarged() -> None:

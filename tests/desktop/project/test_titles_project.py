@@ -13,12 +13,13 @@ import pytest
 from desktop.project.commands import AddMedia, SetTitle, add_title
 from desktop.project.file import ProjectFileError, load_project, missing_media, save_project
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, new_id
-from desktop.project.title import LOWER_THIRD, Title
+from desktop.project.title import LOWER_THIRD, SAFE_WIDTH, Title
 
 
 def titled() -> tuple[Project, str]:
     project = Project.empty(fps=16, width=1280, height=720)
-    edit = add_title(project, 8, None, Title(text="Two\nlines", font="DejaVu Serif", colour="#ffcc00", box=True))
+    edit = add_title(project, 8, None, Title(text="Two\nlines", font="DejaVu Serif", colour="#ffcc00", box=True,
+                                             wrap_width=0.5))
     edit.do(project)
     return project, edit.commands[-1].clip.id
 
@@ -63,10 +64,21 @@ def test_a_title_is_saved_and_loaded_as_it_was(tmp_path: Path) -> None:
     assert load_project(moved / "titled.istar") == project
 
 
+def test_a_title_saved_before_wrapping_wraps_at_the_title_safe_area(tmp_path: Path) -> None:
+    project, clip_id = titled()
+    path = tmp_path / "titled.istar"
+    save_project(project, path)
+    data = json.loads(path.read_text())
+    del data["media"][0]["title"]["wrap_width"]
+    path.write_text(json.dumps(data))
+    loaded = load_project(path)
+    assert loaded.media_of(loaded.find_clip(clip_id)[1]).title.wrap_width == SAFE_WIDTH == 0.8
+
+
 @pytest.mark.parametrize(("field", "value", "said"), [
     ("size", 3, "media[0].title.size"), ("colour", "white", "media[0].title.colour"),
     ("text", "  ", "media[0].title.text"), ("align", "justify", "media[0].title.align"),
-    ("box", "yes", "media[0].title.box"),
+    ("box", "yes", "media[0].title.box"), ("wrap_width", 0, "media[0].title.wrap_width"),
 ])
 def test_a_bad_title_field_is_named(tmp_path: Path, field: str, value: object, said: str) -> None:
     project, _ = titled()
