@@ -459,13 +459,15 @@ class TrimClip(Command):
 class SplitClip(Command):
     """Cuts a clip in two at timeline `frame`: the left part keeps the clip's id, the right part is a new clip whose
     media starts where the left part's ends. The left part keeps the fade-in and the cross-dissolve into the clip,
-    the right part takes the fade-out; the new cut between them is a plain cut."""
+    the right part takes the fade-out; the new cut between them is a plain cut. A title's right part shows a copy of
+    the title, a media item of its own, so that editing one part's text leaves the other's as it is."""
 
     text = "Split clip"
 
     def __init__(self, clip_id: str, frame: int) -> None:
         self.clip_id, self.frame = clip_id, frame
         self.right_id = new_id()  # made once, so a redo recreates the same clip
+        self.title_copy_id = new_id()  # the right part's title media, if the clip is a title's
 
     def do(self, project: Project) -> None:
         track, clip = _editable_clip(project, self.clip_id)
@@ -473,15 +475,22 @@ class SplitClip(Command):
             raise ProjectError(f"frame {self.frame} is not inside the clip (frames {clip.start}..{clip.end})")
         left = self.frame - clip.start
         source_in = _source_after(project, clip, left)
-        right = replace(clip, id=self.right_id, start=self.frame, length=clip.length - left, source_in=source_in,
-                        fade_in=0, fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0)
+        media = project.media_of(clip)
+        media_id = self.title_copy_id if media.kind == "title" else media.id
+        right = replace(clip, id=self.right_id, media_id=media_id, start=self.frame, length=clip.length - left,
+                        source_in=source_in, fade_in=0, fade_out=min(clip.fade_out, clip.length - left),
+                        dissolve_in=0)
         self._fades = (clip.fade_in, clip.fade_out)
         clip.length, clip.fade_in, clip.fade_out = left, min(clip.fade_in, left), 0
         track.place(right)
+        if media_id != media.id:
+            project.media[media_id] = replace(media, id=media_id)
         self._track_id = track.id
 
     def undo(self, project: Project) -> None:
         right = _take(project.track(self._track_id), self.right_id)
+        if right.media_id == self.title_copy_id:
+            del project.media[right.media_id]
         _, clip = project.find_clip(self.clip_id)
         clip.length += right.length
         clip.fade_in, clip.fade_out = self._fades

@@ -91,3 +91,25 @@ def test_a_long_title_wraps_at_the_width_set_in_the_inspector_and_the_outline_fo
     assert outline_width() <= 0.42
     window.editor.stack.undo()
     assert window.project.media[media_id].title.wrap_width == 0.8 and panel.boxes["wrap_width"].value() == 80
+
+
+def test_editing_one_half_of_a_split_title_leaves_the_other_as_it_was(window) -> None:
+    timeline = window.editor.timeline
+    timeline.set_playhead(0)
+    window.title_action.trigger()
+    timeline.set_playhead(20)
+    window.split_action.trigger()
+    left, right = window.project.tracks[0].clips
+    assert window.editor.stack.undoText() == "Split clip"
+    timeline.select_clips([right.id])
+    panel = window.inspector.title_panel
+    panel.text.setPlainText("Second half")
+    panel.commit_text()
+    assert window.project.media_of(right).title.text == "Second half"
+    assert window.project.media_of(left).title.text == "Title"
+    timeline.select_clips([left.id])
+    assert panel.text.toPlainText() == "Title"
+    window.editor.stack.undo()
+    window.editor.stack.undo()  # the split: one title clip and one title again
+    assert [c.media_id for t in window.project.tracks for c in t.clips] == [left.media_id]
+    assert list(window.project.media) == [left.media_id]

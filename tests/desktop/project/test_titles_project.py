@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.project.commands import AddMedia, SetTitle, add_title
+from desktop.project.commands import AddMedia, SetTitle, SplitClip, add_title
 from desktop.project.file import ProjectFileError, load_project, missing_media, save_project
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, new_id
 from desktop.project.title import LOWER_THIRD, SAFE_WIDTH, Title
@@ -135,3 +135,35 @@ def test_a_title_edit_out_of_limits_or_on_a_locked_track_is_refused() -> None:
     project.tracks[0].place(Clip(new_id(), still.id, 200, 10))
     with pytest.raises(ProjectError, match="not a title"):
         SetTitle(still.id, Title()).do(project)
+
+
+def test_the_halves_of_a_split_title_are_edited_apart_and_the_split_undoes_whole(tmp_path: Path) -> None:
+    project, clip_id = titled()
+    before = copy.deepcopy(project)
+    split = SplitClip(clip_id, 20)
+    split.do(project)
+    left, right = project.tracks[0].clips
+    assert right.media_id != left.media_id
+    assert project.media_of(right).title == project.media_of(left).title  # the same look, each its own
+    SetTitle(right.media_id, replace(project.media_of(right).title, text="Later")).do(project)
+    assert project.media_of(left).title.text == "Two\nlines" and project.media_of(right).title.text == "Later"
+    path = tmp_path / "split.istar"
+    save_project(project, path)
+    assert load_project(path) == project
+
+    project = copy.deepcopy(before)
+    split.do(project)
+    split.undo(project)
+    assert project == before  # the copy goes with the half
+    split.do(project)  # redo: the same half with the same copy
+    assert [c.id for c in project.tracks[0].clips] == [clip_id, split.right_id]
+    assert project.tracks[0].clips[1].media_id == split.title_copy_id
+
+
+def test_a_split_picture_keeps_one_media_item() -> None:
+    project = Project.empty(fps=16, width=1280, height=720)
+    still = MediaItem(new_id(), Path("/x.png"), "image", 0.0, width=4, height=4)
+    project.media[still.id] = still
+    project.tracks[0].place(clip := Clip(new_id(), still.id, 0, 32))
+    SplitClip(clip.id, 10).do(project)
+    assert [c.media_id for c in project.tracks[0].clips] == [still.id, still.id] and list(project.media) == [still.id]
