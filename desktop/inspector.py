@@ -1,6 +1,6 @@
-"""The inspector: what the selected clip is (media, place, length, gain, fades, and for a video slower than the project
-whether its motion is smoothed), for a generated one what made it, and for a visual one how it is placed in the
-frame (desktop.transform_panel); for a title, what it shows (desktop.title_panel)."""
+"""The inspector: what the selected clip is (media, place, length, gain where it has sound, fades, and for a video
+slower than the project whether its motion is smoothed), for a generated one what made it, and for a visual one how
+it is placed in the frame (desktop.transform_panel); for a title, what it shows (desktop.title_panel)."""
 
 from __future__ import annotations
 
@@ -83,12 +83,13 @@ class Inspector(QWidget):
             label = QLabel(value)
             label.setWordWrap(True)  # a long file name takes lines, not the dock's width
             self.form.addRow(name, label)
-        gain = QDoubleSpinBox()
-        gain.setRange(0, 4)
-        gain.setSingleStep(0.1)
-        gain.setValue(clip.gain)
-        gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
-        self.form.addRow("Gain", gain)
+        if media.kind == "audio" or media.has_audio:  # a title, a picture or a silent video has no sound to turn up
+            gain = QDoubleSpinBox()
+            gain.setRange(0, 4)
+            gain.setSingleStep(0.1)
+            gain.setValue(clip.gain)
+            gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
+            self.form.addRow("Gain", gain)
         self._fade_rows(project, clip)
         if media.kind == "video" and media.fps and media.fps < fps:
             self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
