@@ -119,6 +119,7 @@ class ProgressTask(QObject):
         self.dialog.setMinimumDuration(0)
         self.work = work
         self.task: Task[None] | None = None
+        self._reported = False  # `finished` was emitted
 
     def start(self) -> None:
         self.task = run_in_background(self._run, on_done=lambda _: self._done(None), on_error=self._done,
@@ -131,9 +132,25 @@ class ProgressTask(QObject):
         task = current_task()
         self.work(task.progress, task.cancel_requested)
 
+    def stop(self) -> None:
+        """Cancel the work, wait for it to end and report `finished` now rather than later on the event loop, which
+        a closing window may not run again."""
+        if self.task is None or self._reported:
+            return
+        self.task.cancel()
+        try:
+            self.task.result()
+        except Exception as error:  # noqa: BLE001 - reported through `finished`, as _done's callers do
+            self._done(error)
+        else:
+            self._done(None)
+
     def _progressed(self, fraction: float) -> None:
         self.dialog.setValue(round(fraction * 1000))
 
     def _done(self, error: object) -> None:
+        if self._reported:  # stop() reported it already; this is the same end delivered by the event loop
+            return
+        self._reported = True
         self.dialog.reset()
         self.finished.emit(error)

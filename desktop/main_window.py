@@ -11,8 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoCommand
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
+from desktop.collect_dialog import CollectDialog
 from desktop.context_menus import build_menu, enabled_while
 from desktop.dialogs import ProgressTask, RelinkDialog, offer_recovery, show_provenance
 from desktop.editor import Editor
@@ -36,7 +37,7 @@ from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
-from desktop.project.collect import Collected, collect_media, media_to_collect, plan_collect
+from desktop.project.collect import Collected, collect_media, made_by_studio, media_to_collect, plan_collect
 from desktop.project.commands import (
     AddMedia,
     Macro,
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
         self.recorder = VoiceOverRecorder(parent=self)
-        self.collect_question: QMessageBox | None = None  # the offer to collect media, while it is open
+        self.collect_question: CollectDialog | None = None  # the offer to collect media, while it is open
         self.collect_task: ProgressTask | None = None  # media being collected into the project's folder
         self.models: dict[str, ModelInfo] = {}
         self.live = LiveClips()  # a running generation's clips: shown with whichever project is open, never in it
@@ -482,40 +483,35 @@ class MainWindow(QMainWindow):
         return True
 
     def _offer_collect(self, path: Path, old_path: Path | None) -> None:
-        """After the first save of a project into a folder: offer to copy the media the studio made for it outside
-        that folder (in "unsaved media", or the old project's media folder) into its own media folder, so the
-        folder can move as a whole. The project is already saved; the copies are made in the background and the
-        project points at them, and is saved again, once they are whole."""
+        """After the first save of a project into a folder: offer to copy the media it uses from outside that folder
+        into its own media folder, so the folder can move as a whole; what the studio made for it (in "unsaved
+        media", or the old project's media folder) is ticked, imported files are offered unticked. The project is
+        already saved; the copies are made in the background and the project points at them, and is saved again,
+        once all of them are whole."""
         folders = [media_folder(None)] + ([media_folder(old_path)] if old_path is not None else [])
-        items = media_to_collect(self.project, path, folders)
+        items = media_to_collect(self.project, path)
         if items:
             project = self.project
-            self.ask_collect(items, media_folder(path),
-                             lambda yes: self._collect(project, path, items) if yes else None)
+            made = {item.id for item in items if made_by_studio(item, folders)}
+            self.ask_collect(items, made, media_folder(path),
+                             lambda chosen: self._collect(project, path, chosen) if chosen else None)
 
-    def ask_collect(self, items: list[MediaItem], target: Path, reply: Callable[[bool], None]) -> None:
-        """Ask whether to collect `items` into `target`, then `reply(answer)`. The question is window-modal but does
-        not block (open, not exec): the save that asks it has returned by then (tests replace this)."""
-        size = sum(item.path.stat().st_size for item in items if item.path.is_file())
-        box = QMessageBox(QMessageBox.Icon.Question, "Collect media",
-                          f"This project uses {len(items)} media file(s) ({size / 1e6:.1f} MB) outside its "
-                          f"folder, made by the studio before the project was saved:\n\n"
-                          + "\n".join(f"  {item.path}" for item in items[:8])
-                          + ("\n  ..." if len(items) > 8 else "")
-                          + f"\n\nCopy them (with their bits and clips) into {target.name} beside the project, so "
-                          "the project's folder holds everything it needs and can be moved?", parent=self)
-        collect = box.addButton("Collect", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Keep where they are", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(collect)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    def ask_collect(self, items: list[MediaItem], made: set[str], target: Path,
+                    reply: Callable[[list[MediaItem]], None]) -> None:
+        """Ask which of `items` (`made`: the ids of the studio's own) to collect into `target`, then `reply(chosen)`,
+        empty to keep them all where they are. The question is window-modal but does not block (open, not exec): the
+        save that asks it has returned by then (tests replace this)."""
+        dialog = CollectDialog(items, made, target, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def answered() -> None:
+        def answered(result: int) -> None:
             self.collect_question = None
-            reply(box.clickedButton() is collect)
+            reply(dialog.chosen() if result == QDialog.DialogCode.Accepted else [])
 
-        box.finished.connect(answered)
-        self.collect_question = box  # while it is open: a screenshot or a test finds it here
-        box.open()
+        dialog.finished.connect(answered)
+        self.collect_question = dialog  # while it is open: a screenshot or a test finds it here
+        dialog.open()
 
     def _collect(self, project: Project, path: Path, items: list[MediaItem]) -> None:
         if project is not self.project or path != self.project_path:
@@ -530,25 +526,27 @@ class MainWindow(QMainWindow):
         task.start()
 
     def _collected(self, project: Project, path: Path, outcome: Collected | None, error: object) -> None:
-        """The copies are made: point the media at them in one undo step and save; name what was not collected."""
+        """Every copy is made: point the media at them in one undo step and save. Else (nothing copied, nothing
+        left) say why the project still uses its originals."""
         self.collect_task = None
-        if outcome is None:
-            QMessageBox.warning(self, "Media not collected", f"The project is saved and still uses its media where "
-                                f"they are; collecting them failed: {error}")
+        if outcome is None or outcome.cancelled:
+            self.statusBar().showMessage("collecting media was cancelled: the project uses its media where they are",
+                                         6000)
             return
         if project is not self.project or path != self.project_path:
             return  # another project is open now: the copies stay, unused
+        if outcome.failed:
+            QMessageBox.warning(self, "Media not collected",
+                                "Nothing was collected: the project is saved and still uses all its media where they "
+                                "are. This file could not be copied:\n\n"
+                                + "\n".join(f"  {project.media[m].path}\n    {why}" for m, why in outcome.failed.items()
+                                             if m in project.media))
+            return
         moved = {media_id: target for media_id, target in outcome.moved.items() if media_id in project.media}
         if moved:
             self.editor.timeline.edit(Macro("Collect media", [RelinkMedia(m, t) for m, t in moved.items()]))
             self._save_to(path)
-        if outcome.failed:
-            QMessageBox.warning(self, "Some media were not collected",
-                                "The project is saved and still uses these files where they are:\n\n"
-                                + "\n".join(f"  {project.media[m].path}\n    {why}" for m, why in outcome.failed.items()
-                                             if m in project.media))
-        else:
-            self.statusBar().showMessage(f"collected {len(moved)} media into {media_folder(path)}", 6000)
+        self.statusBar().showMessage(f"collected {len(moved)} media into {media_folder(path)}", 6000)
 
     def write_autosave(self) -> None:
         """A recovery copy beside the project (never over it) while there are unsaved changes."""
@@ -797,6 +795,8 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
+        if self.collect_task is not None:  # stopped here, so that no copy is left half made for a project not using it
+            self.collect_task.stop()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/editor", self.editor.splitter.saveState())
