@@ -14,7 +14,7 @@ import torch
 
 from engine.config import ScheduleConfig
 from engine.model.guidance import apg, cfg, sample_bits
-from engine.model.rope import apply_rope, rope_rotations, rope_turn, text_positions, visual_positions
+from engine.model.rope import apply_rope, block_turn, rope_rotations, text_positions, visual_positions
 from engine.model.running_sum import RunningSums
 from engine.model.transformer import KV, InfinityStarTransformer, token_chunk
 from engine.schedule import Pass, Scale, Schedule
@@ -218,10 +218,8 @@ def _move_kept(model: InfinityStarTransformer, kept: list[KV], scale: Scale, old
                new: tuple[int, int], full_h: int, full_w: int) -> None:
     """Turn the cached keys of `scale` from RoPE slot `old` to `new` (scale position, first frame) in place."""
     c = model.cfg
-    s = scale
-    old_pos = visual_positions(c.text_maxlen + old[0], range(old[1], old[1] + s.t), s.h, s.w, full_h, full_w)
-    new_pos = visual_positions(c.text_maxlen + new[0], range(new[1], new[1] + s.t), s.h, s.w, full_h, full_w)
-    turn = rope_turn(old_pos, new_pos, c.head_dim, c.rope_base).to(kept[0][0].device)
+    turn = block_turn(c.text_maxlen, (scale.t, scale.h, scale.w), (full_h, full_w), old, new, c.head_dim, c.rope_base)
+    turn = turn.to(kept[0][0].device)
     for keys, _ in kept:
         keys.copy_(apply_rope(keys, turn))
 

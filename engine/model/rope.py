@@ -62,6 +62,20 @@ def rope_turn(old: torch.Tensor, new: torch.Tensor, head_dim: int, base: float) 
     return torch.polar(torch.ones_like(delta), delta).to(torch.complex64)
 
 
+def block_turn(
+    scale_offset: int, block: tuple[int, int, int], full: tuple[int, int], old: tuple[int, int],
+    new: tuple[int, int], head_dim: int, base: float
+) -> torch.Tensor:
+    """rope_turn for a (t, h, w) `block` of a (full_h, full_w) latent moved from RoPE place `old` to `new`, each
+    (scale position after the `scale_offset` text positions, first frame)."""
+    t, h, w = block
+
+    def at(place: tuple[int, int]) -> torch.Tensor:
+        return visual_positions(scale_offset + place[0], range(place[1], place[1] + t), h, w, *full)
+
+    return rope_turn(at(old), at(new), head_dim, base)
+
+
 def apply_rope(x: torch.Tensor, rotations: torch.Tensor) -> torch.Tensor:
     """Rotate pairs (x[2m], x[2m+1]) of x [..., D] by `rotations` (broadcast to [..., D/2]), in float32.
 

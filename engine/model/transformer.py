@@ -16,6 +16,7 @@ from engine.model.rope import apply_rope
 
 KV = tuple[torch.Tensor, torch.Tensor]
 Span = tuple[tuple[int, int], torch.Tensor]  # a block of tokens (start, end) and the indices of the keys it sees
+KeyView = tuple[torch.Tensor, torch.Tensor]  # extra keys: the indices of keys to copy, and the turn to apply to them
 
 # Per-chunk temporaries (MLP hidden activations) are kept near this size; the planner uses the same rule.
 TOKEN_CHUNK_BUDGET_BYTES = 256 * 2**20
@@ -204,11 +205,17 @@ class Block(nn.Module):
         return y + self.mlp(self.post_attention_layernorm(y))
 
     def forward_packed(
-        self, x: torch.Tensor, rotations: torch.Tensor, spans: Sequence[Span], mask: torch.Tensor | None = None
+        self, x: torch.Tensor, rotations: torch.Tensor, spans: Sequence[Span], mask: torch.Tensor | None = None,
+        views: Sequence[KeyView] = (),
     ) -> torch.Tensor:
         """One block over packed blocks of tokens x [B, n, width] (the teacher-forced forward): each span sees only
-        its own keys, or, given the boolean [n, n] `mask` that says the same, every token attends over all n."""
+        its own keys, or, given the boolean [n, n + viewed] `mask` that says the same, every token attends over all
+        keys. `views` append turned copies of some keys (with their values) after the n: a block seen from
+        another RoPE place than its own."""
         q, k, v = self.attn.project(self.input_layernorm(x), rotations)
+        if views:
+            k = torch.cat([k, *(apply_rope(k.index_select(2, index), turn) for index, turn in views)], dim=2)
+            v = torch.cat([v, *(v.index_select(2, index) for index, _ in views)], dim=2)
         attended = self.attn.attend_spans(q, k, v, spans) if mask is None else self.attn.attend(q, k, v, mask)
         return self._mlp_residual(x + attended)
 

@@ -22,6 +22,7 @@ from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
 from engine.tensors.safetensors_file import save_safetensors
 from engine.text.words import WORDS_FILE
+from engine.train.builtin_files import MODEL_ID, PREVIEW_FILE, TRANSFORMER_FILE, VAE_FILE
 from engine.train.checkpoint import WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
 from engine.train.transformer_train import Toyworld
@@ -29,10 +30,6 @@ from engine.train.vae_train import load_vae, to_video
 from engine.weights.files import sha256_file
 from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
 
-MODEL_ID = "toyworld"
-TRANSFORMER_FILE = "transformer/model.safetensors"
-VAE_FILE = "vae/toyworld_vae.safetensors"
-PREVIEW_FILE = "vae/preview.safetensors"
 PREVIEW_FIT_VIDEOS = 32
 SIZE_LIMIT = 40 * 2**20
 

@@ -19,6 +19,10 @@ has the measured comparison): --storyboards trains on the world's storyboards (e
 caption, as storyboard sampling does, and in half the 2 s videos the motion changes at the second clip),
 --weigh-passes gives every pass the same weight in the loss, and --every-pass trains every pass in every step, as
 the first release did.
+Two options go past the trained length: --long N adds a pool of N-second storyboards, whose clips past the
+preset's trained_video_clips sit in the last trained slot and see the clip before one slot back, as the sampler
+places them (engine/model/packed.py); --init MODEL_DIR starts from a built-in model's weights (its VAE encodes the
+pools) instead of from scratch, to fine-tune it.
 Resumable like stage 1.
 """
 
@@ -34,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from torch import nn
 
 from engine.config import get_preset
@@ -42,11 +47,13 @@ from engine.model.packed import teacher_forced_logits
 from engine.model.transformer import InfinityStarTransformer
 from engine.model.vae import VideoVAE
 from engine.schedule import Schedule, build_schedule
-from engine.text.words import WordTextEncoder
+from engine.text.words import WORDS_FILE, WordTextEncoder
+from engine.train.builtin_files import TRANSFORMER_FILE, VAE_FILE
 from engine.train.checkpoint import TrainingRun
 from engine.train.toyworld.captions import vocabulary
 from engine.train.toyworld.world import EVAL_SEED_START, TRAIN_SEEDS, drawn, sample_batch
 from engine.train.vae_train import load_vae, to_video
+from engine.weights.manifest import TEXT_ENCODER_DIR
 
 TEXT_DROPOUT = 0.1
 MAX_FLIP = 0.2  # per video, bits of the running sum are flipped with a probability drawn from [0, MAX_FLIP]
@@ -241,14 +248,17 @@ def train(args: argparse.Namespace, clock: Callable[[], float] = time.perf_count
     """`clock` measures the time budget (engine.train.checkpoint.TrainingRun)."""
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    vae = load_vae(args.vae)
+    vae = load_vae(args.vae) if args.init is None else builtin_vae(args.init)
     model = Toyworld()
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     run = TrainingRun(args.out, model, optimizer, args.minutes, args.save_every, clock=clock)
+    if args.init is not None and run.step == 0:
+        load_builtin(model, args.init)
     print(f"reproduce: python -m engine.train.transformer_train --vae {args.vae} --out {args.out} "
           f"--minutes {args.minutes} --pool {args.pool} --batch {args.batch} --lr {args.lr}"
           + " --storyboards" * args.storyboards + " --weigh-passes" * args.weigh_passes
-          + " --every-pass" * args.every_pass + f" --object-weight {args.object_weight:g}" + " --bf16" * args.bf16)
+          + " --every-pass" * args.every_pass + f" --object-weight {args.object_weight:g}" + " --bf16" * args.bf16
+          + f" --long {args.long}" * bool(args.long) + f" --init {args.init}" * (args.init is not None))
     params = sum(p.numel() for p in model.parameters())
     print(f"transformer + text encoder {params / 1e6:.2f} M parameters; resuming at step {run.step}")
     rng = np.random.default_rng(run.step)
@@ -257,12 +267,15 @@ def train(args: argparse.Namespace, clock: Callable[[], float] = time.perf_count
     encoding = time.perf_counter()
     pools = [LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), s, size, args.storyboards)
              for s in (1, 2)]
-    print(f"encoded {2 * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
+    if args.long:
+        pools.append(LatentPool.encode(vae, rng.integers(0, len(TRAIN_SEEDS), args.pool).tolist(), args.long, size,
+                                       storyboards=True))
+    print(f"encoded {len(pools) * args.pool} training videos in {time.perf_counter() - encoding:.0f} s", flush=True)
     autocast = torch.autocast("cpu", torch.bfloat16) if args.bf16 else contextlib.nullcontext()
     held_out = LatentPool.encode(vae, list(range(EVAL_SEED_START, EVAL_SEED_START + args.batch)), 2, size)
     run.start_clock()  # encoding is set-up: the budget counts training from here
     while run.running():
-        pool = pools[int(rng.integers(0, 2))]
+        pool = pools[int(rng.integers(0, len(pools)))]
         latents, prompts, objects = pool.sample(rng, args.batch)
         run.set_learning_rate(args.lr, WARMUP_STEPS)
         with autocast:
@@ -277,6 +290,17 @@ def train(args: argparse.Namespace, clock: Callable[[], float] = time.perf_count
                        f"object bits {held_objects:.3f}")
         run.save_if_due()
     run.finish()
+
+
+def builtin_vae(folder: Path) -> VideoVAE:
+    """The VAE of the built-in model in `folder` (engine.train.export's layout)."""
+    return VideoVAE.from_state_dict(get_preset("toyworld").vae, load_file(folder / VAE_FILE), source=str(folder))
+
+
+def load_builtin(model: Toyworld, folder: Path) -> None:
+    """Load the transformer and word encoder of the built-in model in `folder` into `model`, to fine-tune it."""
+    model.transformer.load_state_dict(load_file(folder / TRANSFORMER_FILE))
+    model.text.load_state_dict(WordTextEncoder.from_file(folder / TEXT_ENCODER_DIR / WORDS_FILE).state_dict())
 
 
 @torch.no_grad()
@@ -314,6 +338,12 @@ def main(argv: list[str] | None = None, clock: Callable[[], float] = time.perf_c
     parser.add_argument("--object-weight", type=float, default=10.0,
                         help="extra loss weight on the tokens objects cover, by the share of each token they cover "
                         "(0: every bit the same)")
+    parser.add_argument("--long", type=int, default=0,
+                        help="also train on storyboards of this many seconds, clips past the trained ones in the "
+                        "trained slots as the sampler places them (0: none)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="fine-tune a built-in model folder (e.g. resources/models/toyworld): its weights start "
+                        "the run and its VAE encodes the videos; --vae is then not read")
     parser.add_argument("--bf16", action="store_true",
                         help="forward in bfloat16 autocast (weights and optimizer stay float32): faster on CPUs with "
                         "bf16 instructions")

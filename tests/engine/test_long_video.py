@@ -8,6 +8,7 @@ from naive_reference import naive_long_logits
 from tiny_models import random_bits
 
 from engine.config import get_preset
+from engine.model.packed import teacher_forced_logits
 from engine.model.rope import apply_rope, rope_rotations, rope_turn, visual_positions
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate, run_to_end
 from engine.schedule import build_clips_schedule, build_schedule
@@ -35,13 +36,33 @@ def test_a_long_video_equals_a_clip_by_clip_recompute_in_the_trained_slots(micro
     assert max((a - b).abs().max().item() for a, b in zip(ours, reference, strict=True)) < 1e-5
 
 
+def test_the_teacher_forced_forward_of_a_long_video_equals_the_clip_by_clip_recompute(micro_model, micro_text):
+    """Training sees long videos as the sampler makes them: one packed forward, later clips in the trained slot,
+    the clip before seen through turned key views; also when only some passes run, and under a dense mask."""
+    schedule = build_schedule(CFG, 3, "1:1")
+    bits = random_bits(micro_model, schedule)
+    g = torch.Generator().manual_seed(5)
+    texts = [micro_text] * 2 + [torch.randn(2 + i, micro_text.shape[1], generator=g) for i in range(5)]
+    wanted = [p.index for p in schedule.passes if p.clip >= 4 and p.last_rep]
+    with torch.no_grad():
+        reference = naive_long_logits(micro_model, CFG, schedule, texts, bits)
+        packed = teacher_forced_logits(micro_model, schedule, texts, bits)
+        some = teacher_forced_logits(micro_model, schedule, texts, bits, passes=wanted)
+        dense = teacher_forced_logits(micro_model, schedule, texts, bits, dense=True)
+    for logits in (packed, dense):
+        assert max((a - b).abs().max().item() for a, b in zip(logits, reference, strict=True)) < 1e-5
+    assert max((a - reference[i]).abs().max().item() for a, i in zip(some, wanted, strict=True)) < 1e-5
+
+
 def test_a_continuation_from_mid_video_equals_the_recompute(micro_model, micro_text):
     schedule = build_clips_schedule(CFG, (2, 2, 2, 1), "1:1", first_clip=5)
     bits = random_bits(micro_model, schedule)
     ours = _logits(micro_model, schedule, micro_text, bits)
     with torch.no_grad():
         reference = naive_long_logits(micro_model, CFG, schedule, [micro_text] * 4, bits)
+        packed = teacher_forced_logits(micro_model, schedule, micro_text, bits)
     assert max((a - b).abs().max().item() for a, b in zip(ours, reference, strict=True)) < 1e-5
+    assert max((a - b).abs().max().item() for a, b in zip(packed, reference, strict=True)) < 1e-5
 
 
 def test_within_the_trained_length_the_video_is_bit_identical(micro_model, micro_text):

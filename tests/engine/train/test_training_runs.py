@@ -85,6 +85,36 @@ def test_a_transformer_run_stops_at_its_budget_and_the_same_command_resumes_it(c
     _resumes(capsys, transformer_train.main, out, args, BUDGET)
 
 
+def test_a_fine_tune_of_the_built_in_model_starts_from_its_weights_and_trains_on_long_storyboards(
+        capsys, tmp_path: Path, monkeypatch) -> None:
+    """--init starts from the shipped toyworld weights (not from scratch) and --long adds storyboards longer than
+    the trained clips, whose teacher-forced steps place the later clips in the trained slots."""
+    builtin = Path(__file__).parents[3] / "resources" / "models" / "toyworld"
+    shipped = load_file(builtin / "transformer" / "model.safetensors")
+    seen_seconds = []
+    step_loss = transformer_train.step_loss
+    monkeypatch.setattr(transformer_train, "step_loss",
+                        lambda model, latents, prompts, seconds, *rest: seen_seconds.append(seconds)
+                        or step_loss(model, latents, prompts, seconds, *rest))
+    loaded = []
+    load_builtin = transformer_train.load_builtin
+
+    def load_and_compare(model, folder):
+        load_builtin(model, folder)
+        loaded.append(all(model.transformer.state_dict()[k].equal(v) for k, v in shipped.items()))
+
+    monkeypatch.setattr(transformer_train, "load_builtin", load_and_compare)
+    out = tmp_path / "tuned"
+    args = ["--init", str(builtin), "--out", str(out), "--pool", "2", "--batch", "1", "--report", "1000",
+            "--long", "4", "--lr", "1e-4", "--minutes", str(BUDGET * 3)]
+    printed = _run(capsys, transformer_train.main, args)
+    assert loaded == [True] and "--long 4 --init" in printed
+    assert 4 in seen_seconds, seen_seconds
+    tuned = load_file(out / WEIGHTS)
+    moved = [k for k, v in shipped.items() if not tuned[f"transformer.{k}"].equal(v)]
+    assert moved and all((tuned[f"transformer.{k}"] - v).abs().max() < 0.05 for k, v in shipped.items())
+
+
 def test_a_decoder_only_run_sharpens_the_decoder_and_leaves_the_tokens_as_they_were(capsys, tmp_path: Path) -> None:
     vae = tmp_path / "vae"
     small = ["--batch", "1", "--image-batch", "2", "--eval-clips", "1", "--final-clips", "0"]
