@@ -37,7 +37,7 @@ class _Running:
     placement: Placement
     then: Callable[[p.Finished], None] | None = None
     fps: int = 16  # the project's when the job was submitted: the placement's start is a frame at this rate
-    live: list[str] = field(default_factory=list)  # ids of the media of its live clips
+    live: dict[int, str] = field(default_factory=dict)  # the media id of each of its clips shown live, by clip
     model_fps: int = 16
     progress: JobProgress = JobProgress()
     eta_seconds: float | None = None  # the whole job's time left, as the last Progress said
@@ -138,8 +138,13 @@ class GenerationController(QObject):
         except MediaReadError:
             return  # the finished video will still be placed; a segment that will not open only shows late
         start = self._start(job) + round(ready.frame_start * self.project.fps / job.model_fps)
+        # a clip shown before is made again when the job moves to another engine (Edit > Engine...), which runs it
+        # from its start: the new one takes the old one's place
+        shown = job.live.get(ready.clip)
+        if shown is not None:
+            self.live.remove([shown])
         self.live.add(media, start, self.project.source_frames(media) or 1)
-        job.live.append(media.id)
+        job.live[ready.clip] = media.id
         self.changed.emit()
 
     def _start(self, job: _Running) -> int:
@@ -147,8 +152,8 @@ class GenerationController(QObject):
         return frame_at_rate(job.placement.start, job.fps, self.project.fps)
 
     def _drop_live(self, job: _Running) -> None:
-        removed = self.live.remove(job.live)
-        job.live = []
+        removed = self.live.remove(job.live.values())
+        job.live = {}
         if removed:
             self.changed.emit()
 

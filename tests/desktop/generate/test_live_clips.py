@@ -18,6 +18,7 @@ from desktop.media.probe import probe_media
 from desktop.project.file import load_project, save_project, write_recovery
 from desktop.project.live import LIVE_TRACK
 from desktop.project.model import Clip, Project, Track
+from desktop.timeline.clip_item import ClipItem
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.jobs import JobSpec
@@ -171,3 +172,25 @@ def test_live_clips_show_on_the_lane_and_in_the_monitor_then_the_video_is_placed
     window.editor.stack.undo()
     assert window.project == before
     assert near(shown_colour(window, qtbot, 51), (0, 0, 0))
+
+
+def test_a_job_moved_to_another_engine_shows_each_of_its_clips_once(window, qtbot, tmp_path):
+    timeline = window.editor.timeline
+    spec = start_job(window, tmp_path, start=40)
+    clip_ready(window, spec, tmp_path, 0, RED)
+    clip_ready(window, spec, tmp_path, 1, RED)
+    window.use_engine(lambda: LocalEngine(tmp_path / "other.log"), "the other engine")  # Edit > Engine...
+    # the job goes to the new engine, which runs it from its start and announces its clips again
+    window.bridge.event.emit(p.Started(spec.id, 22, 2, 32, 64, 64, 16, "fp32", "cpu"))
+    clip_ready(window, spec, tmp_path, 0, GREEN)
+    lane = [i for i in timeline.scene().items() if isinstance(i, ClipItem) and i.live]
+    assert sorted(i.x() for i in lane) == [timeline.scale.x(40), timeline.scale.x(56)]  # not a third after them
+    clip_ready(window, spec, tmp_path, 1, GREEN)
+    lane = [i for i in timeline.scene().items() if isinstance(i, ClipItem) and i.live]
+    assert sorted(i.x() for i in lane) == [timeline.scale.x(40), timeline.scale.x(56)]
+    assert [(live.clip.start, live.clip.length) for live in window.live.shown] == [(40, 16), (56, 16)]
+    assert window.editor.playback.end == 72 and near(shown_colour(window, qtbot, 45), GREEN)
+
+    made = solid(tmp_path / "made.mp4", 32, GREEN)
+    window.bridge.event.emit(p.Finished(spec.id, str(made), str(tmp_path / "made.bits"), None, 3.0, 2.0, 1.0))
+    assert window.live.shown == () and [(c.start, c.length) for c in window.project.tracks[0].clips] == [(40, 32)]
