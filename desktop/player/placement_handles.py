@@ -1,5 +1,7 @@
 """Handles on the monitor for the selected clip's placement: its outline over the picture, dragged inside to move the
-clip and by a corner to scale it about its centre.
+clip, by a corner to scale it about its centre, and by the round handle above its top edge to turn it about its
+centre (in steps of SNAP_DEGREES while Shift is held). The round handle sits inside the box instead where above it
+would be off the monitor, as it is for a clip that fills the frame.
 
 The outline shows while one visual clip of an unlocked track is selected and under the playhead. A drag is one undo
 step (its edits share a merge key, desktop.project.commands.SetClipTransform); dragging a fitted, filled or
@@ -19,11 +21,13 @@ from PySide6.QtWidgets import QWidget
 from desktop.media.titles import text_block
 from desktop.project.commands import SetClipTransform
 from desktop.project.model import Clip, ProjectError
-from desktop.project.transform import POSITION_RANGE, SCALE_RANGE, Transform
+from desktop.project.transform import POSITION_RANGE, ROTATION_RANGE, SCALE_RANGE, Transform
 from desktop.timeline.view import TimelineView
 
 HANDLE = 8  # side of a corner handle, in screen pixels
 GRAB = 10  # how near a corner a press takes that corner
+ARM = 24  # how far the rotation handle is from the middle of the top edge, in screen pixels
+SNAP_DEGREES = 15.0
 
 
 def _shrunk(corners: list[tuple[float, float]], share: tuple[float, float]) -> list[tuple[float, float]]:
@@ -39,6 +43,21 @@ def _shrunk(corners: list[tuple[float, float]], share: tuple[float, float]) -> l
 
 def _clamp(value: float, limits: tuple[float, float]) -> float:
     return min(max(value, limits[0]), limits[1])
+
+
+def _turned(start: float, centre: QPointF, pressed: QPointF, at: QPointF, snap: bool) -> float:
+    """The rotation after the mouse went from `pressed` to `at` around `centre`, from `start` (degrees clockwise as
+    seen: screen y grows downwards); to a whole number of SNAP_DEGREES when `snap`. A turn past a half circle may come
+    out 360 degrees from the way the mouse went round, which shows the same."""
+    def angle(point: QPointF) -> float:
+        return math.degrees(math.atan2(point.y() - centre.y(), point.x() - centre.x()))
+
+    turn = (angle(at) - angle(pressed) + 180) % 360 - 180
+    rotation = start + turn
+    if snap:
+        rotation = round(rotation / SNAP_DEGREES) * SNAP_DEGREES
+    low, high = ROTATION_RANGE
+    return rotation - 360 if rotation > high else rotation + 360 if rotation < low else rotation
 
 
 class PlacementHandles(QWidget):
@@ -103,26 +122,41 @@ class PlacementHandles(QWidget):
             corners = _shrunk(corners, text_block(title, (project.width, project.height)))
         return QPolygonF([QPointF(picture.x() + x * per_x, picture.y() + y * per_y) for x, y in corners])
 
+    def _rotation_handle(self, outline: QPolygonF) -> tuple[QPointF, QPointF]:
+        """The middle of the outline's top edge, and the rotation handle ARM pixels from it: away from the box's
+        centre, or towards it where that would be off the monitor."""
+        top = (outline[0] + outline[1]) / 2
+        away = top - (outline[0] + outline[1] + outline[2] + outline[3]) / 4
+        length = math.hypot(away.x(), away.y())
+        step = away * (ARM / length) if length > 0 else QPointF(0, -ARM)
+        handle = top + step
+        return top, handle if QRectF(self.rect()).contains(handle) else top - step
+
     def paintEvent(self, event: QPaintEvent) -> None:
         clip = self.selected()
         if clip is None or getattr(self.screen_widget, "error", ""):
             return
         outline = self._outline(clip)
+        top, knob = self._rotation_handle(outline)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
-        painter.drawPolygon(outline)
-        painter.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))
-        painter.drawPolygon(outline)
+        for pen in (QPen(QColor(0, 0, 0, 160), 3), QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine)):
+            painter.setPen(pen)
+            painter.drawPolygon(outline)
+            painter.drawLine(top, knob)
         painter.setPen(QPen(QColor(0, 0, 0), 1))
         painter.setBrush(QColor(255, 255, 255))
         for corner in outline:
             painter.drawRect(QRectF(corner.x() - HANDLE / 2, corner.y() - HANDLE / 2, HANDLE, HANDLE))
+        painter.drawEllipse(knob, HANDLE / 2 + 1, HANDLE / 2 + 1)
 
     # dragging
 
     def _grab(self, clip: Clip, at: QPointF) -> str | None:
         outline = self._outline(clip)
+        knob = self._rotation_handle(outline)[1]
+        if math.dist((knob.x(), knob.y()), (at.x(), at.y())) <= GRAB:
+            return "rotate"
         if any(math.dist((corner.x(), corner.y()), (at.x(), at.y())) <= GRAB for corner in outline):
             return "scale"
         return "move" if outline.containsPoint(at, Qt.FillRule.OddEvenFill) else None
@@ -142,7 +176,8 @@ class PlacementHandles(QWidget):
         if self._drag is None:
             clip = self.selected()
             kind = self._grab(clip, event.position()) if clip is not None else None
-            shapes = {"move": Qt.CursorShape.SizeAllCursor, "scale": Qt.CursorShape.SizeFDiagCursor}
+            shapes = {"move": Qt.CursorShape.SizeAllCursor, "scale": Qt.CursorShape.SizeFDiagCursor,
+                      "rotate": Qt.CursorShape.PointingHandCursor}
             self.setCursor(shapes.get(kind, Qt.CursorShape.ArrowCursor))
             event.ignore()
             return
@@ -156,8 +191,13 @@ class PlacementHandles(QWidget):
             moved = replace(start, x=_clamp(start.x + (at.x() - pressed.x()) / picture.width(), POSITION_RANGE),
                             y=_clamp(start.y + (at.y() - pressed.y()) / picture.height(), POSITION_RANGE))
             self._edit(clip, moved, "position", key)
+            return
+        centre = QPointF(picture.x() + start.x * picture.width(), picture.y() + start.y * picture.height())
+        if kind == "rotate":
+            snap = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self._edit(clip, replace(start, rotation=_turned(start.rotation, centre, pressed, at, snap)), "rotation",
+                       key)
         else:
-            centre = QPointF(picture.x() + start.x * picture.width(), picture.y() + start.y * picture.height())
             before = math.dist((pressed.x(), pressed.y()), (centre.x(), centre.y()))
             now = math.dist((at.x(), at.y()), (centre.x(), centre.y()))
             if before > 0:
