@@ -649,6 +649,39 @@ def add_dissolve(project: Project, clip_id: str, length: int) -> Macro:
     return Macro("Cross-dissolve", [*commands, SetDissolve(clip_id, length)])
 
 
+def overlap_dissolve(project: Project, clip_id: str, grip: Literal["move", "start", "end"], track_id: str,
+                     start: int, length: int) -> Macro:
+    """The edit of a drag that lays clip `clip_id` (moved whole, `grip` "move", or one edge dragged) at frames
+    [start, start + length) of track `track_id`, over the end of the one clip it meets there or over its start: a
+    cross-dissolve over the frames the two share. Each clip goes on showing there the media it showed as dropped, so
+    the cut goes in the middle of the overlap and the dissolve shows the rest of each clip beyond it. Refused
+    (ProjectError) where it overlaps more than one clip, lies within one, covers one, or the clips cannot give the
+    dissolve its frames."""
+    _, clip = project.find_clip(clip_id)
+    end = start + length
+    met = [c for c in project.track(track_id).clips if c.id != clip_id and c.start < end and c.end > start]
+    if len(met) != 1:
+        raise ProjectError("a cross-dissolve by overlap lays a clip over one neighbour's end or start")
+    other, = met
+    if other.start < start < other.end < end:
+        incoming, first, overlap = clip, start, other.end - start
+    elif start < other.start < end < other.end:
+        incoming, first, overlap = other, other.start, end - other.start
+    else:
+        raise ProjectError("a cross-dissolve by overlap needs the clips to overlap at an end, not one within the other")
+    cut = first + overlap // 2
+    ours: list[Command]
+    if incoming is clip:
+        theirs = TrimClip(other.id, "end", cut)
+        ours = ([TrimClip(clip_id, "start", cut)] if grip == "start" else
+                [TrimClip(clip_id, "start", clip.start + cut - start), MoveClip(clip_id, track_id, cut)])
+    else:
+        theirs = TrimClip(other.id, "start", cut)
+        ours = ([TrimClip(clip_id, "end", cut)] if grip == "end" else
+                [TrimClip(clip_id, "end", clip.start + cut - start), MoveClip(clip_id, track_id, start)])
+    return Macro("Cross-dissolve", [theirs, *ours, SetDissolve(incoming.id, overlap)])
+
+
 def _check_title(title: Title) -> None:
     try:
         title.check()

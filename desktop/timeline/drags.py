@@ -1,15 +1,18 @@
 """Where a dragged clip or clip edge would land: snapped, kept within what the edit allows. Qt-free.
 
-The view shows this while the mouse moves and turns the last one into an edit command on release.
+The view shows this while the mouse moves and turns the last one into an edit command on release. A clip laid over
+the end or the start of its neighbour (moved, or an edge dragged into it) makes a cross-dissolve over the frames they
+share (`overlap_dissolve`) where the clips allow one; other overlaps are refused, and an edge stops at the neighbour.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from desktop.project.model import Project
+from desktop.project.commands import overlap_dissolve
+from desktop.project.model import Project, ProjectError
 from desktop.project.snapping import snap
 
 Edge = Literal["start", "end"]
@@ -23,6 +26,23 @@ class Landing:
     source_in: int
     allowed: bool = True
     guide: int | None = None  # the frame it snapped to, for a guide line
+    dissolve: tuple[int, int] | None = None  # first frame and length of the cross-dissolve an overlap makes
+
+
+def _dissolve(project: Project, clip_id: str, grip: Literal["move", "start", "end"], track_id: str, start: int,
+              length: int) -> tuple[int, int] | None:
+    """The frames of the cross-dissolve the clip laid at [start, start + length) on `track_id` would make with the
+    neighbour it overlaps, or None where that overlap makes none. The edit is tried on a copy of the tracks, so what
+    the drag shows is what its release does."""
+    try:
+        edit = overlap_dissolve(project, clip_id, grip, track_id, start, length)
+        edit.do(replace(project, tracks=[replace(t, clips=[replace(c) for c in t.clips]) for t in project.tracks]))
+    except ProjectError:
+        return None
+    dissolve = edit.commands[-1]
+    _, incoming = project.find_clip(dissolve.clip_id)
+    first = start if incoming.id == clip_id else incoming.start
+    return first, dissolve.length
 
 
 def move_landing(project: Project, clip_id: str, track_id: str, start: int, tolerance: int | None,
@@ -41,7 +61,8 @@ def move_landing(project: Project, clip_id: str, track_id: str, start: int, tole
         elif tail_moved and tail - clip.length >= 0:
             start, guide = tail - clip.length, tail
     allowed = not own.locked and not target.locked and target.fits(start, clip.length, ignore=clip_id)
-    return Landing(target.id, start, clip.length, clip.source_in, allowed, guide)
+    dissolve = None if allowed else _dissolve(project, clip_id, "move", target.id, start, clip.length)
+    return Landing(target.id, start, clip.length, clip.source_in, allowed or dissolve is not None, guide, dissolve)
 
 
 def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, tolerance: int | None,
@@ -53,6 +74,9 @@ def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, toleran
         snapped = snap(project, frame, tolerance, playhead, ignore_clip=clip_id)
         frame, guide = snapped, (snapped if snapped != frame else None)
     low, high = trim_limits(project, clip_id, edge)
+    over = _trim_over(project, clip_id, edge, frame, low, high)
+    if over is not None:
+        return over
     if not low <= frame <= high:
         frame, guide = min(high, max(low, frame)), None
     if edge == "end":
@@ -60,6 +84,33 @@ def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, toleran
     still = project.source_frames(project.media_of(clip)) is None
     source_in = clip.source_in if still else clip.source_in + frame - clip.start
     return Landing(track.id, frame, clip.end - frame, source_in, not track.locked, guide)
+
+
+def _trim_over(project: Project, clip_id: str, edge: Edge, frame: int, low: int, high: int) -> Landing | None:
+    """The clip with its `edge` dragged to `frame` past the neighbour that limits it (`low`, `high`: the trim's
+    limits) and into that neighbour, as far as its media reaches: a cross-dissolve over the overlap; None where the
+    edge stays short of a neighbour or the clips cannot make that dissolve."""
+    track, clip = project.find_clip(clip_id)
+    frames = project.source_frames(project.media_of(clip))
+    if edge == "start":
+        neighbour = next((c for c in track.clips if c.end == low and c.id != clip_id), None)
+        if frame >= low or neighbour is None:
+            return None
+        frame = max(frame, neighbour.start + 1, clip.start - clip.source_in if frames is not None else 0)
+        start, length = frame, clip.end - frame
+    else:
+        neighbour = next((c for c in track.clips if c.start == high and c.id != clip_id), None)
+        if frame <= high or neighbour is None:
+            return None
+        frame = min(frame, neighbour.end - 1)
+        if frames is not None:
+            frame = min(frame, clip.start + frames - clip.source_in)
+        start, length = clip.start, frame - clip.start
+    dissolve = _dissolve(project, clip_id, edge, track.id, start, length)
+    if dissolve is None:
+        return None
+    source_in = clip.source_in - (clip.start - start) if edge == "start" and frames is not None else clip.source_in
+    return Landing(track.id, start, length, source_in, not track.locked, None, dissolve)
 
 
 def trim_limits(project: Project, clip_id: str, edge: Edge) -> tuple[int, int]:

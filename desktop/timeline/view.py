@@ -41,6 +41,7 @@ from desktop.project.commands import (
     SplitClip,
     TrimClip,
     add_dissolve,
+    overlap_dissolve,
 )
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
@@ -70,6 +71,8 @@ _BACKGROUND = QColor(28, 28, 30)
 _ROW = QColor(36, 36, 39)
 _DISSOLVE_FILL = QColor(255, 255, 255, 70)
 _DISSOLVE_LINE = QPen(QColor(250, 250, 250), 1)
+_DROP_DISSOLVE_FILL = QColor(255, 230, 120, 90)  # the cross-dissolve a drag would make, in the guide's colour
+_DROP_DISSOLVE_LINE = QPen(_GUIDE, 2)
 TRANSITION_SECONDS = 1  # a new fade or cross-dissolve lasts this long, where the clip and its media allow
 
 
@@ -94,7 +97,9 @@ class TimelineView(QGraphicsView):
     done otherwise than asked: a transition shortened to what the media allows).
 
     A fade shows as a ramp at a clip's end, with a handle on its top edge to drag; a cross-dissolve as a crossed box
-    over its cut, whose sides drag it longer or shorter (desktop.project.transitions)."""
+    over its cut, whose sides drag it longer or shorter (desktop.project.transitions). A clip dragged (or its edge)
+    over the end of its neighbour makes a cross-dissolve over the frames they share, shown in the guide's colour
+    while it is dragged (desktop.timeline.drags)."""
 
     playhead_moved = Signal(int)
     selection_changed = Signal(list)
@@ -124,6 +129,7 @@ class TimelineView(QGraphicsView):
         self._tops: list[int] = [0]  # of every row drawn: the live row (while there are live clips), then the tracks
         self._live_rows = 0  # 1 while the live row is drawn
         self._dissolves: list[tuple[str, int, QRectF]] = []  # incoming clip id, cut, box: every dissolve drawn
+        self._drop_dissolve: QRectF | None = None  # the box of the dissolve the clip being dragged would make
         self._menu_frame: int | None = None  # where the clip menu being shown was asked for
 
         self.setScene(QGraphicsScene(self))
@@ -214,7 +220,7 @@ class TimelineView(QGraphicsView):
                 item.setFlag(ClipItem.GraphicsItemFlag.ItemIsSelectable, not (track.locked or item.live))
                 shown.add(clip.id)
         self._remove_items(set(self._items) - shown)
-        self._dissolves = []
+        self._dissolves, self._drop_dissolve = [], None
         for row, track in enumerate(rows[self._live_rows:], start=self._live_rows):
             for clip in track.clips:
                 dissolve = dissolve_into(project, track, clip)
@@ -375,10 +381,13 @@ class TimelineView(QGraphicsView):
             painter.setPen(QPen(_GUIDE, 1, Qt.PenStyle.DashLine))
             guide = self.scale.x(self._guide)
             painter.drawLine(QPointF(guide, rect.top()), QPointF(guide, rect.bottom()))
-        for _, _, box in self._dissolves:
+        boxes = [(box, _DISSOLVE_FILL, _DISSOLVE_LINE) for _, _, box in self._dissolves]
+        if self._drop_dissolve is not None:
+            boxes.append((self._drop_dissolve, _DROP_DISSOLVE_FILL, _DROP_DISSOLVE_LINE))
+        for box, fill, line in boxes:
             if box.intersects(rect):
-                painter.fillRect(box, _DISSOLVE_FILL)
-                painter.setPen(_DISSOLVE_LINE)
+                painter.fillRect(box, fill)
+                painter.setPen(line)
                 painter.drawRect(box)
                 painter.drawLine(box.topLeft(), box.bottomRight())
                 painter.drawLine(box.bottomLeft(), box.topRight())
@@ -463,6 +472,10 @@ class TimelineView(QGraphicsView):
         landing = drag.landing
         if drag.started and landing is not None and landing.allowed:
             item = drag.item
+            if landing.dissolve is not None:
+                self.edit(overlap_dissolve(self.project, item.clip_id, drag.action, landing.track_id, landing.start,
+                                           landing.length))
+                return
             if drag.action == "move" and (landing.start, landing.track_id) != (item.start, item.track_id):
                 self.edit(MoveClip(item.clip_id, landing.track_id, landing.start))
                 return
@@ -613,6 +626,14 @@ class TimelineView(QGraphicsView):
         item.set_refused(not landing.allowed)
         item.show_span(landing.start, landing.length, landing.source_in, self.track_top(landing.track_id))
         self._set_guide(landing.guide)
+        shown = self._drop_dissolve
+        self._drop_dissolve = None
+        if landing.dissolve is not None:
+            first, length = landing.dissolve
+            self._drop_dissolve = self._dissolve_box(first, length, self.track_top(landing.track_id),
+                                                     self.project.track(landing.track_id))
+        if shown != self._drop_dissolve:
+            self.viewport().update()
 
     # keys
 

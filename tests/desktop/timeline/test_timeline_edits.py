@@ -47,15 +47,15 @@ def test_a_clip_moves_to_another_track_of_its_kind_only(view):
     assert spans(view.project)["c1"] == ("t2", 300, 48, 0)  # an audio track does not take a video clip
 
 
-def test_a_drag_onto_another_clip_shows_refused_and_changes_nothing(view):
+def test_a_drag_into_the_middle_of_another_clip_shows_refused_and_changes_nothing(view):
     before = copy.deepcopy(view.project)
     left = Qt.MouseButton.LeftButton
-    send_mouse(view, QEvent.Type.MouseButtonPress, viewport_point(view, 100, VIDEO1), left)
-    send_mouse(view, QEvent.Type.MouseMove, viewport_point(view, 70, VIDEO1), left)  # c2 to 30: over c1
-    assert view.clip_item("c2").refused and view.clip_item("c2").x() == view.scale.x(30)
-    send_mouse(view, QEvent.Type.MouseButtonRelease, viewport_point(view, 70, VIDEO1), Qt.MouseButton.NoButton)
+    send_mouse(view, QEvent.Type.MouseButtonPress, viewport_point(view, 20, VIDEO1), left)
+    send_mouse(view, QEvent.Type.MouseMove, viewport_point(view, 90, VIDEO1), left)  # c1 to 70..118: within c2
+    assert view.clip_item("c1").refused and view.clip_item("c1").x() == view.scale.x(70)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, viewport_point(view, 90, VIDEO1), Qt.MouseButton.NoButton)
     assert view.project == before and view.undo_stack.count() == 0
-    assert view.clip_item("c2").x() == view.scale.x(60) and not view.clip_item("c2").refused
+    assert view.clip_item("c1").x() == view.scale.x(0) and not view.clip_item("c1").refused
 
 
 def test_trimming_either_edge_by_dragging(view):
