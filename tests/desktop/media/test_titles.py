@@ -109,7 +109,7 @@ def inked(picture: np.ndarray) -> tuple[float, float, float, float]:
 def test_a_long_line_wraps_inside_the_title_safe_area_at_any_size() -> None:
     left, top, right, bottom = inked(render_title(LONG, (640, 360)))
     # on one line it would be some 3 frames wide: it wraps onto lines of at most 80 % of the width, centred
-    assert 0.1 <= left and right <= 0.9 and right - left > 0.6
+    assert 0.1 <= left < right <= 0.9 and right - left > 0.6
     assert bottom - top > 3 * LONG.size  # four lines or so, each an em and a bit
     # the same lines at export size and at a quarter-size preview
     assert np.abs(np.subtract(inked(render_title(LONG, (1920, 1080))), (left, top, right, bottom))).max() < 0.01
@@ -125,7 +125,7 @@ def test_a_narrower_wrap_width_makes_more_lines_and_a_new_line_still_breaks() ->
     assert short[2] - short[0] < 0.2 and short[3] - short[1] > 1.8 * (one[3] - one[1])
     # a word wider than the wrap width alone breaks inside: no letter leaves the frame
     word = inked(render_title(replace(LONG, text="W" * 40), (640, 360)))
-    assert 0.1 <= word[0] and word[2] <= 0.9
+    assert 0.1 <= word[0] < word[2] <= 0.9
 
 
 def test_the_picture_is_drawn_at_the_size_asked_for_not_enlarged() -> None:
