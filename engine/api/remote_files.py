@@ -15,7 +15,6 @@ import base64
 import binascii
 import contextlib
 import dataclasses
-import hashlib
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from typing import BinaryIO
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
 from engine.atomic import clean_stale_temps, fsync_dir, temp_path
+from engine.file_hash import sha256_file
 
 log = logging.getLogger("istar.client")
 INPUT_FIELDS = ("image", "continue_from", "bridge_to", "text_features")
@@ -36,14 +36,6 @@ _SUFFIX = re.compile(r"(?:\.[a-z0-9]{1,12}){0,2}")
 # and engine.media.layout writes them
 BITS_SUFFIX = ".bits"
 CLIPS_SUFFIX = ".clips"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(p.CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def upload_suffix(name: str) -> str:
@@ -90,7 +82,7 @@ class RemoteFiles:
     def upload(self, field: str, path: Path) -> str:
         """Send the file at `path` in upload messages; the name a job gives it."""
         try:
-            sha256 = file_sha256(path)
+            sha256 = sha256_file(path)
             with path.open("rb") as f:
                 for offset, data, last in p.file_chunks(f):
                     self._send(p.encode(p.Upload(sha256, path.name, offset, data, last)))

@@ -21,6 +21,7 @@ import torch
 from engine.api.jobs import DEFAULT_CROSSFADE_SECONDS, MAX_VIDEO_SECONDS, JobSpec
 from engine.api.records import BitsHeader, GenerationInputs, read_provenance
 from engine.config import Preset, get_preset
+from engine.file_hash import sha256_file
 from engine.media.errors import MediaError
 from engine.media.image import read_rgb
 from engine.media.layout import LEGACY_BITS_SUFFIX
@@ -32,7 +33,6 @@ from engine.runtime.precision import PRECISIONS, QUANTIZED_PRECISIONS
 from engine.schedule import Schedule, build_schedule
 from engine.tensors.errors import CheckpointError
 from engine.tensors.safetensors_file import SafetensorsFile
-from engine.weights.files import sha256_file
 from engine.weights.manifest import Manifest
 from engine.weights.store import ModelStore
 

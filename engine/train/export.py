@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.config import get_preset
+from engine.file_hash import sha256_file
 from engine.model.preview import PreviewMap, fit_preview_from_vae
 from engine.model.vae import VideoVAE
 from engine.schedule import build_schedule
@@ -27,7 +28,6 @@ from engine.train.checkpoint import WEIGHTS
 from engine.train.toyworld.world import EVAL_SEED_START, sample_batch
 from engine.train.transformer_train import Toyworld
 from engine.train.vae_train import load_vae, to_video
-from engine.weights.files import sha256_file
 from engine.weights.manifest import TEXT_ENCODER_DIR, FileEntry, Manifest, Variant
 
 PREVIEW_FIT_VIDEOS = 32

@@ -19,8 +19,9 @@ from huggingface_hub.hf_api import RepoSibling
 from huggingface_hub.utils import build_hf_headers
 
 from engine.config import get_preset
+from engine.file_hash import sha256_file
 from engine.weights.catalogue import CatalogueEntry
-from engine.weights.files import git_blob_sha1, part_path, promote_part, sha256_file
+from engine.weights.files import git_blob_sha1, part_path, promote_part
 from engine.weights.install import Progress, Steps, converted_vae, finish
 from engine.weights.manifest import TEXT_ENCODER_DIR, TRANSFORMER_DIR, FileEntry, Manifest, ModelStoreError
 from engine.weights.staging import Staging

@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 from engine.atomic import fsync_dir
-
-CHUNK = 8 << 20
+from engine.file_hash import CHUNK, hexdigest
 
 
 def part_path(path: Path) -> Path:
@@ -23,20 +22,9 @@ def promote_part(part: Path, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def _hexdigest(path: Path, digest: hashlib._Hash) -> str:
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    return _hexdigest(path, hashlib.sha256())
-
-
 def git_blob_sha1(path: Path) -> str:
     """The git object id of a file's bytes: the hub's etag for files kept in git rather than LFS."""
-    return _hexdigest(path, hashlib.sha1(f"blob {path.stat().st_size}\0".encode()))
+    return hexdigest(path, hashlib.sha1(f"blob {path.stat().st_size}\0".encode()))
 
 
 def copy_hashed(src: Path, dst: Path) -> tuple[int, str]:

@@ -16,8 +16,9 @@ import torch
 
 from engine.api.install_events import InstallStep
 from engine.config import Preset, get_preset
+from engine.file_hash import sha256_file
 from engine.weights.catalogue import CatalogueEntry
-from engine.weights.files import copy_hashed, sha256_file
+from engine.weights.files import copy_hashed
 from engine.weights.manifest import (
     TEXT_ENCODER_DIR,
     TRANSFORMER_DIR,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from engine.api.install_events import InstallStep
 from engine.config import Preset, get_preset
+from engine.file_hash import sha256_file
 from engine.home import studio_home
 from engine.weights.catalogue import CATALOGUE, CatalogueEntry
-from engine.weights.files import sha256_file
 from engine.weights.manifest import (
     MANIFEST,
     QUANTIZED_DIR,
