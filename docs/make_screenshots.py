@@ -5,12 +5,12 @@ from the generate panel onto the timeline, music imported under them, a storyboa
 
 Writes main_window.png (a small project open, a generated clip selected), generating.png (the monitor showing a
 pass's preview while the clip grows on the timeline), generated.png (the finished storyboard on the timeline),
-title.png (a title over the first clip, its Title section in the inspector), transitions.png (a fade in, a
-cross-dissolve and a fade out on two storyboard clips, the monitor at their cut), export_dialog.png (File > Export
-video... at 1080p), project_settings.png (File > Project settings... with 1080p at 24 fps picked),
-engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback) and sample.png
-(Help > Open sample project, the playhead where the title, the turned picture and the voice-over meet). `--only
-sample` makes sample.png alone, with no engine work.
+title.png (a title over the first clip, one line wrapped onto two, its Title section in the inspector),
+transitions.png (a fade in, a cross-dissolve and a fade out on two storyboard clips, the monitor at their cut),
+export_dialog.png (File > Export video... at 1080p), project_settings.png (File > Project settings... with 1080p
+at 24 fps picked), engine_settings.png (Edit > Engine... after testing an `istar serve` started here on loopback)
+and sample.png (Help > Open sample project, the playhead where the title, the turned picture and the voice-over
+meet). `--only sample` makes sample.png alone, with no engine work.
 """
 
 from __future__ import annotations
@@ -97,13 +97,14 @@ def engine_settings(window: MainWindow, folder: Path, out: Path) -> None:
 
 
 def title_over_clip(window: MainWindow, out: Path) -> None:
-    """Timeline > Add title over the first clip, its text typed into the inspector's Title section."""
+    """Timeline > Add title over the first clip, its text typed into the inspector's Title section as one line, which
+    wraps at the title-safe area."""
     first = window.project.tracks[0].clips[0]
     window.editor.timeline.select_clips([first.id])
     window.editor.timeline.set_playhead(first.start + 8)
     window.title_action.trigger()
     panel = window.inspector.title_panel
-    panel.text.setPlainText("Shapes in motion\nmade with toyworld")
+    panel.text.setPlainText("Shapes in motion, made with toyworld")
     panel.commit_text()
     wait_until(lambda: False, 2)
     save_screenshot(window, out / "title.png")
