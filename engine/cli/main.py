@@ -131,6 +131,11 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
         print(f"  {part:28s} max abs err {err:.3e}  (tolerance {tol:.0e})  {'ok' if err <= tol else 'FAIL'}")
     for problem in report.schedule_problems:
         print(f"  schedule: {problem}")
+    if report.cropped_passes:
+        print(f"  logits of {len(report.cropped_passes)} of {report.passes} passes compared on the latent frames "
+              "the fixture kept")
+    for part, why in report.not_checked.items():
+        print(f"  {part}: NOT CHECKED ({why})")
     if report.sampling_seconds is not None:
         print(f"  one full guided sampling run: {report.sampling_seconds:.3f} s")
     print("PASS" if report.ok else "FAIL")

@@ -31,6 +31,10 @@ class SelftestReport:
     errors: dict[str, float] = field(default_factory=dict)
     tolerances: dict[str, float] = field(default_factory=dict)
     schedule_problems: list[str] = field(default_factory=list)
+    # part -> why it was not checked: a fixture need not record everything
+    not_checked: dict[str, str] = field(default_factory=dict)
+    passes: int = 0
+    cropped_passes: list[int] = field(default_factory=list)  # their logits were compared on the kept frames only
     sampling_seconds: float | None = None
 
     @property
@@ -48,6 +52,9 @@ class SelftestReport:
         }
         out = {"fixture": self.fixture, "device": self.device, "ok": self.ok, "parts": parts}
         out["schedule_problems"] = self.schedule_problems
+        out["not_checked"] = self.not_checked
+        out["passes"] = self.passes
+        out["logits_cropped_passes"] = self.cropped_passes
         if self.sampling_seconds is not None:
             out["sampling_seconds"] = self.sampling_seconds
         return out
@@ -61,8 +68,12 @@ def run_selftest(fixture_dir: str | Path, device: str = "cpu", time_it: bool = F
     report.schedule_problems = schedule_mismatches(fixture, schedule)
     model = load_fixture_model(fixture, device)
     report.errors.update(check_transformer(fixture, model, schedule))
+    report.passes = len(schedule.passes)
+    report.cropped_passes = [p.index for p in schedule.passes if fixture.logits_frames(p.index) is not None]
     if (fixture.root / "vae.safetensors").is_file():
         report.errors.update(check_vae(fixture, device))
+    else:
+        report.not_checked["vae"] = "the fixture has no vae.safetensors"
     report.tolerances = {
         part: tolerances[TOLERANCE_KEYS.get(part, DEFAULT_TOLERANCE_KEY)] for part in report.errors
     }

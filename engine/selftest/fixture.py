@@ -78,7 +78,7 @@ class Fixture:
         detail_areas = [p["h"] * p["w"] for p in clip0 if p["head"] == "head"]
         guidance = self.field("guidance")
         reps = self.field("repetitions")
-        frames_table = self.field("schedule", "video_frames_table")
+        video = self.clip_lengths()[1:]
         return ScheduleConfig(
             resolution=self.field("schedule", "pn"),
             semantic_scales=len(semantic),
@@ -90,14 +90,23 @@ class Fixture:
             guidance=guidance["type"],
             guidance_scale=guidance["scale"],
             apg_norm_threshold=guidance["apg_norm_threshold"],
-            clip_frames=(frames_table - 1) // 4,
+            # a full clip is the longest (only the last may be shorter); every recorded clip sits in its own
+            # RoPE slot, as the official code places them
+            clip_frames=max(video, default=1),
+            trained_video_clips=max(len(video), 1),
         )
 
-    def seconds(self, schedule: ScheduleConfig) -> int:
-        frames = self.field("video", "frames")
-        if (frames - 1) % schedule.fps:
-            raise FixtureError(f"video.frames {frames} is not 1 + a whole number of seconds at {schedule.fps} fps")
-        return (frames - 1) // schedule.fps
+    def clip_lengths(self) -> tuple[int, ...]:
+        """Latent frames of each clip in order, from schedule.clips (clip 0 is the image)."""
+        clips = self.field("schedule", "clips")
+        if not isinstance(clips, list) or not clips or any(
+            not isinstance(c, dict) or c.get("clip") != i for i, c in enumerate(clips)
+        ):
+            raise FixtureError(f"{self.root / 'fixture.json'} schedule.clips must list clips 0, 1, ... in order")
+        try:
+            return tuple(int(c["t"]) for c in clips)
+        except (KeyError, TypeError, ValueError):
+            raise FixtureError(f"{self.root / 'fixture.json'} schedule.clips: every clip needs its t") from None
 
     def aspect(self) -> float:
         return float(self.field("schedule", "h_div_w_template"))
@@ -110,3 +119,8 @@ class Fixture:
 
     def pass_logits(self, index: int) -> torch.Tensor:
         return self.io[f"pass{index:03d}.logits"]
+
+    def logits_frames(self, index: int) -> list[int] | None:
+        """The pass's latent frames (local to it) whose logits the fixture kept, or None when it kept them all."""
+        frames = self.io.get(f"pass{index:03d}.logits_frames")
+        return None if frames is None else frames.flatten().tolist()

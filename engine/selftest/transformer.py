@@ -10,15 +10,45 @@ import torch
 from engine.model.rope import grid_positions
 from engine.model.transformer import InfinityStarTransformer
 from engine.sampler import ClipEvent, Guidance, PassEvent, generate, run_to_end
-from engine.schedule import Schedule, build_schedule
+from engine.schedule import Pass, Schedule, build_clips_schedule
 from engine.selftest.fixture import Fixture, FixtureError
 from engine.tensors.errors import CheckpointError
 from engine.weights.transformer_checkpoint import load_transformer
 
 
 def fixture_schedule(fixture: Fixture) -> Schedule:
-    cfg = fixture.schedule_config()
-    return build_schedule(cfg, fixture.seconds(cfg), fixture.aspect())
+    """Our schedule for the fixture's clips: clip lengths as recorded, not derived from a duration."""
+    try:
+        return build_clips_schedule(fixture.schedule_config(), fixture.clip_lengths(), fixture.aspect())
+    except ValueError as err:
+        raise FixtureError(f"{fixture.root / 'fixture.json'}: {err}") from None
+
+
+def pass_record(schedule: Schedule, p: Pass, text_maxlen: int) -> dict:
+    """Pass `p` as a fixture's "passes" list records it (the fields the self-test compares)."""
+    _, full_h, full_w = schedule.latent_shape
+    return {
+        "pass_index": p.index,
+        "clip": p.clip,
+        "scale_in_clip": p.scale_in_clip,
+        "rep": p.rep,
+        "t": p.t,
+        "h": p.h,
+        "w": p.w,
+        "tau": p.tau,
+        "head": "semantic_head2" if p.semantic else "head",
+        "attends_to": {"earlier_passes": list(schedule.visible_passes(p.index))},
+        "rope": {
+            "scale_pos": text_maxlen + p.index,
+            "frame_pos": list(range(p.frame_start, p.frame_start + p.t)),
+            "h_pos": grid_positions(p.h, full_h).int().tolist(),
+            "w_pos": grid_positions(p.w, full_w).int().tolist(),
+        },
+    }
+
+
+def _flat(record: dict) -> dict:
+    return {**record, **record["rope"], "earlier_passes": record["attends_to"]["earlier_passes"]}
 
 
 def schedule_mismatches(fixture: Fixture, schedule: Schedule) -> list[str]:
@@ -27,27 +57,11 @@ def schedule_mismatches(fixture: Fixture, schedule: Schedule) -> list[str]:
     text_maxlen = fixture.field("architecture", "text_maxlen")
     if len(recorded) != len(schedule.passes):
         return [f"{len(schedule.passes)} passes, the fixture has {len(recorded)}"]
-    _, full_h, full_w = schedule.latent_shape
     problems = []
     for want, p in zip(recorded, schedule.passes, strict=True):
-        ours = {
-            "clip": p.clip,
-            "scale_in_clip": p.scale_in_clip,
-            "rep": p.rep,
-            "t": p.t,
-            "h": p.h,
-            "w": p.w,
-            "tau": p.tau,
-            "head": "semantic_head2" if p.semantic else "head",
-            "earlier_passes": list(schedule.visible_passes(p.index)),
-            "scale_pos": text_maxlen + p.index,
-            "frame_pos": list(range(p.frame_start, p.frame_start + p.t)),
-            "h_pos": grid_positions(p.h, full_h).int().tolist(),
-            "w_pos": grid_positions(p.w, full_w).int().tolist(),
-        }
-        theirs = {**want, **want["rope"], "earlier_passes": want["attends_to"]["earlier_passes"]}
+        ours, theirs = _flat(pass_record(schedule, p, text_maxlen)), _flat(want)
         for key, value in ours.items():
-            if theirs[key] != value:
+            if key not in ("rope", "attends_to") and theirs[key] != value:
                 problems.append(f"pass {p.index} {key}: ours {value}, fixture {theirs[key]}")
     return problems
 
@@ -73,7 +87,13 @@ def check_transformer(fixture: Fixture, model: InfinityStarTransformer, schedule
     for event in events:
         if isinstance(event, PassEvent):
             want = fixture.pass_logits(event.index).to(device)
-            err = (event.logits - want).abs().amax(dim=(1, 2))
+            frames = fixture.logits_frames(event.index)
+            ours = kept_logits(event.logits, schedule.passes[event.index], frames)
+            if ours.shape != want.shape:
+                where = "" if frames is None else f" on latent frames {frames}"
+                raise FixtureError(f"pass{event.index:03d}.logits is {list(want.shape)}; ours{where} are "
+                                   f"{list(ours.shape)}")
+            err = (ours - want).abs().amax(dim=(1, 2))
             worst["transformer.logits_cond"] = max(worst["transformer.logits_cond"], err[0].item())
             worst["transformer.logits_uncond"] = max(worst["transformer.logits_uncond"], err[1].item())
         elif isinstance(event, ClipEvent):
@@ -81,6 +101,17 @@ def check_transformer(fixture: Fixture, model: InfinityStarTransformer, schedule
     summed = fixture.io["summed_codes"].to(device)
     worst["transformer.summed_codes"] = (torch.cat(clips, dim=2) - summed).abs().max().item()
     return worst
+
+
+def kept_logits(logits: torch.Tensor, p: Pass, frames: list[int] | None) -> torch.Tensor:
+    """The tokens of `frames` (latent frames local to pass `p`, in the order given) of logits [rows, t*h*w, V]:
+    what a fixture stores for a pass whose logits it cropped. All of them when `frames` is None."""
+    if frames is None:
+        return logits
+    if any(not 0 <= f < p.t for f in frames):
+        raise FixtureError(f"pass{p.index:03d}.logits_frames {frames} lie outside the pass's {p.t} latent frames")
+    by_frame = logits.unflatten(1, (p.t, p.h * p.w))
+    return by_frame[:, frames].flatten(1, 2)
 
 
 def time_sampling(fixture: Fixture, model: InfinityStarTransformer, schedule: Schedule, runs: int = 3) -> float:
