@@ -420,6 +420,12 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+# test-micro reading prompts through a T5 encoder of its text width, as the 8B does: a test-size random release
+# (engine.weights.random_release) goes through the whole path, text encoder included.
+PRESETS["test-micro-t5"] = dataclasses.replace(
+    PRESETS["test-micro"], name="test-micro-t5", description="test-micro with a two-layer T5 encoder of width 32",
+    text_encoder="flan-t5-xl",
+)
 
 
 def get_preset(name: str) -> Preset:

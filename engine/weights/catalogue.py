@@ -43,5 +43,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        text_encoder_dir=None, for_tests=True),
         CatalogueEntry("test-micro", "test-micro", "infinitystar-studio/test-micro", "test_micro_weights",
                        text_encoder_dir=None, for_tests=True),
+        # The 8B's release layout, T5 folder included, at the test size (engine.weights.random_release writes it).
+        CatalogueEntry("test-micro-t5", "test-micro-t5", "infinitystar-studio/test-micro-t5", "test_micro_t5_weights",
+                       for_tests=True),
     )
 }

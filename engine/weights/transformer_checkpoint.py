@@ -22,6 +22,8 @@ from engine.tensors.safetensors_file import SafetensorsFile, save_safetensors
 from engine.tensors.validate import check_shapes
 
 INDEX_NAME = "model.safetensors.index.json"
+# The other layout transformers' load_sharded_checkpoint reads: torch pickles, converted once when installed.
+TORCH_INDEX_NAME = "pytorch_model.bin.index.json"
 SINGLE_NAME = "model.safetensors"
 DENSE_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 
