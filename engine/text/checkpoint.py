@@ -6,14 +6,11 @@ message; these checks name the file and say what is wrong in the user's terms.
 
 from __future__ import annotations
 
-import pickle
-import zipfile
 from pathlib import Path
-
-import torch
 
 from engine.tensors.errors import CheckpointError
 from engine.tensors.safetensors_file import SafetensorsFile
+from engine.tensors.torch_pickle import load_tensor_pickle
 from engine.text.errors import TextEncoderError
 
 
@@ -27,20 +24,9 @@ def check_safetensors(file: Path) -> None:
 
 def check_pickle(file: Path) -> None:
     """Raise TextEncoderError unless `file` unpickles as plain tensors. Only torch's weights_only unpickler reads
-    it, so a pickle that would run code on load is refused before any of that code runs."""
+    it, so a pickle that would run code on load is refused before any of that code runs. Only the pickle is read,
+    not the tensor data (zip-format checkpoints are memory-mapped)."""
     try:
-        # mmap: only the pickle is read, not the tensor data (zip-format checkpoints, i.e. torch >= 1.6)
-        torch.load(file, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(file))
-    except pickle.UnpicklingError as e:
-        code = next((line.strip() for line in str(e).splitlines() if "GLOBAL" in line), None)
-        if code:
-            raise TextEncoderError(
-                f"{file} was refused: it holds more than tensors, and loading it would run code it names ({code}). "
-                "Use the release's .safetensors files or a clean copy"
-            ) from e
-        raise TextEncoderError(
-            f"{file} was refused for safety: it is not a plain tensor checkpoint (a raw pickle, or damaged). "
-            "What loads: the release's .safetensors files, or a torch.save of tensors only"
-        ) from e
-    except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise TextEncoderError(f"{file} is not a readable PyTorch checkpoint (truncated or damaged?): {e}") from e
+        load_tensor_pickle(file)
+    except CheckpointError as e:
+        raise TextEncoderError(str(e)) from e

@@ -1,11 +1,16 @@
 """Install a model from a folder laid out like the release: copy and hash, validate, convert the VAE, commit.
 
-The last steps (VAE conversion, transformer validation, manifest) are shared with the hub download. Progress is
-reported as InstallStep records, numbered over every step (a file an earlier run finished is a "kept" step).
+The transformer shards come as safetensors (model.safetensors.index.json), copied as they are, or as torch
+pickles (pytorch_model.bin.index.json), read with weights_only one shard at a time and converted once to
+safetensors shards with an index of the first kind, so memory holds about one shard and every later load is the
+same. The last steps (VAE conversion, transformer validation, manifest) are shared with the hub download.
+Progress is reported as InstallStep records, numbered over every step (a file an earlier run finished is a
+"kept" step).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,8 +20,14 @@ from typing import Any
 import torch
 
 from engine.api.install_events import InstallStep
-from engine.config import Preset, get_preset
+from engine.api.json_text import loads_limited
+from engine.atomic import write_text_atomic
+from engine.config import Preset, TransformerConfig, get_preset
 from engine.file_hash import sha256_file
+from engine.tensors.errors import CheckpointError
+from engine.tensors.safetensors_file import save_safetensors
+from engine.tensors.torch_pickle import load_tensor_pickle
+from engine.tensors.validate import check_shapes
 from engine.weights.catalogue import CatalogueEntry
 from engine.weights.files import copy_hashed
 from engine.weights.manifest import (
@@ -29,7 +40,14 @@ from engine.weights.manifest import (
     Variant,
 )
 from engine.weights.staging import Staging
-from engine.weights.transformer_checkpoint import INDEX_NAME, ShardedCheckpoint, open_transformer_checkpoint
+from engine.weights.transformer_checkpoint import (
+    DENSE_DTYPES,
+    INDEX_NAME,
+    TORCH_INDEX_NAME,
+    ShardedCheckpoint,
+    expected_shapes,
+    open_transformer_checkpoint,
+)
 from engine.weights.vae_checkpoint import convert_vae_checkpoint
 
 PRECISION_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
@@ -60,19 +78,104 @@ def install_from_folder(entry: CatalogueEntry, source: Path, root: Path, progres
     if missing:
         raise ModelStoreError(f"{source} lacks {', '.join(missing)}: expected a folder laid out like the "
                               f"{entry.repo} release ({', '.join(entry.layout())})")
-    ckpt = open_transformer_checkpoint(source / entry.weights_dir / INDEX_NAME, preset.transformer)
-    copies = [(p, f"{TRANSFORMER_DIR}/{p.name}", "transformer") for p in ckpt.files()]
+    weights = source / entry.weights_dir
+    pickled = None if (weights / INDEX_NAME).is_file() else TorchShards.find(weights, preset.transformer)
+    copies = [] if pickled else [(p, f"{TRANSFORMER_DIR}/{p.name}", "transformer")
+                                 for p in open_transformer_checkpoint(weights / INDEX_NAME, preset.transformer).files()]
     if entry.text_encoder_dir:
         copies += [(p, f"{TEXT_ENCODER_DIR}/{rel}", "text_encoder")
                    for p, rel in _folder_files(source / entry.text_encoder_dir)]
 
     origin = {"folder": str(source)}
     staging = Staging(root, entry.model_id, origin)
-    steps = Steps(len(copies) + 1, progress)  # each copy, then the VAE conversion
-    files = [_copy(staging, src, rel, role, steps) for src, rel, role in copies]
+    # each copy or shard conversion, then the VAE conversion
+    steps = Steps(len(copies) + (len(pickled.shards) if pickled else 0) + 1, progress)
+    files = pickled.convert(staging, steps) if pickled else []
+    files += [_copy(staging, src, rel, role, steps) for src, rel, role in copies]
     pth = source / entry.vae_file
     files.append(converted_vae(staging, pth, _stamp(pth), None, preset, steps))
     return finish(staging, entry, origin, files)
+
+
+class TorchShards:
+    """A transformer in torch shards named by pytorch_model.bin.index.json, checked by name before any is read."""
+
+    def __init__(self, index: Path, weight_map: dict[str, str], expected: dict[str, tuple[int, ...]]) -> None:
+        self.index = index
+        self.weight_map = weight_map
+        self.expected = expected
+        self.shards = sorted(set(weight_map.values()))
+
+    @classmethod
+    def find(cls, folder: Path, cfg: TransformerConfig) -> TorchShards:
+        index = folder / TORCH_INDEX_NAME
+        if not index.is_file():
+            raise CheckpointError(f"{folder} holds neither {INDEX_NAME} nor {TORCH_INDEX_NAME}: expected the "
+                                  "transformer's shards and their index")
+        try:
+            data = loads_limited(index.read_text(encoding="utf-8"), "its text")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CheckpointError(f"{index} is not valid JSON: {err}") from None
+        weight_map = data.get("weight_map") if isinstance(data, dict) else None
+        if not isinstance(weight_map, dict) or not weight_map:
+            raise CheckpointError(f"{index} has no weight_map: expected {{'weight_map': {{tensor name: shard file}}}}")
+        names = set(weight_map.values())
+        bad = sorted(str(n) for n in names if not isinstance(n, str) or Path(n).name != n or not n.endswith(".bin"))
+        if bad:
+            raise CheckpointError(f"{index} names shard files that are not .bin files in its folder: {', '.join(bad)}")
+        missing = sorted(n for n in names if not (folder / n).is_file())
+        if missing:
+            raise CheckpointError(f"{index} names shard files that do not exist: {', '.join(missing)}")
+        expected = expected_shapes(cfg)
+        check_shapes(dict.fromkeys(expected), dict.fromkeys(weight_map, ()), str(index), "transformer")
+        return cls(index, weight_map, expected)
+
+    def convert(self, staging: Staging, steps: Steps) -> list[FileEntry]:
+        """Each shard converted to safetensors in the store (resumable shard by shard), then the index for them."""
+        renamed = {shard: _safetensors_name(shard) for shard in self.shards}
+        if len(set(renamed.values())) < len(renamed):
+            raise CheckpointError(f"{self.index} names shards that would convert to the same file: {self.shards}")
+        files = [self._converted(staging, shard, renamed[shard], steps) for shard in self.shards]
+        rel = f"{TRANSFORMER_DIR}/{INDEX_NAME}"
+        total = sum(f.bytes for f in files)  # an upper bound (headers included), as transformers' own index says
+        weight_map = {name: renamed[shard] for name, shard in self.weight_map.items()}
+        write_text_atomic(staging.path(rel), json.dumps({"metadata": {"total_size": total},
+                                                         "weight_map": weight_map}, indent=2))
+        index = staging.path(rel)
+        return [*files, FileEntry(rel, "transformer", index.stat().st_size, sha256_file(index))]
+
+    def _converted(self, staging: Staging, shard: str, name: str, steps: Steps) -> FileEntry:
+        src = self.index.parent / shard
+        rel = f"{TRANSFORMER_DIR}/{name}"
+        stamp = _stamp(src)
+        done = staging.finished(rel, stamp)
+        if done is not None:
+            steps("kept", rel)
+            return done
+        steps("converting", shard, "to safetensors")
+        state = load_tensor_pickle(src)
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise CheckpointError(f"{src} holds {type(state).__name__}, not a transformer shard "
+                                  "({tensor name: tensor}, as torch.save of a state dict writes)")
+        listed = [n for n, s in self.weight_map.items() if s == shard]
+        check_shapes({n: self.expected[n] for n in listed}, {k: v.shape for k, v in state.items()}, str(src),
+                     "transformer")
+        odd = [f"{k} is {str(v.dtype).removeprefix('torch.')}" for k, v in state.items() if v.dtype not in DENSE_DTYPES]
+        if odd:
+            raise CheckpointError(f"{src} holds non-float tensors (expected float32/bfloat16/float16): {odd[:8]}")
+        out = staging.path(rel)
+        save_safetensors(state, out, metadata={"format": "pt", "converted_from": shard})
+        del state
+        provenance = {"file": shard, "bytes": stamp["bytes"], "sha256": sha256_file(src)}
+        entry = FileEntry(rel, "transformer", out.stat().st_size, sha256_file(out), converted_from=provenance)
+        staging.record(entry, stamp)
+        return entry
+
+
+def _safetensors_name(shard: str) -> str:
+    """pytorch_model-00001-of-00006.bin -> model-00001-of-00006.safetensors, the names save_pretrained gives."""
+    stem = shard.removesuffix(".bin")
+    return stem.replace("pytorch_model", "model", 1) + ".safetensors"
 
 
 def _folder_files(folder: Path) -> list[tuple[Path, str]]:

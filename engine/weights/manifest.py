@@ -34,7 +34,7 @@ class FileEntry:
     sha256: str
     variant: str | None = None  # transformer and quantized files: the precision they belong to
     mtime_ns: int | None = None
-    converted_from: dict[str, Any] | None = None  # the VAE: the released .pth it was converted from
+    converted_from: dict[str, Any] | None = None  # the VAE, torch-format shards: the released file it was made from
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}

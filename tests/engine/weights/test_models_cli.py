@@ -97,7 +97,7 @@ def test_bad_input_exits_2_with_the_reason(home: Path, tmp_path: Path, capsys) -
     code, _, err = run(capsys, "verify", "nope")
     assert code == 2
     assert err == ("istar models: unknown model 'nope'; known models: infinitystar-8b-720p, infinitystar-8b-480p, "
-                   "toyworld, tiny-a, test-micro\n")
+                   "toyworld, tiny-a, test-micro, test-micro-t5\n")
     code, _, err = run(capsys, "verify", "test-micro")
     assert code == 2
     assert "test-micro is not installed; install it with `istar models install test-micro --from DIR`" in err
