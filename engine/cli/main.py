@@ -79,10 +79,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
               f"{result.host_kv_bytes / GB:.2f} GB of host memory")
     else:
         print("  K/V of the clip before on the device")
-    for phase, size in result.phases.items():
-        print(f"  {phase:13s} {size / GB:6.2f} GB")
+    *phases, peak = result.breakdown()
+    for line in phases:
+        print(f"  {line}")
     fits = "" if budget is None else f" ({'fits' if result.peak_bytes <= budget else 'over'} {args.memory_gb:g} GB)"
-    print(f"  peak {result.peak_bytes / GB:.2f} GB{fits}")
+    print(f"  {peak}{fits}")
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from engine.config import Preset
 from engine.runtime.hardware import DeviceInfo
-from engine.runtime.planner import DECODE_LADDER, Plan, plan
+from engine.runtime.planner import DECODE_LADDER, GB, Plan, plan
 
 PRECISION_ORDER = ("bf16", "int8", "nf4")
 # CPUs compute float32 natively; most emulate bfloat16 matmuls, so there full precision is also the fastest.
@@ -29,7 +29,6 @@ PRECISION_COST = {
     "int8": "int8 block weights: logits within about 2% of full precision",
     "nf4": "nf4 block weights: logits within about 25% of full precision, visibly different samples",
 }
-GB = 1e9
 
 
 @dataclass
@@ -43,14 +42,14 @@ class LoadPlan:
     @property
     def peak_bytes(self) -> int:
         """Peak device memory, with the text encoder's bytes when the device is the host itself."""
-        return _peak(self.plan, self.device)
+        return self.plan.peak_bytes
 
     def describe(self) -> list[str]:
         """The choice and its cost, in lines a person reads."""
         p = self.plan
         where = "on the CPU (host memory)" if p.text_encoder_on_cpu else f"on {self.device.device}"
         if not self.device.is_cuda:
-            where = "on the CPU, kept in RAM (counted in every phase's peak)"
+            where = "on the CPU, kept in RAM (resident in every phase)"
         lines = [
             f"device {self.device.device}: {self.device.name}, {self.device.total_bytes / GB:.1f} GB "
             f"({self.budget_bytes / GB:.1f} GB usable)",
@@ -61,10 +60,10 @@ class LoadPlan:
             "K/V of the clip before: "
             + (f"in host memory ({p.host_kv_bytes / GB:.1f} GB), streamed to the device layer by layer"
                if p.kv_placement == "host" else f"on {self.device.device}"),
-            f"peak {self.peak_bytes / GB:.2f} GB: "
-            + ", ".join(f"{k} {v / GB:.2f}" for k, v in p.phases.items())
-            + ("" if self.fits else "  DOES NOT FIT: try a shorter duration, a smaller resolution or another device"),
+            *p.breakdown(),
         ]
+        if not self.fits:
+            lines[-1] += "  DOES NOT FIT: try a shorter duration, a smaller resolution or another device"
         return lines
 
 
@@ -90,18 +89,12 @@ def choose_load_plan(
     # Offloading the transformer to host memory frees nothing when the device is the host.
     ladder = [d for d in DECODE_LADDER if device.is_cuda or not d.offload_transformer]
     for p in precisions:
-        encoder = 0 if device.is_cuda else plan(preset, seconds, aspect, p, batch).text_encoder_bytes
         for on_cpu, kv in placements:
             candidate = plan(
-                preset, seconds, aspect, p, batch, memory_budget=budget - encoder, text_encoder_on_cpu=on_cpu,
-                decode_ladder=ladder, kv_placement=kv,
+                preset, seconds, aspect, p, batch, memory_budget=budget, text_encoder_on_cpu=on_cpu,
+                decode_ladder=ladder, kv_placement=kv, text_encoder_resident=not device.is_cuda,
             )
-            peak = _peak(candidate, device)
-            tried.append((p, on_cpu, kv, peak))
-            if peak <= budget:
+            tried.append((p, on_cpu, kv, candidate.peak_bytes))
+            if candidate.peak_bytes <= budget:
                 return LoadPlan(device, budget, candidate, True, tried)
     return LoadPlan(device, budget, candidate, False, tried)
-
-
-def _peak(p: Plan, device: DeviceInfo) -> int:
-    return p.peak_bytes + (0 if device.is_cuda else p.text_encoder_bytes)

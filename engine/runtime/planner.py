@@ -58,6 +58,7 @@ DECODE_LADDER = (
 )
 # Without a budget: the lightest step that keeps the 8B at nf4 under 12 GB at 720p and 8 GB at 480p.
 DEFAULT_DECODE = DecodeSettings("bf16", 1)
+GB = 1e9
 
 
 @dataclass
@@ -89,10 +90,32 @@ class Plan:
     text_encoder_on_cpu: bool
     text_encoder_bytes: int
     peak_bytes: int
-    phases: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, int] = field(default_factory=dict)  # each phase's whole footprint; the peak is the largest
+    resident: dict[str, int] = field(default_factory=dict)  # what every phase holds, counted in each of them
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def added(self) -> dict[str, int]:
+        """Per phase, what it holds on top of the resident part."""
+        resident = sum(self.resident.values())
+        return {phase: size - resident for phase, size in self.phases.items()}
+
+    def breakdown(self) -> list[str]:
+        """Lines whose figures add up to the peak: the resident part, each phase's own part, and their sum."""
+        added = self.added()
+        largest = max(added, key=added.get)
+        top = f"{largest} {added[largest] / GB:.2f}"
+        each = ", ".join(f"{phase} {size / GB:.2f}" for phase, size in added.items())
+        if not self.resident:
+            return [f"each phase holds: {each}", f"peak {self.peak_bytes / GB:.2f} GB = {top}"]
+        resident = sum(self.resident.values())
+        parts = ", ".join(f"{name} {size / GB:.2f}" for name, size in self.resident.items())
+        return [
+            f"resident in every phase {resident / GB:.2f} GB: {parts}",
+            f"each phase adds: {each}",
+            f"peak {self.peak_bytes / GB:.2f} GB = resident {resident / GB:.2f} + {top}",
+        ]
 
 
 def transformer_weights(cfg: TransformerConfig, precision: str) -> tuple[int, int]:
@@ -185,11 +208,13 @@ def plan_schedule(
     text_encoder_on_cpu: bool = False,
     decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
     kv_placement: str = "device",
+    text_encoder_resident: bool = False,
 ) -> Plan:
     """`decode` fixes the decode settings; otherwise the first step of `decode_ladder` whose plan fits
     `memory_budget` bytes (the last step if none does), or DEFAULT_DECODE without a budget.
     With `text_encoder_on_cpu` the prompt is encoded in host memory and only its features reach the device;
-    `kv_placement` says where kept K/V live (KV_PLACEMENTS)."""
+    `text_encoder_resident` counts the text encoder in every phase (a CPU device: host memory is the device's, and
+    the encoder stays loaded for the next prompt). `kv_placement` says where kept K/V live (KV_PLACEMENTS)."""
     cfg = preset.transformer
     check_precision(precision)
     if kv_placement not in KV_PLACEMENTS:
@@ -241,14 +266,15 @@ def plan_schedule(
             kept.pop(released, None)
         # ends as what the clip's last pass leaves, the device's share of it
         held[p.clip] = prefix_kv + (0 if on_host else sum(kept.values()))
-    sampling = weights + running_peak
     encoder_bytes = text_encoder_bytes(preset.text_encoder, precision)
-    text_encoder = weights + (0 if text_encoder_on_cpu else encoder_bytes)
+    kept_encoder = encoder_bytes if text_encoder_resident else 0
+    sampling = kept_encoder + weights + running_peak
+    text_encoder = weights + (encoder_bytes if text_encoder_resident or not text_encoder_on_cpu else 0)
 
     def decode_bytes(settings: DecodeSettings) -> int:
         # Each clip decodes when its last pass is done, videos one at a time, beside the running sums, the K/V
         # the generator holds for the next clip and, unless offloaded, the transformer.
-        resident = sums + (0 if settings.offload_transformer else weights)
+        resident = kept_encoder + sums + (0 if settings.offload_transformer else weights)
         vae = clip_decode_bytes(preset, schedule, settings)
         return resident + max(kv + peak for kv, peak in zip(held, vae, strict=True))
 
@@ -258,6 +284,9 @@ def plan_schedule(
         fitting = (s for s in decode_ladder if max(sampling, text_encoder, decode_bytes(s)) <= memory_budget)
         decode = next(fitting, decode_ladder[-1])
     decoding = decode_bytes(decode)
+    resident = {"transformer": weights} if not decode.offload_transformer else {}
+    if kept_encoder:
+        resident["text encoder"] = kept_encoder
     return Plan(
         preset=preset.name,
         seconds=schedule.seconds,
@@ -290,6 +319,7 @@ def plan_schedule(
         text_encoder_bytes=encoder_bytes,
         peak_bytes=max(sampling, text_encoder, decoding),
         phases={"text_encoder": text_encoder, "sampling": sampling, "decode": decoding},
+        resident=resident,
     )
 
 
@@ -306,6 +336,7 @@ def plan(
     text_encoder_on_cpu: bool = False,
     decode_ladder: Sequence[DecodeSettings] = DECODE_LADDER,
     kv_placement: str | None = None,
+    text_encoder_resident: bool = False,
 ) -> Plan:
     """The plan of one generation of `seconds` (Interact presets: one 5 s segment); see plan_schedule for
     how `decode` and `memory_budget` set the decode. `kv_placement` None: the K/V stay on the device unless a
@@ -320,6 +351,7 @@ def plan(
             preset, schedule, precision, batch, text_tokens,
             chunk_budget=chunk_budget, decode=decode, memory_budget=memory_budget,
             text_encoder_on_cpu=text_encoder_on_cpu, decode_ladder=decode_ladder, kv_placement=placement,
+            text_encoder_resident=text_encoder_resident,
         )
         if memory_budget is None or result.peak_bytes <= memory_budget:
             break

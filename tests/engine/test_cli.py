@@ -1,6 +1,7 @@
 """`istar` as a person runs it: plans, key tables, and the self-test on the official fixture."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -113,3 +114,35 @@ def test_plan_for_a_device_chooses_what_fits_and_says_when_nothing_does(capsys):
     assert main([*args, "--memory-gb", "4"]) == 1
     out = capsys.readouterr().out
     assert "precision nf4" in out and "DOES NOT FIT" in out
+
+
+def _figures(text: str) -> dict[str, float]:
+    return {name: float(value) for name, value in re.findall(r"(\w+(?: encoder)?) (\d+\.\d\d)\b", text)}
+
+
+@pytest.mark.parametrize("args", [
+    ["--model", "infinitystar-8b-720p", "--device", "cpu", "--memory-gb", "24"],  # the text encoder kept in RAM
+    ["--model", "infinitystar-8b-720p", "--precision", "nf4"],
+    ["--model", "infinitystar-8b-480p", "--precision", "nf4", "--memory-gb", "8"],  # weights offloaded to decode
+])
+def test_the_printed_plan_adds_up_to_its_peak(args, capsys):
+    main(["plan", *args])
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    peak_line = next(line for line in lines if line.startswith("peak "))
+    peak = float(re.match(r"peak (\d+\.\d\d) GB = ", peak_line)[1])
+    adds = _figures(next(line for line in lines if line.startswith("each phase")).split(":", 1)[1])
+    assert set(adds) == {"text_encoder", "sampling", "decode"}
+    resident_line = next((line for line in lines if line.startswith("resident in every phase")), None)
+    resident = 0.0
+    if resident_line:
+        total, parts = resident_line.removeprefix("resident in every phase ").split(" GB: ")
+        resident = float(total)
+        assert abs(sum(_figures(parts).values()) - resident) <= 0.01 * len(_figures(parts))
+        assert f"= resident {total} + " in peak_line
+    assert abs(resident + max(adds.values()) - peak) <= 0.015
+    if "--device" in args:
+        assert "text encoder" in _figures(resident_line) and "transformer" in _figures(resident_line)
+        main(["plan", *args, "--json"])
+        data = json.loads(capsys.readouterr().out)
+        assert data["peak_bytes"] == data["plan"]["peak_bytes"] == max(data["plan"]["phases"].values())
+        assert abs(sum(data["plan"]["resident"].values()) / 1e9 - resident) < 0.006

@@ -71,7 +71,9 @@ def test_on_the_cpu_the_text_encoder_counts_through_every_phase_and_nothing_is_o
     host = DeviceInfo("cpu", "simulated CPU", 64 * GB, 60 * GB, 64 * GB, 60 * GB)
     choice = choose_load_plan(P480, host, 5)
     assert choice.fits and not choice.plan.offload_transformer_for_decode
-    assert choice.peak_bytes == choice.plan.peak_bytes + choice.plan.text_encoder_bytes
+    assert choice.plan.resident == {"transformer": choice.plan.weight_bytes,
+                                    "text encoder": choice.plan.text_encoder_bytes}
+    assert choice.peak_bytes == sum(choice.plan.resident.values()) + max(choice.plan.added().values())
     assert all(on_cpu and kv == "device" for _, on_cpu, kv, _ in choice.tried)
     text = "\n".join(choice.describe())
     assert "text encoder on the CPU, kept in RAM" in text and "simulated CPU" in text
