@@ -424,7 +424,7 @@ PRESETS: dict[str, Preset] = {
 # (engine.weights.random_release) goes through the whole path, text encoder included.
 PRESETS["test-micro-t5"] = dataclasses.replace(
     PRESETS["test-micro"], name="test-micro-t5", description="test-micro with a two-layer T5 encoder of width 32",
-    text_encoder="flan-t5-xl",
+    transformer=dataclasses.replace(PRESETS["test-micro"].transformer, text_maxlen=512), text_encoder="flan-t5-xl",
 )
 
 
