@@ -1,7 +1,7 @@
 """A finished 60 s 1080p30 timeline: export speed against real time, and preview playback on time at 30 fps.
 
 Usage (from the repository root):
-    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/timeline_export.py [--seconds 60] [--profile]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python bench/timeline_export.py [--seconds 60] [--speeds fast,thorough] [--profile]
 
 The project, built in a temp folder at 1920x1080 and 30 fps: on the lower video track five generated-looking clips
 (three 1280x720 and two 64x64 like toyworld's, all 16 fps, written by engine.media.mp4.mp4_writer: moving colour
@@ -11,7 +11,8 @@ picture, each faded; music under all of it and a voice-over on two audio tracks.
 
 1. Export: desktop.media.export.export_video with the default settings (H.264), its wall time against the timeline's
    length (x real time, >= 1 keeps up) and frames per second, with the load average before and after (the machine
-   may be shared).
+   may be shared). --speeds exports once at each encoder speed named instead, back to back, so that they can be
+   compared on a machine whose load changes.
 2. Preview: playback simulated on the real clock through the monitor's own path (desktop.player.monitor: a FramePool
    of one worker rendering 8 frames ahead, each made a QImage), at full, half and quarter quality
    (desktop.player.preview). Frame i is due at start + i / fps, when playback asks for it; it is on time if it is
@@ -36,6 +37,7 @@ import av
 import numpy as np
 
 from desktop.media.export import ExportCancelled, _yuv, export_video
+from desktop.media.export_settings import DEFAULT_SPEED, ENCODER_SPEEDS, ExportSettings
 from desktop.media.frames import FramePool
 from desktop.media.probe import probe_media
 from desktop.media.render import TimelineRenderer
@@ -139,13 +141,13 @@ def build(folder: Path, seconds: float) -> Project:
     return project
 
 
-def export(project: Project, path: Path) -> None:
+def export(project: Project, path: Path, speed: str) -> None:
     frames = project.duration
     load = os.getloadavg()[0]
     began = time.perf_counter()
-    export_video(project, path)
+    export_video(project, path, ExportSettings(speed=speed))
     took = time.perf_counter() - began
-    print(f"export: {frames / FPS:.0f} s of {SIZE[0]}x{SIZE[1]}@{FPS} in {took:.1f} s = "
+    print(f"export at speed {speed}: {frames / FPS:.0f} s of {SIZE[0]}x{SIZE[1]}@{FPS} in {took:.1f} s = "
           f"{frames / FPS / took:.2f}x real time, {frames / took:.1f} frames/s "
           f"({path.stat().st_size / 2**20:.1f} MiB); load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
 
@@ -194,8 +196,14 @@ def profile(project: Project, folder: Path, seconds: float = 5.0) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0, help="timeline length")
+    parser.add_argument("--speeds", default=DEFAULT_SPEED,
+                        help=f"encoder speeds to export at, in order, comma-separated: {', '.join(ENCODER_SPEEDS)}")
     parser.add_argument("--profile", action="store_true", help="also profile the export's first 5 s")
     args = parser.parse_args()
+    speeds = args.speeds.split(",")
+    unknown = [speed for speed in speeds if speed not in ENCODER_SPEEDS]
+    if unknown:
+        parser.error(f"unknown speed {', '.join(unknown)}: one of {', '.join(ENCODER_SPEEDS)}")
     text_support()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -203,7 +211,8 @@ def main() -> None:
         project = build(folder, args.seconds)
         print(f"built in {time.perf_counter() - began:.0f} s; {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.2f}")
-        export(project, folder / "export.mp4")
+        for speed in speeds:
+            export(project, folder / f"export-{speed}.mp4", speed)
         for quality, scale in PREVIEW_SCALES.items():
             load = os.getloadavg()[0]
             share, render_ms = playback(project, scale)

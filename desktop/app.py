@@ -57,9 +57,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     )
     render = parser.add_argument_group(
         "rendering without a window",
-        "istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]: export "
-        "the project's timeline and exit; no display needed. Exit 0 when written, 2 when the project cannot be "
-        "rendered (said why), 1 when the file cannot be written.",
+        "istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265] "
+        "[--speed fastest|fast|thorough]: export the project's timeline and exit; no display needed. Exit 0 when "
+        "written, 2 when the project cannot be rendered (said why), 1 when the file cannot be written.",
     )
     render.add_argument("--render", metavar="PROJECT", type=Path, help="the project file (.istar) to render")
     render.add_argument("-o", "--output", metavar="OUT", type=Path, help="the MP4 file to write")
@@ -67,6 +67,8 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     render.add_argument("--fps", type=int, help="the output frame rate (default: the project's)")
     render.add_argument("--crf", type=int, help="quality, 0 (best) to 51 (smallest); default 20")
     render.add_argument("--codec", choices=["h264", "h265"], default="h264", help="default h264")
+    render.add_argument("--speed", default="fast", metavar="fastest|fast|thorough",
+                        help="the encoder's time on each frame against the file's size and quality; default fast")
     return parser.parse_known_args(argv)
 
 

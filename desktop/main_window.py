@@ -592,7 +592,7 @@ class MainWindow(QMainWindow):
     def export_video_dialog(self) -> ExportDialog:
         """File > Export video...: the file and its settings, then the export with its progress, window-modal without
         blocking (the export runs in the background)."""
-        dialog = ExportDialog(self.project, default_export_path(self.project_path), self)
+        dialog = ExportDialog(self.project, default_export_path(self.project_path), self, settings=self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(lambda path: self.statusBar().showMessage(f"exported {path}", 6000))
         dialog.open()

@@ -1,6 +1,7 @@
-"""`istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]`: the
-export the studio's export dialog makes, without a window, for batches and render machines. Needs no display: the
-export uses no Qt widget, and titles' fonts come from an offscreen QGuiApplication.
+"""`istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]
+[--speed fastest|fast|thorough]`: the export the studio's export dialog makes, without a window, for batches and
+render machines. Needs no display: the export uses no Qt widget, and titles' fonts come from an offscreen
+QGuiApplication.
 
 A progress bar on stderr (rewritten in place on a terminal, a line every tenth otherwise); the written file's path
 on stdout. Exit 0 when the file is written; 2 when the project cannot be rendered as asked (a project file that
@@ -28,6 +29,7 @@ from desktop.media.errors import MediaReadError
 from desktop.media.export import ExportCancelled, export_video
 from desktop.media.export_settings import (
     CODEC_NAMES,
+    DEFAULT_SPEED,
     H264,
     H265,
     ExportSettings,
@@ -50,16 +52,18 @@ class CannotRender(Exception):
     """The project cannot be rendered as asked; the message says what and what to do (exit 2)."""
 
 
-def settings_from(size: tuple[int, int] | None, fps: int | None, crf: int | None, codec: str) -> ExportSettings:
+def settings_from(size: tuple[int, int] | None, fps: int | None, crf: int | None, codec: str,
+                  speed: str = DEFAULT_SPEED) -> ExportSettings:
     """The export settings of the command's options, checked (CannotRender naming the option)."""
-    settings = ExportSettings(size=size, fps=fps, codec=CODEC_CHOICES[codec],
+    settings = ExportSettings(size=size, fps=fps, codec=CODEC_CHOICES[codec], speed=speed,
                               **({} if crf is None else {"crf": crf}))
     try:
         settings.check()
     except ExportSettingsError as err:
         if err.field in ("width", "height"):
             raise CannotRender(f"--size: the {err.field} {err.problem}") from None
-        raise CannotRender(f"--{err.field if err.field in ('fps', 'crf') else 'codec'}: {err.problem}") from None
+        option = err.field if err.field in ("fps", "crf", "speed") else "codec"
+        raise CannotRender(f"--{option}: {err.problem}") from None
     return settings
 
 
@@ -153,7 +157,7 @@ def render(project_path: Path, output: Path, settings: ExportSettings, err: Text
     quality = (f"{settings.video_bitrate // 1000} kb/s" if settings.video_bitrate is not None
                else f"CRF {settings.crf}")
     print(f"{project_path.name}: {clock_text(frames / fps)} ({frames} frames) at {width}x{height}, {fps} fps, "
-          f"{CODEC_NAMES[settings.codec]} {quality} -> {output}", file=err)
+          f"{CODEC_NAMES[settings.codec]} {quality}, speed {settings.speed} -> {output}", file=err)
     if any(item.kind == "title" for item in project.media.values()):
         text_support()
     bar = ProgressBar(err, frames, clock)
@@ -195,7 +199,7 @@ def render_command(args: argparse.Namespace, extra: list[str], err: TextIO = sys
         if problem is not None:
             raise CannotRender(problem)
         settings = settings_from(parse_size(args.size) if args.size is not None else None, args.fps, args.crf,
-                                 args.codec)
+                                 args.codec, args.speed)
     except (CannotRender, ExportSettingsError) as refused:  # ExportSettingsError: parse_size's, "size: ..."
         print(f"istar-studio --render: {'--' if isinstance(refused, ExportSettingsError) else ''}{refused}", file=err)
         return EXIT_CANNOT_RENDER

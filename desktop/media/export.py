@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 from desktop.media.audio import mix_samples
@@ -116,10 +117,25 @@ def _even(side: int) -> int:
     return side + side % 2
 
 
+# Cb and Cr from RGB as swscale makes them for an untagged yuv420p stream (and decodes them back): BT.601, limited
+# range (16-240 around 128)
+_CHROMA = np.array([[-0.168736, -0.331264, 0.5, 128.0], [0.5, -0.418688, -0.081312, 128.0]], np.float32)
+_CHROMA[:, :3] *= 224 / 255
+
+
 def _yuv(rgb: np.ndarray) -> av.VideoFrame:
     """The frame as the encoder takes it, converted on the render thread rather than the encoding one. yuv420p
-    needs even sides: an odd side is extended by repeating its last row or column."""
+    needs even sides: an odd side is extended by repeating its last row or column.
+
+    OpenCV does it in about a third of swscale's CPU time at 1080p, time the encoder can use, with swscale's
+    BT.601 limited range. Its own 4:2:0 takes each chroma sample from one pixel of the four it stands for, which
+    frays coloured edges, so the chroma comes from the mean of the four instead, as swscale's does."""
     pad_h, pad_w = rgb.shape[0] % 2, rgb.shape[1] % 2
     if pad_h or pad_w:
         rgb = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    height, width = rgb.shape[:2]
+    planes = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)  # Y, then U and V each a quarter
+    mean = cv2.resize(rgb, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    chroma = cv2.transform(mean, _CHROMA)
+    planes[height:] = np.concatenate([chroma[..., 0].ravel(), chroma[..., 1].ravel()]).reshape(-1, width)
+    return av.VideoFrame.from_ndarray(planes, format="yuv420p")

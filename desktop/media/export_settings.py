@@ -30,7 +30,25 @@ H264, H265 = "libx264", "libx265"
 CODEC_NAMES = {H264: "H.264", H265: "H.265 (HEVC)"}
 DEFAULT_CRF = 20  # visually close to the source at a fraction of its size
 CRF_RANGE = (0, 51)  # x264's and x265's scale: lower is better and larger, +5 about halves the size
-PRESET = "veryfast"  # the slower presets gain a little size for much time; the user waits for the export
+# Encoder speed: CPU time a frame against the file's size at a CRF (the quality). Measured on 150 rendered 1080p
+# frames of bench/timeline_export.py (docs/benchmarks.md, "A finished 60 s 1080p30 timeline"), H.264 at CRF 20:
+# - fast, the default: superfast's motion search (diamond, subpixel refinement 1, no inter partitions) with
+#   veryfast's rate control (macroblock tree over 10 frames of lookahead): veryfast's size, PSNR and SSIM in 50-60 %
+#   of its CPU time, which leaves a 2-core CPU the time to render 1080p30 as fast as it plays.
+# - fastest: ultrafast with CABAC and the deblocking filter put back (a quarter smaller than ultrafast for 10-30 %
+#   more time): about a third of veryfast's time, for drafts; its file is larger at a CRF.
+# - thorough: x264's veryfast, which searches motion more widely (hexagon, subpixel refinement 2, inter partitions);
+#   the same size as fast on generated-like footage, where little moves fast.
+# H.265 is far slower than real time at 1080p at any of its presets: its speeds are x265's ultrafast, veryfast
+# (what it had before the choice) and medium.
+FASTEST, FAST, THOROUGH = "fastest", "fast", "thorough"
+SPEED_NAMES = {FASTEST: "Fastest (drafts)", FAST: "Fast", THOROUGH: "Thorough (slower)"}
+DEFAULT_SPEED = FAST
+ENCODER_SPEEDS: dict[str, dict[str, tuple[str, str]]] = {  # speed -> codec -> (preset, extra encoder parameters)
+    FASTEST: {H264: ("ultrafast", "cabac=1:deblock=0,0"), H265: ("ultrafast", "")},
+    FAST: {H264: ("superfast", "mbtree=1:rc-lookahead=10"), H265: ("veryfast", "")},
+    THOROUGH: {H264: ("veryfast", ""), H265: ("medium", "")},
+}
 DEFAULT_AUDIO_BITRATE = 192_000
 AUDIO_BITRATES = (96_000, 128_000, 160_000, 192_000, 256_000, 320_000)
 VIDEO_BITRATE_RANGE = (100_000, 200_000_000)  # bits per second
@@ -50,6 +68,9 @@ FPS_CHOICES = (16, 24, 25, 30, 60)
 CRF_REFERENCE = 20
 BITS_PER_PIXEL_SECOND = {H264: 1.2, H265: 0.5}
 CRF_HALVING = 5.2
+# The size at a CRF of each speed against the veryfast preset calibrated above, measured on the frames that
+# ENCODER_SPEEDS was measured on (H.265 on their first 60; its faster presets lose more quality at a CRF)
+SPEED_SIZE = {FASTEST: {H264: 1.4, H265: 0.5}, FAST: {H264: 1.0, H265: 1.0}, THOROUGH: {H264: 1.0, H265: 1.1}}
 CONTAINER_OVERHEAD = 1.02  # MP4 boxes and the index, a share of the streams
 SILENCE_BITRATE = 16_000  # what AAC makes of a silent track, at any bitrate asked
 ESTIMATE_FACTOR = 3
@@ -86,11 +107,15 @@ def available_codecs() -> list[str]:
     return [codec for codec in CODEC_NAMES if codec_available(codec)]
 
 
-def _codec_options(codec: str, crf: int | None) -> dict[str, str]:
-    options = {"preset": PRESET} if crf is None else {"preset": PRESET, "crf": str(crf)}
+def _codec_options(codec: str, crf: int | None, speed: str = DEFAULT_SPEED) -> dict[str, str]:
+    preset, extra = ENCODER_SPEEDS[speed][codec]
+    options = {"preset": preset} if crf is None else {"preset": preset, "crf": str(crf)}
     if codec == H264:
-        return h264_options(**options)
-    return {**options, "x265-params": "log-level=error"}  # x265 otherwise writes a report of every file to stderr
+        options = h264_options(**options)
+        params = [part for part in (extra, options.get("x264-params", "")) if part]
+        return {**options, "x264-params": ":".join(params)} if params else options
+    # x265 otherwise writes a report of every file to stderr
+    return {**options, "x265-params": ":".join(part for part in (extra, "log-level=error") if part)}
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,7 @@ class ExportSettings:
     crf: int = DEFAULT_CRF
     video_bitrate: int | None = None
     audio_bitrate: int = DEFAULT_AUDIO_BITRATE
+    speed: str = DEFAULT_SPEED
 
     def check(self) -> None:
         """Raise ExportSettingsError naming the first setting that cannot be used."""
@@ -121,6 +147,8 @@ class ExportSettings:
         low, high = CRF_RANGE
         if not low <= self.crf <= high:
             raise ExportSettingsError("crf", f"should be from {low} (best) to {high} (smallest), not {self.crf}")
+        if self.speed not in ENCODER_SPEEDS:
+            raise ExportSettingsError("speed", f"should be one of {', '.join(ENCODER_SPEEDS)}, not {self.speed}")
         if self.video_bitrate is not None:
             low, high = VIDEO_BITRATE_RANGE
             if not low <= self.video_bitrate <= high:
@@ -161,8 +189,8 @@ class ExportSettings:
         return output_frames(self.output_project(project), self.fps_for(project))
 
     def video_options(self) -> dict[str, str]:
-        """The encoder's options: its preset, and the CRF unless a bitrate is set."""
-        return _codec_options(self.codec, None if self.video_bitrate is not None else self.crf)
+        """The encoder's options: the preset and parameters of its speed, and the CRF unless a bitrate is set."""
+        return _codec_options(self.codec, None if self.video_bitrate is not None else self.crf, self.speed)
 
 
 def output_frames(project: Project, fps: int) -> int:
@@ -189,7 +217,8 @@ def estimate_bytes(seconds: float, size: tuple[int, int], settings: ExportSettin
     if settings.video_bitrate is not None:
         video_bits = settings.video_bitrate * seconds
     else:
-        per_pixel_second = BITS_PER_PIXEL_SECOND[settings.codec] * 2 ** ((CRF_REFERENCE - settings.crf) / CRF_HALVING)
+        per_pixel_second = (BITS_PER_PIXEL_SECOND[settings.codec] * SPEED_SIZE[settings.speed][settings.codec]
+                            * 2 ** ((CRF_REFERENCE - settings.crf) / CRF_HALVING))
         video_bits = per_pixel_second * size[0] * size[1] * seconds
     audio_bits = (settings.audio_bitrate if sound else SILENCE_BITRATE) * seconds
     return math.ceil((video_bits + audio_bits) / 8 * CONTAINER_OVERHEAD)

@@ -13,10 +13,11 @@ from media_samples import pattern
 
 from desktop.media.errors import MediaReadError
 from desktop.media.export import ExportCancelled, export_still, export_video
+from desktop.media.export_settings import ExportSettings
 from desktop.media.probe import probe_media
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track, new_id
-from engine.media.image import read_rgb
+from engine.media.image import read_rgb, write_png
 
 GENERATED = generation(["a red ball"], seconds=1, kind="generate", seed=7)
 
@@ -129,3 +130,22 @@ def test_odd_project_sides_are_made_even(project: Project, tmp_path: Path) -> No
     export_video(project, tmp_path / "odd.mp4")
     with av.open(str(tmp_path / "odd.mp4")) as container:
         assert (container.streams.video[0].width, container.streams.video[0].height) == (66, 34)
+
+
+def test_fine_coloured_detail_keeps_its_colour(tmp_path: Path) -> None:
+    """yuv420p has one colour for each 2x2 pixels: it is their mean, so one-pixel stripes of red and blue come out
+    in the mean of the two colours, not in the colour of one of them."""
+    stripes = np.zeros((64, 64, 3), np.uint8)
+    stripes[:, 0::2] = (220, 30, 30)
+    stripes[:, 1::2] = (30, 30, 220)
+    write_png(tmp_path / "stripes.png", stripes)
+    item = probe_media(tmp_path / "stripes.png")
+    project = Project(fps=16, width=64, height=64, sample_rate=48000)
+    project.media = {item.id: item}
+    video = Track(new_id(), "video", "Video 1")
+    video.place(Clip(new_id(), item.id, start=0, length=4))
+    project.tracks = [video]
+    export_video(project, tmp_path / "out.mp4", ExportSettings(crf=0))
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    assert np.abs(frame.mean(axis=(0, 1)) - stripes.mean(axis=(0, 1))).max() < 4

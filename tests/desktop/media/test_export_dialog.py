@@ -1,5 +1,6 @@
 """The export dialog: it states the length and an estimated size, refuses what cannot be exported naming the field,
-exports in the background with the settings chosen and the time left, and a Cancel leaves no file."""
+exports in the background with the settings chosen and the time left, and a Cancel leaves no file. The encoder speed
+of the last export is what the next one starts with."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import av
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop.export_dialog import ExportDialog, default_export_path
+from desktop.export_dialog import SPEED_KEY, ExportDialog, default_export_path
 from desktop.main_window import MainWindow
-from desktop.media.export_settings import H264
+from desktop.media.export_settings import FAST, FASTEST, H264, THOROUGH
 from desktop.project.model import Clip, MediaItem, Project, new_id
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
@@ -81,6 +82,33 @@ def test_it_exports_in_the_background_with_the_settings_chosen(dialog: ExportDia
     with av.open(str(tmp_path / "film.mp4")) as container:
         video = container.streams.video[0]
         assert (video.width, video.height, video.average_rate, video.frames) == (96, 160, 24, 48)
+
+
+def test_the_speed_chosen_is_exported_with_shown_in_the_estimate_and_remembered(
+    qtbot, project: Project, tmp_path: Path
+) -> None:
+    stored = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    dialog = ExportDialog(project, tmp_path / "film.mp4", settings=stored)
+    qtbot.addWidget(dialog)
+    assert [dialog.speed.itemText(i) for i in range(dialog.speed.count())] == [
+        "Fastest (drafts)", "Fast", "Thorough (slower)"]
+    assert dialog.speed.currentData() == FAST and dialog.settings().speed == FAST
+    dialog.choose_preset("720p")
+    fast_summary = dialog.summary.text()
+    dialog.speed.setCurrentIndex(dialog.speed.findData(FASTEST))
+    assert dialog.settings().speed == FASTEST and dialog.summary.text() != fast_summary  # a larger file
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        dialog.start()
+    assert stored.value(SPEED_KEY) == FASTEST
+    assert b" me=dia subme=0 " in (tmp_path / "film.mp4").read_bytes()  # x264's ultrafast search
+    again = ExportDialog(project, tmp_path / "film.mp4", settings=stored)
+    qtbot.addWidget(again)
+    assert again.speed.currentData() == FASTEST
+    stored.setValue(SPEED_KEY, "warp")  # a speed no longer offered
+    third = ExportDialog(project, tmp_path / "film.mp4", settings=stored)
+    qtbot.addWidget(third)
+    assert third.speed.currentData() == FAST
+    assert THOROUGH in [dialog.speed.itemData(i) for i in range(dialog.speed.count())]
 
 
 def test_cancel_leaves_no_file_and_the_earlier_file_stays(dialog: ExportDialog, qtbot, tmp_path: Path) -> None:

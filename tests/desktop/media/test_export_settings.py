@@ -1,5 +1,6 @@
-"""Export settings: the file has the size, rate, codec and quality asked for; repeated and dropped frames keep the
-timing; the size estimate is near the real size; settings that cannot be used are refused naming the setting."""
+"""Export settings: the file has the size, rate, codec, quality and encoder speed asked for; repeated and dropped
+frames keep the timing; the size estimate is near the real size; settings that cannot be used are refused naming the
+setting."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ from media_samples import number_of, tone, write_wav
 
 from desktop.media.export import ExportCancelled, export_video
 from desktop.media.export_settings import (
+    DEFAULT_SPEED,
+    ENCODER_SPEEDS,
     ESTIMATE_FACTOR,
+    FAST,
+    FASTEST,
     H264,
     H265,
+    THOROUGH,
     ExportSettings,
     ExportSettingsError,
     TimeLeft,
@@ -129,6 +135,34 @@ def test_h265_is_written_with_the_tag_players_need(project: Project, tmp_path: P
     assert "crf=26.0" in encoder_settings(out)
 
 
+# what x264 and x265 write of each speed's search into the stream
+SPEED_MARKS = {
+    (H264, FASTEST): (" cabac=1 ", " deblock=1:0:0 ", " me=dia ", " subme=0 ", " mbtree=0 "),
+    (H264, FAST): (" cabac=1 ", " deblock=1:0:0 ", " me=dia ", " subme=1 ", " rc_lookahead=10 ", " mbtree=1 "),
+    (H264, THOROUGH): (" me=hex ", " subme=2 ", " rc_lookahead=10 ", " mbtree=1 "),
+    (H265, FASTEST): (" rc-lookahead=5 ", " me=0 ", " subme=0 "),
+    (H265, FAST): (" rc-lookahead=15 ", " me=1 ", " subme=1 "),
+    (H265, THOROUGH): (" rc-lookahead=20 ", " me=1 ", " subme=2 "),
+}
+
+
+@pytest.mark.parametrize(("codec", "speed"), list(SPEED_MARKS))
+def test_the_encoder_works_at_the_speed_asked_for(project: Project, tmp_path: Path, codec: str, speed: str) -> None:
+    if codec not in available_codecs():
+        pytest.skip("this PyAV build has no H.265 encoder")
+    out = tmp_path / "out.mp4"
+    export_video(project, out, ExportSettings(codec=codec, speed=speed, crf=24))
+    written = encoder_settings(out)
+    assert all(mark in written for mark in SPEED_MARKS[codec, speed]), written
+    assert "crf=24.0" in written
+    assert len(frames_of(out)) == 16
+
+
+def test_fast_is_the_default_speed() -> None:
+    assert ExportSettings().speed == DEFAULT_SPEED == FAST
+    assert list(ENCODER_SPEEDS) == [FASTEST, FAST, THOROUGH]
+
+
 def test_a_cancelled_export_at_another_size_leaves_the_earlier_file(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     out.write_bytes(b"the earlier export")
@@ -158,8 +192,14 @@ def grainy_video(path: Path, seconds: float, width: int, height: int, fps: int =
     return path
 
 
-@pytest.mark.parametrize("crf", [18, 28])
-def test_the_size_estimate_is_within_its_stated_factor_of_the_real_size(tmp_path: Path, crf: int) -> None:
+@pytest.mark.parametrize(("crf", "speed", "codec"), [(18, FAST, H264), (28, FAST, H264), (18, FASTEST, H264),
+                                                     (28, FASTEST, H264), (18, THOROUGH, H264), (18, FASTEST, H265),
+                                                     (28, FAST, H265), (18, THOROUGH, H265)])
+def test_the_size_estimate_is_within_its_stated_factor_of_the_real_size(
+    tmp_path: Path, crf: int, speed: str, codec: str
+) -> None:
+    if codec not in available_codecs():
+        pytest.skip("this PyAV build has no H.265 encoder")
     clip = probe_media(grainy_video(tmp_path / "clip.mp4", 2, 160, 96))
     music = probe_media(write_wav(tmp_path / "music.wav", tone(2, 330, 0.3)))
     project = Project(fps=16, width=320, height=192)
@@ -168,7 +208,7 @@ def test_the_size_estimate_is_within_its_stated_factor_of_the_real_size(tmp_path
     video.place(Clip(new_id(), clip.id, 0, 32))
     audio.place(Clip(new_id(), music.id, 0, 32))
     project.tracks = [video, audio]
-    settings = ExportSettings(crf=crf, audio_bitrate=128_000)
+    settings = ExportSettings(codec=codec, crf=crf, audio_bitrate=128_000, speed=speed)
     export_video(project, tmp_path / "out.mp4", settings)
     real = (tmp_path / "out.mp4").stat().st_size
     estimate = estimate_bytes(2.0, (320, 192), settings, has_sound(project))
@@ -183,6 +223,8 @@ def test_the_estimate_follows_bitrate_size_and_codec() -> None:
     assert estimate_bytes(10, (1920, 1080), ExportSettings(crf=26)) < crf
     assert estimate_bytes(10, (1920, 1080), ExportSettings(codec=H265, crf=20)) < crf
     assert estimate_bytes(10, (1920, 1080), ExportSettings(crf=20), sound=False) < crf
+    assert estimate_bytes(10, (1920, 1080), ExportSettings(crf=20, speed=FASTEST)) > crf  # its file is larger
+    assert estimate_bytes(10, (1920, 1080), ExportSettings(crf=20, speed=THOROUGH)) == crf
 
 
 def test_output_frames_cover_the_whole_timeline(project: Project) -> None:
@@ -201,6 +243,7 @@ def test_output_frames_cover_the_whole_timeline(project: Project) -> None:
         (ExportSettings(codec="mpeg4"), "codec"),
         (ExportSettings(video_bitrate=10), "video bitrate"),
         (ExportSettings(audio_bitrate=100), "audio bitrate"),
+        (ExportSettings(speed="warp"), "speed"),
     ],
 )
 def test_settings_that_cannot_be_used_are_refused_naming_the_setting(

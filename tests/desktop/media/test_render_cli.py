@@ -91,6 +91,7 @@ def test_a_missing_media_file_ends_the_process_with_exit_2(film: Path, tmp_path:
         (["--size", "wide"], "--size: should be WIDTHxHEIGHT in pixels, such as 1920x1080, not 'wide'"),
         (["--fps", "0"], "--fps: should be a whole number from 1 to 240, not 0"),
         (["--crf", "70"], "--crf: should be from 0 (best) to 51 (smallest), not 70"),
+        (["--speed", "warp"], "--speed: should be one of fastest, fast, thorough, not warp"),
         (["other.istar"], "--render takes no other arguments: other.istar"),
         (["--fast"], "--render takes no other arguments: --fast"),
     ],
@@ -99,6 +100,15 @@ def test_options_it_cannot_use_are_refused_naming_the_option(film: Path, tmp_pat
     code, text = in_process("--render", str(film), "-o", str(tmp_path / "out.mp4"), *args)
     assert (code, text.strip()) == (2, f"istar-studio --render: {said}")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_the_speed_asked_for_reaches_the_encoder(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    code, said = in_process("--render", str(film), "-o", str(out), "--speed", "thorough")
+    assert code == 0 and "H.264 CRF 20, speed thorough" in said
+    assert b" me=hex subme=2 " in out.read_bytes()  # x264's veryfast search
+    code, said = in_process("--render", str(film), "-o", str(out))
+    assert code == 0 and "speed fast" in said and b" me=dia subme=1 " in out.read_bytes()
 
 
 def test_a_project_it_cannot_read_or_with_nothing_to_render_is_refused(film: Path, tmp_path: Path) -> None:
