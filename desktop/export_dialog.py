@@ -121,9 +121,9 @@ class ExportDialog(QDialog):
             self.speed.addItem(name, speed)
         self.speed.setCurrentIndex(self.speed.findData(remembered_speed(settings)))
         self.speed.setToolTip("How long the encoder works on each frame. Fastest is for drafts: at the same CRF an "
-                              "H.264 file is larger, an H.265 one lower in quality. Fast exports 1080p30 H.264 as "
-                              "fast as it plays even on 2 cores. Thorough searches motion more widely, for "
-                              "footage where much moves fast.")
+                              "H.264 file is larger, an H.265 one lower in quality. Fast makes the file Thorough "
+                              "makes of generated footage in about half the time. Thorough searches motion more "
+                              "widely, for footage where much moves fast.")
 
         self.quality_mode = QComboBox()
         self.quality_mode.addItem("Constant quality (CRF)", CRF)

@@ -34,13 +34,14 @@ CRF_RANGE = (0, 51)  # x264's and x265's scale: lower is better and larger, +5 a
 # frames of bench/timeline_export.py (docs/benchmarks.md, "A finished 60 s 1080p30 timeline"), H.264 at CRF 20:
 # - fast, the default: superfast's motion search (diamond, subpixel refinement 1, no inter partitions) with
 #   veryfast's rate control (macroblock tree over 10 frames of lookahead): veryfast's size, PSNR and SSIM in 50-60 %
-#   of its CPU time, which leaves a 2-core CPU the time to render 1080p30 as fast as it plays.
+#   of its CPU time. A whole 1080p30 export (render, encode, sound) then takes 1.65 CPU seconds a second of video
+#   against veryfast's 2.3, under the 2 a 2-core CPU has.
 # - fastest: ultrafast with CABAC and the deblocking filter put back (a quarter smaller than ultrafast for 10-30 %
 #   more time): about a third of veryfast's time, for drafts; its file is larger at a CRF.
 # - thorough: x264's veryfast, which searches motion more widely (hexagon, subpixel refinement 2, inter partitions);
 #   the same size as fast on generated-like footage, where little moves fast.
-# H.265 is far slower than real time at 1080p at any of its presets: its speeds are x265's ultrafast, veryfast
-# (what it had before the choice) and medium.
+# H.265 encodes in 2-11x fast's CPU time at these presets, x265's ultrafast, veryfast (what it had before the
+# choice) and medium.
 FASTEST, FAST, THOROUGH = "fastest", "fast", "thorough"
 SPEED_NAMES = {FASTEST: "Fastest (drafts)", FAST: "Fast", THOROUGH: "Thorough (slower)"}
 DEFAULT_SPEED = FAST
