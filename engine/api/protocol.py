@@ -389,7 +389,8 @@ def _typed(value: Any, hint: Any, name: str, cls: type[Message]) -> Any:
 def decode(line: bytes | str) -> Message:
     """The message on `line`, or ProtocolError naming what is wrong with it."""
     if len(line) > MAX_LINE_BYTES:
-        raise ProtocolError(f"a message of {len(line)} bytes is over the limit of {MAX_LINE_BYTES}")
+        # the engine cuts an over-long line to the limit + 1 bytes as it reads (bounded_lines): its length is unknown
+        raise ProtocolError(f"a message is longer than the limit of {MAX_LINE_BYTES} bytes")
     try:
         body = loads_limited(line, "the line", max_bytes=MAX_LINE_BYTES)
     except JSONTextError as err:  # also NaN, Infinity and nesting deep enough to exhaust the parser's stack

@@ -78,7 +78,7 @@ def test_a_preview_carries_its_pixels_exactly():
         (b'{"v": 3, "type": "progress", "job_id": "a", "index": true, "total": 2, "clip": 0, "seconds": 1,'
          b' "eta_seconds": null}', "field 'index'"),
         (b'{"v": 3, "type": "failed", "job_id": "a", "kind": "oops", "message": "m"}', "failure kind must be one of"),
-        (b'{"v": 3, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "over the limit"),
+        (b'{"v": 3, "type": "cancel", "job_id": "' + b"x" * p.MAX_LINE_BYTES + b'"}', "longer than the limit"),
         (b'{"v": 1, "type": "cancel", "job_id": "a"}', "protocol version 1 is not spoken here"),
         (b'{"v": 3, "type": "models", "device": {"device": "cpu"}, "models": []}',
          "field 'device' of a 'models' message: a device needs the field 'name'"),

@@ -13,7 +13,7 @@ from engine.weights.store import ModelStore
 
 HUGE = b"x" * (20 * 1024 * 1024)  # no newline in it
 LIST_MODELS = p.encode(p.ListModels("cpu", 1))
-REFUSAL = f"refused a message: a message of {p.MAX_LINE_BYTES + 1} bytes is over the limit of {p.MAX_LINE_BYTES}"
+REFUSAL = f"refused a message: a message is longer than the limit of {p.MAX_LINE_BYTES} bytes"
 
 
 class Recorded(io.BytesIO):

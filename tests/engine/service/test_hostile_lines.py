@@ -26,7 +26,7 @@ from engine.weights.store import ModelStore
 
 DEEP = b"[" * 100_000 + b"\n"
 ENDLESS = b"x" * (20 * 1024 * 1024)  # a line of 20 MiB with no newline yet
-OVER_THE_LIMIT = f"refused a message: a message of {p.MAX_LINE_BYTES + 1} bytes is over the limit of {p.MAX_LINE_BYTES}"
+OVER_THE_LIMIT = f"refused a message: a message is longer than the limit of {p.MAX_LINE_BYTES} bytes"
 
 
 def _submit_line(job: dict, **raw: str) -> bytes:
