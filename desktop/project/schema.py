@@ -23,7 +23,7 @@ from desktop.project.rules import (
 from desktop.project.title import ALIGNMENTS, COLOURS, NUMBERS, Title, TitleProblem
 from desktop.project.transform import MODES, RANGES, Transform
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
 MAX_SECONDS = 1e9  # keeps duration × fps a finite number of frames, whatever a hand-edited file says
 
@@ -150,7 +150,17 @@ def _v1_placed_clips(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_seconds_to_frames, 1: _v1_placed_clips}
+def _v2_wrapped_titles(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 titles wrap at `wrap_width`; a schema 2 title has none and takes a new title's, the title-safe width
+    (its long lines, which ran off the frame, now wrap). The number changes so that a build without wrapping
+    refuses a file whose titles wrap instead of laying them out on one line."""
+    data["schema"] = 3
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _v0_seconds_to_frames, 1: _v1_placed_clips, 2: _v2_wrapped_titles,
+}
 
 
 def upgrade(data: Any) -> dict[str, Any]:

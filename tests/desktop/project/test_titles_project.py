@@ -70,9 +70,12 @@ def test_a_title_saved_before_wrapping_wraps_at_the_title_safe_area(tmp_path: Pa
     save_project(project, path)
     data = json.loads(path.read_text())
     del data["media"][0]["title"]["wrap_width"]
-    path.write_text(json.dumps(data))
+    path.write_text(json.dumps(data | {"schema": 2}))  # the last schema without wrapping
     loaded = load_project(path)
     assert loaded.media_of(loaded.find_clip(clip_id)[1]).title.wrap_width == SAFE_WIDTH == 0.8
+    # saved again, the file says it has wrapped titles, so a build that cannot wrap refuses it
+    save_project(loaded, path)
+    assert json.loads(path.read_text())["schema"] == 3
 
 
 @pytest.mark.parametrize(("field", "value", "said"), [
