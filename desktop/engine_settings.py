@@ -82,11 +82,21 @@ class EngineSetting:
 
 @dataclass(frozen=True)
 class Server:
-    """A checked server setting: where it is and the token read from its token file."""
+    """A checked server setting: where it is and the token read from its token file. With `token_file`, each new
+    connection reads the token again: a server started again may have written a new one there."""
 
     host: str
     port: int
     token: str
+    token_file: Path | None = None
+
+    def current_token(self) -> str:
+        if self.token_file is None:
+            return self.token
+        try:
+            return read_token(self.token_file)
+        except ValueError as err:
+            raise p.ConnectionLost(f"cannot use the token file {self.token_file}: {err}") from None
 
     @property
     def address(self) -> str:
@@ -135,15 +145,16 @@ def check_server(address: str, token_file: str) -> Server:
     if not path:
         raise SettingError("token_file", "Token file: choose the file holding the server's token (the one "
                                          "`istar serve --token-file` wrote there, copied to this computer)")
+    token_path = Path(path).expanduser()
     try:
-        token = read_token(Path(path).expanduser())
+        token = read_token(token_path)
     except ValueError as err:
         raise SettingError("token_file", f"Token file: {err}") from None
-    return Server(host, port, token)
+    return Server(host, port, token, token_path)
 
 
 def connector(server: Server) -> Callable[[], Transport]:
-    return lambda: RemoteEngine(server.host, server.port, server.token)
+    return lambda: RemoteEngine(server.host, server.port, server.current_token())
 
 
 def local_connector() -> Callable[[], Transport]:

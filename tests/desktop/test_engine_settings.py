@@ -295,6 +295,30 @@ def test_switching_the_bridge_moves_the_jobs_in_flight_to_the_served_engine_and_
         bridge.close()
 
 
+def test_a_token_file_copied_again_after_the_server_restarts_is_read_at_the_next_connection(qtbot, tmp_path,
+                                                                                             served):
+    """A restarted server writes a new token; the person copies it over the old file. The studio reads the file at
+    each connection, so it reconnects without going back to Edit > Engine...; a file that is gone by then is
+    named in the failure."""
+    address, token = served
+    copy = tmp_path / "token"
+    copy.write_text(read_token(tmp_path / "old-token", create=True) + "\n")  # the token of the server before
+    copy.chmod(0o600)
+    server = check_server(address, str(copy))
+    copy.write_text(token.read_text())
+    bridge = EngineBridge(connector(server), JobBook(tmp_path / "queue.json"))
+    events: list[p.Message] = []
+    bridge.event.connect(events.append)
+    try:
+        bridge.list_models()
+        qtbot.waitUntil(lambda: any(isinstance(e, p.Models) for e in events), timeout=WAIT_MS)
+    finally:
+        bridge.close()
+    copy.unlink()
+    with pytest.raises(p.ConnectionLost, match=f"cannot use the token file {copy}"):
+        connector(server)()
+
+
 def test_the_window_switches_to_a_server_chosen_in_edit_engine(qtbot, tmp_path, settings, served):
     address, token = served
     unused: list[str] = []
