@@ -171,7 +171,7 @@ def teacher_forced_logits(
     viewed = key_views(schedule, spans, run, views, c, device)
     x = torch.cat(pieces, dim=1)
     rotations = rope_rotations(torch.cat(positions).to(device), c.head_dim, c.rope_base)
-    keys = x.shape[1] + sum(p.tokens for p in (schedule.passes[i] for i, _ in views))
+    keys = x.shape[1] + sum(len(index) for index, _ in viewed)
     mask = dense_mask(spans, x.shape[1], keys, device) if dense else None
     for block in model.blocks():
         x = block.forward_packed(x, rotations, spans, mask, viewed)
