@@ -4,18 +4,41 @@
 id and (for LFS files) sha256; `GET /<repo>/resolve/<commit>/<path>` serves a file, honouring `Range: bytes=N-`.
 `faults[path]` lists what the next requests for a file get instead of a clean answer:
 "drop" (half the body, then the connection closes), "corrupt" (one byte flipped) or "fail" (HTTP 500).
+`serving` puts one where huggingface_hub looks for the hub.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-LFS_SUFFIXES = (".safetensors", ".pth")
+from huggingface_hub import constants
+
+LFS_SUFFIXES = (".safetensors", ".pth", ".bin")
+# huggingface_hub writes what it received in chunks of this size; chunks cut by a drop are received again.
+# At its default (10 MB) our small shards would never resume part-way, as multi-GB shards do.
+CHUNK = 4096
+
+
+@contextlib.contextmanager
+def serving(repo: str, files: dict[str, bytes], monkeypatch) -> Iterator[FakeHub]:
+    """A FakeHub of `repo` holding `files`, the hub huggingface_hub downloads from (online) inside the block."""
+    monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", CHUNK)
+    with FakeHub(repo, files) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        yield hub
+
+
+def received_before_drop(data: bytes) -> int:
+    """What a transfer cut at half the file leaves written: the whole chunks before the cut."""
+    return len(data) // 2 // CHUNK * CHUNK
 
 
 class FakeHub:

@@ -14,7 +14,7 @@ T5_DIR = "text_encoder/flan-t5-xl-official"
 
 @dataclass(frozen=True)
 class CatalogueEntry:
-    """One installable model: `weights_dir` holds the safetensors shards and their index."""
+    """One installable model: `weights_dir` holds the transformer's shards and their index, safetensors or torch."""
 
     model_id: str
     preset: str

@@ -3,11 +3,18 @@
 Each file arrives in a `.part` file that a later run resumes, is checked against the hub's sha256 (LFS files)
 or git blob id (small files) and only then renamed into place. The revision is pinned to one commit for the
 whole download. Offline, or with no route to the hub, it fails at once and says how to install from a folder.
+
+The transformer's shards are taken as the repo holds them, in either format transformers' `load_sharded_checkpoint`
+reads: safetensors shards (model.safetensors.index.json) go into the store as they are; torch shards
+(pytorch_model.bin.index.json, taken only where the repo has no safetensors index) are fetched into the staging
+folder's release folder and converted there exactly as `istar models install --from DIR` converts them
+(install.TorchShards), then dropped with the other release files when the model is committed.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,40 +25,70 @@ from huggingface_hub.file_download import http_get
 from huggingface_hub.hf_api import RepoSibling
 from huggingface_hub.utils import build_hf_headers
 
-from engine.config import get_preset
+from engine.config import Preset, get_preset
 from engine.file_hash import sha256_file
 from engine.weights.catalogue import CatalogueEntry
 from engine.weights.files import git_blob_sha1, part_path, promote_part
-from engine.weights.install import Progress, Steps, converted_vae, finish
+from engine.weights.install import Progress, Steps, TorchShards, converted_vae, finish
 from engine.weights.manifest import TEXT_ENCODER_DIR, TRANSFORMER_DIR, FileEntry, Manifest, ModelStoreError
 from engine.weights.staging import Staging
-from engine.weights.transformer_checkpoint import INDEX_NAME
+from engine.weights.transformer_checkpoint import INDEX_NAME, TORCH_INDEX_NAME
 
 PROBE_TIMEOUT = 10.0  # seconds for the first request: an unreachable hub is reported, not retried
-RELEASE_DIR = ".release"  # released files needed only while installing (the VAE .pth before conversion)
+RELEASE_DIR = ".release"  # released files needed only while installing (the VAE .pth, torch shards): dropped at commit
 
 
 def download(entry: CatalogueEntry, root: Path, revision: str | None, progress: Progress) -> Manifest:
     endpoint = (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
     hub = _Hub.connect(entry, endpoint, revision)
-    weights = sorted(p for p in hub.files if p.rpartition("/")[0] == entry.weights_dir
-                     and (p.endswith(".safetensors") or p.endswith("/" + INDEX_NAME)))
-    text = sorted(p for p in hub.files if entry.text_encoder_dir and p.startswith(entry.text_encoder_dir + "/"))
-    missing = [p for p in (*entry.layout(), f"{entry.weights_dir}/{INDEX_NAME}") if not hub.has(p)]
+    # the transformer's index: safetensors if the repo holds both; if it holds neither, both named as missing
+    indexes = [f"{entry.weights_dir}/{name}" for name in (INDEX_NAME, TORCH_INDEX_NAME)]
+    index = next((p for p in indexes if hub.has(p)), " or ".join(indexes))
+    missing = [p for p in (*entry.layout(), index) if not hub.has(p)]
     if missing:
         raise ModelStoreError(f"{entry.repo} at {hub.commit} lacks {', '.join(missing)}")
+    text = sorted(p for p in hub.files if entry.text_encoder_dir and p.startswith(entry.text_encoder_dir + "/"))
 
     origin = {"repo": entry.repo, "revision": hub.commit}
     staging = Staging(root, entry.model_id, origin)
-    steps = Steps(len(weights) + len(text) + 2, progress)  # each hub file, the VAE .pth, then its conversion
-    files = [hub.fetch(staging, p, f"{TRANSFORMER_DIR}/{Path(p).name}", "transformer", steps) for p in weights]
+    preset = get_preset(entry.preset)
+    told: list[tuple[str, ...]] = []  # the torch index's step, numbered once the shards it names are known
+    pickled = None
+    if index.endswith(TORCH_INDEX_NAME):
+        pickled = _torch_shards(hub, staging, entry.weights_dir, preset, lambda *step: told.append(step))
+        weights = [f"{entry.weights_dir}/{shard}" for shard in pickled.shards]
+    else:
+        weights = sorted(p for p in hub.files if p.rpartition("/")[0] == entry.weights_dir
+                         and (p.endswith(".safetensors") or p == index))
+    # each hub file (a torch shard's conversion too), the VAE .pth, then its conversion
+    steps = Steps(len(told) + len(weights) * (2 if pickled else 1) + len(text) + 2, progress)
+    for step in told:
+        steps(*step)
+    if pickled:
+        for p in weights:
+            hub.fetch(staging, p, f"{RELEASE_DIR}/{Path(p).name}", "transformer", steps)
+        files = pickled.convert(staging, steps)
+    else:
+        files = [hub.fetch(staging, p, f"{TRANSFORMER_DIR}/{Path(p).name}", "transformer", steps) for p in weights]
     files += [hub.fetch(staging, p, f"{TEXT_ENCODER_DIR}/{p[len(entry.text_encoder_dir) + 1:]}", "text_encoder",
                         steps) for p in text]
     pth = hub.fetch(staging, entry.vae_file, f"{RELEASE_DIR}/{Path(entry.vae_file).name}", "vae", steps)
     stamp = hub.stamp(entry.vae_file)
-    files.append(converted_vae(staging, staging.folder / pth.path, stamp, pth.sha256, get_preset(entry.preset),
-                               steps))
+    files.append(converted_vae(staging, staging.folder / pth.path, stamp, pth.sha256, preset, steps))
     return finish(staging, entry, origin, files)
+
+
+def _torch_shards(hub: _Hub, staging: Staging, folder: str, preset: Preset, steps: Callable[..., None]) -> TorchShards:
+    """The repo's torch index fetched into the release folder and read before any shard is fetched: the tensors
+    it names must be the transformer's, and the repo must hold every shard it names (fetched there after it)."""
+    index = f"{folder}/{TORCH_INDEX_NAME}"
+    rel = f"{RELEASE_DIR}/{TORCH_INDEX_NAME}"
+    hub.fetch(staging, index, rel, "transformer", steps)
+    pickled = TorchShards.read(staging.folder / rel, preset.transformer)
+    missing = [f"{folder}/{shard}" for shard in pickled.shards if not hub.has(f"{folder}/{shard}")]
+    if missing:
+        raise ModelStoreError(f"{hub.repo} at {hub.commit} lacks {', '.join(missing)}, named by {index}")
+    return pickled
 
 
 def _offline() -> bool:
@@ -97,7 +134,7 @@ class _Hub:
         sibling = self.files[path]
         return {"sha256": sibling.lfs.sha256} if sibling.lfs else {"git_blob_sha1": sibling.blob_id}
 
-    def fetch(self, staging: Staging, path: str, rel: str, role: str, steps: Steps) -> FileEntry:
+    def fetch(self, staging: Staging, path: str, rel: str, role: str, steps: Callable[..., None]) -> FileEntry:
         """The repo file `path` as the model file `rel`: resumed from its `.part` file, checked, renamed."""
         stamp = self.stamp(path)
         done = staging.finished(rel, stamp)

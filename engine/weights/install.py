@@ -3,7 +3,8 @@
 The transformer shards come as safetensors (model.safetensors.index.json), copied as they are, or as torch
 pickles (pytorch_model.bin.index.json), read with weights_only one shard at a time and converted once to
 safetensors shards with an index of the first kind, so memory holds about one shard and every later load is the
-same. The last steps (VAE conversion, transformer validation, manifest) are shared with the hub download.
+same. The torch shards' conversion and the last steps (VAE conversion, transformer validation, manifest) are
+shared with the hub download.
 Progress is reported as InstallStep records, numbered over every step (a file an earlier run finished is a
 "kept" step).
 """
@@ -112,6 +113,16 @@ class TorchShards:
         if not index.is_file():
             raise CheckpointError(f"{folder} holds neither {INDEX_NAME} nor {TORCH_INDEX_NAME}: expected the "
                                   "transformer's shards and their index")
+        shards = cls.read(index, cfg)
+        missing = [n for n in shards.shards if not (folder / n).is_file()]
+        if missing:
+            raise CheckpointError(f"{index} names shard files that do not exist: {', '.join(missing)}")
+        return shards
+
+    @classmethod
+    def read(cls, index: Path, cfg: TransformerConfig) -> TorchShards:
+        """The index's tensor names checked against the transformer's, and its shard names; no shard is looked at
+        (the hub download reads the index before it fetches the shards, into the index's folder)."""
         try:
             data = loads_limited(index.read_text(encoding="utf-8"), "its text")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -123,9 +134,6 @@ class TorchShards:
         bad = sorted(str(n) for n in names if not isinstance(n, str) or Path(n).name != n or not n.endswith(".bin"))
         if bad:
             raise CheckpointError(f"{index} names shard files that are not .bin files in its folder: {', '.join(bad)}")
-        missing = sorted(n for n in names if not (folder / n).is_file())
-        if missing:
-            raise CheckpointError(f"{index} names shard files that do not exist: {', '.join(missing)}")
         expected = expected_shapes(cfg)
         check_shapes(dict.fromkeys(expected), dict.fromkeys(weight_map, ()), str(index), "transformer")
         return cls(index, weight_map, expected)

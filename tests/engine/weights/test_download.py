@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_hub import FakeHub
-from huggingface_hub import constants
+from fake_hub import FakeHub, received_before_drop, serving
 from model_release import release_bytes, write_release
 
 from engine.api.install_events import InstallFailed, InstallStep, read_install_event
@@ -22,7 +21,6 @@ from engine.weights.store import ModelStore
 MICRO = CATALOGUE["test-micro"]
 SHARD1 = f"{MICRO.weights_dir}/model-00001-of-00002.safetensors"
 SHARD2 = f"{MICRO.weights_dir}/model-00002-of-00002.safetensors"
-CHUNK = 4096
 
 
 @contextlib.contextmanager
@@ -48,18 +46,8 @@ def files(tmp_path_factory) -> dict[str, bytes]:
 
 @pytest.fixture
 def hub(files, monkeypatch):
-    # huggingface_hub writes what it received in chunks of this size; chunks cut by a drop are received again.
-    # At its default (10 MB) our small shards would never resume part-way, as multi-GB shards do.
-    monkeypatch.setattr(constants, "DOWNLOAD_CHUNK_SIZE", CHUNK)
-    with FakeHub(MICRO.repo, files) as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with serving(MICRO.repo, files, monkeypatch) as hub:
         yield hub
-
-
-def received_before_drop(data: bytes) -> int:
-    """What a transfer cut at half the file leaves written: the whole chunks before the cut."""
-    return len(data) // 2 // CHUNK * CHUNK
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ shard at a time, converted once to safetensors in the store, and loaded to the s
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import torch
+from model_release import carrying_code
 
 from engine.tensors.errors import CheckpointError
 from engine.weights.catalogue import CATALOGUE
@@ -73,19 +73,10 @@ def test_torch_shards_become_safetensors_shards_with_their_provenance(releases, 
     assert not any(p.suffix == ".bin" for p in folder.rglob("*"))
 
 
-class RunsCode:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
 def test_a_shard_carrying_code_is_refused_naming_it_and_never_runs(torch_release, tmp_path) -> None:
     shard = torch_release / MICRO.weights_dir / SHARD
     marker = tmp_path / "code-ran"
-    state = torch.load(shard, weights_only=True)
-    torch.save(dict(state, payload=RunsCode(marker)), shard)
+    shard.write_bytes(carrying_code(shard.read_bytes(), marker))
     store = _store(tmp_path)
     with pytest.raises(CheckpointError, match=rf"{SHARD} was refused: .*would run code .*system"):
         store.install(MICRO.model_id, torch_release, progress=lambda _: None)
