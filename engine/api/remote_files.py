@@ -46,6 +46,16 @@ def upload_suffix(name: str) -> str:
     return suffixes if _SUFFIX.fullmatch(suffixes) else ""
 
 
+def job_file(output: Path, name: str) -> Path | None:
+    """Where the file an engine names `name` (`out.mp4`, `out.bits`, `out.clips/clip_01.mp4`) lands for a job whose
+    output is `output`: beside it, under one of the names its companions have; None for any other name."""
+    stem = output.stem
+    parts = name.split("/")
+    ours = (name in (output.name, stem + BITS_SUFFIX)
+            or len(parts) == 2 and parts[0] == stem + CLIPS_SUFFIX and _CLIP_FILE.fullmatch(parts[1]))
+    return output.parent.joinpath(*parts) if ours else None
+
+
 @dataclass
 class _Incoming:
     target: Path
@@ -157,17 +167,13 @@ class RemoteFiles:
         return incoming
 
     def _target(self, job_id: str, name: str) -> Path:
-        """Where a file of the job lands: one of the names its output's companions have, beside the output."""
         output = self._outputs.get(job_id)
         if output is None:
             raise _Lost(f"{name} came for a job not sent to this engine")
-        stem = output.stem
-        parts = name.split("/")
-        ours = (name in (output.name, stem + BITS_SUFFIX)
-                or len(parts) == 2 and parts[0] == stem + CLIPS_SUFFIX and _CLIP_FILE.fullmatch(parts[1]))
-        if not ours:
+        target = job_file(output, name)
+        if target is None:
             raise _Lost(f"the engine named a file {name[:100]!r}, which is not one of the job's files")
-        return output.parent.joinpath(*parts)
+        return target
 
     def _finish(self, key: tuple[str, str], incoming: _Incoming) -> None:
         del self._incoming[key]

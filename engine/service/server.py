@@ -15,46 +15,29 @@ its connections, and gives each connection the files of its jobs through engine.
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 from engine.api import protocol as p
 from engine.api.jobs import JobInputError, JobSpec
-from engine.api.remote_files import INPUT_FIELDS
 from engine.service.models_info import describe_models
 from engine.service.provenance import engine_version
 from engine.service.runner import JobRunner
 from engine.service.served_files import ConnectionFiles, UploadError
+from engine.service.shared_jobs import Connection, Job, SharedJobs
+from engine.weights.store import ModelStore
 
 log = logging.getLogger("istar.engine")
 RunnerFactory = Callable[[Callable[[p.Message], None]], JobRunner]  # given the emit function
 Write = Callable[[bytes], None]
 
 
-@dataclass(eq=False)
-class _Job:
-    spec: JobSpec
-    wanted_by: list[EngineServer]  # the connections that get its events
-    cancel_asked: bool = False
-    started: p.Started | None = None  # sent again to a connection that joins the job while it runs
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_asked or not self.wanted_by
-
-
-class JobQueue:
-    """The jobs of every connection, run one at a time by `work`. Replies go to the asking connection; a job's
-    events to the connections that want it."""
+class JobQueue(SharedJobs):
+    """The jobs of every connection, run one at a time by `work` on one runner and its loaded models."""
 
     def __init__(self, runner_factory: RunnerFactory) -> None:
-        self._changed = threading.Condition()  # over a reentrant lock: a reply may be answered on the spot
-        self._queue: collections.deque[_Job] = collections.deque()
-        self._running: _Job | None = None
+        super().__init__()
         self._models = threading.Lock()  # one model listing at a time
         self.runner = runner_factory(self._route)
 
@@ -65,123 +48,38 @@ class JobQueue:
                 self.runner.run(job.spec, lambda job=job: job.cancelled)
             finally:
                 with self._changed:
-                    self._running = None
+                    if job in self._running:
+                        self._running.remove(job)
 
-    def _next(self, until: Callable[[], bool]) -> _Job | None:
+    def _next(self, until: Callable[[], bool]) -> Job | None:
         with self._changed:
             while not self._queue:
                 if until():
                     return None
                 self._changed.wait()
-            self._running = self._queue.popleft()
-            return self._running
+            job = self._queue.popleft()
+            self._running.append(job)
+            return job
 
     def _route(self, message: p.Message) -> None:
-        """An event of the running job, to each connection that wants it (one that is gone drops it)."""
+        """An event of the running job."""
         with self._changed:
-            job = self._running
-            if job is None:
-                return
-            if isinstance(message, p.Started):
-                job.started = message
-            elif isinstance(message, p.TERMINAL):  # over: a cancel or the same job submitted now finds it gone
-                self._running = None
-            to = list(job.wanted_by)
-        for connection in to:
-            connection.emit(message)
+            job = self._running[0] if self._running else None
+        if job is not None:
+            self._deliver(job, message)
 
-    def _find(self, job_id: str) -> _Job | None:
-        if self._running is not None and self._running.spec.id == job_id:
-            return self._running
-        return next((j for j in self._queue if j.spec.id == job_id), None)
+    def list_models(self, connection: Connection, message: p.ListModels) -> None:
+        with self._models:
+            answer = models_answer(self.runner.store, message)
+        connection.emit(answer)
 
-    def _ahead(self, job: _Job) -> int:
-        running = self._running is not None
-        return 0 if job is self._running else self._queue.index(job) + running
 
-    def submit(self, connection: EngineServer, spec: JobSpec) -> None:
-        """Queue `spec` for `connection`. The same job (id and spec) submitted by another connection is shared:
-        `connection` gets its events too, from Accepted on (and its Started again when it runs)."""
-        with self._changed:  # replies under the lock, so that no event of the job can pass its Accepted
-            job = self._find(spec.id)
-            if job is None:
-                job = _Job(spec, [connection])
-                self._queue.append(job)
-                self._changed.notify_all()
-            elif connection in job.wanted_by or job.spec != spec:
-                # the reply names no job: the one with that id is fine and goes on
-                connection.emit(p.Failed(None, "bad_input", f"job {spec.id} is already queued or running"))
-                return
-            else:
-                job.wanted_by.append(connection)
-                log.info("job %s is wanted by one more connection", spec.id)
-            connection.emit(p.Accepted(spec.id, self._ahead(job)))
-            if job is self._running and job.started is not None:
-                connection.emit(job.started)
-
-    def cancel(self, connection: EngineServer, job_id: str) -> None:
-        """Cancel a job of `connection`'s: a queued one at once, the running one at its next pass. A job that
-        another connection still wants goes on for that one; this one is told it is cancelled at once."""
-        with self._changed:
-            job = self._find(job_id)
-            if job is None or connection not in job.wanted_by:
-                # it may have just ended: the reply names no job, so nothing is marked failed
-                connection.emit(p.Failed(None, "bad_input", f"no job {job_id} is queued or running"))
-            elif len(job.wanted_by) > 1:
-                job.wanted_by.remove(connection)
-                connection.emit(p.Cancelled(job_id))
-            elif job is self._running:
-                job.cancel_asked = True  # the runner's Cancelled follows, with the clips it kept
-            else:
-                self._queue.remove(job)
-                connection.emit(p.Cancelled(job_id))
-
-    def move(self, connection: EngineServer, job_id: str, before: str | None) -> None:
-        """Move a queued job of `connection`'s just before its queued job `before` (otherwise: to the end)."""
-        with self._changed:
-            job = next((j for j in self._queue if j.spec.id == job_id and connection in j.wanted_by), None)
-            if job is None:
-                connection.emit(p.Failed(None, "bad_input", f"job {job_id} is not queued, so it cannot be moved"))
-                return
-            self._queue.remove(job)
-            at = next((i for i, j in enumerate(self._queue) if j.spec.id == before and connection in j.wanted_by),
-                      len(self._queue))
-            self._queue.insert(at, job)
-
-    def list_models(self, connection: EngineServer, message: p.ListModels) -> None:
-        try:
-            with self._models:
-                answer = p.Models(*describe_models(self.runner.store, message.device, message.seconds))
-        except (ValueError, OSError) as err:
-            connection.emit(p.Failed(None, "bad_input", f"cannot list the models: {err}"))
-        else:
-            connection.emit(answer)
-
-    def busy_paths(self) -> set[Path]:
-        """The files and folders the queued and running jobs use: a sweep of the jobs folder keeps them."""
-        with self._changed:
-            jobs = ([self._running] if self._running is not None else []) + list(self._queue)
-        paths = set()
-        for job in jobs:
-            paths.add(Path(job.spec.output).parent)
-            paths.update(Path(v) for v in (getattr(job.spec, f) for f in INPUT_FIELDS) if v is not None)
-        return paths
-
-    def leave(self, connection: EngineServer) -> None:
-        """`connection` is gone: its jobs that nobody else wants are dropped, the running one at its next pass."""
-        with self._changed:
-            for job in [j for j in self._queue if connection in j.wanted_by]:
-                job.wanted_by.remove(connection)
-                if not job.wanted_by:
-                    self._queue.remove(job)
-                    log.info("dropped job %s: the client that submitted it is gone", job.spec.id)
-            job = self._running
-            if job is not None and connection in job.wanted_by:
-                job.wanted_by.remove(connection)
-                if not job.wanted_by and not job.cancel_asked:
-                    log.info("cancelling job %s at its next pass: the client that submitted it is gone",
-                             job.spec.id)
-            self._changed.notify_all()
+def models_answer(store: ModelStore, message: p.ListModels) -> p.Models | p.Failed:
+    """The answer to `message`: the models in `store` and their plans, or a Failed saying why they cannot be listed."""
+    try:
+        return p.Models(*describe_models(store, message.device, message.seconds))
+    except (ValueError, OSError) as err:
+        return p.Failed(None, "bad_input", f"cannot list the models: {err}")
 
 
 class EngineServer:
@@ -190,9 +88,9 @@ class EngineServer:
     than a shared JobQueue, it has a queue of its own and runs the jobs itself (see `serve`). With `files` (a
     network connection) its jobs name uploads, not paths, and their files are sent with their events."""
 
-    def __init__(self, jobs: JobQueue | RunnerFactory, write: Write, pid: int,
+    def __init__(self, jobs: SharedJobs | RunnerFactory, write: Write, pid: int,
                  write_preview: Write | None = None, files: ConnectionFiles | None = None) -> None:
-        self._own_queue = not isinstance(jobs, JobQueue)
+        self._own_queue = not isinstance(jobs, SharedJobs)
         self.jobs = JobQueue(jobs) if self._own_queue else jobs
         self._write = write
         self._write_preview = write_preview or write

@@ -39,6 +39,7 @@ from engine.service.bounded_lines import bounded_lines
 from engine.service.runner import JobRunner
 from engine.service.served_files import DEFAULT_KEEP_HOURS, ConnectionFiles, JobsFolder
 from engine.service.server import EngineServer, JobQueue
+from engine.service.shared_jobs import SharedJobs
 from engine.weights.store import ModelStore
 
 log = logging.getLogger("istar.engine")
@@ -261,7 +262,7 @@ def _lines(head: bytes, stream) -> Iterator[bytes]:
     return bounded_lines(stream, head)
 
 
-def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: JobQueue, folder: JobsFolder) -> None:
+def _serve_connection(conn: socket.socket, peer: str, door: _Door, jobs: SharedJobs, folder: JobsFolder) -> None:
     with conn:
         head = door.greet(conn, peer)
         if head is None:
@@ -283,7 +284,7 @@ def default_jobs_folder() -> Path:
     return studio_home() / "served"
 
 
-def _sweep(folder: JobsFolder, jobs: JobQueue) -> None:
+def _sweep(folder: JobsFolder, jobs: SharedJobs) -> None:
     """Sweep the jobs folder now and then, forever."""
     while True:
         folder.sweep(jobs.busy_paths())
@@ -296,12 +297,20 @@ def serve_tcp(host: str, port: int, token: str, store: ModelStore, ready: Callab
     """Serve clients, each on a thread of its own, until interrupted. `ready(port)` is called once listening (port
     0 picks one). The clients' files live in `jobs_folder` (default: `served` in the studio folder, kept a day).
     `clock` times the hellos."""
+    jobs = JobQueue(lambda emit: JobRunner(store, emit))  # one runner and its loaded models for every connection
+    threading.Thread(target=jobs.work, name="engine-jobs", daemon=True).start()
+    serve_jobs(host, port, token, jobs, ready, jobs_folder=jobs_folder, hello_timeout=hello_timeout,
+               max_waiting=max_waiting, clock=clock)
+
+
+def serve_jobs(host: str, port: int, token: str, jobs: SharedJobs, ready: Callable[[int], None] | None = None, *,
+               jobs_folder: JobsFolder | None = None, hello_timeout: float = HELLO_TIMEOUT,
+               max_waiting: int = MAX_WAITING, clock: Callable[[], float] = time.monotonic) -> None:
+    """Serve clients of `jobs`, which runs them (a JobQueue, or the farm's dispatcher), as `serve_tcp` does."""
     if not is_loopback(host):
         log.warning("listening on %s: anyone on that network who has the token can use this engine", host)
     folder = jobs_folder or JobsFolder(default_jobs_folder(), DEFAULT_KEEP_HOURS * 3600)
     log.info("the clients' files are kept in %s for %g h after their last use", folder.root, folder.keep_seconds / 3600)
-    jobs = JobQueue(lambda emit: JobRunner(store, emit))  # one runner and its loaded models for every connection
-    threading.Thread(target=jobs.work, name="engine-jobs", daemon=True).start()
     threading.Thread(target=_sweep, args=(folder, jobs), name="engine-sweep", daemon=True).start()
     door = _Door(token, hello_timeout, max_waiting, clock)
     with socket.create_server((host, port)) as server:
