@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from engine.farm import FarmError
+
 # What a command reports as a message and exit code 2 rather than a traceback (ConfigError, ModelStoreError and
-# the records' errors are ValueErrors; OSError: a full disk, a read-only store, a missing or unreadable file)
-REPORTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError)
+# the records' errors are ValueErrors; OSError: a full disk, a read-only store, a missing or unreadable file;
+# FarmError: a farm that cannot be used as asked)
+REPORTED_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, FarmError)
 
 
 def describe_error(err: Exception) -> str:

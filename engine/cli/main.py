@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from engine.cli import REPORTED_ERRORS, describe_error, jobs, models
+from engine.cli import REPORTED_ERRORS, describe_error, farm, jobs, models
 from engine.config import PRESETS, get_preset
 from engine.runtime.precision import KV_PLACEMENTS, PRECISIONS
 
@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models.register(sub)
     jobs.register(sub)
+    farm.register(sub)
     return parser
 
 

@@ -72,7 +72,7 @@ class FarmJobs(SharedJobs):
                  on_change: Callable[[FarmStatus], None] | None = None) -> None:
         super().__init__()
         self._slots = slots
-        self._address = address
+        self.address = address
         self._on_change = on_change
         self._tries: dict[Job, _Try] = {}
         self._lost = ""
@@ -86,7 +86,7 @@ class FarmJobs(SharedJobs):
         with self._changed:
             actors = tuple(ActorStatus(s.info.name, s.info.host, s.info.device, s.info.pid, s.alive, s.models,
                                        s.job.spec.id if s.job else None) for s in self._slots)
-            return FarmStatus(self._address, actors, len(self._queue), self._lost)
+            return FarmStatus(self.address, actors, len(self._queue), self._lost)
 
     # scheduling, under the lock
 
@@ -107,9 +107,10 @@ class FarmJobs(SharedJobs):
             tried.slot = slot
             threading.Thread(target=self._drive, args=(slot, job), name=f"farm-{slot.info.name}",
                              daemon=True).start()
-        self._publish()
+        self.publish()
 
-    def _publish(self) -> None:
+    def publish(self) -> None:
+        """Tell `on_change` how the farm stands now."""
         if self._on_change is not None:
             self._on_change(self.status())
 

@@ -1,0 +1,77 @@
+"""The farm's head: `istar serve`'s protocol over TCP (engine.service.tcp), its jobs run on the farm's engine actors.
+
+A studio or an `istar` command reaches it as it reaches a served engine: an address and a token file. The clients'
+files live in the head's jobs folder as with `istar serve`; the actors get a job's input files as bytes and send its
+outputs back the same way (engine.farm.dispatch), so they may be on other machines. Run by `istar farm start` as
+`python -m engine.farm.head`, connected to the Ray cluster at `--ray`; it writes its status (engine.farm.status) to
+`--status` at every change, and its actors die with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.farm import FarmError, import_ray
+from engine.farm.dispatch import FarmJobs, Slot
+from engine.service.served_files import JobsFolder
+from engine.service.tcp import serve_jobs
+
+log = logging.getLogger("istar.farm")
+
+
+def serve_farm(host: str, port: int, token: str, slots: list[Slot], folder: JobsFolder,
+               status: Path | None = None, ready: Callable[[int], None] | None = None) -> None:
+    """Serve the farm of `slots` at `host:port` (0: any free port; `ready(port)` once listening) until
+    interrupted."""
+    jobs = FarmJobs(slots, on_change=None if status is None else lambda s: s.write(status))
+
+    def listening(bound: int) -> None:
+        jobs.address = f"{host}:{bound}"
+        jobs.publish()
+        log.info("the farm serves %d engine actor(s) at %s", len(slots), jobs.address)
+        if ready is not None:
+            ready(bound)
+
+    serve_jobs(host, port, token, jobs, listening, jobs_folder=folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.api.server_address import parse_address, read_token
+    from engine.farm.pool import start_actors
+    from engine.service.engine_main import LOG_FORMAT
+
+    parser = argparse.ArgumentParser(prog="python -m engine.farm.head")
+    parser.add_argument("--ray", default="auto", help="the Ray cluster's address (default: the one on this machine)")
+    parser.add_argument("--listen", required=True, help="HOST:PORT to serve the studio at")
+    parser.add_argument("--token-file", type=Path, required=True)
+    parser.add_argument("--jobs-folder", type=Path, required=True)
+    parser.add_argument("--keep-hours", type=float, required=True)
+    parser.add_argument("--status", type=Path, required=True)
+    parser.add_argument("--actors", type=int, default=None, help="CPU engine actors (default: one per GPU)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per actor")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    try:
+        host, port = parse_address(args.listen)
+        token = read_token(args.token_file, create=True)
+        ray = import_ray()
+        try:
+            ray.init(address=args.ray, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError) as err:
+            raise FarmError(f"cannot reach the Ray cluster at {args.ray}: {err}") from None
+        slots = start_actors(args.actors, args.threads)
+        serve_farm(host, port, token, slots, JobsFolder(args.jobs_folder, args.keep_hours * 3600), args.status)
+    except (FarmError, ValueError, OSError) as err:
+        log.error("the farm cannot start: %s", err)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
