@@ -56,8 +56,8 @@ main() {
 
     [ -x "$VENV/bin/python" ] || create_venv "$VENV"
     install_torch "$VENV/bin/python" "$variant"
-    say "installing infinitystar-studio (editable) with test extras"
-    "$VENV/bin/python" -m pip install -q -e "${ROOT}[test]"
+    say "installing infinitystar-studio (editable) with the test and farm extras"
+    "$VENV/bin/python" -m pip install -q -e "${ROOT}[test,farm]"
     wanted_stamp "$ROOT/pyproject.toml" "$variant" >"$STAMP.tmp"
     mv "$STAMP.tmp" "$STAMP"
     say "done"

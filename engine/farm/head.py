@@ -16,23 +16,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.farm import FarmError, import_ray
-from engine.farm.dispatch import FarmJobs, Slot
+from engine.farm.dispatch import FarmJobs
 from engine.service.served_files import JobsFolder
 from engine.service.tcp import serve_jobs
 
 log = logging.getLogger("istar.farm")
 
 
-def serve_farm(host: str, port: int, token: str, slots: list[Slot], folder: JobsFolder,
-               status: Path | None = None, ready: Callable[[int], None] | None = None) -> None:
-    """Serve the farm of `slots` at `host:port` (0: any free port; `ready(port)` once listening) until
-    interrupted."""
-    jobs = FarmJobs(slots, on_change=None if status is None else lambda s: s.write(status))
+def serve_farm(host: str, port: int, token: str, jobs: FarmJobs, folder: JobsFolder,
+               ready: Callable[[int], None] | None = None) -> None:
+    """Serve the farm's `jobs` at `host:port` (0: any free port; `ready(port)` once listening) until interrupted."""
 
     def listening(bound: int) -> None:
         jobs.address = f"{host}:{bound}"
         jobs.publish()
-        log.info("the farm serves %d engine actor(s) at %s", len(slots), jobs.address)
+        log.info("the farm serves %d engine actor(s) at %s", len(jobs.slots), jobs.address)
         if ready is not None:
             ready(bound)
 
@@ -63,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             ray.init(address=args.ray, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, RuntimeError) as err:
             raise FarmError(f"cannot reach the Ray cluster at {args.ray}: {err}") from None
-        slots = start_actors(args.actors, args.threads)
-        serve_farm(host, port, token, slots, JobsFolder(args.jobs_folder, args.keep_hours * 3600), args.status)
+        jobs = FarmJobs(start_actors(args.actors, args.threads), on_change=lambda status: status.write(args.status))
+        serve_farm(host, port, token, jobs, JobsFolder(args.jobs_folder, args.keep_hours * 3600))
     except (FarmError, ValueError, OSError) as err:
         log.error("the farm cannot start: %s", err)
         return 2
