@@ -273,7 +273,9 @@ SERVER_NOTE = (
     "server). The files a job reads (a first frame, a video to continue) are sent to the server, and the videos it "
     "makes come back over the connection. Start the server with <code>istar serve --listen HOST:PORT "
     "--token-file FILE</code> and copy its token file to this computer, readable by you only "
-    "(<code>chmod 600</code>)."
+    "(<code>chmod 600</code>). A render farm of several GPUs (<code>istar farm start</code>) is such a server too: "
+    "its address (port 7870 unless chosen) and its token file (<code>farm/token</code> in the studio folder of "
+    "the farm's first machine); it runs independent jobs, variants and shots side by side, one per GPU."
 )
 LOCAL_NOTE = "The studio starts its own engine process and uses the models installed on this computer."
 SWITCH_NOTE = ("On OK, waiting jobs move to the chosen engine; a job running now starts again there.")
@@ -295,7 +297,7 @@ class EngineSettingsDialog(QDialog):
         self._testing = False
 
         self.local = QRadioButton("On this computer")
-        self.remote = QRadioButton("On a server (istar serve)")
+        self.remote = QRadioButton("On a server (istar serve, or a farm: istar farm start)")
         group = QButtonGroup(self)
         group.addButton(self.local)
         group.addButton(self.remote)
@@ -303,7 +305,7 @@ class EngineSettingsDialog(QDialog):
 
         self.address = QLineEdit(self.saved.address)
         self.address.setPlaceholderText(f"HOST:PORT, such as gpu-box:{DEFAULT_PORT}")
-        self.address.setToolTip(f"HOST:PORT of `istar serve`; without a port, {DEFAULT_PORT}")
+        self.address.setToolTip(f"HOST:PORT of `istar serve` or of a farm's head; without a port, {DEFAULT_PORT}")
         self.token_file = QLineEdit(self.saved.token_file)
         self.token_file.setPlaceholderText("the server's token file, copied to this computer")
         self.browse = QPushButton("Browse…")
