@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from pathlib import Path
 
-import pytest
 from engine_session import toyworld_job
 from farm_session import start_farm
 
 from engine.api import protocol as p
-from engine.farm import FarmError, import_ray
 from engine.farm.dispatch import Slot, pick
 from engine.farm.stream import ActorInfo
 from engine.media.mp4 import read_frames
@@ -84,6 +81,27 @@ def test_independent_jobs_run_side_by_side_and_every_file_lands_on_the_client(fa
                    for c in clips)
 
 
+def test_the_farm_lists_its_models_and_a_cancel_reaches_the_running_job_on_its_actor(farm):
+    session = farm.session()
+    try:
+        session.client.list_models("cpu", 2)
+        while not isinstance(models := session.next(), p.Models | p.Failed):
+            pass
+        assert isinstance(models, p.Models) and "toyworld" in [m.id for m in models.models], models
+
+        job = toyworld_job(farm.folder, "cancelled", seconds=6)
+        session.client.submit(job)
+        while not (isinstance(message := session.next(), p.ClipReady) and message.job_id == job.id):
+            pass
+        session.client.cancel(job.id)
+        ended = session.until_end(job.id)[-1]
+    finally:
+        session.close()
+    assert isinstance(ended, p.Cancelled), ended
+    assert Path(ended.video).parent == farm.folder and len(read_frames(ended.video)[0]) > 0  # the clips it kept
+    assert all(a.job is None for a in farm.jobs.status().actors)
+
+
 def test_a_killed_actor_costs_a_retry_on_another_and_with_none_left_the_job_fails_as_crashed(cluster, tmp_path):
     farm = start_farm(tmp_path, 2)
     session = farm.session()
@@ -130,8 +148,3 @@ def test_a_free_actor_holding_the_model_is_picked_first_then_one_holding_none():
     assert pick(busy_elsewhere, "infinitystar-8b-720p").info.name == "b"
     assert pick(busy_elsewhere[:1], "toyworld").info.name == "a"
 
-
-def test_without_ray_the_farm_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(FarmError, match=r"pip install \.\[farm\]"):
-        import_ray()
