@@ -59,20 +59,18 @@ def pick(free: list[Slot], model: str) -> Slot:
 class _Try:
     """What the head knows of a job across its tries on actors."""
 
-    slot: Slot
     tries: int = 1
     clips_sent: set[int] = dataclasses.field(default_factory=set)
 
 
 class FarmJobs(SharedJobs):
     """The jobs of every connection to the farm, run on `slots`. `on_change(status)` hears of every change of the
-    actors or the queue (the head writes it for `istar farm status`); `address` is where the head serves."""
+    actors or the queue (the head writes it for `istar farm status`)."""
 
-    def __init__(self, slots: list[Slot], address: str = "",
-                 on_change: Callable[[FarmStatus], None] | None = None) -> None:
+    def __init__(self, slots: list[Slot], on_change: Callable[[FarmStatus], None] | None = None) -> None:
         super().__init__()
         self._slots = slots
-        self.address = address
+        self.address = ""  # where the head serves, HOST:PORT, once it listens
         self._on_change = on_change
         self._tries: dict[Job, _Try] = {}
         self._lost = ""
@@ -103,8 +101,7 @@ class FarmJobs(SharedJobs):
             slot = pick(free, job.spec.model)
             slot.job = job
             self._running.append(job)
-            tried = self._tries.setdefault(job, _Try(slot))
-            tried.slot = slot
+            self._tries.setdefault(job, _Try())
             threading.Thread(target=self._drive, args=(slot, job), name=f"farm-{slot.info.name}",
                              daemon=True).start()
         self.publish()
@@ -115,9 +112,9 @@ class FarmJobs(SharedJobs):
             self._on_change(self.status())
 
     def _stop(self, job: Job) -> None:
-        tried = self._tries.get(job)
-        if tried is not None and tried.slot.job is job:
-            tried.slot.handle.cancel.remote(job.spec.id)
+        slot = next((s for s in self._slots if s.job is job), None)
+        if slot is not None:
+            slot.handle.cancel.remote(job.spec.id)
 
     def _fail(self, job: Job, reason: str, hint: str) -> None:
         self._tries.pop(job, None)

@@ -1,7 +1,8 @@
 """The engine's side of its clients: one queue of jobs, run one at a time, and each client's connection to it.
 
-JobQueue holds the jobs of every connection and runs them one at a time on one thread, the device's; a job's events
-go to the connections that want it. EngineServer is one connection: it reads messages as they come, so a cancel
+JobQueue holds the jobs of every connection (their bookkeeping is engine.service.shared_jobs', which the farm's
+dispatcher shares) and runs them one at a time on one thread, the device's; a job's events go to the connections
+that want it. EngineServer is one connection: it reads messages as they come, so a cancel
 reaches the running job (which checks it before every pass) and a bad line is answered at once with a Failed event,
 and the engine reads on.
 
