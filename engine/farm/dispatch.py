@@ -33,6 +33,7 @@ from engine.service.shared_jobs import Connection, Job, SharedJobs
 log = logging.getLogger("istar.farm")
 TRIES = 2  # a job whose actor dies runs once more on another
 MODELS_TIMEOUT = 120.0  # seconds an actor may take to list its models
+PING_TIMEOUT = 10.0  # seconds an idle actor may take to answer whether it is there
 RETRIED_HINT = "it died again on a second engine actor; if this job always crashes, try a lower precision or a " \
                "shorter video"
 NONE_LEFT_HINT = "no engine actor is left: start the farm again (istar farm stop, istar farm start) or add machines"
@@ -79,6 +80,12 @@ class FarmJobs(SharedJobs):
     def slots(self) -> list[Slot]:
         with self._changed:
             return list(self._slots)
+
+    def add(self, slots: list[Slot]) -> None:
+        """More engine actors, to run the waiting jobs at once."""
+        with self._changed:
+            self._slots.extend(slots)
+            self._dispatch()
 
     def status(self) -> FarmStatus:
         with self._changed:
@@ -201,6 +208,24 @@ class FarmJobs(SharedJobs):
             elif job.wanted_by:
                 self._fail(job, reason, NONE_LEFT_HINT if not any(s.alive for s in self._slots) else RETRIED_HINT)
             self._dispatch()
+
+    def check_idle(self, timeout: float = PING_TIMEOUT) -> None:
+        """Ask each idle actor whether it is there, and let those that died while idle go (a job of theirs would
+        otherwise learn it by a try lost)."""
+        ray = import_ray()
+        with self._changed:
+            idle = [s for s in self._slots if s.alive and s.job is None]
+        for slot in idle:
+            try:
+                ray.get(slot.handle.ready.remote(), timeout=timeout)
+            except ray.exceptions.RayActorError as err:
+                reason = f"the engine actor {slot.info.name} on {slot.info.host} died: {_first_line(err)}"
+                log.warning("%s", reason)
+                with self._changed:
+                    slot.alive, self._lost = False, reason
+                    self._dispatch()
+            except ray.exceptions.GetTimeoutError:
+                pass  # busy importing or loading: asked again next time
 
     def list_models(self, connection: Connection, message: p.ListModels) -> None:
         ray = import_ray()

@@ -4,7 +4,9 @@ A studio or an `istar` command reaches it as it reaches a served engine: an addr
 files live in the head's jobs folder as with `istar serve`; the actors get a job's input files as bytes and send its
 outputs back the same way (engine.farm.dispatch), so they may be on other machines. Run by `istar farm start` as
 `python -m engine.farm.head`, connected to the Ray cluster at `--ray`; it writes its status (engine.farm.status) to
-`--status` at every change, and its actors die with it.
+`--status` at every change, and its actors die with it. Every WATCH_INTERVAL seconds it lets the actors that died
+while idle go and, with an actor per GPU (no `--actors`), starts an actor on each GPU that none holds: a machine that
+joins the cluster is used without a restart, and a GPU whose actor died gets a new one.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.farm import FarmError, import_ray
 from engine.farm.dispatch import FarmJobs
+from engine.farm.pool import free_gpus, start_actors
 from engine.service.served_files import JobsFolder
 from engine.service.tcp import serve_jobs
 
 log = logging.getLogger("istar.farm")
+WATCH_INTERVAL = 10.0  # seconds between looks at the actors and at GPUs that none holds
 
 
 def serve_farm(host: str, port: int, token: str, jobs: FarmJobs, folder: JobsFolder,
@@ -37,9 +43,26 @@ def serve_farm(host: str, port: int, token: str, jobs: FarmJobs, folder: JobsFol
     serve_jobs(host, port, token, jobs, listening, jobs_folder=folder)
 
 
+def watch(jobs: FarmJobs, threads: int | None, grow: bool) -> None:
+    """Now and then, forever: let the actors that died while idle go, and with `grow` start an engine actor on every
+    GPU of the cluster that none holds."""
+    while True:
+        time.sleep(WATCH_INTERVAL)
+        jobs.check_idle()
+        free = free_gpus() if grow else 0
+        if not free:
+            continue
+        try:
+            slots = start_actors(free, threads, first=len(jobs.slots) + 1)
+        except FarmError as err:
+            log.warning("cannot start engine actors on %d free GPU(s): %s", free, err)
+            continue
+        log.info("%d more engine actor(s) on GPUs that joined or were let go", len(slots))
+        jobs.add(slots)
+
+
 def main(argv: list[str] | None = None) -> int:
     from engine.api.server_address import parse_address, read_token
-    from engine.farm.pool import start_actors
     from engine.service.engine_main import LOG_FORMAT
 
     parser = argparse.ArgumentParser(prog="python -m engine.farm.head")
@@ -62,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         except (ConnectionError, RuntimeError) as err:
             raise FarmError(f"cannot reach the Ray cluster at {args.ray}: {err}") from None
         jobs = FarmJobs(start_actors(args.actors, args.threads), on_change=lambda status: status.write(args.status))
+        threading.Thread(target=watch, args=(jobs, args.threads, args.actors is None), name="farm-watch",
+                         daemon=True).start()
         serve_farm(host, port, token, jobs, JobsFolder(args.jobs_folder, args.keep_hours * 3600))
     except (FarmError, ValueError, OSError) as err:
         log.error("the farm cannot start: %s", err)

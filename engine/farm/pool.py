@@ -14,9 +14,11 @@ ACTOR_CALLS = 4  # calls an actor serves at once: its job, and cancels, model li
 START_TIMEOUT = 300.0  # seconds for every actor to import the engine and answer
 
 
-def start_actors(count: int | None = None, threads: int | None = None, timeout: float = START_TIMEOUT) -> list[Slot]:
+def start_actors(count: int | None = None, threads: int | None = None, timeout: float = START_TIMEOUT,
+                 first: int = 1) -> list[Slot]:
     """Start `count` engine actors (None: one per GPU of the cluster) on the Ray cluster this process is connected
-    to, each with `threads` torch threads; wait until every one answers. FarmError says why they cannot start."""
+    to, each with `threads` torch threads, named engine-`first` on; wait until every one answers. FarmError says why
+    they cannot start."""
     ray = import_ray()
     from engine.farm.actor import EngineActor
 
@@ -28,7 +30,7 @@ def start_actors(count: int | None = None, threads: int | None = None, timeout: 
     if count < 1:
         raise FarmError(f"a farm needs at least one engine actor, got {count}")
     remote = ray.remote(EngineActor).options(num_cpus=1, num_gpus=1 if gpus else 0, max_concurrency=ACTOR_CALLS)
-    handles = [remote.remote(f"engine-{i + 1}", threads) for i in range(count)]
+    handles = [remote.remote(f"engine-{first + i}", threads) for i in range(count)]
     try:
         infos = ray.get([h.ready.remote() for h in handles], timeout=timeout)
     except ray.exceptions.GetTimeoutError:
@@ -42,3 +44,8 @@ def start_actors(count: int | None = None, threads: int | None = None, timeout: 
             ray.kill(handle)
         raise FarmError(f"an engine actor could not start: {err}") from None
     return [Slot(handle, info) for handle, info in zip(handles, infos, strict=True)]
+
+
+def free_gpus() -> int:
+    """GPUs of the cluster that no actor holds: on a machine that joined, or let go by an actor that died."""
+    return int(import_ray().available_resources().get("GPU", 0))

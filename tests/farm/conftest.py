@@ -9,7 +9,7 @@ import pytest
 import ray
 from farm_session import Farm, start_farm
 
-CLUSTER_CPUS = 4  # the shared farm's two actors, and two more for a test that kills its own
+CLUSTER_CPUS = 5  # the shared farm's two actors, and three more for a test that kills its own
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,11 @@ def test_the_farm_lists_its_models_and_a_cancel_reaches_the_running_job_on_its_a
 
 
 def test_a_killed_actor_costs_a_retry_on_another_and_with_none_left_the_job_fails_as_crashed(cluster, tmp_path):
-    farm = start_farm(tmp_path, 2)
+    farm = start_farm(tmp_path, 3)
+    idle = farm.jobs.status().actors[0]
+    os.kill(idle.pid, signal.SIGKILL)
+    farm.jobs.check_idle()  # the head's watch does this every few seconds
+    assert [a.name for a in farm.jobs.status().actors if not a.alive] == [idle.name]
     session = farm.session()
     try:
         first = toyworld_job(farm.folder, "first", seconds=6)
@@ -112,7 +116,7 @@ def test_a_killed_actor_costs_a_retry_on_another_and_with_none_left_the_job_fail
         ended = session.until_end(first.id)[-1]
         _landed_here(ended, farm.folder)  # the client saw it finish, on the other actor
         lost = [a for a in farm.jobs.status().actors if not a.alive]
-        assert [a.pid for a in lost] == [killed]
+        assert [a.pid for a in lost] == [idle.pid, killed]
 
         last = toyworld_job(farm.folder, "last", seconds=6)
         session.client.submit(last)
