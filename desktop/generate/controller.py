@@ -63,8 +63,13 @@ class GenerationController(QObject):
         self.stack = stack
         self.live = live if live is not None else LiveClips()
         self.jobs: dict[str, _Running] = {}
-        self.running: str | None = None  # the id of its job the engine is running now
+        self._started: list[str] = []  # its jobs running now, in the order they started (several on a farm)
         bridge.event.connect(self.on_event)
+
+    @property
+    def running(self) -> str | None:
+        """The running job the monitor and the status bar follow, and Stop stops: the last one started."""
+        return self._started[-1] if self._started else None
 
     def set_project(self, project: Project, stack: QUndoStack) -> None:
         self.project, self.stack = project, stack
@@ -93,13 +98,15 @@ class GenerationController(QObject):
         if isinstance(message, p.Started):
             job.model_fps = message.fps
             job.progress = JobProgress.of(job.spec, message)
-            self.running = message.job_id
+            if message.job_id not in self._started:
+                self._started.append(message.job_id)
             self.running_changed.emit()
             self.status.emit(f"generating {message.frames} frames ({message.precision} on {message.device})")
         elif isinstance(message, p.Progress):
             job.eta_seconds = message.eta_seconds
-            self.status.emit(job.progress.text(message.index, message.total, message.clip, message.eta_seconds))
-        elif isinstance(message, p.Preview):
+            if message.job_id == self.running:
+                self.status.emit(job.progress.text(message.index, message.total, message.clip, message.eta_seconds))
+        elif isinstance(message, p.Preview) and message.job_id == self.running:
             image = QImage(message.pixels(), message.width, message.height, 3 * message.width,
                            QImage.Format.Format_RGB888).copy()
             self.preview.emit(image, job.progress.text(message.index, message.total, message.clip, job.eta_seconds))
@@ -110,8 +117,8 @@ class GenerationController(QObject):
 
     def _end(self, job: _Running, message: p.Finished | p.Failed | p.Cancelled) -> None:
         del self.jobs[message.job_id]
-        if self.running == message.job_id:
-            self.running = None
+        if message.job_id in self._started:
+            self._started.remove(message.job_id)
             self.running_changed.emit()
         self._drop_live(job)
         placed = self._place(job, message.video) if message.video and job.placement.mode != "none" else None

@@ -85,6 +85,26 @@ def test_progress_reads_clip_i_of_n_with_the_whole_jobs_time_left(controller, tm
     assert controller.statuses[-1] == "clip 1 of 3 · pass 4/33"
 
 
+def test_with_jobs_side_by_side_on_a_farm_the_monitor_follows_the_last_started_until_it_ends(controller, tmp_path):
+    first, second = (JobSpec(kind="generate", model="toyworld", output=str(tmp_path / f"{name}.mp4"),
+                             prompts=("a red ball",), seconds=3) for name in ("first", "second"))
+    for spec in (first, second):
+        controller.submit(spec, Placement("new"))
+        controller.on_event(p.Started(spec.id, 33, 4, 49, 16, 16, 16, "fp32", "cuda:0"))
+    assert controller.running == second.id
+    controller.on_event(p.Preview.from_image(first.id, 1, 33, 0, np.zeros((4, 4, 3), np.uint8)))
+    controller.on_event(p.Progress(first.id, 1, 33, 0, 0.1, 9.0))
+    assert controller.labels == [] and controller.statuses[-1].startswith("generating")  # the other job's own
+    controller.on_event(p.Progress(second.id, 2, 33, 0, 0.1, 8.0))
+    assert controller.statuses[-1] == "clip 1 of 3 · pass 3/33 · 0:08 left"
+
+    controller.on_event(p.Cancelled(second.id))
+    assert controller.running == first.id
+    controller.on_event(p.Preview.from_image(first.id, 4, 33, 0, np.zeros((4, 4, 3), np.uint8)))
+    assert controller.labels == ["clip 1 of 3 · pass 5/33 · 0:09 left"]
+    assert controller.stop() and controller.bridge.cancelled == [first.id]
+
+
 def test_keep_going_then_stop_keeps_the_clips_made_after_the_clip_as_one_undo_step(controller, tmp_path):
     spec = keep_going(controller, tmp_path)
     assert controller.running == spec.id
