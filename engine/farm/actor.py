@@ -69,6 +69,10 @@ class EngineActor:
         """Stop job `job_id` at its next pass (before its first, if it has not begun)."""
         self._cancelled.add(job_id)
 
+    def resume(self, job_id: str) -> None:
+        """Go on with job `job_id` after all, if a cancel has not stopped it yet."""
+        self._cancelled.discard(job_id)
+
     def run(self, spec: JobSpec, uploads: dict[str, bytes]) -> Iterator[Item]:
         """Run `spec` (a network client's spec: see the module), whose uploads are `uploads` (by their stored name,
         `<sha256><suffix>`); its events and files as they come, then the models held."""

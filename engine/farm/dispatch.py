@@ -119,9 +119,16 @@ class FarmJobs(SharedJobs):
             self._on_change(self.status())
 
     def _stop(self, job: Job) -> None:
-        slot = next((s for s in self._slots if s.job is job), None)
-        if slot is not None:
+        for slot in self._slots_of(job):
             slot.handle.cancel.remote(job.spec.id)
+
+    def _resume(self, job: Job) -> None:
+        for slot in self._slots_of(job):
+            slot.handle.resume.remote(job.spec.id)
+
+    def _slots_of(self, job: Job) -> list[Slot]:
+        """The actor running `job` (none while it waits for its next try)."""
+        return [s for s in self._slots if s.job is job]
 
     def _fail(self, job: Job, reason: str, hint: str) -> None:
         self._tries.pop(job, None)

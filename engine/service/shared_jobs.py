@@ -63,6 +63,11 @@ class SharedJobs:
         """`job` runs and nobody wants it any more, or a cancel was asked: stop it at its next pass. Under the lock.
         A runner that asks `job.cancelled` before every pass needs nothing more."""
 
+    def _resume(self, job: Job) -> None:
+        """Running `job`, stopped by `_stop` when nobody wanted it, is wanted again (its client came back and sent it
+        anew): let it go on if it has not stopped yet. Under the lock. A runner that asks `job.cancelled` before every
+        pass needs nothing more."""
+
     def _queued(self) -> None:
         """A job was queued. Under the lock."""
         self._changed.notify_all()
@@ -101,6 +106,8 @@ class SharedJobs:
             else:
                 job.wanted_by.append(connection)
                 log.info("job %s is wanted by one more connection", spec.id)
+                if job in self._running and len(job.wanted_by) == 1 and not job.cancel_asked:
+                    self._resume(job)
             connection.emit(p.Accepted(spec.id, self._ahead(job)))
             if job in self._running and job.started is not None:
                 connection.emit(job.started)
