@@ -62,6 +62,7 @@ class _Try:
 
     tries: int = 1
     clips_sent: set[int] = dataclasses.field(default_factory=set)
+    broken: bool = False  # this try failed here (its files could not be stored): the rest of its stream is dropped
 
 
 class FarmJobs(SharedJobs):
@@ -141,23 +142,24 @@ class FarmJobs(SharedJobs):
 
     def _drive(self, slot: Slot, job: Job) -> None:
         ray = import_ray()
+        died = None
         try:
             spec, uploads = _remote_spec(job.spec)
-        except OSError as err:
-            self._deliver(job, p.Failed(job.spec.id, "bad_input", f"the farm cannot read an input of the job: {err}"))
-            self._free(slot, job)
-            return
-        try:
             for ref in slot.handle.run.options(num_returns="streaming").remote(spec, uploads):
                 self._take(slot, job, ray.get(ref))
+        except OSError as err:  # reading an input of the job, before it went to the actor
+            self._deliver(job, p.Failed(job.spec.id, "bad_input", f"the farm cannot read an input of the job: {err}"))
         except ray.exceptions.RayActorError as err:
-            self._died(slot, job, err)
-            return
+            died = err
         except ray.exceptions.RayError as err:
             log.error("job %s on %s failed in the farm", job.spec.id, slot.info.name, exc_info=err)
             self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm could not run the job: {_first_line(err)}",
                                         "the head's log has the details"))
-        self._free(slot, job)
+        finally:
+            if died is None:  # also after an error of the head's own, which goes on to the thread's log
+                self._free(slot, job)
+        if died is not None:
+            self._died(slot, job, died)
 
     def _take(self, slot: Slot, job: Job, item: p.Message | OutputFile | Held) -> None:
         output = Path(job.spec.output)
@@ -165,16 +167,12 @@ class FarmJobs(SharedJobs):
             with self._changed:
                 slot.models = item.models
             return
-        if isinstance(item, OutputFile):
-            target = job_file(output, item.name)
-            if target is None or item.data is None:
-                log.warning("job %s: %s did not come from %s (%s)", job.spec.id, item.name, slot.info.name,
-                            item.missing or "not one of the job's files")
-                return
-            target.parent.mkdir(exist_ok=True)
-            write_bytes_atomic(target, item.data)
-            return
         tried = self._tries[job]
+        if tried.broken:
+            return
+        if isinstance(item, OutputFile):
+            self._store(slot, job, item)
+            return
         if isinstance(item, p.Started):
             if job.started is not None:
                 return  # a retry: the client heard of the start already
@@ -187,6 +185,23 @@ class FarmJobs(SharedJobs):
         if isinstance(item, p.ClipReady | p.Finished | p.Failed | p.Cancelled):
             item = dataclasses.replace(item, **{f: _landed(output, getattr(item, f)) for f in ("video", "bits")})
         self._deliver(job, item)
+
+    def _store(self, slot: Slot, job: Job, file: OutputFile) -> None:
+        """Land a file of the job in its folder here. One that cannot be written fails the job and stops it on its
+        actor, whose stream is then read to its end, so that the actor is free when it is given another job."""
+        target = job_file(Path(job.spec.output), file.name)
+        if target is None or file.data is None:
+            log.warning("job %s: %s did not come from %s (%s)", job.spec.id, file.name, slot.info.name,
+                        file.missing or "not one of the job's files")
+            return
+        try:
+            target.parent.mkdir(exist_ok=True)
+            write_bytes_atomic(target, file.data)
+        except OSError as err:
+            self._tries[job].broken = True
+            slot.handle.cancel.remote(job.spec.id)
+            self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm's head cannot store {file.name}: "
+                                        f"{err.strerror or err}", "free some space on the farm's first machine"))
 
     def _free(self, slot: Slot, job: Job) -> None:
         with self._changed:
