@@ -41,7 +41,8 @@ class EngineClient:
         self._transport: Transport | None = None
         self._ready = False
         self._in_flight: list[str] = []  # sent to the current engine and not yet ended, in the engine's order
-        self._started: str | None = None  # the job of ours the engine said it started, until it ends
+        self._started: set[str] = set()  # the jobs of ours the engine said it started, until they end (a farm
+        # runs several at once)
         self._mismatch: str | None = None  # why the engine could not be spoken to
         self._readers: list[threading.Thread] = []
         self._closing = False
@@ -91,8 +92,8 @@ class EngineClient:
         """Put a waiting job just before waiting job `before` (None: last), here and in the engine. By name, not by
         position: the engine may have started the next job meanwhile (it then refuses the move)."""
         with self._lock:
-            running = [j for j in self._in_flight if j == self._started]
-            waiting = [j for j in self._in_flight if j != self._started]
+            running = [j for j in self._in_flight if j in self._started]
+            waiting = [j for j in self._in_flight if j not in self._started]
             if job_id not in waiting:
                 raise ValueError(f"job {job_id} is not waiting in the engine's queue")
             waiting.remove(job_id)
@@ -157,7 +158,7 @@ class EngineClient:
     def _start(self) -> None:
         self._closing = False
         self._ready = False
-        self._started = None
+        self._started = set()
         self._mismatch = None
         transport = self._connect()
         self._transport = transport
@@ -190,7 +191,7 @@ class EngineClient:
         elif isinstance(message, p.Started):
             self.queue.update(job_id, state="running")
             with self._lock:
-                self._started = job_id
+                self._started.add(job_id)
         elif isinstance(message, p.ClipReady):
             self.queue.update(job_id, video=message.video, bits=message.bits,
                               provenance=message.record.to_json())
@@ -205,8 +206,7 @@ class EngineClient:
             with self._lock:
                 if job_id in self._in_flight:
                     self._in_flight.remove(job_id)
-                if job_id == self._started:
-                    self._started = None
+                self._started.discard(job_id)
         self._on_event(message)
 
     def _gone(self, transport: Transport) -> None:

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from engine_session import toyworld_job
 from farm_session import start_farm
 
@@ -58,12 +59,17 @@ def _both(session, jobs) -> list[p.Message]:
     return events
 
 
+def _warm(session, farm) -> None:
+    """Have both actors load the model, so that a job's Started comes as soon as it reaches its actor."""
+    if not all(a.models == ("toyworld",) for a in farm.jobs.status().actors):
+        _both(session, [toyworld_job(farm.folder, f"warm {i}", seconds=1, seed=i) for i in range(2)])
+    assert all(a.models == ("toyworld",) for a in farm.jobs.status().actors)
+
+
 def test_independent_jobs_run_side_by_side_and_every_file_lands_on_the_client(farm):
     session = farm.session()
     try:
-        # first both actors load the model, so that a job's Started comes as soon as it reaches its actor
-        _both(session, [toyworld_job(farm.folder, f"warm {i}", seconds=1, seed=i) for i in range(2)])
-        assert all(a.models == ("toyworld",) for a in farm.jobs.status().actors)
+        _warm(session, farm)
         jobs = [toyworld_job(farm.folder, f"variant {i}", seconds=2, seed=i) for i in range(2)]
         events = _both(session, jobs)
     finally:
@@ -100,6 +106,30 @@ def test_the_farm_lists_its_models_and_a_cancel_reaches_the_running_job_on_its_a
     assert isinstance(ended, p.Cancelled), ended
     assert Path(ended.video).parent == farm.folder and len(read_frames(ended.video)[0]) > 0  # the clips it kept
     assert all(a.job is None for a in farm.jobs.status().actors)
+
+
+def test_the_client_knows_every_job_running_side_by_side_as_running_not_waiting(farm):
+    session = farm.session()
+    try:
+        _warm(session, farm)
+        jobs = [toyworld_job(farm.folder, f"queued {i}", seconds=2, seed=i) for i in range(3)]
+        for job in jobs:
+            session.client.submit(job)
+        started, ended, checked = set(), {}, False
+        while len(ended) < len(jobs):
+            message = session.next()
+            if isinstance(message, p.Started):
+                started.add(message.job_id)
+                running = started - set(ended)
+                for job_id in running if len(running) == 2 else ():
+                    with pytest.raises(ValueError, match="not waiting"):  # a running job cannot be moved
+                        session.client.move(job_id, None)
+                    checked = True
+            elif isinstance(message, p.TERMINAL) and message.job_id is not None:
+                ended[message.job_id] = message
+    finally:
+        session.close()
+    assert checked and all(isinstance(e, p.Finished) for e in ended.values()), ended
 
 
 def test_a_killed_actor_costs_a_retry_on_another_and_with_none_left_the_job_fails_as_crashed(cluster, tmp_path):
