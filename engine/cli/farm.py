@@ -123,8 +123,12 @@ def _start(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     state = _State.read()
-    if state is None or not pid_alive(state.pid):
+    if state is None:
         print("no farm runs here (istar farm start)")
+        return 1
+    if not pid_alive(state.pid):
+        print(f"the farm's head stopped (its log: {farm_folder() / 'head.log'}); `istar farm stop` stops the rest, "
+              "then `istar farm start` starts it again")
         return 1
     try:
         farm = FarmStatus.read(farm_folder() / "status.json")
