@@ -102,10 +102,6 @@ class EngineServer:
         self._close_lock = threading.Lock()
 
     @property
-    def runner(self) -> JobRunner:
-        return self.jobs.runner
-
-    @property
     def closed(self) -> bool:
         return self._closed
 
