@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.api.server_address import parse_address, read_token
 from engine.farm import FarmError, import_ray
 from engine.farm.dispatch import FarmJobs
 from engine.farm.pool import free_gpus, start_actors
+from engine.service.engine_main import LOG_FORMAT
 from engine.service.served_files import JobsFolder
 from engine.service.tcp import serve_jobs
 
@@ -48,23 +50,27 @@ def watch(jobs: FarmJobs, threads: int | None, grow: bool) -> None:
     GPU of the cluster that none holds."""
     while True:
         time.sleep(WATCH_INTERVAL)
-        jobs.check_idle()
-        free = free_gpus() if grow else 0
-        if not free:
-            continue
         try:
-            slots = start_actors(free, threads, first=len(jobs.slots) + 1)
-        except FarmError as err:
-            log.warning("cannot start engine actors on %d free GPU(s): %s", free, err)
-            continue
-        log.info("%d more engine actor(s) on GPUs that joined or were let go", len(slots))
-        jobs.add(slots)
+            _look(jobs, threads, grow)
+        except Exception:  # a cluster that does not answer now may answer next time: the watch goes on
+            log.exception("the farm's watch failed; it looks again in %g s", WATCH_INTERVAL)
+
+
+def _look(jobs: FarmJobs, threads: int | None, grow: bool) -> None:
+    jobs.check_idle()
+    free = free_gpus() if grow else 0
+    if not free:
+        return
+    try:
+        slots = start_actors(free, threads, first=len(jobs.slots) + 1)
+    except FarmError as err:
+        log.warning("cannot start engine actors on %d free GPU(s): %s", free, err)
+        return
+    log.info("%d more engine actor(s) on GPUs that joined or were let go", len(slots))
+    jobs.add(slots)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.api.server_address import parse_address, read_token
-    from engine.service.engine_main import LOG_FORMAT
-
     parser = argparse.ArgumentParser(prog="python -m engine.farm.head")
     parser.add_argument("--ray", default="auto", help="the Ray cluster's address (default: the one on this machine)")
     parser.add_argument("--listen", required=True, help="HOST:PORT to serve the studio at")
