@@ -165,7 +165,7 @@ def _stop_all() -> None:
         while pid_alive(state.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         if pid_alive(state.pid):
-            os.kill(state.pid, signal.SIGKILL)
+            os.kill(state.pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL; SIGTERM kills
     _ray("stop")
     for name in ("state.json", "status.json"):
         (farm_folder() / name).unlink(missing_ok=True)
