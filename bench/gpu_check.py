@@ -17,11 +17,16 @@ own time cap inside the whole run's budget (a step that no longer fits is skippe
 Each job reports its peak allocated memory against the load plan's peak, seconds per pass, total seconds and
 achieved TFLOP/s (the planner's FLOPs of the passes done over their seconds) against the GPU's dense bf16 peak.
 The JSON file is rewritten after every step, so a run cut short still leaves what it measured.
+The dry run gives each step the same command but runs it in this process (run_here): torch and the engine load
+once, not once a step, and on the CPU there is no per-job CUDA peak that needs a process of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import json
 import os
 import shutil
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +114,8 @@ def run_step(report: Report, name: str, cap: float, command: list[str], env: dic
     started = time.monotonic()
     env = {**env, "GPU_CHECK_DEADLINE_S": str(allowed)}
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=allowed + GRACE_S, env=env, cwd=ROOT)
+        done = (run_here(command, env) if report.data["dry_run"] else
+                subprocess.run(command, capture_output=True, text=True, timeout=allowed + GRACE_S, env=env, cwd=ROOT))
     except subprocess.TimeoutExpired:
         return report.add({"name": name, "status": "killed", "seconds": round(time.monotonic() - started, 2),
                            "reason": f"still running {allowed + GRACE_S:.0f} s after it started"})
@@ -125,6 +132,27 @@ def run_step(report: Report, name: str, cap: float, command: list[str], env: dic
     else:
         step.setdefault("status", "ok")
     return report.add(step)
+
+
+def run_here(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """A step's command in this process, as the dry run runs it: the same entry point with the same arguments
+    (`python -m MODULE ARGS` is MODULE.main(ARGS), `python THIS_SCRIPT ARGS` this script's main(ARGS)), with the
+    step's environment while it runs and its stdout and stderr captured as a process's would be."""
+    module = command[1] == "-m"
+    entry, argv = (importlib.import_module(command[2]).main, command[3:]) if module else (main, command[2:])
+    saved = dict(os.environ)
+    os.environ.update(env)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = entry(argv)
+    except (Exception, SystemExit):
+        err.write(traceback.format_exc())
+        code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())
 
 
 def link_model(root: Path, source: str, target: str) -> dict:
@@ -153,7 +181,7 @@ def link_model(root: Path, source: str, target: str) -> dict:
     return {"status": "ok", "files": len(manifest.files)}
 
 
-# --- the steps that run in processes of their own --------------------------------------------------------------
+# --- the steps run as `--child` of this script: a process each, but in this one in the dry run -----------------
 
 
 def _deadline() -> float:
