@@ -200,7 +200,7 @@ def test_killing_the_engine_mid_job_fails_that_job_as_crashed_and_the_next_one_r
     try:
         for round in range(10):
             doomed = toyworld_job(tmp_path, f"doomed{round}", seconds=6)
-            waiting = toyworld_job(tmp_path, f"waiting{round}", seconds=1)
+            waiting = toyworld_job(tmp_path, f"waiting{round}", seconds=0)  # one frame: that the next job runs
             session.client.submit(doomed)
             if round % 2:  # odd rounds: a job already queued behind the doomed one goes to the fresh engine
                 session.client.submit(waiting)
