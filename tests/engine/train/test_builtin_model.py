@@ -6,18 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from random_toyworld import TEST_HOST, export_random_toyworld
+from random_toyworld import TEST_HOST
 
 from engine.loader import load_model
 from engine.pipeline import ClipFrames, GenerationRequest, PassProgress, run_generation
 from engine.text.words import WordTextEncoder
 from engine.weights.manifest import ModelStoreError
 from engine.weights.store import ModelStore
-
-
-@pytest.fixture(scope="module")
-def builtin(tmp_path_factory) -> Path:
-    return export_random_toyworld(tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("resources"))
 
 
 def _store(builtin: Path, tmp_path: Path) -> ModelStore:

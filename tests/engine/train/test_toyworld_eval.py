@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from random_toyworld import TEST_HOST, export_random_toyworld
+from random_toyworld import TEST_HOST
 
 from engine.config import get_preset
 from engine.loader import load_model
@@ -28,8 +28,7 @@ def test_the_worlds_own_renders_of_the_prompts_score_full_marks():
         assert judged["read"][1][2] == spec.objects[0].motion
 
 
-def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(tmp_path_factory, tmp_path: Path):
-    builtin = export_random_toyworld(tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("resources"))
+def test_an_evaluation_of_random_weights_scores_times_and_draws_every_prompt(builtin: Path, tmp_path: Path):
     store = ModelStore(tmp_path / "user", builtin_root=builtin)
     model = load_model("toyworld", TEST_HOST, store=store, progress=lambda _: None)
     seen = []
