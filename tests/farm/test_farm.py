@@ -60,9 +60,19 @@ def _both(session, jobs) -> list[p.Message]:
 
 
 def _warm(session, farm) -> None:
-    """Have both actors load the model, so that a job's Started comes as soon as it reaches its actor."""
-    if not all(a.models == ("toyworld",) for a in farm.jobs.status().actors):
-        _both(session, [toyworld_job(farm.folder, f"warm {i}", seconds=1, seed=i) for i in range(2)])
+    """Have both actors load the model, so that a job's Started comes as soon as it reaches its actor. The second
+    warm-up job is sent once the first has made a pass, so it finds that actor busy and goes to the other: sent
+    together, a first job that ends before the second is dispatched would take both (its actor holds the model)."""
+    if all(a.models == ("toyworld",) for a in farm.jobs.status().actors):
+        return
+    busy, other = (toyworld_job(farm.folder, f"warm {i}", seconds=s, seed=i) for i, s in enumerate((6, 1)))
+    session.client.submit(busy)
+    while not isinstance(session.next(), p.Progress):
+        pass
+    session.client.submit(other)
+    events = session.until_end(other.id)
+    if not any(isinstance(e, p.TERMINAL) and e.job_id == busy.id for e in events):
+        session.until_end(busy.id)
     assert all(a.models == ("toyworld",) for a in farm.jobs.status().actors)
 
 

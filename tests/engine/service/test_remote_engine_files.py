@@ -141,9 +141,9 @@ def test_a_network_client_cannot_read_or_probe_server_paths(raw, tmp_path):
         answers.append(raw.next())
     assert all(isinstance(a, p.Failed) and a.kind == "bad_input" for a in answers)
     assert all("job field 'continue_from' must name a file sent in upload messages" in a.message for a in answers)
-    # an existing and a missing path get the same answer but for the path itself: nothing to probe with
-    assert answers[0].message.replace(str(secret), "X") == answers[1].message.replace(str(tmp_path / "absent.bits"),
-                                                                                        "X")
+    # an existing and a missing path get the same answer but for the path itself: nothing to probe with (the two
+    # names have the same length, so a message that cuts a long path short cuts both at the same place)
+    assert answers[0].message.replace("secret", "absent") == answers[1].message
     assert "private" not in "".join(a.message for a in answers)
 
 
