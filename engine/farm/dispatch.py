@@ -213,11 +213,15 @@ class FarmJobs(SharedJobs):
             self._tries.pop(job, None)
             self._dispatch()
 
+    def _lose(self, slot: Slot, reason: str) -> None:
+        """`slot`'s actor died, as `reason` says: it leaves the farm. Under the lock."""
+        log.warning("%s", reason)
+        slot.alive, slot.job, self._lost = False, None, reason
+
     def _died(self, slot: Slot, job: Job, err: Exception) -> None:
         reason = f"the engine actor {slot.info.name} on {slot.info.host} died during the job: {_first_line(err)}"
-        log.warning("%s", reason)
         with self._changed:
-            slot.alive, slot.job, self._lost = False, None, reason
+            self._lose(slot, reason)
             if job not in self._running:
                 self._dispatch()
                 return
@@ -241,10 +245,8 @@ class FarmJobs(SharedJobs):
             try:
                 ray.get(slot.handle.ready.remote(), timeout=timeout)
             except ray.exceptions.RayActorError as err:
-                reason = f"the engine actor {slot.info.name} on {slot.info.host} died: {_first_line(err)}"
-                log.warning("%s", reason)
                 with self._changed:
-                    slot.alive, self._lost = False, reason
+                    self._lose(slot, f"the engine actor {slot.info.name} on {slot.info.host} died: {_first_line(err)}")
                     self._dispatch()
             except ray.exceptions.GetTimeoutError:
                 pass  # busy importing or loading: asked again next time

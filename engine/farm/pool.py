@@ -33,15 +33,13 @@ def start_actors(count: int | None = None, threads: int | None = None, timeout: 
     handles = [remote.remote(f"engine-{first + i}", threads) for i in range(count)]
     try:
         infos = ray.get([h.ready.remote() for h in handles], timeout=timeout)
-    except ray.exceptions.GetTimeoutError:
-        for handle in handles:
-            ray.kill(handle)
-        what = f"{count} GPU" if gpus else f"{count} CPU"
-        raise FarmError(f"the engine actors did not all start within {timeout:g} s: the cluster may not have "
-                        f"{what}s free for them (ray status shows what it has)") from None
     except ray.exceptions.RayError as err:
         for handle in handles:
             ray.kill(handle)
+        if isinstance(err, ray.exceptions.GetTimeoutError):
+            what = f"{count} GPU" if gpus else f"{count} CPU"
+            raise FarmError(f"the engine actors did not all start within {timeout:g} s: the cluster may not have "
+                            f"{what}s free for them (ray status shows what it has)") from None
         raise FarmError(f"an engine actor could not start: {err}") from None
     return [Slot(handle, info) for handle, info in zip(handles, infos, strict=True)]
 
