@@ -146,7 +146,11 @@ def run_here(command: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = entry(argv)
-    except (Exception, SystemExit):
+    except SystemExit as exit:  # the process would have ended with its code (argparse's 2 for bad arguments)
+        code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        if code:
+            err.write(traceback.format_exc())
+    except Exception:
         err.write(traceback.format_exc())
         code = 1
     finally:
