@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from engine.config import TransformerConfig, get_preset
-from engine.memory_probe import MMAP_ENV
+from engine.memory_probe import MMAP_ENV, reset_peak, status_bytes
 from engine.runtime.planner import transformer_weights
 
 MB = 1e6
@@ -35,13 +35,6 @@ MB = 1e6
 def bench_config(depth: int, width: int) -> TransformerConfig:
     heads = width // 64
     return TransformerConfig(depth=depth, width=width, heads=heads, kv_heads=heads // 4, block_chunks=depth // 4)
-
-
-def _status(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"/proc/self/status has no {key}")
 
 
 def child(mode: str, folder: Path, cfg: TransformerConfig) -> dict:
@@ -63,10 +56,10 @@ def child(mode: str, folder: Path, cfg: TransformerConfig) -> dict:
         "load-int8": lambda: load_quantized(folder / "int8", cfg),
     }
     gc.collect()
-    before = _status("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")
+    before = status_bytes("VmRSS")
+    reset_peak()
     result = actions[mode]()
-    peak = _status("VmHWM")
+    peak = status_bytes("VmHWM")
     del result
     return {"before": before, "peak": peak, "added": peak - before}
 

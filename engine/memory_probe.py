@@ -40,14 +40,14 @@ def mid_preset():
     return dataclasses.replace(micro, name="mid", transformer=transformer, schedule=schedule)
 
 
-def _status_bytes(key: str) -> int:
+def status_bytes(key: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"/proc/self/status has no {key}")
 
 
-def _reset_peak() -> None:
+def reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
@@ -59,9 +59,9 @@ def _measured_build(build: Callable[[], object]) -> tuple[object, int]:
     """
     build()
     gc.collect()
-    baseline = _status_bytes("VmRSS")
+    baseline = status_bytes("VmRSS")
     model = build()
-    return model, _status_bytes("VmRSS") - baseline
+    return model, status_bytes("VmRSS") - baseline
 
 
 def _report(weights: int, run: int, planned_weights: int, planned_peak: int) -> dict:
@@ -91,11 +91,11 @@ def probe(preset_json: str, seconds: int, aspect: str, batch: int, chunk_budget:
     guidance = Guidance.from_schedule(preset.schedule)
     text = torch.randn(16, preset.transformer.text_channels)
     run_to_end(generate(model, build_schedule(preset.schedule, 0, aspect), text, guidance, batch=batch))
-    before = _status_bytes("VmRSS")
-    _reset_peak()
+    before = status_bytes("VmRSS")
+    reset_peak()
     schedule = build_schedule(preset.schedule, seconds, aspect)
     run_to_end(generate(model, schedule, text, guidance, batch=batch, chunk_budget=chunk_budget))
-    peak = _status_bytes("VmHWM")
+    peak = status_bytes("VmHWM")
     predicted = plan(preset, seconds, aspect, "fp32", batch, text.shape[0], chunk_budget)
     return _report(weights, peak - before, predicted.weight_bytes, predicted.phases["sampling"])
 
@@ -114,11 +114,11 @@ def probe_pipeline(model_id: str, seconds: int, aspect: str) -> dict:
     for _ in run_generation(model, GenerationRequest(prompts=prompt, seconds=1, aspect=aspect)):
         pass  # one-off costs: lazy imports, thread pools, the allocator
     gc.collect()
-    before = _status_bytes("VmRSS")
-    _reset_peak()
+    before = status_bytes("VmRSS")
+    reset_peak()
     for _ in run_generation(model, GenerationRequest(prompts=prompt, seconds=seconds, aspect=aspect, seed=1)):
         pass
-    return {"run": _status_bytes("VmHWM") - before}
+    return {"run": status_bytes("VmHWM") - before}
 
 
 def _decode_pieces(
@@ -153,10 +153,10 @@ def probe_decode(
     vae, weights = _measured_build(lambda: VideoVAE(cfg).eval())
     z = torch.randn(1, cfg.codebook_dim, *latent)
     _decode_pieces(vae, z[:, :, :1], chunk_latents, tiles, (1,))
-    before = _status_bytes("VmRSS")
-    _reset_peak()
+    before = status_bytes("VmRSS")
+    reset_peak()
     _decode_pieces(vae, z, chunk_latents, tiles, pieces or (latent[0],))
-    return {"weights": weights, "run": _status_bytes("VmHWM") - before}
+    return {"weights": weights, "run": status_bytes("VmHWM") - before}
 
 
 def _run(args: list[str], preset_json: str) -> dict:
