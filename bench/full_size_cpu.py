@@ -98,14 +98,15 @@ def run_step(report: Report, name: str, command: list[str], env: dict[str, str])
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    step = {"seconds": round(time.monotonic() - started, 1), "peak_rss_gb": round(usage.ru_maxrss * 1024 / GB, 3),
-            "threads": int(env.get("OMP_NUM_THREADS", os.cpu_count() or 1))}
     result = _json_object(stdout)
-    if isinstance(result, dict):
-        step.update(result)
+    step = result if isinstance(result, dict) else {}
+    if isinstance(step.get("seconds"), dict):  # random_release's seconds of each part
+        step["part_seconds"] = step.pop("seconds")
+    step |= {"seconds": round(time.monotonic() - started, 1), "peak_rss_gb": round(usage.ru_maxrss * 1024 / GB, 3),
+             "threads": int(env.get("OMP_NUM_THREADS", os.cpu_count() or 1))}
     if proc.returncode:
         step["status"] = "failed"
-        step["error"] = "\n".join(stderr.strip().splitlines()[-6:])[:3000]
+        step.setdefault("error", "\n".join(stderr.strip().splitlines()[-6:])[:3000])
     else:
         step.setdefault("status", "ok")
     return report.add(name, step)
@@ -338,9 +339,7 @@ def child_formats_equal(a: Path, b: Path, model: str) -> dict:
     def where(index: Path) -> dict[str, Path]:
         return {k: index.parent / v for k, v in json.loads(index.read_text())["weight_map"].items()}
 
-    from engine.weights.transformer_checkpoint import INDEX_NAME
-
-    ia, ib = (next((root / model).rglob(INDEX_NAME)) for root in (a, b))
+    ia, ib = (_store(root).resolve(model).transformer for root in (a, b))  # the release's index, not a variant's
     wa, wb = where(ia), where(ib)
     if set(wa) != set(wb):
         return {"status": "failed", "error": f"tensor names differ: {sorted(set(wa) ^ set(wb))[:5]}"}
