@@ -6,7 +6,8 @@
 Each step is a process of its own (glibc returning freed blocks at once, engine.memory_probe.MMAP_ENV), measured
 for its seconds and peak resident memory; the report (JSON) is rewritten after every step and merged by step
 name into the one already at --out, so the run can be done in parts with --steps. At full size it needs about
-62 GB of disk at its fullest (the two releases are deleted once installed) and about 24 GB of RAM.
+62 GB of disk at its fullest (the two releases are deleted once installed), about 24 GB of RAM and about 65 minutes
+on a 2-core CPU (docs/benchmarks.md has a run).
 1. build-safetensors, install-safetensors: the release as bf16 safetensors shards (engine.weights.random_release),
    then `istar models install`; the release is deleted.
 2. build-torch, install-torch: the same weights as torch shards, installed into a second home (converted to
@@ -18,8 +19,8 @@ name into the one already at --out, so the run can be done in parts with --steps
 5. gemm: this CPU's bf16 and fp32 matmul rate at torch's thread count, the baseline for the passes' FLOP/s.
 6. text-encoder: the T5-XL loaded and one prompt encoded; its resident memory against the plan's.
 7. generate-nf4, generate-int8: a 480p 5 s `istar generate` job (the engine's JobRunner) stopped between passes
-   after --budget-s: load and text, then each pass's seconds and FLOP/s (the planner's FLOPs), every phase's
-   peak against `istar plan` for this CPU.
+   after --budget-s: the load (transformer, VAE, T5), then each pass's seconds and FLOP/s (the planner's FLOPs; the
+   first pass also encodes the prompt and runs its prefill), every phase's peak against `istar plan` for this CPU.
 8. decode: the image clip, then the first --decode-latents latent frames of the video clip, through the full VAE's
    decoder session with the load plan's decode settings, peak against the planner's for that piece.
 A forward hook on every module checks each floating output for NaN and inf in steps 6-8 (a sum per output,
