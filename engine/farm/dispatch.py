@@ -5,6 +5,8 @@ holds none, so that the models loaded elsewhere stay): independent jobs run side
 stay in order on one actor, since a video is one job. An actor's stream (engine.farm.actor) brings the job's files,
 which land in the job's folder here, and its events, which go to the connections that want the job with the paths
 of those files; a connection then sends them on as `istar serve` does (engine.service.served_files).
+A job's end (Finished, Failed, Cancelled) goes on once its actor's stream is over: by then the actor is free and the
+models it holds are known, so a job sent on hearing of the end goes to the actor that holds its model.
 
 An actor that dies in a job (killed, out of memory) leaves the farm, and the job runs once more on another actor; a
 second death, or none left, fails it as `crashed` with the reason. The person sees nothing of the first try but its
@@ -63,6 +65,7 @@ class _Try:
     tries: int = 1
     clips_sent: set[int] = dataclasses.field(default_factory=set)
     broken: bool = False  # this try failed here (its files could not be stored): the rest of its stream is dropped
+    ended: p.Message | None = None  # its terminal event, held until the actor's stream ends
 
 
 class FarmJobs(SharedJobs):
@@ -153,8 +156,9 @@ class FarmJobs(SharedJobs):
             died = err
         except ray.exceptions.RayError as err:
             log.error("job %s on %s failed in the farm", job.spec.id, slot.info.name, exc_info=err)
-            self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm could not run the job: {_first_line(err)}",
-                                        "the head's log has the details"))
+            if self._tries[job].ended is None:
+                    self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm could not run the job: "
+                                            f"{_first_line(err)}", "the head's log has the details"))
         finally:
             if died is None:  # also after an error of the head's own, which goes on to the thread's log
                 self._free(slot, job)
@@ -184,6 +188,9 @@ class FarmJobs(SharedJobs):
             tried.clips_sent.add(item.clip)
         if isinstance(item, p.ClipReady | p.Finished | p.Failed | p.Cancelled):
             item = dataclasses.replace(item, **{f: _landed(output, getattr(item, f)) for f in ("video", "bits")})
+        if isinstance(item, p.TERMINAL):
+            tried.ended = item  # sent once the actor is free and the models it holds are known (_free)
+            return
         self._deliver(job, item)
 
     def _store(self, slot: Slot, job: Job, file: OutputFile) -> None:
@@ -206,11 +213,13 @@ class FarmJobs(SharedJobs):
     def _free(self, slot: Slot, job: Job) -> None:
         with self._changed:
             slot.job = None
-            if job in self._running:  # its stream ended without its result
+            tried = self._tries.pop(job, None)
+            if tried is not None and tried.ended is not None and job in self._running:
+                self._deliver(job, tried.ended)
+            elif job in self._running:  # its stream ended without its result
                 self._running.remove(job)
                 self._fail(job, f"the engine actor {slot.info.name} ended the job without its result",
                            "the head's log has the details")
-            self._tries.pop(job, None)
             self._dispatch()
 
     def _lose(self, slot: Slot, reason: str) -> None:
@@ -225,8 +234,13 @@ class FarmJobs(SharedJobs):
             if job not in self._running:
                 self._dispatch()
                 return
-            self._running.remove(job)
             tried = self._tries[job]
+            if tried.ended is not None:  # it died after the job's end, tidying up
+                self._tries.pop(job)
+                self._deliver(job, tried.ended)
+                self._dispatch()
+                return
+            self._running.remove(job)
             if tried.tries < TRIES and not job.cancelled and any(s.alive for s in self._slots):
                 tried.tries += 1
                 self._queue.appendleft(job)
