@@ -1,8 +1,11 @@
 """The first-run wizard: what this computer can run (the engine's `models` event: device, and each model's plan), then
 installing a model from a folder or a download, run as `istar models ... --events` in a child process whose typed
-events (engine.api.install_events) drive the progress bar and the log.
+events (engine.api.install_events) drive the progress bar and the log. With the engine on a server (Edit > Engine),
+the models are the server's: the wizard says what runs there and how to install a model on that machine, since a
+model installed on this computer would not reach it.
 
-Shown once on first start (a QSettings flag) and again from Help; `FirstRunWizard(bridge, settings, parent)`.
+Shown once on first start (a QSettings flag) and again from Help;
+`FirstRunWizard(bridge, settings, parent, engine_name)`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from desktop.engine_settings import LOCAL_NAME
 from engine.api import protocol as p
 from engine.api.install_events import InstallDone, InstallFailed, InstallStep, read_install_event
 from engine.api.records import DeviceSummary, ModelInfo, RecordError
@@ -176,11 +180,14 @@ class InstallProcess(QObject):
 
 
 class DevicePage(QWizardPage):
-    """What this computer is and which models run on it, once the engine has answered."""
+    """What the engine's machine (this computer, or the server named `engine_name`) is and which models run on it,
+    once the engine has answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine_name: str = LOCAL_NAME) -> None:
         super().__init__()
-        self.setTitle("What this computer can run")
+        self.engine_name = engine_name
+        self.setTitle("What this computer can run" if engine_name == LOCAL_NAME else
+                      f"What the engine on {engine_name} can run")
         self.device = QLabel("Asking the engine about this computer and the models...")
         self.device.setWordWrap(True)
         self.table = QTreeWidget()
@@ -194,7 +201,8 @@ class DevicePage(QWizardPage):
         self._answered = False
 
     def show_models(self, device: DeviceSummary, models: list[ModelInfo]) -> None:
-        self.device.setText(device_summary(device))
+        where = "" if self.engine_name == LOCAL_NAME else f"The engine's server, {html.escape(self.engine_name)}. "
+        self.device.setText(where + device_summary(device))
         self.table.clear()
         for m in models:
             state = "built in" if m.builtin else "installed" if m.installed else "not installed"
@@ -215,12 +223,16 @@ class DevicePage(QWizardPage):
 
 
 class InstallPage(QWizardPage):
-    """Pick a model that is not installed yet; install it from a folder or download it, with progress and cancel."""
+    """Pick a model that is not installed yet; install it from a folder or download it, with progress and cancel.
+    With the engine on a server (`engine_name` not this computer), say how to install the model there instead, and
+    ask the engine again (`check_asked`) once the person has."""
 
     installed = Signal()
+    check_asked = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, engine_name: str = LOCAL_NAME) -> None:
         super().__init__()
+        self.engine_name = engine_name
         self.setTitle("Install a model (optional)")
         self.setSubTitle("toyworld works without this. Downloads resume where they stopped, and every file's "
                          "sha256 is checked before it is used.")
@@ -243,6 +255,12 @@ class InstallPage(QWizardPage):
         self.status.setWordWrap(True)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
+        self.server_steps = QLabel()
+        self.server_steps.setWordWrap(True)
+        self.server_steps.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_button = QPushButton("Check again")
+        self.check_button.clicked.connect(self.check_asked)
+        self.model.currentIndexChanged.connect(self._show_server_steps)
 
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder)
@@ -253,13 +271,23 @@ class InstallPage(QWizardPage):
         buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addWidget(self.model)
-        layout.addWidget(self.from_folder)
-        layout.addLayout(folder_row)
-        layout.addWidget(self.from_hub)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.log)
+        if self.on_server:
+            check_row = QHBoxLayout()
+            check_row.addWidget(self.check_button)
+            check_row.addStretch()
+            layout.addWidget(self.server_steps)
+            layout.addLayout(check_row)
+            layout.addWidget(self.status)
+            layout.addStretch()
+            self._show_server_steps()
+        else:
+            layout.addWidget(self.from_folder)
+            layout.addLayout(folder_row)
+            layout.addWidget(self.from_hub)
+            layout.addLayout(buttons)
+            layout.addWidget(self.progress)
+            layout.addWidget(self.status)
+            layout.addWidget(self.log)
 
         self.process = InstallProcess(self)
         self.cancel_button.clicked.connect(self.process.cancel)
@@ -267,20 +295,37 @@ class InstallPage(QWizardPage):
         self.process.step.connect(self._step)
         self.process.ended.connect(self._ended)
 
+    @property
+    def on_server(self) -> bool:
+        return self.engine_name != LOCAL_NAME
+
     def show_models(self, models: list[ModelInfo]) -> None:
         self.model.clear()
         for m in installable(models):
             fits = f"fits at {m.plan.precision}" if m.plan.fits else "does not fit this device"
             self.model.addItem(f"{m.id} ({fits})", m.id)
         if not self.process.running:
-            self.install_button.setEnabled(self.model.count() > 0)
+            self.install_button.setEnabled(self.model.count() > 0 and not self.on_server)
             if self.model.count() == 0:
-                self.status.setText("Every model of the catalogue is installed.")
+                where = f" on {self.engine_name}" if self.on_server else ""
+                self.status.setText(f"Every model of the catalogue is installed{where}.")
+            elif self.on_server:
+                self.status.setText("")
+
+    def _show_server_steps(self) -> None:
+        model_id = html.escape(self.model.currentData() or "MODEL")
+        name = html.escape(self.engine_name)
+        self.server_steps.setText(
+            f"The engine runs on <b>{name}</b>, so a model is installed on that machine: one installed on this "
+            f"computer would not reach it. On {name}, download it with<br><code>istar models download {model_id}"
+            f"</code><br>or install it from a folder there that holds the release files with<br>"
+            f"<code>istar models install {model_id} --from FOLDER</code><br>then press <i>Check again</i>: the "
+            f"list shows what the engine holds.")
 
     def install(self) -> None:
         model_id = self.model.currentData()
         folder = Path(self.folder.text()).expanduser() if self.from_folder.isChecked() else None
-        if model_id is None:
+        if model_id is None or self.on_server:
             return
         if folder is not None and not folder.is_dir():
             self.status.setText(f"{folder} is not a folder: choose the folder that holds the release files.")
@@ -319,20 +364,23 @@ class InstallPage(QWizardPage):
 
 class FirstRunWizard(QWizard):
     """`bridge`: the app's EngineBridge (its `event` signal and `list_models()`); `settings`: where the
-    shown-once flag is kept. Make one each time it is shown: closing it lets go of the bridge."""
+    shown-once flag is kept; `engine_name`: where the engine runs (this computer, or a server's HOST:PORT). Make one
+    each time it is shown: closing it lets go of the bridge."""
 
-    def __init__(self, bridge: Any, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: Any, settings: QSettings, parent: QWidget | None = None,
+                 engine_name: str = LOCAL_NAME) -> None:
         super().__init__(parent)
         self.setWindowTitle("Set up InfinityStar Studio")
         self.bridge = bridge
         self.settings = settings
-        self.device_page = DevicePage()
-        self.install_page = InstallPage()
+        self.device_page = DevicePage(engine_name)
+        self.install_page = InstallPage(engine_name)
         self.addPage(self.device_page)
         self.addPage(self.install_page)
         self.resize(760, 560)
         bridge.event.connect(self._on_event)
         self.install_page.installed.connect(bridge.list_models)  # the new model's state and plan
+        self.install_page.check_asked.connect(bridge.list_models)
         bridge.list_models()
 
     def _on_event(self, message: p.Message) -> None:

@@ -185,6 +185,38 @@ def test_a_missing_folder_is_named_and_nothing_runs(wizard, tmp_path):
     assert not wizard.install_page.process.running
 
 
+def test_with_the_engine_on_a_server_it_says_how_to_install_there_and_installs_nothing_here(qtbot, tmp_path,
+                                                                                          monkeypatch):
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    bridge = FakeBridge()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    wizard = FirstRunWizard(bridge, settings, engine_name="render-box:8731")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    bridge.event.emit(MODELS)
+
+    assert wizard.device_page.title() == "What the engine on render-box:8731 can run"
+    assert wizard.device_page.device.text().startswith("The engine's server, render-box:8731. No NVIDIA GPU")
+    wizard.next()
+    page = wizard.install_page
+    assert wizard.currentPage() is page
+    for local_only in (page.install_button, page.from_folder, page.from_hub, page.folder, page.progress, page.log):
+        assert not local_only.isVisible(), "nothing on this page installs on this computer"
+    page.model.setCurrentIndex(page.model.findData("test-micro"))
+    steps = page.server_steps.text()
+    assert "The engine runs on <b>render-box:8731</b>" in steps
+    assert "<code>istar models download test-micro</code>" in steps
+    assert "<code>istar models install test-micro --from FOLDER</code>" in steps
+    page.install()
+    assert not page.process.running and "test-micro" not in {m.model_id for m in ModelStore().installed()}
+
+    page.check_button.click()
+    assert bridge.asked == 2, "Check again asks the engine for its models"
+    everything = p.Models(device=CPU, models=[replace(m, installed=True) for m in MODELS.models])
+    bridge.event.emit(everything)
+    assert page.status.text() == "Every model of the catalogue is installed on render-box:8731."
+
+
 def test_it_is_due_until_it_has_been_closed_once(wizard):
     assert first_run_due(wizard.settings)
     wizard.reject()
