@@ -37,11 +37,13 @@ from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
+from desktop.project.clipboard import Copied, copy_clips, paste_clips
 from desktop.project.collect import Collected, collect_media, made_by_studio, media_to_collect, plan_collect
 from desktop.project.commands import (
     AddMedia,
     Macro,
     RelinkMedia,
+    RemoveClip,
     RemoveMedia,
     SetClipFades,
     SetClipGain,
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.previews = MediaPreviews(parent=self)
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
+        self.copied: Copied | None = None  # the clips Edit > Copy or Cut took, for Paste, in this project or another
         self.recorder = VoiceOverRecorder(parent=self)
         self.collect_question: CollectDialog | None = None  # the offer to collect media, while it is open
         self.collect_task: ProgressTask | None = None  # media being collected into the project's folder
@@ -266,6 +269,15 @@ class MainWindow(QMainWindow):
         self.ripple_action = self._action(edit, "&Ripple delete",
                                           lambda: self.editor.timeline.delete_selected(ripple=True), "Shift+Delete")
         self.clip_edit_actions = [self.split_action, self.delete_action, self.ripple_action]  # a clip's menu's edits
+        edit.addSeparator()
+        self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
+                                       "Take the selected clips off the timeline, to paste them elsewhere")
+        self.copy_action = self._action(edit, "&Copy", self.copy_clips, QKeySequence.StandardKey.Copy,
+                                        "Copy the selected clips, to paste them elsewhere")
+        self.paste_action = self._action(edit, "&Paste at playhead", self.paste_clips, QKeySequence.StandardKey.Paste,
+                                         "Put the copied clips at the playhead, on their tracks where they are free")
+        self.paste_action.setEnabled(False)
+        self.clipboard_actions = [self.cut_action, self.copy_action, self.paste_action]
         edit.addSeparator()
         self._action(edit, "&Engine...", self.show_engine_settings,
                      tip="Use the engine on this computer or one served by `istar serve` on another")
@@ -580,6 +592,42 @@ class MainWindow(QMainWindow):
         media = self.project.media[media_id]
         self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
 
+    def copy_clips(self) -> bool:
+        """Edit > Copy: the selected clips, for Paste. False when none is selected."""
+        ids = self.editor.timeline.selected_clip_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the clips to copy first", 5000)
+            return False
+        self._keep_copied(copy_clips(self.project, ids))
+        return True
+
+    def cut_clips(self) -> None:
+        """Edit > Cut: copy the selected clips and lift them off the timeline (leaving gaps, as Delete does)."""
+        timeline = self.editor.timeline
+        ids = timeline.selected_clip_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the clips to cut first", 5000)
+            return
+        copied = copy_clips(self.project, ids)
+        if timeline.edit(Macro("Cut clips" if len(ids) > 1 else "Cut clip", [RemoveClip(i) for i in ids])):
+            self._keep_copied(copied)
+
+    def _keep_copied(self, copied: Copied) -> None:
+        self.copied = copied
+        self.paste_action.setEnabled(True)
+        count = copied.count
+        self.statusBar().showMessage(f"{count} clip{'s' if count > 1 else ''} ready to paste at the playhead", 5000)
+
+    def paste_clips(self) -> None:
+        """Edit > Paste: the copied clips at the playhead, selected once they are there."""
+        if self.copied is None:
+            return
+        timeline = self.editor.timeline
+        edit, made = paste_clips(self.project, self.copied, timeline.playhead)
+        if timeline.edit(edit):
+            timeline.select_clips(made)
+            self.bin.show_project(self.project)
+
     def add_title(self) -> None:
         """Timeline > Add title: a new title at the playhead, selected so the inspector shows its text to edit."""
         timeline = self.editor.timeline
@@ -712,7 +760,7 @@ class MainWindow(QMainWindow):
         the Generate menu's actions on a generated clip when one applies."""
         self.clip_actions.update_enabled()
         generation = [a for a in self.clip_actions.clip_menu_actions() if a.isEnabled()]
-        return build_menu(self, [self.clip_edit_actions, self.transition_actions,
+        return build_menu(self, [self.clip_edit_actions, self.clipboard_actions, self.transition_actions,
                                  self.clip_actions.clip_menu_actions() if generation else []])
 
     def _clip_menu(self, where: QPoint) -> None:
@@ -721,7 +769,7 @@ class MainWindow(QMainWindow):
         timeline = self.editor.timeline
         selected = bool(timeline.selected_clip_ids())
         with enabled_while({self.split_action: bool(timeline.selected_at_playhead()), self.delete_action: selected,
-                            self.ripple_action: selected}):
+                            self.ripple_action: selected, self.cut_action: selected, self.copy_action: selected}):
             self._open_menu(self.clip_menu(), where)
 
     def space_menu(self) -> QMenu:
@@ -736,7 +784,8 @@ class MainWindow(QMainWindow):
             place.setText("&Place media at playhead (pick it in the Media bin)")
             place.setEnabled(False)
         menu = build_menu(self, [[self.generate_action, self.clip_actions.variants, self.clip_actions.image],
-                                 [place, self.record_action], [self.import_action], self.add_track_actions])
+                                 [place, self.paste_action, self.record_action], [self.import_action],
+                                 self.add_track_actions])
         place.setParent(menu)
         return menu
 
@@ -758,7 +807,7 @@ class MainWindow(QMainWindow):
 
     def show_setup(self) -> FirstRunWizard:
         """The first-run wizard (what fits this machine, installing a model), beside the window, not blocking it."""
-        wizard = FirstRunWizard(self.bridge, self.settings, self)
+        wizard = FirstRunWizard(self.bridge, self.settings, self, self.engine_name)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.show()
         return wizard

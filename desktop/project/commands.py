@@ -682,6 +682,12 @@ def overlap_dissolve(project: Project, clip_id: str, grip: Literal["move", "star
     return Macro("Cross-dissolve", [theirs, *ours, SetDissolve(incoming.id, overlap)])
 
 
+def new_track_name(names: set[str], kind: TrackKind) -> str:
+    """The name of a new `kind` track among tracks named `names`: Video 2 beside Video 1, Audio 3 beside Audio 2..."""
+    number = next(n for n in range(1, len(names) + 2) if f"{kind.capitalize()} {n}" not in names)
+    return f"{kind.capitalize()} {number}"
+
+
 def _check_title(title: Title) -> None:
     try:
         title.check()
@@ -702,9 +708,7 @@ def add_title(project: Project, start: int, track_id: str | None = None, title: 
     if free:
         target = free[0].id
     else:
-        names = {t.name for t in project.tracks}
-        number = next(n for n in range(1, len(names) + 2) if f"Video {n}" not in names)
-        commands.append(add_track := AddTrack("video", f"Video {number}", 0))
+        commands.append(add_track := AddTrack("video", new_track_name({t.name for t in project.tracks}, "video"), 0))
         target = add_track.track.id
     commands.append(AddClip(target, Clip(new_id(), item.id, start, length, transform=LOWER_THIRD)))
     return Macro("Add title", commands)

@@ -41,6 +41,7 @@ from desktop.project.commands import (
     SplitClip,
     TrimClip,
     add_dissolve,
+    new_track_name,
     overlap_dissolve,
 )
 from desktop.project.live import LiveClips
@@ -273,9 +274,8 @@ class TimelineView(QGraphicsView):
 
     def add_track(self, kind: str) -> None:
         """A new video track goes on top (it covers the others), a new audio track at the bottom."""
-        names = {t.name for t in self.project.tracks}
-        number = next(n for n in range(1, len(names) + 2) if f"{kind.capitalize()} {n}" not in names)
-        self.edit(AddTrack(kind, f"{kind.capitalize()} {number}", 0 if kind == "video" else None))
+        self.edit(AddTrack(kind, new_track_name({t.name for t in self.project.tracks}, kind),
+                           0 if kind == "video" else None))
 
     def split_at_playhead(self) -> None:
         """Split the selected clips under the playhead, or every clip under it when none of those is selected."""
