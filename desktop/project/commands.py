@@ -428,6 +428,14 @@ class MoveClip(Command):
         project.track(source_id).place(clip)
 
 
+def move_clips(project: Project, starts: dict[str, int]) -> Macro:
+    """The edit that moves each clip of `starts` (clip id -> new start) on its own track by the same time as one undo
+    step. The clips furthest along the way they move go first, so that none passes over one still to move."""
+    shift = {clip_id: start - project.find_clip(clip_id)[1].start for clip_id, start in starts.items()}
+    order = sorted(starts, key=lambda i: starts[i] - shift[i], reverse=any(s > 0 for s in shift.values()))
+    return Macro("Move clips", [MoveClip(i, project.find_clip(i)[0].id, starts[i]) for i in order])
+
+
 class TrimClip(Command):
     """Moves one edge of a clip to timeline `frame`. Trimming the start moves where the media starts with it, so the
     rest of the clip stays put; a clip cannot reach beyond its media, shrink below 1 frame or run into a neighbour."""

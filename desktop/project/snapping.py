@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from desktop.project.model import Project
 
 
-def snap_points(project: Project, playhead: int | None = None, ignore_clip: str | None = None) -> set[int]:
-    """Frame 0, the playhead and both edges of every clip but `ignore_clip` (the one being dragged)."""
+def snap_points(project: Project, playhead: int | None = None, ignore: Collection[str] = ()) -> set[int]:
+    """Frame 0, the playhead and both edges of every clip but those in `ignore` (the ones being dragged)."""
     points = {0} if playhead is None else {0, playhead}
     for track in project.tracks:
-        points.update(edge for c in track.clips if c.id != ignore_clip for edge in (c.start, c.end))
+        points.update(edge for c in track.clips if c.id not in ignore for edge in (c.start, c.end))
     return points
 
 
-def snap(
-    project: Project, frame: int, tolerance: int, playhead: int | None = None, ignore_clip: str | None = None
-) -> int:
+def snap(project: Project, frame: int, tolerance: int, playhead: int | None = None, ignore: Collection[str] = ()
+         ) -> int:
     """The snap point nearest `frame` if it is within `tolerance` frames (the earlier one on a tie), else `frame`."""
-    nearest = min(snap_points(project, playhead, ignore_clip), key=lambda p: (abs(p - frame), p))
+    nearest = min(snap_points(project, playhead, ignore), key=lambda p: (abs(p - frame), p))
     return nearest if abs(nearest - frame) <= tolerance else frame

@@ -3,11 +3,13 @@
 The view shows this while the mouse moves and turns the last one into an edit command on release. A clip laid over
 the end or the start of its neighbour (moved, or an edge dragged into it) makes a cross-dissolve over the frames they
 share (`overlap_dissolve`) where the clips allow one; other overlaps are refused, and an edge stops at the neighbour.
+A clip dragged with others selected moves them all by the same time, each on its own track (`group_landing`).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -27,6 +29,7 @@ class Landing:
     allowed: bool = True
     guide: int | None = None  # the frame it snapped to, for a guide line
     dissolve: tuple[int, int] | None = None  # first frame and length of the cross-dissolve an overlap makes
+    along: tuple[tuple[str, int], ...] = ()  # (clip id, start) of the other clips a group move takes along
 
 
 def _dissolve(project: Project, clip_id: str, grip: Literal["move", "start", "end"], track_id: str, start: int,
@@ -53,16 +56,44 @@ def move_landing(project: Project, clip_id: str, track_id: str, start: int, tole
     target = next((t for t in project.tracks if t.id == track_id and t.kind == own.kind), own)
     start, guide = max(0, start), None
     if tolerance is not None:
-        head = snap(project, start, tolerance, playhead, ignore_clip=clip_id)
-        tail = snap(project, start + clip.length, tolerance, playhead, ignore_clip=clip_id)
-        head_moved, tail_moved = head != start, tail != start + clip.length
-        if head_moved and (not tail_moved or abs(head - start) <= abs(tail - start - clip.length)):
-            start = guide = head
-        elif tail_moved and tail - clip.length >= 0:
-            start, guide = tail - clip.length, tail
+        start, guide = _snapped(project, start, clip.length, tolerance, playhead, {clip_id})
     allowed = not own.locked and not target.locked and target.fits(start, clip.length, ignore=clip_id)
     dissolve = None if allowed else _dissolve(project, clip_id, "move", target.id, start, clip.length)
     return Landing(target.id, start, clip.length, clip.source_in, allowed or dissolve is not None, guide, dissolve)
+
+
+def group_landing(project: Project, clip_id: str, together: Collection[str], start: int, tolerance: int | None,
+                  playhead: int) -> Landing:
+    """Clip `clip_id` moved to `start` and the clips `together` (selected with it) by the same time, each on its own
+    track: snapped as the one clip is, the earliest of them held at frame 0, refused where one would land on a clip
+    that stays or a locked track. Never a cross-dissolve: an overlap is refused."""
+    group = {clip_id, *together}
+    placed = {c.id: (t, c) for t in project.tracks for c in t.clips if c.id in group}
+    _, clip = placed[clip_id]
+    start, guide = max(start, clip.start - min(c.start for _, c in placed.values())), None
+    if tolerance is not None:
+        start, guide = _snapped(project, start, clip.length, tolerance, playhead, group)
+        start = max(start, clip.start - min(c.start for _, c in placed.values()))
+    shift = start - clip.start
+    allowed = all(not t.locked and c.start + shift >= 0
+                  and all(o.end <= c.start + shift or o.start >= c.end + shift for o in t.clips if o.id not in group)
+                  for t, c in placed.values())
+    along = tuple((c.id, c.start + shift) for _, c in placed.values() if c.id != clip_id)
+    return Landing(placed[clip_id][0].id, start, clip.length, clip.source_in, allowed, guide, along=along)
+
+
+def _snapped(project: Project, start: int, length: int, tolerance: int, playhead: int, ignore: set[str]
+             ) -> tuple[int, int | None]:
+    """`start` of a clip of `length` frames moved with whichever of its edges is nearer a snap point at that point,
+    and the point (None: no edge is near one)."""
+    head = snap(project, start, tolerance, playhead, ignore)
+    tail = snap(project, start + length, tolerance, playhead, ignore)
+    head_moved, tail_moved = head != start, tail != start + length
+    if head_moved and (not tail_moved or abs(head - start) <= abs(tail - start - length)):
+        return head, head
+    if tail_moved and tail - length >= 0:
+        return tail - length, tail
+    return start, None
 
 
 def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, tolerance: int | None,
@@ -71,7 +102,7 @@ def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, toleran
     track, clip = project.find_clip(clip_id)
     guide = None
     if tolerance is not None:
-        snapped = snap(project, frame, tolerance, playhead, ignore_clip=clip_id)
+        snapped = snap(project, frame, tolerance, playhead, ignore={clip_id})
         frame, guide = snapped, (snapped if snapped != frame else None)
     low, high = trim_limits(project, clip_id, edge)
     over = _trim_over(project, clip_id, edge, frame, low, high)

@@ -41,6 +41,7 @@ from desktop.project.commands import (
     SplitClip,
     TrimClip,
     add_dissolve,
+    move_clips,
     new_track_name,
     overlap_dissolve,
 )
@@ -48,7 +49,7 @@ from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
 from desktop.project.transitions import dissolve_into, dissolve_limit, following, previous
 from desktop.timeline.clip_item import FADE_HANDLE_SIZE, ClipItem, ClipLook
-from desktop.timeline.drags import Landing, move_landing, trim_landing
+from desktop.timeline.drags import Landing, group_landing, move_landing, trim_landing
 from desktop.timeline.edit_command import apply_edit
 from desktop.timeline.layout import (
     EDGE_GRIP,
@@ -463,7 +464,9 @@ class TimelineView(QGraphicsView):
             return
         self._set_guide(None)
         drag.item.setZValue(0)
-        drag.item.set_refused(False)
+        along = drag.landing.along if drag.landing is not None else ()
+        for clip_id in [drag.item.clip_id, *(i for i, _ in along)]:
+            self._items[clip_id].set_refused(False)
         if drag.action in ("fade_in", "fade_out", "dissolve"):
             if drag.started and drag.value is not None and self._end_transition_drag(drag):
                 return
@@ -476,7 +479,11 @@ class TimelineView(QGraphicsView):
                 self.edit(overlap_dissolve(self.project, item.clip_id, drag.action, landing.track_id, landing.start,
                                            landing.length))
                 return
-            if drag.action == "move" and (landing.start, landing.track_id) != (item.start, item.track_id):
+            if landing.along and landing.start != item.start:
+                self.edit(move_clips(self.project, {item.clip_id: landing.start, **dict(landing.along)}))
+                return
+            moved = (landing.start, landing.track_id) != (item.start, item.track_id)
+            if drag.action == "move" and not landing.along and moved:
                 self.edit(MoveClip(item.clip_id, landing.track_id, landing.start))
                 return
             if drag.action == "start" and landing.start != item.start:
@@ -615,6 +622,9 @@ class TimelineView(QGraphicsView):
     def _landing(self, drag: _Drag, scene_pos: QPointF) -> Landing:
         tolerance = int(SNAP_PIXELS / self.scale.pixels_per_frame) if self.snapping else None
         frame = self.scale.nearest_frame(scene_pos.x() - drag.grab)
+        together = [i for i in self.selected_clip_ids() if i != drag.item.clip_id]
+        if drag.action == "move" and together:
+            return group_landing(self.project, drag.item.clip_id, together, frame, tolerance, self._playhead)
         if drag.action == "move":
             row = bisect.bisect_right(self._tops, scene_pos.y()) - 1 - self._live_rows
             row = min(max(row, 0), len(self.project.tracks) - 1)  # above the tracks (the live row too): the top one
@@ -625,6 +635,11 @@ class TimelineView(QGraphicsView):
     def _show_landing(self, item: ClipItem, landing: Landing) -> None:
         item.set_refused(not landing.allowed)
         item.show_span(landing.start, landing.length, landing.source_in, self.track_top(landing.track_id))
+        for clip_id, start in landing.along:
+            track, clip = self.project.find_clip(clip_id)
+            along = self._items[clip_id]
+            along.set_refused(not landing.allowed)
+            along.show_span(start, clip.length, clip.source_in, self.track_top(track.id))
         self._set_guide(landing.guide)
         shown = self._drop_dissolve
         self._drop_dissolve = None

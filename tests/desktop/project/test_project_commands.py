@@ -24,6 +24,7 @@ from desktop.project.commands import (
     SetTrackFlag,
     SplitClip,
     TrimClip,
+    move_clips,
 )
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
 
@@ -271,3 +272,11 @@ def test_macro_is_one_undo_step():
 def test_a_refused_step_in_a_macro_undoes_the_steps_before_it():
     project = sample_project()
     refused(project, Macro("Two edits", [RippleDelete("c1"), MoveClip("c3", "a1", 0)]), "cannot go on audio track")
+
+
+def test_moving_touching_clips_together_either_way_never_passes_one_over_another():
+    project = sample_project()  # V1: c1 0..40, c2 40..88, c3 100..132
+    do_undo_redo(project, move_clips(project, {"c1": 12, "c2": 52}))
+    assert starts(project, "v1")[:2] == [("c1", 12, 40), ("c2", 52, 48)]
+    do_undo_redo(project, move_clips(project, {"c1": 2, "c2": 42}))
+    assert starts(project, "v1")[:2] == [("c1", 2, 40), ("c2", 42, 48)]

@@ -8,7 +8,7 @@ from desktop.project.snapping import snap, snap_points
 def test_snap_points_are_clip_edges_the_playhead_and_zero():
     project = sample_project()
     assert snap_points(project, playhead=70) == {0, 20, 36, 40, 88, 100, 132, 160, 70}
-    assert 132 not in snap_points(project, ignore_clip="c3")
+    assert 132 not in snap_points(project, ignore={"c3"})
 
 
 def test_snap_goes_to_the_nearest_point_within_tolerance():
@@ -18,4 +18,4 @@ def test_snap_goes_to_the_nearest_point_within_tolerance():
     assert snap(project, 66, tolerance=3, playhead=68) == 68
     assert snap(project, 60, tolerance=3) == 60
     assert snap(project, 2, tolerance=2) == 0
-    assert snap(project, 131, tolerance=3, ignore_clip="c3") == 131
+    assert snap(project, 131, tolerance=3, ignore={"c3"}) == 131

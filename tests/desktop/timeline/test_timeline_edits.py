@@ -226,3 +226,33 @@ def test_live_clips_above_the_tracks_are_only_shown_and_drags_still_land_on_the_
     assert view.clip_item("c1").y() == view.track_top("t2")
     drag(view, viewport_point(view, 210, VIDEO2), view.mapFromScene(QPointF(view.scale.x(310), 30)))
     assert spans(view.project)["c1"] == ("t2", 300, 48, 0)  # dropped on the live row: the top track takes it
+
+
+def test_dragging_one_of_several_selected_clips_moves_them_all_by_the_same_time(view):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c1", "c3"])  # Video 1 0..48 and Audio 1 10..110
+    drag(view, viewport_point(view, 20, AUDIO1), viewport_point(view, 32, AUDIO1))  # both 12 frames on
+    assert spans(view.project)["c1"] == ("t1", 12, 48, 0) and spans(view.project)["c3"] == ("t3", 22, 100, 0)
+    assert spans(view.project)["c2"] == ("t1", 60, 80, 10), "a clip not selected stays"
+    assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Move clips"
+    assert sorted(view.selected_clip_ids()) == ["c1", "c3"]
+    check_undo_redo(view, before)
+
+
+def test_a_group_move_that_would_land_one_clip_on_another_is_refused_whole(view):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c1", "c3"])
+    left = Qt.MouseButton.LeftButton
+    send_mouse(view, QEvent.Type.MouseButtonPress, viewport_point(view, 20, AUDIO1), left)
+    send_mouse(view, QEvent.Type.MouseMove, viewport_point(view, 50, AUDIO1), left)  # c1 to 30..78: over c2
+    assert view.clip_item("c1").refused and view.clip_item("c3").refused
+    assert view.clip_item("c1").x() == view.scale.x(30), "the clips moving along show where they would go"
+    send_mouse(view, QEvent.Type.MouseButtonRelease, viewport_point(view, 50, AUDIO1), Qt.MouseButton.NoButton)
+    assert view.project == before and view.undo_stack.count() == 0
+    assert not view.clip_item("c1").refused and view.clip_item("c1").x() == view.scale.x(0)
+
+
+def test_a_group_moved_left_stops_with_its_earliest_clip_at_the_start(view):
+    view.select_clips(["c2", "c3"])  # 60..140 and 10..110
+    drag(view, viewport_point(view, 100, VIDEO1), viewport_point(view, 40, VIDEO1))  # 60 frames back: c3 to -50
+    assert spans(view.project)["c3"] == ("t3", 0, 100, 0) and spans(view.project)["c2"] == ("t1", 50, 80, 10)
