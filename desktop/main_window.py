@@ -774,7 +774,7 @@ class MainWindow(QMainWindow):
 
     def space_menu(self) -> QMenu:
         """The menu of the timeline where no clip is (the playhead is moved there first): what is made or put at
-        the playhead, importing, and new tracks."""
+        the playhead, closing the gap there on the track clicked, importing, and new tracks."""
         place = QAction(self)
         media_id = self.bin.selected_id()
         if media_id is not None and media_id in self.project.media:
@@ -783,10 +783,19 @@ class MainWindow(QMainWindow):
         else:
             place.setText("&Place media at playhead (pick it in the Media bin)")
             place.setEnabled(False)
+        timeline = self.editor.timeline
+        track_id = timeline.menu_track
+        gap = timeline.gap_at_playhead(track_id)
+        seconds = 0 if gap is None else round((gap[1] - gap[0]) / self.project.fps, 2)
+        close_gap = QAction("Close &gap" if gap is None else f"Close &gap ({seconds:g} s): the later clips move left",
+                            self)
+        close_gap.setEnabled(gap is not None)
+        close_gap.triggered.connect(lambda: timeline.close_gap(track_id))
         menu = build_menu(self, [[self.generate_action, self.clip_actions.variants, self.clip_actions.image],
-                                 [place, self.paste_action, self.record_action], [self.import_action],
+                                 [place, self.paste_action, self.record_action], [close_gap], [self.import_action],
                                  self.add_track_actions])
         place.setParent(menu)
+        close_gap.setParent(menu)
         return menu
 
     def _space_menu(self, where: QPoint) -> None:

@@ -404,6 +404,42 @@ class RippleDelete(Command):
         track.place(self._clip)
 
 
+def gap_at(track: Track, frame: int) -> tuple[int, int] | None:
+    """The empty frames of `track` around `frame`, [first, end), when a clip follows them; else None (`frame` is in a
+    clip, or past the last one)."""
+    if track.clip_at(frame) is not None:
+        return None
+    end = min((c.start for c in track.clips if c.start > frame), default=None)
+    if end is None:
+        return None
+    return max((c.end for c in track.clips if c.end <= frame), default=0), end
+
+
+class CloseGap(Command):
+    """Closes the gap of a track at `frame`: the clips after it move left by its length (other tracks stay)."""
+
+    text = "Close gap"
+
+    def __init__(self, track_id: str, frame: int) -> None:
+        self.track_id, self.frame = track_id, frame
+
+    def do(self, project: Project) -> None:
+        track = _unlocked(project.track(self.track_id))
+        gap = gap_at(track, self.frame)
+        if gap is None:
+            raise ProjectError(f"there is no gap with a clip after it at frame {self.frame} on {track.name}")
+        self._gap = gap
+        for clip in track.clips:
+            if clip.start >= gap[1]:
+                clip.start -= gap[1] - gap[0]
+
+    def undo(self, project: Project) -> None:
+        first, end = self._gap
+        for clip in project.track(self.track_id).clips:
+            if clip.start >= first:
+                clip.start += end - first
+
+
 class MoveClip(Command):
     """Moves a clip to `start` on a track, its own or another of the kind its media goes on."""
 

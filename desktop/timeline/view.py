@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsScene, QGraphicsView, QLabe
 
 from desktop.project.commands import (
     AddTrack,
+    CloseGap,
     Command,
     Macro,
     MoveClip,
@@ -41,6 +42,7 @@ from desktop.project.commands import (
     SplitClip,
     TrimClip,
     add_dissolve,
+    gap_at,
     move_clips,
     new_track_name,
     overlap_dissolve,
@@ -133,6 +135,7 @@ class TimelineView(QGraphicsView):
         self._dissolves: list[tuple[str, int, QRectF]] = []  # incoming clip id, cut, box: every dissolve drawn
         self._drop_dissolve: QRectF | None = None  # the box of the dissolve the clip being dragged would make
         self._menu_frame: int | None = None  # where the clip menu being shown was asked for
+        self.menu_track: str | None = None  # the track under the empty place whose menu is shown, if any
 
         self.setScene(QGraphicsScene(self))
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -286,6 +289,15 @@ class TimelineView(QGraphicsView):
         targets = [c for c in under if c.id in selected] or under
         if targets:
             self.edit(_one([SplitClip(c.id, frame) for c in targets], "Split clips"))
+
+    def gap_at_playhead(self, track_id: str | None) -> tuple[int, int] | None:
+        """The gap under the playhead on track `track_id` that a clip follows (what Close gap closes), if any."""
+        track = next((t for t in self.project.tracks if t.id == track_id), None)
+        return None if track is None or track.locked else gap_at(track, self._playhead)
+
+    def close_gap(self, track_id: str) -> None:
+        """Close the gap under the playhead on track `track_id`: its later clips move left by the gap's length."""
+        self.edit(CloseGap(track_id, self._playhead))
 
     def selected_at_playhead(self) -> list[str]:
         """The selected clips the playhead is inside of: those a split at the playhead cuts."""
@@ -524,7 +536,12 @@ class TimelineView(QGraphicsView):
                 self._menu_frame = None
             return
         self.set_playhead(self.scale.nearest_frame(self.mapToScene(event.pos()).x()))
-        self.space_menu_requested.emit(event.globalPos())
+        row = bisect.bisect_right(self._tops, self.mapToScene(event.pos()).y()) - 1 - self._live_rows
+        self.menu_track = self.project.tracks[row].id if 0 <= row < len(self.project.tracks) else None
+        try:
+            self.space_menu_requested.emit(event.globalPos())
+        finally:
+            self.menu_track = None
 
     def _pick_for_menu(self, item: ClipItem | None) -> bool:
         """Select a right-clicked clip (alone, unless it is in the selection already); False if there is none that

@@ -12,6 +12,7 @@ from desktop.project.commands import (
     AddClip,
     AddMedia,
     AddTrack,
+    CloseGap,
     Command,
     Macro,
     MoveClip,
@@ -24,6 +25,7 @@ from desktop.project.commands import (
     SetTrackFlag,
     SplitClip,
     TrimClip,
+    gap_at,
     move_clips,
 )
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
@@ -280,3 +282,22 @@ def test_moving_touching_clips_together_either_way_never_passes_one_over_another
     assert starts(project, "v1")[:2] == [("c1", 12, 40), ("c2", 52, 48)]
     do_undo_redo(project, move_clips(project, {"c1": 2, "c2": 42}))
     assert starts(project, "v1")[:2] == [("c1", 2, 40), ("c2", 42, 48)]
+
+
+def test_close_gap_moves_the_later_clips_of_its_track_left_by_the_gap():
+    project = sample_project()  # V1: c1 0..40, c2 40..88, c3 100..132; V2: top 20..36
+    assert gap_at(project.track("v1"), 95) == (88, 100) and gap_at(project.track("v2"), 5) == (0, 20)
+    assert gap_at(project.track("v1"), 50) is None and gap_at(project.track("v1"), 140) is None
+    do_undo_redo(project, CloseGap("v1", 95))
+    assert starts(project, "v1") == [("c1", 0, 40), ("c2", 40, 48), ("c3", 88, 32)]
+    assert starts(project, "v2") == [("top", 20, 16)], "other tracks stay"
+    do_undo_redo(project, CloseGap("v2", 0))
+    assert starts(project, "v2") == [("top", 0, 16)]
+
+
+def test_close_gap_refuses_a_clip_the_end_and_a_locked_track():
+    project = sample_project()
+    refused(project, CloseGap("v1", 50), "no gap with a clip after it at frame 50 on Video 1")
+    refused(project, CloseGap("v1", 140), "no gap")
+    project.track("v1").locked = True
+    refused(project, CloseGap("v1", 95), "track Video 1 is locked")

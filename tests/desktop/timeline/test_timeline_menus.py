@@ -156,6 +156,16 @@ def test_a_right_click_where_no_clip_is_moves_the_playhead_there_and_offers_what
     assert [c.start for c in placed] == [150]
 
 
+def test_a_right_click_in_a_gap_offers_to_close_it_and_the_later_clips_of_that_track_move_left(window):
+    timeline = window.editor.timeline
+    seen = right_click(timeline.viewport(), viewport_point(timeline, 120, AUDIO1), close)  # Audio 1 ends at 110
+    assert seen["Close gap"] == (False, ""), "after the last clip there is nothing to close"
+    seen = right_click(timeline.viewport(), viewport_point(timeline, 52, VIDEO1),
+                       choose("Close gap (0.75 s): the later clips move left"))  # between shot (..48) and gen (60..)
+    assert clip_spans(window) == {"shot": (0, 48), "gen": (48, 80), "voice": (10, 100)}, "other tracks stay"
+    assert window.editor.stack.undoText() == "Close gap"
+
+
 def test_a_track_headers_menu_mutes_locks_and_removes_it(window):
     timeline = window.editor.timeline
     header = timeline.headers.rows["t1"]
