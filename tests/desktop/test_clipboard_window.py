@@ -6,28 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QKeySequence
+from studio_window import studio_window
 
-from desktop.main_window import MainWindow
 from desktop.project.formats import ProjectFormat
 from desktop.project.model import Clip, MediaItem
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     """A 16 fps project; Video 1: "a" (a 48-frame video) at 0..40 from its frame 4, "b" at 40..56."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    qtbot.addWidget(w)
+    w = studio_window(qtbot, tmp_path)
     w.new_project(ProjectFormat(640, 360, 16))
     w.project.media["v"] = MediaItem("v", Path(tmp_path / "v.mp4"), "video", 3.0, 16, 64, 64)
     w.project.tracks[0].clips = [Clip("a", "v", 0, 40, source_in=4, fade_in=8), Clip("b", "v", 40, 16)]
     w.editor.timeline.refresh()
-    w.confirm_discard = lambda: True  # closing it at the end asks nothing
     return w
 
 

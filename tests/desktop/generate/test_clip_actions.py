@@ -12,17 +12,15 @@ from engine_records import CPU, TOYWORLD
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QWidget
+from studio_window import studio_window
 
 from desktop.generate import actions
 from desktop.generate.controller import GenerationController
 from desktop.generate.extension_dialog import Extension, ExtensionDialog
 from desktop.generate.outputs import media_folder
 from desktop.generate.panel import GeneratePanel
-from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem, Project
-from engine.api.job_book import JobBook
 from engine.api.jobs import JobSpec
-from engine.api.transport import LocalEngine
 
 
 def generated(folder: Path, name: str, frames: int, bits: bool, kind: str = "generate", **inputs) -> MediaItem:
@@ -39,9 +37,7 @@ def window(qtbot, tmp_path, monkeypatch):
     """Video 1: "first" (a 49-frame generated video with bits, its tail trimmed) at 0..40, "second" (33 frames,
     no bits) at 40..73."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    qtbot.addWidget(w)
+    w = studio_window(qtbot, tmp_path)
     w.models = {"toyworld": TOYWORLD}
     w.submitted = []
     monkeypatch.setattr(w.controller, "submit",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QGraphicsItem
+from studio_window import studio_window
 
 from desktop.generate.placement import Placement
 from desktop.main_window import MainWindow
@@ -20,7 +20,6 @@ from desktop.project.live import LIVE_TRACK
 from desktop.project.model import Clip, Project, Track
 from desktop.timeline.clip_item import ClipItem
 from engine.api import protocol as p
-from engine.api.job_book import JobBook
 from engine.api.jobs import JobSpec
 from engine.api.transport import LocalEngine
 from engine.media.mp4 import mp4_writer
@@ -39,10 +38,7 @@ def window(qtbot, tmp_path, monkeypatch):
     """The person's film open and shown: Video 2 (empty) above Video 1 (a grey clip at 0..32) and Audio 1. No
     engine: jobs submitted go nowhere (`window.submitted`), and the test sends their events."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    qtbot.addWidget(w)
-    w.confirm_discard = lambda: True  # closing it at the end asks nothing
+    w = studio_window(qtbot, tmp_path)
     w.submitted = []
     monkeypatch.setattr(w.bridge, "submit", w.submitted.append)
     monkeypatch.setattr(w.bridge, "list_models", lambda *args: None)

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 from engine_records import TOYWORLD
-from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from studio_window import studio_window
 from timeline_helpers import viewport_point
 
 from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem, Track
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 VIDEO1, AUDIO1 = 0, 1
 
@@ -36,10 +35,7 @@ def window(qtbot, tmp_path, monkeypatch):
     """Video 1: "shot" (imported) at 0..48 and "gen" (generated) at 60..140; Audio 1: "voice" at 10..110. Shown
     (the engine is never asked for: no engine process), with no job submitted for real."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    qtbot.addWidget(w)
-    w.confirm_discard = lambda: True
+    w = studio_window(qtbot, tmp_path)
     w.models = {"toyworld": TOYWORLD}
     w.submitted = []
     monkeypatch.setattr(w.controller, "submit",

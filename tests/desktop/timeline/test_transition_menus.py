@@ -4,15 +4,12 @@ inspector shows the selected clip's fades and sets them."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QSpinBox
+from studio_window import studio_window
 from test_timeline_menus import choose, right_click
 from timeline_helpers import viewport_point
 
-from desktop.main_window import MainWindow
 from desktop.project.model import Clip, MediaItem, Track
-from engine.api.job_book import JobBook
-from engine.api.transport import LocalEngine
 
 VIDEO1 = 0
 
@@ -21,10 +18,7 @@ VIDEO1 = 0
 def window(qtbot, tmp_path, monkeypatch):
     """Video 1: "shot" at 0..48 and "next" at 60..140 of one 60 s video (16 fps). Shown without an engine."""
     monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-                   lambda: LocalEngine(tmp_path / "engine.log"), JobBook(tmp_path / "q.json"))
-    qtbot.addWidget(w)
-    w.confirm_discard = lambda: True
+    w = studio_window(qtbot, tmp_path)
     project = w.project
     project.fps = 16
     project.media = {"v": MediaItem("v", tmp_path / "shot.mp4", "video", 60.0, 16, 64, 64)}
