@@ -82,6 +82,7 @@ APP_NAME = "InfinityStar Studio"
 DEFAULT_SIZE = QSize(1400, 860)
 AUTOSAVE_SECONDS = 60
 PREVIEW_SCALE_KEY = "monitor/preview_scale"
+SNAP_KEY = "timeline/snap"
 PROJECT_FILTER = f"Studio projects (*{PROJECT_SUFFIX})"
 MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.png *.jpg *.jpeg);;All (*)"
 
@@ -192,6 +193,7 @@ class MainWindow(QMainWindow):
         timeline.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         timeline.clip_menu_requested.connect(self._clip_menu)
         timeline.space_menu_requested.connect(self._space_menu)
+        timeline.snapping = self.settings.value(SNAP_KEY, True, type=bool)
         self.editor.stack.indexChanged.connect(self._project_edited)
         self.editor.stack.cleanChanged.connect(self._update_title)
         if hasattr(self, "controller"):
@@ -278,6 +280,8 @@ class MainWindow(QMainWindow):
                                          "Put the copied clips at the playhead, on their tracks where they are free")
         self.paste_action.setEnabled(False)
         self.clipboard_actions = [self.cut_action, self.copy_action, self.paste_action]
+        self._action(edit, "Select &all clips", lambda: self.editor.timeline.select_all(),
+                     QKeySequence.StandardKey.SelectAll, "Select every clip on tracks that are not locked")
         edit.addSeparator()
         self._action(edit, "&Engine...", self.show_engine_settings,
                      tip="Use the engine on this computer or one served by `istar serve` on another")
@@ -298,6 +302,11 @@ class MainWindow(QMainWindow):
                          "Fade the selected clips out to black (or the track below) over a second"),
         ]
         timeline.addSeparator()
+        self.snap_action = self._action(timeline, "S&nap to clip edges and the playhead", self._set_snapping, None,
+                                        "Dragged clips and edges jump to nearby clip edges, the playhead and the start")
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(self.settings.value(SNAP_KEY, True, type=bool))
+        timeline.addSeparator()
         self._action(timeline, "&Play / pause", lambda: self.editor.playback.toggle())
         self.record_action = self._action(timeline, "&Record voice-over", self.toggle_voice_over, "R",
                                           "Record from the microphone into a new audio clip at the playhead")
@@ -310,6 +319,9 @@ class MainWindow(QMainWindow):
         generate.addActions(self.clip_actions.menu_actions())
 
         view = bar.addMenu("&View")
+        self._action(view, "Zoom timeline to &fit", lambda: self.editor.timeline.zoom_to_fit(), "0",
+                     "Show the whole timeline in the width of its view")
+        view.addSeparator()
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
@@ -591,6 +603,11 @@ class MainWindow(QMainWindow):
     def place_media(self, media_id: str) -> None:
         media = self.project.media[media_id]
         self.editor.timeline.edit(Macro("Add clip", place_media(self.project, media, self.editor.timeline.playhead)))
+
+    def _set_snapping(self, on: bool) -> None:
+        """Timeline > Snap: for this project's timeline and the next ones, remembered."""
+        self.settings.setValue(SNAP_KEY, on)
+        self.editor.timeline.snapping = on
 
     def copy_clips(self) -> bool:
         """Edit > Copy: the selected clips, for Paste. False when none is selected."""

@@ -69,6 +69,7 @@ from desktop.timeline.storyboard_lane import LANE_HEIGHT, StoryboardLane
 from desktop.timeline.track_headers import AddTrackButtons, TrackHeaders
 
 SNAP_PIXELS = 8
+FIT_SHARE = 0.95  # of the view's width that a timeline zoomed to fit takes, so its end is seen as an end
 PLAYHEAD_GRIP = 4  # pixels either side of the playhead line where a press grabs it
 _GUIDE = QColor(255, 230, 120)
 _BACKGROUND = QColor(28, 28, 30)
@@ -253,6 +254,19 @@ class TimelineView(QGraphicsView):
             scene.blockSignals(blocked)
         if self.selected_clip_ids() != selected:
             self._selection_changed()
+
+    def zoom_to_fit(self) -> None:
+        """Zoom so that the whole timeline (at least a second) shows in the view's width, from its start."""
+        frames = max(self._end(), self.project.fps)
+        self.scale.pixels_per_frame = 1.0
+        self.scale.zoom(self.viewport().width() * FIT_SHARE / frames)
+        self.refresh()
+        self.horizontalScrollBar().setValue(0)
+
+    def select_all(self) -> None:
+        """Select every clip that can be edited (those of locked tracks stay as they are)."""
+        for item in self._items.values():
+            item.setSelected(not item.locked and not item.live)
 
     def zoom(self, factor: float, anchor: float | None = None) -> None:
         """Zoom by `factor` keeping the frame at viewport x `anchor` (default: the playhead) where it is."""
@@ -691,6 +705,7 @@ class TimelineView(QGraphicsView):
             Qt.Key.Key_Plus: lambda: self.zoom(ZOOM_STEP),
             Qt.Key.Key_Equal: lambda: self.zoom(ZOOM_STEP),
             Qt.Key.Key_Minus: lambda: self.zoom(1 / ZOOM_STEP),
+            Qt.Key.Key_0: self.zoom_to_fit,
         }
         action = actions.get(Qt.Key(key))
         if action is None:

@@ -1,12 +1,13 @@
 """Cut, copy and paste of clips as a person uses them in the window: the Edit menu's actions with their usual keys,
-the clip's and the empty timeline's right-click menus, one undo step each, and a paste into another project."""
+the clip's and the empty timeline's right-click menus, one undo step each, and a paste into another project; and
+selecting all clips and the snapping choice, which go with them in the menus."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from studio_window import studio_window
 
 from desktop.project.formats import ProjectFormat
@@ -78,3 +79,23 @@ def test_the_right_click_menus_offer_them(window):
     clip_menu = [a.text() for a in window.clip_menu().actions()]
     assert {"Cu&t", "&Copy", "&Paste at playhead"} <= set(clip_menu)
     assert "&Paste at playhead" in [a.text() for a in window.space_menu().actions()]
+
+
+def test_select_all_takes_every_clip_of_unlocked_tracks_and_cut_takes_them(window):
+    window.project.tracks[1].clips = [Clip("locked", "v", 0, 10)]  # Audio 1's place, on a locked track of its own
+    window.project.tracks[1].kind, window.project.tracks[1].locked = "video", True
+    window.editor.timeline.refresh()
+    keys = [a for a in window.findChildren(QAction) if a.text() == "Select &all clips"]
+    assert [a.shortcut() for a in keys] == [QKeySequence(QKeySequence.StandardKey.SelectAll)]
+    keys[0].trigger()
+    assert sorted(window.editor.timeline.selected_clip_ids()) == ["a", "b"]
+
+
+def test_snapping_is_a_checkable_choice_the_next_window_remembers(window, qtbot, tmp_path):
+    assert window.snap_action.isChecked() and window.editor.timeline.snapping
+    window.snap_action.trigger()
+    assert not window.editor.timeline.snapping
+    window.new_project(ProjectFormat(640, 360, 16))
+    assert not window.editor.timeline.snapping, "a project opened next snaps as chosen"
+    again = studio_window(qtbot, tmp_path)
+    assert not again.snap_action.isChecked() and not again.editor.timeline.snapping

@@ -256,3 +256,12 @@ def test_a_group_moved_left_stops_with_its_earliest_clip_at_the_start(view):
     view.select_clips(["c2", "c3"])  # 60..140 and 10..110
     drag(view, viewport_point(view, 100, VIDEO1), viewport_point(view, 40, VIDEO1))  # 60 frames back: c3 to -50
     assert spans(view.project)["c3"] == ("t3", 0, 100, 0) and spans(view.project)["c2"] == ("t1", 50, 80, 10)
+
+
+def test_zero_zooms_the_whole_timeline_into_view_and_it_scrolls_to_the_start(view, qtbot):
+    view.zoom(40)
+    view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
+    qtbot.keyClick(view, Qt.Key.Key_0)
+    end = view.project.duration  # 140: c2's end
+    assert view.horizontalScrollBar().value() == 0
+    assert 0.9 * view.viewport().width() <= view.scale.x(end) <= view.viewport().width()
