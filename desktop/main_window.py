@@ -37,6 +37,7 @@ from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
 from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
+from desktop.project.audio_detach import detach_audio, has_sound_to_detach
 from desktop.project.clipboard import Copied, copy_clips, paste_clips
 from desktop.project.collect import Collected, collect_media, made_by_studio, media_to_collect, plan_collect
 from desktop.project.commands import (
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
         self.inspector.show_clip(project, None)
         if hasattr(self, "clip_actions"):  # a new project has nothing selected: no clip action applies
             self.clip_actions.update_enabled()
+            self.detach_action.setEnabled(False)
         self._update_title()
 
     def _build_generation_context(self) -> actions.GenerationContext:
@@ -270,7 +272,11 @@ class MainWindow(QMainWindow):
                                           "Delete")
         self.ripple_action = self._action(edit, "&Ripple delete",
                                           lambda: self.editor.timeline.delete_selected(ripple=True), "Shift+Delete")
-        self.clip_edit_actions = [self.split_action, self.delete_action, self.ripple_action]  # a clip's menu's edits
+        self.detach_action = self._action(edit, "Detach &audio", self.detach_audio, None,
+                                          "Move the selected videos' sound to clips of its own on an audio track")
+        self.detach_action.setEnabled(False)
+        self.clip_edit_actions = [self.split_action, self.delete_action, self.ripple_action,  # a clip's menu's edits
+                                  self.detach_action]
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
                                        "Take the selected clips off the timeline, to paste them elsewhere")
@@ -756,6 +762,25 @@ class MainWindow(QMainWindow):
                 clip = None
         self.inspector.show_clip(self.project, clip)
         self.clip_actions.update_enabled()
+        self.detach_action.setEnabled(self._detachable(clip_ids))
+
+    def _detachable(self, clip_ids: list[str]) -> bool:
+        try:
+            return any(has_sound_to_detach(self.project, i) for i in clip_ids)
+        except ProjectError:  # a clip of the selection is gone
+            return False
+
+    def detach_audio(self) -> None:
+        """Edit > Detach audio: the selected videos' sound on an audio track, the sound clips selected after."""
+        timeline = self.editor.timeline
+        try:
+            edit, made = detach_audio(self.project, timeline.selected_clip_ids())
+        except ProjectError as error:
+            self.statusBar().showMessage(str(error), 5000)
+            return
+        if timeline.edit(edit):
+            timeline.select_clips(made)
+            self.bin.show_project(self.project)
 
     def _set_fades(self, clip_id: str, fade_in: int, fade_out: int) -> None:
         """Fade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
