@@ -268,15 +268,21 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         self.split_action = self._action(edit, "&Split at playhead", lambda: self.editor.timeline.split_at_playhead(),
                                          "S")
+        self.trim_actions = [
+            self._action(edit, "Tr&im start to playhead", lambda: self.editor.timeline.trim_to_playhead("start"), "[",
+                         "The selected clip (or every clip) under the playhead starts there; the rest stays put"),
+            self._action(edit, "Trim e&nd to playhead", lambda: self.editor.timeline.trim_to_playhead("end"), "]",
+                         "The selected clip (or every clip) under the playhead ends there"),
+        ]
         self.delete_action = self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(),
                                           "Delete")
         self.ripple_action = self._action(edit, "&Ripple delete",
                                           lambda: self.editor.timeline.delete_selected(ripple=True), "Shift+Delete")
-        self.detach_action = self._action(edit, "Detach &audio", self.detach_audio, None,
+        self.detach_action = self._action(edit, "Detach audi&o", self.detach_audio, None,
                                           "Move the selected videos' sound to clips of its own on an audio track")
         self.detach_action.setEnabled(False)
-        self.clip_edit_actions = [self.split_action, self.delete_action, self.ripple_action,  # a clip's menu's edits
-                                  self.detach_action]
+        self.clip_edit_actions = [self.split_action, *self.trim_actions, self.delete_action,  # a clip's menu's edits
+                                  self.ripple_action, self.detach_action]
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
                                        "Take the selected clips off the timeline, to paste them elsewhere")
@@ -806,12 +812,14 @@ class MainWindow(QMainWindow):
                                  self.clip_actions.clip_menu_actions() if generation else []])
 
     def _clip_menu(self, where: QPoint) -> None:
-        """Split at the playhead acts here only on the selected clips it is inside of (from the Edit menu it splits
-        every clip under the playhead when none of those is selected)."""
+        """Split and trim at the playhead act here only on the selected clips it is inside of (from the Edit menu
+        they act on every clip under the playhead when none of those is selected)."""
         timeline = self.editor.timeline
         selected = bool(timeline.selected_clip_ids())
-        with enabled_while({self.split_action: bool(timeline.selected_at_playhead()), self.delete_action: selected,
-                            self.ripple_action: selected, self.cut_action: selected, self.copy_action: selected}):
+        at_playhead = bool(timeline.selected_at_playhead())
+        with enabled_while({self.split_action: at_playhead, **dict.fromkeys(self.trim_actions, at_playhead),
+                            self.delete_action: selected, self.ripple_action: selected, self.cut_action: selected,
+                            self.copy_action: selected}):
             self._open_menu(self.clip_menu(), where)
 
     def space_menu(self) -> QMenu:

@@ -313,6 +313,17 @@ class TimelineView(QGraphicsView):
         """Close the gap under the playhead on track `track_id`: its later clips move left by the gap's length."""
         self.edit(CloseGap(track_id, self._playhead))
 
+    def trim_to_playhead(self, edge: str) -> None:
+        """Trim the `edge` ("start" or "end") of the selected clips the playhead is inside of to the playhead, or of
+        every clip under it when none of those is selected (as S splits)."""
+        frame = self._playhead
+        under = [c for t in self.project.tracks if not t.locked for c in t.clips if c.start < frame < c.end]
+        selected = set(self.selected_clip_ids())
+        targets = [c for c in under if c.id in selected] or under
+        if targets:
+            self.edit(_one([TrimClip(c.id, edge, frame) for c in targets],
+                           "Trim clip starts" if edge == "start" else "Trim clip ends"))
+
     def selected_at_playhead(self) -> list[str]:
         """The selected clips the playhead is inside of: those a split at the playhead cuts."""
         frame, selected = self._playhead, set(self.selected_clip_ids())
@@ -692,6 +703,8 @@ class TimelineView(QGraphicsView):
         step = self.project.fps if shift else 1
         actions = {
             Qt.Key.Key_S: self.split_at_playhead,
+            Qt.Key.Key_BracketLeft: lambda: self.trim_to_playhead("start"),
+            Qt.Key.Key_BracketRight: lambda: self.trim_to_playhead("end"),
             Qt.Key.Key_Delete: lambda: self.delete_selected(ripple=shift),
             Qt.Key.Key_Backspace: lambda: self.delete_selected(ripple=shift),
             Qt.Key.Key_J: lambda: self.shuttle.emit("j"),

@@ -265,3 +265,26 @@ def test_zero_zooms_the_whole_timeline_into_view_and_it_scrolls_to_the_start(vie
     end = view.project.duration  # 140: c2's end
     assert view.horizontalScrollBar().value() == 0
     assert 0.9 * view.viewport().width() <= view.scale.x(end) <= view.viewport().width()
+
+
+def test_brackets_trim_the_selected_clip_under_the_playhead_to_it(view, qtbot):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c2"])  # Video 1 60..140 from media frame 10
+    view.set_playhead(80)
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert spans(view.project)["c2"] == ("t1", 80, 60, 30), "its start moves, the rest stays put"
+    assert spans(view.project)["c3"] == ("t3", 10, 100, 0), "a clip under the playhead that is not selected stays"
+    view.set_playhead(120)
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    assert spans(view.project)["c2"] == ("t1", 80, 40, 30)
+    assert view.undo_stack.count() == 2 and view.undo_stack.undoText() == "Trim clip"
+    view.undo_stack.undo()
+    view.undo_stack.undo()
+    assert view.project == before
+
+
+def test_without_a_selection_under_it_the_brackets_trim_every_clip_under_the_playhead(view, qtbot):
+    view.set_playhead(30)  # inside c1 (0..48) and c3 (10..110)
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    assert spans(view.project)["c1"] == ("t1", 0, 30, 0) and spans(view.project)["c3"] == ("t3", 10, 20, 0)
+    assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Trim clip ends"
