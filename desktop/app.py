@@ -58,8 +58,9 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     render = parser.add_argument_group(
         "rendering without a window",
         "istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265] "
-        "[--speed fastest|fast|thorough]: export the project's timeline and exit; no display needed. Exit 0 when "
-        "written, 2 when the project cannot be rendered (said why), 1 when the file cannot be written.",
+        "[--speed fastest|fast|thorough] [--from SECONDS] [--to SECONDS]: export the project's timeline (or that "
+        "part of it) and exit; no display needed. Exit 0 when written, 2 when the project cannot be rendered (said "
+        "why), 1 when the file cannot be written.",
     )
     render.add_argument("--render", metavar="PROJECT", type=Path, help="the project file (.istar) to render")
     render.add_argument("-o", "--output", metavar="OUT", type=Path, help="the MP4 file to write")
@@ -69,6 +70,10 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     render.add_argument("--codec", choices=["h264", "h265"], default="h264", help="default h264")
     render.add_argument("--speed", default="fast", metavar="fastest|fast|thorough",
                         help="the encoder's time on each frame against the file's size and quality; default fast")
+    render.add_argument("--from", dest="start", type=float, metavar="SECONDS",
+                        help="render from this time of the timeline (default: its start)")
+    render.add_argument("--to", dest="end", type=float, metavar="SECONDS",
+                        help="render up to this time of the timeline (default: its end)")
     return parser.parse_known_args(argv)
 
 

@@ -54,6 +54,7 @@ from desktop.media.export_settings import (
     size_text,
 )
 from desktop.project.model import Project
+from desktop.timecode import timecode
 from desktop.workers import Task, current_task, run_in_background
 
 CUSTOM = "Custom"
@@ -75,12 +76,14 @@ def remembered_speed(settings: QSettings | None) -> str:
 class ExportDialog(QDialog):
     """Exports `project` as it is when Export is pressed (a copy: editing meanwhile changes nothing written).
     `exported(path)` when a file has been written. `clock` (seconds) times the export for the time left. With
-    `settings` the encoder speed starts as the last export's and an export remembers its own."""
+    `settings` the encoder speed starts as the last export's and an export remembers its own. Its Range offers the
+    whole timeline, the selected clips' span (`selection`: project frames [first, end)) and from the `playhead` on."""
 
     exported = Signal(object)  # the Path written
 
     def __init__(self, project: Project, path: Path, parent: QWidget | None = None,
-                 clock: Callable[[], float] = time.monotonic, settings: QSettings | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, settings: QSettings | None = None,
+                 selection: tuple[int, int] | None = None, playhead: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export video")
         self.project = project
@@ -95,6 +98,15 @@ class ExportDialog(QDialog):
         self.browse = QPushButton("&Browse...")
         self.browse.clicked.connect(self.choose_file)
         file_row = field_row(self.file, self.browse)
+
+        self.span = QComboBox()
+        self.span.addItem("Whole timeline", None)
+        end = project.duration
+        if selection is not None and selection[0] < end:
+            self.span.addItem(f"Selected clips ({timecode(selection[0], project.fps)} to "
+                              f"{timecode(min(selection[1], end), project.fps)})", selection)
+        if 0 < playhead < end:
+            self.span.addItem(f"From the playhead ({timecode(playhead, project.fps)} to the end)", (playhead, end))
 
         self.frame_size = QComboBox()
         for label, size in SIZE_PRESETS.items():
@@ -156,6 +168,7 @@ class ExportDialog(QDialog):
         form = QFormLayout(self.fields)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self._label("&File:", self.file), file_row)
+        form.addRow("Ra&nge:", self.span)
         form.addRow("Frame &size:", self.frame_size)
         form.addRow("", size_row)
         form.addRow("Frame &rate:", self.fps)
@@ -201,7 +214,7 @@ class ExportDialog(QDialog):
         self.quality_mode.currentIndexChanged.connect(self._quality_chosen)
         for box in (self.width_box, self.height_box, self.crf, self.bitrate):
             box.valueChanged.connect(self._update)
-        for combo in (self.fps, self.codec, self.speed, self.audio):
+        for combo in (self.span, self.fps, self.codec, self.speed, self.audio):
             combo.currentIndexChanged.connect(self._update)
         self.file.textChanged.connect(self._update)
         self._size_chosen()
@@ -239,7 +252,7 @@ class ExportDialog(QDialog):
         bitrate = self.bitrate.value() * 1000 if self.quality_mode.currentData() == BITRATE else None
         return ExportSettings(size=size, fps=self.fps.currentData(), codec=self.codec.currentData(),
                               crf=self.crf.value(), video_bitrate=bitrate, audio_bitrate=self.audio.currentData(),
-                              speed=self.speed.currentData())
+                              speed=self.speed.currentData(), span=self.span.currentData())
 
     def problem(self) -> str | None:
         """Why these fields cannot be exported, starting with the field's name ("Width ..."); None when they can."""

@@ -669,7 +669,11 @@ class MainWindow(QMainWindow):
     def export_video_dialog(self) -> ExportDialog:
         """File > Export video...: the file and its settings, then the export with its progress, window-modal without
         blocking (the export runs in the background)."""
-        dialog = ExportDialog(self.project, default_export_path(self.project_path), self, settings=self.settings)
+        timeline = self.editor.timeline
+        clips = [self.project.find_clip(i)[1] for i in timeline.selected_clip_ids()]
+        selection = (min(c.start for c in clips), max(c.end for c in clips)) if clips else None
+        dialog = ExportDialog(self.project, default_export_path(self.project_path), self, settings=self.settings,
+                              selection=selection, playhead=timeline.playhead)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exported.connect(lambda path: self.statusBar().showMessage(f"exported {path}", 6000))
         dialog.open()

@@ -1,7 +1,7 @@
-"""`istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265]
-[--speed fastest|fast|thorough]`: the export the studio's export dialog makes, without a window, for batches and
-render machines. Needs no display: the export uses no Qt widget, and titles' fonts come from an offscreen
-QGuiApplication.
+"""`istar-studio --render PROJECT.istar -o OUT.mp4 [--size WxH] [--fps N] [--crf N] [--codec h264|h265] [--speed
+fastest|fast|thorough] [--from SECONDS] [--to SECONDS]`: the export the studio's export dialog makes, of the whole
+timeline or the part between --from and --to, without a window, for batches and render machines. Needs no display:
+the export uses no Qt widget, and titles' fonts come from an offscreen QGuiApplication.
 
 A progress bar on stderr (rewritten in place on a terminal, a line every tenth otherwise); the written file's path
 on stdout. Exit 0 when the file is written; 2 when the project cannot be rendered as asked (a project file that
@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -139,15 +140,33 @@ def ctrl_c_cancels() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, before)
 
 
+def span_of(project: Project, start_s: float | None, end_s: float | None) -> tuple[int, int] | None:
+    """The project frames from `start_s` to `end_s` seconds (None: the timeline's start or end); None for the whole
+    timeline; CannotRender naming --from or --to when that is no part of the timeline."""
+    if start_s is None and end_s is None:
+        return None
+    length = project.seconds(project.duration)
+    first = round((start_s or 0.0) * project.fps)
+    end = project.duration if end_s is None else round(end_s * project.fps)
+    if first < 0 or first >= project.duration:
+        raise CannotRender(f"--from: {start_s:g} s is not within the timeline, which lasts {length:g} s")
+    if end <= first:
+        raise CannotRender(f"--to: {end_s:g} s should come after --from ({start_s or 0:g} s)")
+    return first, min(end, project.duration)
+
+
 def render(project_path: Path, output: Path, settings: ExportSettings, err: TextIO = sys.stderr,
-           clock: Callable[[], float] = time.monotonic) -> int:
-    """Render the project at `project_path` to `output`; the exit status, problems said on `err`."""
+           clock: Callable[[], float] = time.monotonic, start_s: float | None = None,
+           end_s: float | None = None) -> int:
+    """Render the project at `project_path` (from `start_s` to `end_s` seconds where given) to `output`; the exit
+    status, problems said on `err`."""
     try:
         if output.is_dir():
             raise CannotRender(f"-o {output}: is a folder; give the file to write, such as {output / 'out.mp4'}")
         if not output.parent.is_dir():
             raise CannotRender(f"-o {output}: the folder {output.parent} does not exist")
         project = renderable_project(project_path)
+        settings = replace(settings, span=span_of(project, start_s, end_s))
     except CannotRender as refused:
         print(f"istar-studio --render: {refused}", file=err)
         return EXIT_CANNOT_RENDER
@@ -203,4 +222,4 @@ def render_command(args: argparse.Namespace, extra: list[str], err: TextIO = sys
     except (CannotRender, ExportSettingsError) as refused:  # ExportSettingsError: parse_size's, "size: ..."
         print(f"istar-studio --render: {'--' if isinstance(refused, ExportSettingsError) else ''}{refused}", file=err)
         return EXIT_CANNOT_RENDER
-    return render(args.render, args.output, settings, err)
+    return render(args.render, args.output, settings, err, start_s=args.start, end_s=args.end)

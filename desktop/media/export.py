@@ -1,5 +1,5 @@
-"""The timeline as a file: an MP4 (H.264 or H.265, yuv420p, + AAC) of its whole length at the size, rate and quality
-of its ExportSettings (desktop.media.export_settings), or one frame as a PNG."""
+"""The timeline as a file: an MP4 (H.264 or H.265, yuv420p, + AAC) of its whole length or of a range of it, at the size,
+rate and quality of its ExportSettings (desktop.media.export_settings), or one frame as a PNG."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from desktop.media.audio import mix_samples
-from desktop.media.export_settings import H265, ExportSettings, output_frames, source_frame
+from desktop.media.export_settings import H265, ExportSettings, ExportSettingsError, source_frame
 from desktop.media.frames import FrameCache, FramePool
 from desktop.media.render import TimelineRenderer
 from desktop.project.model import Project, ProjectError
@@ -47,16 +47,19 @@ def export_video(
     settings.check()
     if project.duration == 0:
         raise ProjectError("the timeline is empty: there is nothing to export")
+    if settings.span is not None and settings.span[0] >= project.duration:
+        raise ExportSettingsError("range", f"starts at frame {settings.span[0]}, after the timeline's end (frame "
+                                  f"{project.duration})")
     fps = settings.fps_for(project)
     output = settings.output_project(project)
-    frames = output_frames(output, fps)
+    first, end = settings.output_span(project)
     renderer = TimelineRenderer(output, FrameCache(EXPORT_CACHE_BYTES))
     # keyed by the rendered project's frame, so a frame repeated at a higher output rate is rendered once
     pool = FramePool(lambda index: _yuv(renderer.frame(index)), ahead=AHEAD)
     rate = project.sample_rate
     try:
         with atomic_writer(path) as file, av.open(file, mode="w", format="mp4") as container:
-            provenance = clips_provenance(project)
+            provenance = clips_provenance(project, settings.span)
             if provenance:
                 container.metadata[PROVENANCE_TAG] = json.dumps(provenance, sort_keys=True)
             video = container.add_stream(settings.codec, rate=fps, options=settings.video_options())
@@ -68,18 +71,19 @@ def export_video(
                 video.codec_tag = "hvc1"  # the tag Apple's players need to play H.265 from an MP4
             sound = container.add_stream("aac", rate=rate, layout="stereo")
             sound.bit_rate = settings.audio_bitrate
-            for index in range(frames):
+            sound_start = round(first * rate / fps)
+            for index in range(first, end):
                 if cancelled is not None and cancelled():
                     raise ExportCancelled(f"the export to {Path(path).name} was cancelled")
                 picture = pool.request(source_frame(output, fps, index), prefetch=True).result()
-                picture.pts, picture.time_base = index, Fraction(1, fps)
+                picture.pts, picture.time_base = index - first, Fraction(1, fps)
                 container.mux(video.encode(picture))
-                start, end = round(index * rate / fps), round((index + 1) * rate / fps)
-                block = av.AudioFrame.from_ndarray(mix_samples(output, start, end - start).T.copy(), "fltp", "stereo")
-                block.pts, block.time_base, block.sample_rate = start, Fraction(1, rate), rate
+                start, stop = round(index * rate / fps), round((index + 1) * rate / fps)
+                block = av.AudioFrame.from_ndarray(mix_samples(output, start, stop - start).T.copy(), "fltp", "stereo")
+                block.pts, block.time_base, block.sample_rate = start - sound_start, Fraction(1, rate), rate
                 container.mux(sound.encode(block))
                 if progress is not None:
-                    progress((index + 1) / frames)
+                    progress((index - first + 1) / (end - first))
             container.mux(video.encode(None))
             container.mux(sound.encode(None))
     finally:
@@ -96,8 +100,10 @@ def export_still(project: Project, frame: int, path: str | Path) -> None:
         renderer.close()
 
 
-def clips_provenance(project: Project) -> list[dict[str, Any]]:
-    """Where each generated clip of the unmuted tracks sits in the export and what made it, in timeline order."""
+def clips_provenance(project: Project, span: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+    """Where each generated clip of the unmuted tracks sits in the export of project frames `span` (None: the whole
+    timeline) and what made it, in timeline order."""
+    first, end = span if span is not None else (0, project.duration)
     entries = []
     for track in project.tracks:
         if track.muted:
@@ -105,11 +111,12 @@ def clips_provenance(project: Project) -> list[dict[str, Any]]:
         for clip in track.clips:
             media = project.media_of(clip)
             record = media.generation
-            if record is not None:
+            if record is not None and clip.start < end and clip.end > first:
+                shown = max(clip.start, first)
                 # measured from the generated video's start, which an exported file of one clip has inside it
-                source_in = project.seconds(clip.source_in) - media.video_start
-                entries.append(ExportedClip(track.name, media.name, project.seconds(clip.start),
-                                            project.seconds(clip.end), source_in, record))
+                source_in = project.seconds(clip.source_in + shown - clip.start) - media.video_start
+                entries.append(ExportedClip(track.name, media.name, project.seconds(shown - first),
+                                            project.seconds(min(clip.end, end) - first), source_in, record))
     return [entry.to_json() for entry in sorted(entries, key=lambda entry: entry.start_s)]
 
 

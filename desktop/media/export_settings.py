@@ -122,7 +122,7 @@ def _codec_options(codec: str, crf: int | None, speed: str = DEFAULT_SPEED) -> d
 @dataclass(frozen=True)
 class ExportSettings:
     """None for `size` and `fps` means the project's. Quality is `crf` (constant quality) unless `video_bitrate`
-    (bits per second) is given."""
+    (bits per second) is given. `span`: the project frames [first, end) to export, None for the whole timeline."""
 
     size: tuple[int, int] | None = None
     fps: int | None = None
@@ -131,6 +131,7 @@ class ExportSettings:
     video_bitrate: int | None = None
     audio_bitrate: int = DEFAULT_AUDIO_BITRATE
     speed: str = DEFAULT_SPEED
+    span: tuple[int, int] | None = None
 
     def check(self) -> None:
         """Raise ExportSettingsError naming the first setting that cannot be used."""
@@ -156,6 +157,9 @@ class ExportSettings:
                 raise ExportSettingsError(
                     "video bitrate", f"should be from {low // 1000} to {high // 1000} kb/s, not "
                     f"{self.video_bitrate / 1000:g} kb/s")
+        if self.span is not None and not 0 <= self.span[0] < self.span[1]:
+            raise ExportSettingsError("range", f"should start at frame 0 or later and end after it starts, not run "
+                                      f"from frame {self.span[0]} to {self.span[1]}")
         if self.audio_bitrate not in AUDIO_BITRATES:
             choices = ", ".join(str(rate // 1000) for rate in AUDIO_BITRATES)
             raise ExportSettingsError("audio bitrate", f"should be one of {choices} kb/s, not "
@@ -187,7 +191,16 @@ class ExportSettings:
 
     def frames_for(self, project: Project) -> int:
         """How many frames the export of `project` has."""
-        return output_frames(self.output_project(project), self.fps_for(project))
+        first, end = self.output_span(project)
+        return end - first
+
+    def output_span(self, project: Project) -> tuple[int, int]:
+        """The output frames [first, end) the export writes: the whole timeline, or the frames showing `span`."""
+        fps = self.fps_for(project)
+        if self.span is None:
+            return 0, output_frames(self.output_project(project), fps)
+        first, end = self.span
+        return -(-first * fps // project.fps), -(-min(end, project.duration) * fps // project.fps)
 
     def video_options(self) -> dict[str, str]:
         """The encoder's options: the preset and parameters of its speed, and the CRF unless a bitrate is set."""

@@ -1,4 +1,5 @@
-"""Export: the whole timeline as H.264 + AAC with the generated clips' provenance, atomic and cancellable; stills."""
+"""Export: the whole timeline or a range of it as H.264 + AAC with the generated clips' provenance, atomic and
+cancellable; stills."""
 
 from __future__ import annotations
 
@@ -83,6 +84,40 @@ def test_the_exported_sound_is_the_mix(project: Project, tmp_path: Path) -> None
         sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)  # fltp [2, n]
     assert rms(sound[0, :9000]) < 0.01 and rms(sound[0, 62000:72000]) < 0.01
     assert abs(rms(sound[0, 20000:50000]) - 0.2 / 2**0.5) < 0.02
+
+
+def test_a_range_holds_those_frames_and_that_sound_from_its_own_start(project: Project, tmp_path: Path) -> None:
+    done: list[float] = []
+    export_video(project, tmp_path / "part.mp4", ExportSettings(span=(12, 20)), progress=done.append)  # 0.75..1.25 s
+    assert len(done) == 8 and done[-1] == 1.0
+    with av.open(str(tmp_path / "part.mp4")) as container:
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in container.decode(video=0)]
+    with av.open(str(tmp_path / "part.mp4")) as container:
+        sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+        assert abs(container.duration / av.time_base - 0.5) < 0.05, "picture and sound start at the range's start"
+    assert len(frames) == 8
+    assert np.abs(frames[0][:, 32:96] - pattern(16)).mean() < 6, "timeline frame 12: numbers frame 16"
+    renderer = TimelineRenderer(project)
+    assert all(np.abs(frames[i] - renderer.frame(12 + i)).mean() < 6 for i in range(8))
+    whole = tmp_path / "whole.mp4"
+    export_video(project, whole)
+    with av.open(str(whole)) as container:
+        all_sound = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+    # the same sound as the whole export's from 0.75 s (AAC's own delay aside), tone and numbers mixed
+    assert abs(sound.shape[1] - 24000) <= 2048
+    assert abs(rms(sound[0, 4000:20000]) - rms(all_sound[0, 40000:56000])) < 0.01
+    assert probe_media(tmp_path / "part.mp4").provenance["clips"] == [{
+        "track": "Video 1", "file": "numbers.mp4", "start_s": 0.0, "end_s": 0.25, "source_in_s": 1.0,
+        "provenance": GENERATED}], "the generated clip's last 4 frames, from its source's frame 16"
+
+
+def test_a_range_past_the_end_or_backwards_is_refused_by_name(project: Project, tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="range: starts at frame 30, after the timeline's end"):
+        export_video(project, tmp_path / "out.mp4", ExportSettings(span=(30, 40)))
+    with pytest.raises(ProjectError, match="range: should start at frame 0 or later and end after it starts"):
+        export_video(project, tmp_path / "out.mp4", ExportSettings(span=(10, 10)))
+    assert list(tmp_path.iterdir()) == []
+    assert ExportSettings(span=(20, 99)).frames_for(project) == 4, "a range running past the end stops there"
 
 
 def test_a_cancelled_export_leaves_nothing_and_keeps_an_earlier_file(project: Project, tmp_path: Path) -> None:

@@ -169,3 +169,26 @@ def test_file_export_video_opens_the_dialog_beside_the_window(qtbot, tmp_path: P
     dialog.exported.emit(tmp_path / "film.mp4")
     assert window.statusBar().currentMessage() == f"exported {tmp_path / 'film.mp4'}"
     dialog.close()
+
+
+def test_the_range_offers_the_selected_clips_and_the_playhead_on_and_exports_that_part(qtbot, project: Project,
+                                                                                      tmp_path: Path) -> None:
+    dialog = ExportDialog(project, tmp_path / "part.mp4", selection=(8, 24), playhead=20)
+    qtbot.addWidget(dialog)
+    assert [dialog.span.itemText(i) for i in range(dialog.span.count())] == [
+        "Whole timeline", "Selected clips (0:00.08 to 0:01.08)", "From the playhead (0:01.04 to the end)"]
+    dialog.span.setCurrentIndex(1)
+    assert dialog.summary.text().startswith("Length 0:01 (16 frames at 16 fps)")
+    dialog.span.setCurrentIndex(2)
+    assert dialog.summary.text().startswith("Length 0:01 (12 frames at 16 fps)")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=60_000)
+    with av.open(str(tmp_path / "part.mp4")) as container:
+        assert container.streams.video[0].frames == 12
+
+
+def test_with_nothing_selected_and_the_playhead_at_the_start_the_range_is_the_whole_timeline(qtbot, project: Project,
+                                                                                            tmp_path: Path) -> None:
+    dialog = ExportDialog(project, tmp_path / "film.mp4", selection=None, playhead=0)
+    qtbot.addWidget(dialog)
+    assert [dialog.span.itemText(i) for i in range(dialog.span.count())] == ["Whole timeline"]

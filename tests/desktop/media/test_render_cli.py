@@ -94,12 +94,24 @@ def test_a_missing_media_file_ends_the_process_with_exit_2(film: Path, tmp_path:
         (["--speed", "warp"], "--speed: should be one of fastest, fast, thorough, not warp"),
         (["other.istar"], "--render takes no other arguments: other.istar"),
         (["--fast"], "--render takes no other arguments: --fast"),
+        (["--from", "1"], "--from: 1 s is not within the timeline, which lasts 1 s"),
+        (["--from", "0.5", "--to", "0.25"], "--to: 0.25 s should come after --from (0.5 s)"),
     ],
 )
 def test_options_it_cannot_use_are_refused_naming_the_option(film: Path, tmp_path: Path, args, said) -> None:
     code, text = in_process("--render", str(film), "-o", str(tmp_path / "out.mp4"), *args)
     assert (code, text.strip()) == (2, f"istar-studio --render: {said}")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_from_and_to_render_that_part_of_the_timeline(film: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    code, said = in_process("--render", str(film), "-o", str(out), "--from", "0.25", "--to", "0.75")
+    assert code == 0 and "0:00 (8 frames)" in said, said
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].frames == 8
+    code, said = in_process("--render", str(film), "-o", str(out), "--from", "0.5")
+    assert code == 0 and "(8 frames)" in said, said
 
 
 def test_the_speed_asked_for_reaches_the_encoder(film: Path, tmp_path: Path) -> None:
