@@ -11,7 +11,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent, QUndoCommand
-from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QUndoView,
+    QWidget,
+)
 
 from desktop.collect_dialog import CollectDialog
 from desktop.context_menus import build_menu, enabled_while
@@ -159,13 +169,18 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.panel = GeneratePanel(self.settings)
         self.queue_view = QueueView(queue)
+        self.history = QUndoView()  # the open project's edits: a click goes back (or forward) to that point
+        self.history.setEmptyLabel("Opened")
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.docks = {
             "bin": self._dock("Media", self.bin, left),
             "inspector": self._dock("Inspector", self._steady(self.inspector), left),
             "generate": self._dock("Generate", FittingScroll(self.panel), right),
             "queue": self._dock("Jobs", self.queue_view, right),
+            "history": self._dock("History", self.history, right),
         }
+        self.tabifyDockWidget(self.docks["queue"], self.docks["history"])
+        self.docks["queue"].raise_()
         self.bin.import_requested.connect(self.import_media)
         self.bin.place_requested.connect(self.place_media)
         self.bin.remove_requested.connect(lambda media_id: self.editor.timeline.edit(RemoveMedia(media_id)))
@@ -181,6 +196,7 @@ class MainWindow(QMainWindow):
         old = self.editor
         self.editor = Editor(project, self.previews, self, live=self.live)
         self.setCentralWidget(self.editor)
+        self.history.setStack(self.editor.stack)
         transport = self.editor.transport  # the preview quality chosen last, for every project
         transport.set_scale(read_scale(self.settings.value(PREVIEW_SCALE_KEY, 1.0)))
         transport.scale_changed.connect(lambda scale: self.settings.setValue(PREVIEW_SCALE_KEY, scale))

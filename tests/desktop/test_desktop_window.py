@@ -39,10 +39,27 @@ def test_window_opens_untitled_with_its_docks(make_window, qtbot):
     window.show()
     qtbot.waitExposed(window)
     assert window.windowTitle() == f"Untitled - {APP_NAME}"
-    assert {d.windowTitle() for d in window.docks.values()} == {"Media", "Inspector", "Generate", "Jobs"}
+    assert {d.windowTitle() for d in window.docks.values()} == {"Media", "Inspector", "Generate", "Jobs", "History"}
+    assert window.tabifiedDockWidgets(window.docks["queue"]) == [window.docks["history"]], "History: a tab by Jobs"
     qtbot.waitUntil(lambda: bool(window.models), timeout=60_000)
     assert "toyworld" in window.models and window.panel.model.currentData() == "toyworld"
     window.close()
+
+
+def test_the_history_lists_the_edits_and_a_click_goes_back_to_one_of_them(make_window):
+    window = make_window()
+    window.confirm_discard = lambda: True
+    timeline = window.editor.timeline
+    for kind in ("video", "audio", "video"):
+        timeline.add_track(kind)
+    history = window.history
+    rows = [history.model().index(i, 0).data() for i in range(history.model().rowCount())]
+    assert rows == ["Opened", "Add track", "Add track", "Add track"]
+    history.setCurrentIndex(history.model().index(1, 0))
+    assert [t.name for t in window.project.tracks] == ["Video 2", "Video 1", "Audio 1"], "back to after the first"
+    assert window.editor.stack.index() == 1 and window.editor.stack.canRedo()
+    window.new_project()
+    assert history.model().rowCount() == 1 and history.stack() is window.editor.stack, "the next project's own"
 
 
 def test_menus_offer_the_editing_and_generation_actions(make_window):
