@@ -5,12 +5,15 @@ gives back the starting project exactly, and redoing everything gives back the e
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sample_projects import FOOTAGE, assert_same, sample_project, snapshot
 
 from desktop.project import commands as c
+from desktop.project.audio_detach import detach_audio
+from desktop.project.clipboard import copy_clips, paste_clips
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
 from desktop.project.schema import project_from_json, project_to_json
 
@@ -22,10 +25,34 @@ def pick(data: st.DataObject, ids: list[str]) -> str:
     return data.draw(st.sampled_from([*ids, "missing"]))
 
 
+class Refused(c.Command):
+    """An edit whose making was refused already (a group edit built from the project as it is): refused on `do`."""
+
+    text = "Refused"
+
+    def __init__(self, error: ProjectError) -> None:
+        self.error = error
+
+    def do(self, project: Project) -> None:
+        raise self.error
+
+    def undo(self, project: Project) -> None:
+        raise AssertionError("a refused edit is never undone")
+
+
+def built(make: Callable[[], c.Command]) -> c.Command:
+    try:
+        return make()
+    except ProjectError as error:
+        return Refused(error)
+
+
 def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.Command:
     tracks = [t.id for t in project.tracks]
     clips = [clip.id for t in project.tracks for clip in t.clips]
     media = list(project.media)
+    some = data.draw(st.lists(st.sampled_from(clips), min_size=1, max_size=3, unique=True)) if clips else []
+    shift = data.draw(st.integers(-60, 60))
     edits = [
         lambda: c.AddTrack(data.draw(st.sampled_from(["video", "audio"])), "New", data.draw(st.integers(-1, 5))),
         lambda: c.RemoveTrack(pick(data, tracks)),
@@ -60,6 +87,10 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: c.TrimClip(pick(data, clips), data.draw(st.sampled_from(["start", "end"])), data.draw(frames)),
         lambda: c.SplitClip(pick(data, clips), data.draw(frames)),
         lambda: c.SetClipGain(pick(data, clips), data.draw(st.sampled_from([0.0, 0.7, 2.0, -1.0]))),
+        lambda: c.CloseGap(pick(data, tracks), data.draw(frames)),
+        lambda: built(lambda: c.move_clips(project, {i: project.find_clip(i)[1].start + shift for i in some})),
+        lambda: built(lambda: paste_clips(project, copy_clips(project, some), data.draw(frames))[0]),
+        lambda: built(lambda: detach_audio(project, some)[0]),
     ]
     if depth == 0:
         edits.append(lambda: c.Macro("Edits", [random_command(data, project, 1) for _ in range(3)]))
