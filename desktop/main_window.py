@@ -330,6 +330,11 @@ class MainWindow(QMainWindow):
                          "Fade the selected clips out to black (or the track below) over a second"),
         ]
         timeline.addSeparator()
+        self._action(timeline, "Add or remove &marker", lambda: self.editor.timeline.toggle_marker(), "M",
+                     "Mark the playhead's place on the ruler, or take away the marker there")
+        self._action(timeline, "Ne&xt marker", lambda: self.editor.timeline.go_to_marker(1), "Alt+Right")
+        self._action(timeline, "Previous mar&ker", lambda: self.editor.timeline.go_to_marker(-1), "Alt+Left")
+        timeline.addSeparator()
         self.snap_action = self._action(timeline, "S&nap to clip edges and the playhead", self._set_snapping, None,
                                         "Dragged clips and edges jump to nearby clip edges, the playhead and the start")
         self.snap_action.setCheckable(True)

@@ -6,6 +6,7 @@ sound) and stills on video tracks.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from abc import ABC, abstractmethod
@@ -201,7 +202,7 @@ class SetFormat(Command):
     shown and exported at; clip positions are frames, so a new size moves nothing. A new frame rate keeps every clip
     at the same time, showing the same part of its media: starts, lengths and media positions are converted to it
     (`retimed_clips`), and so are fades and cross-dissolves (`retimed_transitions`), on locked tracks too, since the
-    clips stay where they were in time. Undo restores every clip exactly."""
+    clips stay where they were in time; markers keep their times too. Undo restores every clip and marker exactly."""
 
     text = "Change project format"
 
@@ -228,6 +229,8 @@ class SetFormat(Command):
                                            f"{err}") from None
         transitions = retimed_transitions(project, self.fps, retimed) if retimed else {}
         self._before = (project.width, project.height, project.fps)
+        self._markers = list(project.markers)
+        project.markers[:] = sorted({frame_at_rate(m, project.fps, self.fps) for m in project.markers})
         self._clips = {}
         self._transitions = {}
         for track in project.tracks:
@@ -242,6 +245,7 @@ class SetFormat(Command):
 
     def undo(self, project: Project) -> None:
         project.width, project.height, project.fps = self._before
+        project.markers[:] = self._markers
         for track in project.tracks:
             for clip in track.clips:
                 if clip.id in self._clips:
@@ -438,6 +442,30 @@ class CloseGap(Command):
         for clip in project.track(self.track_id).clips:
             if clip.start >= first:
                 clip.start += end - first
+
+
+class ToggleMarker(Command):
+    """Marks timeline frame `frame`, or takes away the marker there (`text` says which, once done)."""
+
+    text = "Marker"
+
+    def __init__(self, frame: int) -> None:
+        if frame < 0:
+            raise ProjectError(f"a marker goes on frame 0 or later, not {frame}")
+        self.frame = frame
+
+    def do(self, project: Project) -> None:
+        self.text = "Remove marker" if self.frame in project.markers else "Add marker"
+        self._toggle(project)
+
+    def undo(self, project: Project) -> None:
+        self._toggle(project)
+
+    def _toggle(self, project: Project) -> None:
+        if self.frame in project.markers:
+            project.markers.remove(self.frame)
+        else:
+            bisect.insort(project.markers, self.frame)
 
 
 class MoveClip(Command):

@@ -143,6 +143,7 @@ class Project:
     sample_rate: int = 48000
     media: dict[str, MediaItem] = field(default_factory=dict)
     tracks: list[Track] = field(default_factory=list)
+    markers: list[int] = field(default_factory=list)  # frames the person marked on the timeline, in order
 
     @classmethod
     def empty(cls, **settings: Any) -> Project:

@@ -19,11 +19,12 @@ from desktop.project.rules import (
     ClipProblem,
     check_clip,
     frame_side_problem,
+    max_timeline_frames,
 )
 from desktop.project.title import ALIGNMENTS, COLOURS, NUMBERS, Title, TitleProblem
 from desktop.project.transform import MODES, RANGES, Transform
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
 MAX_SECONDS = 1e9  # keeps duration × fps a finite number of frames, whatever a hand-edited file says
 
@@ -158,8 +159,16 @@ def _v2_wrapped_titles(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 4 projects keep the timeline's markers; a schema 3 one has none. The number changes so that a build
+    without markers refuses a file that has some instead of dropping them when it saves."""
+    data["schema"] = 4
+    data["markers"] = []
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    0: _v0_seconds_to_frames, 1: _v1_placed_clips, 2: _v2_wrapped_titles,
+    0: _v0_seconds_to_frames, 1: _v1_placed_clips, 2: _v2_wrapped_titles, 3: _v3_markers,
 }
 
 
@@ -199,6 +208,7 @@ def project_to_json(project: Project, folder: Path) -> dict[str, Any]:
         "sample_rate": project.sample_rate,
         "media": media,
         "tracks": [asdict(t) for t in project.tracks],
+        "markers": list(project.markers),
     }
 
 
@@ -326,4 +336,17 @@ def project_from_json(data: dict[str, Any], folder: Path) -> Project:
             raise FieldError(fields.path("id"), f"another track already has id {track.id!r}")
         track_ids.add(track.id)
         project.tracks.append(track)
+    project.markers = _markers_from_json(top, max_timeline_frames(project.fps))
     return project
+
+
+def _markers_from_json(top: _Fields, limit: int) -> list[int]:
+    markers = top.get("markers")
+    if not isinstance(markers, list):
+        raise FieldError(top.path("markers"), f"should be a list of frames, not {_describe(markers)}")
+    frames = _Fields({f"markers[{i}]": frame for i, frame in enumerate(markers)}, "")
+    read = [frames.integer(f"markers[{i}]", 0, limit) for i in range(len(markers))]
+    if len(set(read)) != len(read):
+        twice = next(frame for frame in read if read.count(frame) > 1)
+        raise FieldError(top.path("markers"), f"marks frame {twice} twice")
+    return sorted(read)

@@ -1,5 +1,5 @@
-"""The time ruler above the tracks: ticks and timecodes at the view's zoom and scroll, and the playhead's marker.
-Pressing or dragging on it asks for the playhead there."""
+"""The time ruler above the tracks: ticks and timecodes at the view's zoom and scroll, the project's markers and the
+playhead's. Pressing or dragging on it asks for the playhead there."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ PLAYHEAD_COLOR = QColor(235, 70, 60)
 _BACKGROUND = QColor(38, 38, 41)
 _TICKS = QColor(150, 150, 155)
 _LABELS = QColor(205, 205, 210)
+MARKER_COLOR = QColor(240, 190, 60)
 _MIN_TICK_SPACING = 7
 
 
@@ -34,6 +35,7 @@ class Ruler(QWidget):
         self.scale = scale
         self.offset = 0  # the scene x at the ruler's left edge
         self.playhead = 0
+        self.markers: list[int] = []  # the project's marked frames
         self._font = QFont("Sans", 8)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -53,8 +55,14 @@ class Ruler(QWidget):
             if labelled:
                 painter.setPen(_LABELS)
                 painter.drawText(x + 3, height - 14, scale.timecode(frame))
-        x = scale.x(self.playhead) - self.offset
         painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(MARKER_COLOR)
+        for frame in self.markers:
+            x = scale.x(frame) - self.offset
+            if -6 <= x <= self.width() + 6:
+                painter.drawPolygon(QPolygonF([QPointF(x - 5, 0), QPointF(x + 5, 0), QPointF(x + 5, 6),
+                                               QPointF(x, 11), QPointF(x - 5, 6)]))
+        x = scale.x(self.playhead) - self.offset
         painter.setBrush(PLAYHEAD_COLOR)
         painter.drawPolygon(QPolygonF([QPointF(x - 6, height - 10), QPointF(x + 6, height - 10), QPointF(x, height)]))
 

@@ -40,6 +40,7 @@ from desktop.project.commands import (
     SetDissolve,
     SetTrackFlag,
     SplitClip,
+    ToggleMarker,
     TrimClip,
     add_dissolve,
     gap_at,
@@ -235,6 +236,7 @@ class TimelineView(QGraphicsView):
                         dissolve.first, dissolve.length, self._tops[row], track)))
         self._fit_scene()
         self.headers.show_tracks(rows, self._tops, shown_only={self.live.track_id})
+        self.ruler.markers = project.markers
         self.ruler.update()
         self.storyboard.update()
         self.viewport().update()
@@ -262,6 +264,20 @@ class TimelineView(QGraphicsView):
         self.scale.zoom(self.viewport().width() * FIT_SHARE / frames)
         self.refresh()
         self.horizontalScrollBar().setValue(0)
+
+    def toggle_marker(self) -> None:
+        """Mark the playhead's frame, or take away the marker there."""
+        self.edit(ToggleMarker(self._playhead))
+
+    def go_to_marker(self, step: int) -> None:
+        """Move the playhead to the next marker (`step` 1) or the previous one (-1), if there is one."""
+        markers = self.project.markers
+        if step > 0:
+            frame = next((m for m in markers if m > self._playhead), None)
+        else:
+            frame = next((m for m in reversed(markers) if m < self._playhead), None)
+        if frame is not None:
+            self.set_playhead(frame)
 
     def select_all(self) -> None:
         """Select every clip that can be edited (those of locked tracks stay as they are)."""
@@ -703,6 +719,7 @@ class TimelineView(QGraphicsView):
         step = self.project.fps if shift else 1
         actions = {
             Qt.Key.Key_S: self.split_at_playhead,
+            Qt.Key.Key_M: self.toggle_marker,
             Qt.Key.Key_BracketLeft: lambda: self.trim_to_playhead("start"),
             Qt.Key.Key_BracketRight: lambda: self.trim_to_playhead("end"),
             Qt.Key.Key_Delete: lambda: self.delete_selected(ripple=shift),

@@ -22,8 +22,10 @@ from desktop.project.commands import (
     RemoveTrack,
     RippleDelete,
     SetClipGain,
+    SetFormat,
     SetTrackFlag,
     SplitClip,
+    ToggleMarker,
     TrimClip,
     gap_at,
     move_clips,
@@ -301,3 +303,16 @@ def test_close_gap_refuses_a_clip_the_end_and_a_locked_track():
     refused(project, CloseGap("v1", 140), "no gap")
     project.track("v1").locked = True
     refused(project, CloseGap("v1", 95), "track Video 1 is locked")
+
+
+def test_a_marker_toggles_and_a_new_frame_rate_keeps_its_time():
+    project = sample_project()  # 16 fps
+    do_undo_redo(project, ToggleMarker(40))
+    do_undo_redo(project, ToggleMarker(8))
+    assert project.markers == [8, 40]
+    do_undo_redo(project, SetFormat(1280, 720, 24))
+    assert project.markers == [12, 60], "0.5 s and 2.5 s at 24 fps"
+    do_undo_redo(project, ToggleMarker(12))
+    assert project.markers == [60]
+    with pytest.raises(ProjectError, match="frame 0 or later, not -1"):
+        ToggleMarker(-1)

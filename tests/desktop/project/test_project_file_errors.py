@@ -115,6 +115,30 @@ def test_hand_edited_nonsense_names_the_field(tmp_path, field, value, problem):
     assert problem in str(error)
 
 
+@pytest.mark.parametrize(
+    ("markers", "field", "problem"),
+    [
+        ([16, "32"], "markers[1]", "should be a whole number, not '32'"),
+        ([-1], "markers[0]", "should be at least 0, not -1"),
+        ([16, 8, 16], "markers", "marks frame 16 twice"),
+        ({"at": 16}, "markers", "should be a list of frames, not {'at': 16}"),
+    ],
+)
+def test_markers_a_hand_edit_broke_are_named(tmp_path, markers, field, problem):
+    error = load_error(write(tmp_path, json.dumps(sample_data() | {"markers": markers})))
+    assert error.field == field and str(error).endswith(f"{field}: {problem}")
+
+
+def test_markers_are_kept_in_order(tmp_path):
+    project = sample_project(tmp_path)
+    project.markers = [8, 40]
+    save_project(project, tmp_path / "film.istar")
+    data = json.loads((tmp_path / "film.istar").read_text())
+    assert data["markers"] == [8, 40]
+    data["markers"] = [40, 8]
+    assert load_project(write(tmp_path, json.dumps(data))).markers == [8, 40]
+
+
 def test_a_missing_field_is_named(tmp_path):
     data = sample_data()
     del data["media"][0]["path"]
@@ -204,11 +228,12 @@ def test_any_bytes_load_or_raise_project_file_error(tmp_path, content):
 
 
 def test_a_schema_1_file_opens_unchanged_and_is_saved_in_the_current_schema(tmp_path):
-    """Schema 2 adds transforms, fades, dissolves and titles (schema 3 their wrapping), all defaulting to what a
-    schema 1 file meant."""
+    """Schema 2 adds transforms, fades, dissolves and titles (schema 3 their wrapping, schema 4 markers), all
+    defaulting to what a schema 1 file meant."""
     data = sample_data() | {"schema": 1}
     project = load_project(write(tmp_path, json.dumps(data)))
     clips = [c for t in project.tracks for c in t.clips]
     assert clips and all(c.transform.mode == "fit" and c.fade_in == c.fade_out == 0 for c in clips)
     save_project(project, tmp_path / "again.istar")
-    assert json.loads((tmp_path / "again.istar").read_text())["schema"] == SCHEMA_VERSION == 3
+    assert project.markers == []
+    assert json.loads((tmp_path / "again.istar").read_text())["schema"] == SCHEMA_VERSION == 4

@@ -288,3 +288,23 @@ def test_without_a_selection_under_it_the_brackets_trim_every_clip_under_the_pla
     qtbot.keyClick(view, Qt.Key.Key_BracketRight)
     assert spans(view.project)["c1"] == ("t1", 0, 30, 0) and spans(view.project)["c3"] == ("t3", 10, 20, 0)
     assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Trim clip ends"
+
+
+def test_m_marks_the_playhead_on_the_ruler_and_the_playhead_goes_from_marker_to_marker(view, qtbot):
+    for frame in (60, 20, 100):
+        view.set_playhead(frame)
+        qtbot.keyClick(view, Qt.Key.Key_M)
+    assert view.project.markers == [20, 60, 100] and view.ruler.markers == [20, 60, 100]
+    assert view.undo_stack.undoText() == "Add marker"
+    view.set_playhead(60)
+    view.go_to_marker(1)
+    assert view.playhead == 100
+    view.go_to_marker(1)
+    assert view.playhead == 100, "none after the last"
+    view.go_to_marker(-1)
+    view.go_to_marker(-1)
+    assert view.playhead == 20
+    qtbot.keyClick(view, Qt.Key.Key_M)
+    assert view.project.markers == [60, 100] and view.undo_stack.undoText() == "Remove marker"
+    view.undo_stack.undo()
+    assert view.project.markers == [20, 60, 100] and view.ruler.markers == [20, 60, 100]
