@@ -77,7 +77,8 @@ class ExportDialog(QDialog):
     """Exports `project` as it is when Export is pressed (a copy: editing meanwhile changes nothing written).
     `exported(path)` when a file has been written. `clock` (seconds) times the export for the time left. With
     `settings` the encoder speed starts as the last export's and an export remembers its own. Its Range offers the
-    whole timeline, the selected clips' span (`selection`: project frames [first, end)) and from the `playhead` on."""
+    whole timeline, the selected clips' span (`selection`: project frames [first, end)), from the `playhead` on, and
+    between the markers around the playhead."""
 
     exported = Signal(object)  # the Path written
 
@@ -107,6 +108,12 @@ class ExportDialog(QDialog):
                               f"{timecode(min(selection[1], end), project.fps)})", selection)
         if 0 < playhead < end:
             self.span.addItem(f"From the playhead ({timecode(playhead, project.fps)} to the end)", (playhead, end))
+        if project.markers:
+            first = max((m for m in project.markers if m <= playhead), default=0)
+            last = min((m for m in project.markers if m > playhead), default=end)
+            if first < min(last, end):
+                self.span.addItem(f"Between the markers ({timecode(first, project.fps)} to "
+                                  f"{timecode(min(last, end), project.fps)})", (first, min(last, end)))
 
         self.frame_size = QComboBox()
         for label, size in SIZE_PRESETS.items():

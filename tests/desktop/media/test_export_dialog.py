@@ -192,3 +192,16 @@ def test_with_nothing_selected_and_the_playhead_at_the_start_the_range_is_the_wh
     dialog = ExportDialog(project, tmp_path / "film.mp4", selection=None, playhead=0)
     qtbot.addWidget(dialog)
     assert [dialog.span.itemText(i) for i in range(dialog.span.count())] == ["Whole timeline"]
+
+
+def test_the_range_offers_the_part_between_the_markers_around_the_playhead(qtbot, project: Project,
+                                                                           tmp_path: Path) -> None:
+    project.markers = [4, 12, 20]
+    for playhead, offered in ((14, "Between the markers (0:00.12 to 0:01.04)"),
+                              (2, "Between the markers (0:00.00 to 0:00.04)"),
+                              (25, "Between the markers (0:01.04 to 0:02.00)")):
+        dialog = ExportDialog(project, tmp_path / "part.mp4", playhead=playhead)
+        qtbot.addWidget(dialog)
+        assert dialog.span.itemText(dialog.span.count() - 1) == offered
+    dialog.span.setCurrentIndex(dialog.span.count() - 1)
+    assert dialog.settings().span == (20, 32)
