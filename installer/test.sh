@@ -18,8 +18,10 @@ printf 'pcm.!default { type null }\n' >"$test_home/.asoundrc"
 
 # Two workers (pytest-xdist), each test file on one of them so a file's module fixtures are built once: the
 # suite takes about two thirds of the time on two cores. More workers would crowd tests that start engine
-# processes of their own. `-n 0` as an argument runs everything in this one process.
+# processes of their own. A worker that crashes is not replaced: its test fails and the run goes on with the other,
+# where a replaced worker has been seen to leave the run waiting for ever. `-n 0` as an argument runs everything in
+# this one process.
 workers=$(( $(nproc) < 2 ? 0 : 2 ))
-echo "[test] pytest -n $workers --dist loadfile $*"
+echo "[test] pytest -n $workers --dist loadfile --max-worker-restart=0 $*"
 HOME="$test_home" PIP_CACHE_DIR="$pip_cache" QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" \
-    .venv/bin/python -m pytest -n "$workers" --dist loadfile "$@"
+    .venv/bin/python -m pytest -n "$workers" --dist loadfile --max-worker-restart=0 "$@"
