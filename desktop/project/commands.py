@@ -53,7 +53,7 @@ def _take(track: Track, clip_id: str) -> Clip:
 
 def _check_placement(project: Project, track: Track, clip: Clip) -> None:
     check_clip(project, track, clip)
-    if not track.fits(clip.start, clip.length, ignore=clip.id):
+    if not track.fits(clip.start, clip.length, ignore={clip.id}):
         raise ProjectError(f"frames {clip.start}..{clip.end} on {track.name} are taken by another clip")
 
 

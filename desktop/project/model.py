@@ -19,6 +19,7 @@ cut limits its length (desktop.project.transitions).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -124,12 +125,13 @@ class Track:
     def clip_at(self, frame: int) -> Clip | None:
         return next((c for c in self.clips if c.start <= frame < c.end), None)
 
-    def fits(self, start: int, length: int, ignore: str | None = None) -> bool:
-        """Whether frames [start, start + length) are free on this track (clip `ignore` aside)."""
-        return start >= 0 and all(c.end <= start or c.start >= start + length for c in self.clips if c.id != ignore)
+    def fits(self, start: int, length: int, ignore: Collection[str] = ()) -> bool:
+        """Whether frames [start, start + length) are free on this track (the clips `ignore` aside)."""
+        return start >= 0 and all(c.end <= start or c.start >= start + length for c in self.clips
+                                  if c.id not in ignore)
 
     def place(self, clip: Clip) -> None:
-        if not self.fits(clip.start, clip.length, ignore=clip.id):
+        if not self.fits(clip.start, clip.length, ignore={clip.id}):
             raise ProjectError(f"clip {clip.id} ({clip.start}..{clip.end}) overlaps another clip on {self.name}")
         self.clips.append(clip)
         self.clips.sort(key=lambda c: c.start)

@@ -57,7 +57,7 @@ def move_landing(project: Project, clip_id: str, track_id: str, start: int, tole
     start, guide = max(0, start), None
     if tolerance is not None:
         start, guide = _snapped(project, start, clip.length, tolerance, playhead, {clip_id})
-    allowed = not own.locked and not target.locked and target.fits(start, clip.length, ignore=clip_id)
+    allowed = not own.locked and not target.locked and target.fits(start, clip.length, ignore={clip_id})
     dissolve = None if allowed else _dissolve(project, clip_id, "move", target.id, start, clip.length)
     return Landing(target.id, start, clip.length, clip.source_in, allowed or dissolve is not None, guide, dissolve)
 
@@ -70,14 +70,13 @@ def group_landing(project: Project, clip_id: str, together: Collection[str], sta
     group = {clip_id, *together}
     placed = {c.id: (t, c) for t in project.tracks for c in t.clips if c.id in group}
     _, clip = placed[clip_id]
-    start, guide = max(start, clip.start - min(c.start for _, c in placed.values())), None
+    earliest = clip.start - min(c.start for _, c in placed.values())  # where `clip` is with the group at frame 0
+    start, guide = max(start, earliest), None
     if tolerance is not None:
         start, guide = _snapped(project, start, clip.length, tolerance, playhead, group)
-        start = max(start, clip.start - min(c.start for _, c in placed.values()))
+        start = max(start, earliest)
     shift = start - clip.start
-    allowed = all(not t.locked and c.start + shift >= 0
-                  and all(o.end <= c.start + shift or o.start >= c.end + shift for o in t.clips if o.id not in group)
-                  for t, c in placed.values())
+    allowed = all(not t.locked and t.fits(c.start + shift, c.length, ignore=group) for t, c in placed.values())
     along = tuple((c.id, c.start + shift) for _, c in placed.values() if c.id != clip_id)
     return Landing(placed[clip_id][0].id, start, clip.length, clip.source_in, allowed, guide, along=along)
 
