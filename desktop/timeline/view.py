@@ -313,12 +313,9 @@ class TimelineView(QGraphicsView):
 
     def split_at_playhead(self) -> None:
         """Split the selected clips under the playhead, or every clip under it when none of those is selected."""
-        frame = self._playhead
-        under = [c for t in self.project.tracks if not t.locked for c in t.clips if c.start < frame < c.end]
-        selected = set(self.selected_clip_ids())
-        targets = [c for c in under if c.id in selected] or under
+        targets = self._cut_at_playhead()
         if targets:
-            self.edit(_one([SplitClip(c.id, frame) for c in targets], "Split clips"))
+            self.edit(_one([SplitClip(i, self._playhead) for i in targets], "Split clips"))
 
     def gap_at_playhead(self, track_id: str | None) -> tuple[int, int] | None:
         """The gap under the playhead on track `track_id` that a clip follows (what Close gap closes), if any."""
@@ -332,13 +329,17 @@ class TimelineView(QGraphicsView):
     def trim_to_playhead(self, edge: str) -> None:
         """Trim the `edge` ("start" or "end") of the selected clips the playhead is inside of to the playhead, or of
         every clip under it when none of those is selected (as S splits)."""
-        frame = self._playhead
-        under = [c for t in self.project.tracks if not t.locked for c in t.clips if c.start < frame < c.end]
-        selected = set(self.selected_clip_ids())
-        targets = [c for c in under if c.id in selected] or under
+        targets = self._cut_at_playhead()
         if targets:
-            self.edit(_one([TrimClip(c.id, edge, frame) for c in targets],
+            self.edit(_one([TrimClip(i, edge, self._playhead) for i in targets],
                            "Trim clip starts" if edge == "start" else "Trim clip ends"))
+
+    def _cut_at_playhead(self) -> list[str]:
+        """The clips a split or trim at the playhead cuts: the selected ones it is inside of, else every clip it is
+        inside of (those of locked tracks aside)."""
+        frame = self._playhead
+        under = [c.id for t in self.project.tracks if not t.locked for c in t.clips if c.start < frame < c.end]
+        return self.selected_at_playhead() or under
 
     def selected_at_playhead(self) -> list[str]:
         """The selected clips the playhead is inside of: those a split at the playhead cuts."""
