@@ -110,10 +110,10 @@ class ExportDialog(QDialog):
             self.span.addItem(f"From the playhead ({timecode(playhead, project.fps)} to the end)", (playhead, end))
         if project.markers:
             first = max((m for m in project.markers if m <= playhead), default=0)
-            last = min((m for m in project.markers if m > playhead), default=end)
-            if first < min(last, end):
+            last = min([m for m in project.markers if m > playhead] + [end])
+            if first < last:
                 self.span.addItem(f"Between the markers ({timecode(first, project.fps)} to "
-                                  f"{timecode(min(last, end), project.fps)})", (first, min(last, end)))
+                                  f"{timecode(last, project.fps)})", (first, last))
 
         self.frame_size = QComboBox()
         for label, size in SIZE_PRESETS.items():

@@ -642,14 +642,13 @@ class MainWindow(QMainWindow):
         self.settings.setValue(SNAP_KEY, on)
         self.editor.timeline.snapping = on
 
-    def copy_clips(self) -> bool:
-        """Edit > Copy: the selected clips, for Paste. False when none is selected."""
+    def copy_clips(self) -> None:
+        """Edit > Copy: the selected clips, for Paste."""
         ids = self.editor.timeline.selected_clip_ids()
         if not ids:
             self.statusBar().showMessage("Select the clips to copy first", 5000)
-            return False
+            return
         self._keep_copied(copy_clips(self.project, ids))
-        return True
 
     def cut_clips(self) -> None:
         """Edit > Cut: copy the selected clips and lift them off the timeline (leaving gaps, as Delete does)."""

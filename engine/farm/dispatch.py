@@ -157,7 +157,7 @@ class FarmJobs(SharedJobs):
         except ray.exceptions.RayError as err:
             log.error("job %s on %s failed in the farm", job.spec.id, slot.info.name, exc_info=err)
             if self._tries[job].ended is None:
-                    self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm could not run the job: "
+                self._deliver(job, p.Failed(job.spec.id, "crashed", f"the farm could not run the job: "
                                             f"{_first_line(err)}", "the head's log has the details"))
         finally:
             if died is None:  # also after an error of the head's own, which goes on to the thread's log
