@@ -1,6 +1,7 @@
-"""The inspector: what the selected clip is (media, place, length, gain where it has sound, fades, and for a video
-slower than the project whether its motion is smoothed), for a generated one what made it, and for a visual one how
-it is placed in the frame (desktop.transform_panel); for a title, what it shows (desktop.title_panel)."""
+"""The inspector: what the selected clip is (media, place, length, speed for a video or a sound, gain where it has
+sound, fades, and for a video slower than the project whether its motion is smoothed), for a generated one what
+made it, and for a visual one how it is placed in the frame (desktop.transform_panel); for a title, what it shows
+(desktop.title_panel)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.project.model import Clip, Project
-from desktop.timecode import timecode
+from desktop.project.rules import MAX_SPEED, MIN_SPEED
+from desktop.timecode import speed_text, timecode
 from desktop.title_panel import TitlePanel
 from desktop.transform_panel import TransformPanel
 from engine.api.records import GenerationRecord
@@ -38,6 +40,7 @@ class Inspector(QWidget):
     provenance_requested = Signal(str)  # media id
     transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
+    speed_changed = Signal(str, float)  # clip id, new speed (1: the media's own pace)
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
     fades_changed = Signal(str, int, int)  # clip id, fade-in and fade-out frames
 
@@ -79,10 +82,13 @@ class Inspector(QWidget):
             self.transform_panel.show_clip(project, clip, editable=not project.find_clip(clip.id)[0].locked)
         fps = project.fps
         for name, value in (("Media", media.name), ("Start", timecode(clip.start, fps)),
-                            ("Length", timecode(clip.length, fps)), ("Source in", timecode(clip.source_in, fps))):
+                            ("Length", timecode(clip.length, fps)),
+                            ("Source in", timecode(round(clip.source_in), fps))):
             label = QLabel(value)
             label.setWordWrap(True)  # a long file name takes lines, not the dock's width
             self.form.addRow(name, label)
+        if project.media_room(clip) is not None:
+            self.form.addRow("Speed", self._speed_box(project, clip))
         if media.kind == "audio" or media.has_audio:  # a title, a picture or a silent video has no sound to turn up
             gain = QDoubleSpinBox()
             gain.setRange(0, 4)
@@ -91,7 +97,7 @@ class Inspector(QWidget):
             gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
             self.form.addRow("Gain", gain)
         self._fade_rows(project, clip)
-        if media.kind == "video" and media.fps and media.fps < fps:
+        if media.kind == "video" and media.fps and media.fps * clip.speed < fps:
             self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
         record = media.generation
         if record is not None:
@@ -139,9 +145,28 @@ class Inspector(QWidget):
                                                       f"({project.seconds(clip.dissolve_in):.2f} s) from the clip "
                                                       "before"))
 
+    def _speed_box(self, project: Project, clip: Clip) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(MIN_SPEED * 100, MAX_SPEED * 100)
+        box.setDecimals(1)
+        box.setSuffix(" %")
+        box.setValue(clip.speed * 100)
+        box.setToolTip("How fast the clip plays its media: under 100 % slow motion, over it faster. The clip keeps its "
+                       "start and grows or shrinks to show the same media; its sound's pitch moves with the pace")
+        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+
+        def finished() -> None:
+            wanted = box.value() / 100
+            if abs(wanted - clip.speed) > 1e-9:  # after the box is done: the edit rebuilds these rows
+                QTimer.singleShot(0, lambda: self.speed_changed.emit(clip.id, wanted))
+
+        box.editingFinished.connect(finished)
+        return box
+
     def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:
         box = QCheckBox("Smooth")
-        box.setToolTip(f"The clip is {clip_fps:g} fps, the project {project.fps} fps: checked, the frames between the "
+        pace = f"{clip_fps:g} fps" + (f" at {speed_text(clip.speed)}" if clip.speed != 1 else "")
+        box.setToolTip(f"The clip is {pace}, the project {project.fps} fps: checked, the frames between the "
                        "clip's own are made by optical flow; unchecked, its frames are repeated")
         box.setChecked(clip.smooth_motion)
         box.setEnabled(not project.find_clip(clip.id)[0].locked)

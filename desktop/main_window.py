@@ -59,6 +59,7 @@ from desktop.project.commands import (
     SetClipFades,
     SetClipGain,
     SetClipSmoothMotion,
+    SetClipSpeed,
     SetClipTransform,
     SetFormat,
     SetTitle,
@@ -94,6 +95,8 @@ DEFAULT_SIZE = QSize(1400, 860)
 AUTOSAVE_SECONDS = 60
 PREVIEW_SCALE_KEY = "monitor/preview_scale"
 SNAP_KEY = "timeline/snap"
+# Edit > Speed's choices, in percent; the inspector takes any speed from 5 % to 2000 %
+SPEED_CHOICES = ((25, " (slow motion)"), (50, ""), (100, " (normal)"), (200, ""), (400, ""))
 PROJECT_FILTER = f"Studio projects (*{PROJECT_SUFFIX})"
 MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.wav *.mp3 *.m4a *.aac *.flac *.ogg *.png *.jpg *.jpeg);;All (*)"
 
@@ -188,6 +191,7 @@ class MainWindow(QMainWindow):
         self.inspector.transform_changed.connect(self._transform_clip)
         self.inspector.title_changed.connect(self._edit_title)
         self.inspector.fades_changed.connect(self._set_fades)
+        self.inspector.speed_changed.connect(self._set_speed)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
@@ -297,8 +301,15 @@ class MainWindow(QMainWindow):
         self.detach_action = self._action(edit, "Detach audi&o", self.detach_audio, None,
                                           "Move the selected videos' sound to clips of its own on an audio track")
         self.detach_action.setEnabled(False)
+        speed = edit.addMenu("Spee&d")
+        speed.setStatusTip("Play the selected video and sound clips faster or slower: the clip grows or shrinks with "
+                           "it, its sound's pitch moving with the pace")
+        for percent, what in SPEED_CHOICES:
+            self._action(speed, f"{percent} %{what}", lambda _=False, s=percent / 100:
+                         self.editor.timeline.set_speed_selected(s))
+        self.speed_action = speed.menuAction()
         self.clip_edit_actions = [self.split_action, *self.trim_actions, self.delete_action,  # a clip's menu's edits
-                                  self.ripple_action, self.detach_action]
+                                  self.ripple_action, self.detach_action, self.speed_action]
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
                                        "Take the selected clips off the timeline, to paste them elsewhere")
@@ -815,6 +826,11 @@ class MainWindow(QMainWindow):
     def _set_fades(self, clip_id: str, fade_in: int, fade_out: int) -> None:
         """Fade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
         if not self.editor.timeline.edit(SetClipFades(clip_id, fade_in, fade_out)):
+            self._selection_changed(self.editor.timeline.selected_clip_ids())
+
+    def _set_speed(self, clip_id: str, speed: float) -> None:
+        """Change a clip's speed as the inspector says; if the edit is refused, the inspector shows it as it is."""
+        if not self.editor.timeline.edit(SetClipSpeed(clip_id, speed)):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def _transform_clip(self, clip_id: str, transform: Transform, what: str, merge_key: object) -> None:

@@ -27,7 +27,7 @@ from desktop.project.commands import (
     RemoveClip,
     TrimClip,
 )
-from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id
+from desktop.project.model import STILL_SECONDS, Clip, MediaItem, Project, Track, new_id, whole_frames
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Placement:
 
 def media_end(project: Project, clip: Clip) -> int:
     """The timeline frame where `clip`'s media ends: its end, once any tail trimmed off is back."""
-    frames = project.source_frames(project.media_of(clip))
-    return clip.end if frames is None else clip.start - clip.source_in + frames
+    room = project.media_room(clip)
+    return clip.end if room is None else clip.end + room[1]
 
 
 def fade_frames(project: Project, bridge: MediaItem) -> int:
@@ -96,7 +96,8 @@ def _bridge(project: Project, media: MediaItem, first_id: str, second_id: str, l
     second = project.find_clip(second_id)[1]
     end = media_end(project, first)
     faded = fade_frames(project, media)
-    rest = second.source_in + second.length - faded  # what the second clip still shows once it plays on after the fade
+    # what the second clip still shows once it plays on after the fade
+    rest = whole_frames((second.source_end - faded) / second.speed)
     follower = replace(second, start=end + length, source_in=faded, length=rest)
     moves = _push_later(track, second.end, follower.end - second.end, {first.id, second.id})
     follows = [AddClip(track.id, follower)] if rest > 0 else []  # a second clip shorter than the fade is all in it

@@ -20,10 +20,12 @@ from engine.api.records import ModelInfo, RecordError
 
 def video_origin(project: Project, clip: Clip) -> int:
     """The timeline frame where the generated video `clip` shows starts (before the clip when trimmed off)."""
-    return clip.start - clip.source_in + round(project.media_of(clip).video_start * project.fps)
+    return clip.start + round((project.media_of(clip).video_start * project.fps - clip.source_in) / clip.speed)
 
 
-def _spans(start: int, times: list[float], fps: int, prompts: list[str], clip_id: str | None) -> list[Segment]:
+def _spans(start: int, times: list[float], fps: float, prompts: list[str], clip_id: str | None) -> list[Segment]:
+    """Segments from timeline frame `start`, one per prompt, between the video times `times` at `fps` timeline frames
+    a second of video."""
     edges = [start + round(t * fps) for t in times]
     return [Segment(a, b, prompt, i, clip_id, cut=i > 0) for i, (prompt, a, b)
             in enumerate(zip(prompts, edges, edges[1:], strict=False))]
@@ -47,7 +49,8 @@ def clip_segments(project: Project, clip: Clip, models: Mapping[str, ModelInfo])
     if not prompts or times is None or len(prompts) != len(times) - 1:
         return []
     return [replace(s, start=max(s.start, clip.start), end=min(s.end, clip.end), cut=s.cut and s.start >= clip.start)
-            for s in _spans(video_origin(project, clip), times, project.fps, [str(p) for p in prompts], clip.id)
+            for s in _spans(video_origin(project, clip), times, project.fps / clip.speed, [str(p) for p in prompts],
+                            clip.id)
             if s.start < clip.end and s.end > clip.start]
 
 

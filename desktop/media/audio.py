@@ -125,10 +125,13 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
             media = project.media_of(clip)
             if first >= last or not (media.kind == "audio" or media.has_audio):
                 continue
-            offset = _sample(project, clip.source_in) - clip_start
             samples = cache.samples(media, project.sample_rate)
-            first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
-            sound = samples[first + offset : last + offset]
+            if clip.speed == 1:
+                offset = _sample(project, clip.source_in) - clip_start
+                first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
+                sound = samples[first + offset : last + offset]
+            else:
+                first, sound = _at_speed(project, clip, samples, first, last)
             if not len(sound):
                 continue
             gain = _envelope(project, clip, into, out_of, first, len(sound))
@@ -137,6 +140,22 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
             else:
                 out[first - start : first - start + len(sound)] += (clip.gain * gain)[:, None] * sound
     return np.clip(out, -1.0, 1.0, out=out)
+
+
+def _at_speed(project: Project, clip: Clip, samples: np.ndarray, first: int, last: int) -> tuple[int, np.ndarray]:
+    """The first timeline sample the clip is heard at within [first, last), at its speed, and its sound from there:
+    its media read at the clip's pace between samples by linear interpolation, so the pitch moves with the pace. Silent
+    where the positions fall outside the media (a dissolve's lead-in before its start)."""
+    per_frame = project.sample_rate / project.fps
+    at = (np.arange(first, last, dtype=np.float64) - clip.start * per_frame) * clip.speed + clip.source_in * per_frame
+    inside = np.flatnonzero((at >= 0) & (at <= len(samples) - 1))
+    if not len(inside):
+        return first, samples[:0]
+    at = at[inside[0] : inside[-1] + 1]
+    below = np.floor(at).astype(np.int64)
+    above = np.minimum(below + 1, len(samples) - 1)
+    share = (at - below).astype(np.float32)[:, None]
+    return first + int(inside[0]), samples[below] * (1 - share) + samples[above] * share
 
 
 def _envelope(project: Project, clip: Clip, into: Dissolve | None, out_of: Dissolve | None, first: int,

@@ -114,9 +114,10 @@ def clips_provenance(project: Project, span: tuple[int, int] | None = None) -> l
             if record is not None and clip.start < end and clip.end > first:
                 shown = max(clip.start, first)
                 # measured from the generated video's start, which an exported file of one clip has inside it
-                source_in = project.seconds(clip.source_in + shown - clip.start) - media.video_start
+                source_in = project.seconds(clip.media_frame(shown)) - media.video_start
                 entries.append(ExportedClip(track.name, media.name, project.seconds(shown - first),
-                                            project.seconds(min(clip.end, end) - first), source_in, record))
+                                            project.seconds(min(clip.end, end) - first), source_in, record,
+                                            clip.speed))
     return [entry.to_json() for entry in sorted(entries, key=lambda entry: entry.start_s)]
 
 

@@ -3,9 +3,10 @@ each placed by its transform and laid over the ones below (desktop.media.compose
 clips (a running generation's, which are not in the project: desktop.project.live) are shown over the project's
 tracks, fitted. A title's picture is the frame's size, clear but for its text (desktop.media.titles).
 
-A clip shows its media by time, so a clip at another frame rate plays at its own speed: timeline frame i shows the
-media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip slower than the
-project with smooth motion on, a frame made between its two nearest by optical flow (desktop.media.motion).
+A clip shows its media by time, so a clip at another frame rate plays at its own pace (times the clip's speed): timeline
+frame i shows the media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip
+slower than the project (its media's rate times its speed under the project's) with smooth motion on, a frame made
+between its two nearest by optical flow (desktop.media.motion).
 
 A clip fading shows at its fade's share of its opacity over what lies below; during a cross-dissolve the frame is
 the frame with the outgoing clip and the frame with the incoming one, mixed linearly (desktop.project.transitions)."""
@@ -82,8 +83,8 @@ class TimelineRenderer:
             title = media.title
             return Layer((self.project.width, self.project.height), clip.transform,
                          lambda size: cached_title(self._media.cache, title, size))
-        time_s = self.project.seconds(clip.source_in + index - clip.start)
-        smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) < self.project.fps
+        time_s = self.project.seconds(clip.media_frame(index))
+        smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) * clip.speed < self.project.fps
         pictures = self._media.smooth if smooth else self._media.scaled
         return Layer(self._media.source_size(media), clip.transform, lambda size: pictures(media, time_s, size))
 

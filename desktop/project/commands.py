@@ -15,11 +15,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal, get_args
 
-from desktop.project.model import Clip, MediaItem, MediaKind, Project, ProjectError, Track, TrackKind, new_id
+from desktop.project.model import (
+    FRAME_SLACK,
+    Clip,
+    MediaItem,
+    MediaKind,
+    Project,
+    ProjectError,
+    Track,
+    TrackKind,
+    new_id,
+    whole_frames,
+)
 from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
 from desktop.project.title import LOWER_THIRD, TITLE_SECONDS, Title, TitleProblem
 from desktop.project.transform import Transform
 from desktop.project.transitions import dissolve_problem, dissolve_room, previous
+from desktop.timecode import speed_text
 
 
 class Command(ABC):
@@ -65,12 +77,12 @@ def _continues(command: Command, later: Command, target: str) -> bool:
             and later.merge_key == key)
 
 
-def _source_after(project: Project, clip: Clip, frames: int) -> int:
-    """Where a clip's media starts once its start moves `frames` later. Every frame of a still is the same, so a
-    still's source position never moves, which lets it grow either way."""
+def _source_after(project: Project, clip: Clip, frames: int) -> float:
+    """Where a clip's media starts once its start moves `frames` later (at its speed). Every frame of a still is the
+    same, so a still's source position never moves, which lets it grow either way."""
     if project.source_frames(project.media_of(clip)) is None:
         return clip.source_in
-    return clip.source_in + frames
+    return clip.media_frame(clip.start + frames)
 
 
 class Macro(Command):
@@ -158,7 +170,7 @@ def frame_at_rate(frame: int, old_fps: int, new_fps: int) -> int:
     return (2 * frame * new_fps + old_fps) // (2 * old_fps)
 
 
-def retimed_clips(project: Project, fps: int) -> dict[str, tuple[int, int, int]]:
+def retimed_clips(project: Project, fps: int) -> dict[str, tuple[int, int, float]]:
     """Every clip's (start, length, source_in) at `fps`, keeping its time on the timeline and the part of its media
     it shows. Edges are rounded to the nearest frame, so clips that touched still touch and none come to overlap;
     a clip that would round to no frames keeps 1, the clips after it on its track moving along as little as that
@@ -171,17 +183,18 @@ def retimed_clips(project: Project, fps: int) -> dict[str, tuple[int, int, int]]
         for clip in track.clips:
             start = max(frame_at_rate(clip.start, old, fps), free)
             end = max(frame_at_rate(clip.end, old, fps), start + 1)
-            source_in = frame_at_rate(clip.source_in, old, fps)
+            source_in = (frame_at_rate(clip.source_in, old, fps) if isinstance(clip.source_in, int)
+                         else clip.source_in * fps / old)
             frames = at_new.source_frames(project.media_of(clip))
             if frames is not None:
-                source_in = max(0, min(source_in, frames - (end - start)))
-                end = min(end, start + frames - source_in)
+                source_in = max(0, min(source_in, frames - (end - start) * clip.speed))
+                end = min(end, start + whole_frames((frames - source_in) / clip.speed))
             retimed[clip.id] = (start, end - start, source_in)
             free = end
     return retimed
 
 
-def retimed_transitions(project: Project, fps: int, retimed: dict[str, tuple[int, int, int]]
+def retimed_transitions(project: Project, fps: int, retimed: dict[str, tuple[int, int, float]]
                         ) -> dict[str, tuple[int, int, int]]:
     """Every clip's (fade_in, fade_out, dissolve_in) at `fps`: the same times, rounded to the nearest frame, the fades
     within the clip's retimed length (`retimed`: `retimed_clips`' answer). A dissolve longer than its media then allows
@@ -334,10 +347,10 @@ class RelinkMedia(Command):
         frames = project.source_frames(relinked)
         for track in project.tracks:
             for clip in track.clips:
-                if clip.media_id == item.id and frames is not None and clip.source_in + clip.length > frames:
+                if clip.media_id == item.id and frames is not None and clip.source_end > frames + FRAME_SLACK:
                     raise ProjectError(
                         f"{relinked.name} has {frames} frames; a clip on {track.name} uses frames up to "
-                        f"{clip.source_in + clip.length}"
+                        f"{math.ceil(clip.source_end - FRAME_SLACK)}"
                     )
         self._before = {key: getattr(item, key) for key in self.changes}
         for key, value in self.changes.items():
@@ -631,6 +644,44 @@ class SetClipSmoothMotion(Command):
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
         clip.smooth_motion = self._before
+
+class SetClipSpeed(Command):
+    """Plays a video or sound clip at `speed` times its media's pace (0.5: slow motion). The clip keeps its start and
+    the media position it starts at, and shows the same stretch of media, so its length scales by the old speed over
+    the new, as far as its media reaches; its fades keep their times. Refused where the clip would run into the next
+    one on its track."""
+
+    def __init__(self, clip_id: str, speed: float) -> None:
+        self.text = "Change clip speed"
+        self.clip_id, self.speed = clip_id, speed
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        check_clip(project, track, replace(clip, speed=self.speed, length=1))  # the speed, before the length it gives
+        length = max(1, round(clip.length * clip.speed / self.speed))
+        changed = replace(clip, speed=self.speed, length=length)
+        room = project.media_room(changed)
+        if room is not None and room[1] < 0:
+            changed.length = max(1, length + room[1])
+        fade_in = min(clip.fade_in, changed.length)
+        changed.fade_in, changed.fade_out = fade_in, min(clip.fade_out, changed.length - fade_in)
+        check_clip(project, track, changed)
+        blocking = next((c for c in track.clips if c.id != clip.id and c.start < changed.end and c.end > clip.start),
+                        None)
+        if blocking is not None:
+            raise ProjectError(
+                f"at {speed_text(self.speed)} the clip lasts {project.seconds(changed.length):.2f} s and would run "
+                f"into {project.media_of(blocking).name} at {project.seconds(blocking.start):.2f} s on {track.name}: "
+                "move that clip first"
+            )
+        self._before = (clip.speed, clip.length, clip.fade_in, clip.fade_out)
+        clip.speed, clip.length, clip.fade_in, clip.fade_out = (changed.speed, changed.length, changed.fade_in,
+                                                                 changed.fade_out)
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.speed, clip.length, clip.fade_in, clip.fade_out = self._before
+
 
 class SetClipFades(Command):
     """A clip's fade-in and fade-out lengths in frames (desktop.project.transitions); together they fit in the clip.

@@ -2,10 +2,13 @@
 
 Time on the timeline is whole frames at the project's fps, so every edit is frame accurate and two equal projects
 compare equal. A clip shows `length` frames of its media from `source_in` on (media time = frame / project fps),
-starting at timeline frame `start`. Clips on one track never overlap and are kept in order of `start`. Video tracks
-are listed top first: where video clips overlap in time, the upper track's clip is drawn over the lower ones, each
-placed in the frame by its transform (desktop.project.transform). Audio is the sum of every unmuted audio track and
-the sound of every unmuted video clip.
+starting at timeline frame `start`, at `speed` times its own pace: timeline frame `start + i` shows media position
+`source_in + i * speed` (`Clip.media_frame`). A clip at another speed than 1 can start between two frames of its
+media (a split of a half-speed clip lands half a frame in), so `source_in` is a number of frames, not always whole.
+Clips on one track never overlap and are kept in order of `start`. Video tracks are listed top first: where video
+clips overlap in time, the upper track's clip is drawn over the lower ones, each placed in the frame by its transform
+(desktop.project.transform). Audio is the sum of every unmuted audio track and the sound of every unmuted video clip,
+a clip at another speed resampled to it (its pitch going with it, as a tape played faster or slower).
 
 A clip fades in over its first `fade_in` frames and out over its last `fade_out`, its picture to or from what lies
 below it and its sound to or from silence. A cross-dissolve is a transition on a cut, where a clip starts on the frame
@@ -18,6 +21,7 @@ cut limits its length (desktop.project.transitions).
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -32,6 +36,14 @@ MediaKind = Literal["video", "audio", "image", "title"]
 TrackKind = Literal["video", "audio"]
 DEFAULT_FPS = 16  # the rate InfinityStar models generate at, so generated clips need no resampling
 STILL_SECONDS = 3.0  # how long an imported still image lasts when first placed
+# Media positions of a clip at another speed than 1 are sums of products of floats: a position within this many frames
+# of a whole frame counts as that frame
+FRAME_SLACK = 1e-6
+
+
+def whole_frames(frames: float) -> int:
+    """The whole frames in `frames`, a float that may lie a rounding error below a whole number."""
+    return math.floor(frames + FRAME_SLACK)
 
 
 def new_id() -> str:
@@ -99,18 +111,32 @@ class Clip:
     media_id: str
     start: int
     length: int
-    source_in: int = 0
+    source_in: float = 0  # media position of its first frame, in project frames (whole but at another speed than 1)
     gain: float = 1.0
     transform: Transform = Transform()  # where a visual clip's picture goes in the frame; audio clips keep the default
     smooth_motion: bool = False  # a video slower than the project: frames made between its own, not repeated
     fade_in: int = 0  # frames at its start over which it fades in from what lies below it (black where nothing is)
     fade_out: int = 0  # frames at its end over which it fades out to what lies below it
     dissolve_in: int = 0  # frames of cross-dissolve from the clip that ends where this one starts
+    speed: float = 1.0  # how fast its media plays: 0.5 is slow motion at half speed, 2 twice as fast
 
     @property
     def end(self) -> int:
         """The first frame after the clip."""
         return self.start + self.length
+
+    def media_frame(self, frame: float) -> float:
+        """The media position (project frames from the media's start) timeline `frame` shows; outside the clip, where
+        its media would be (a cross-dissolve shows media beyond the clip's ends). A whole frame, give or take a
+        rounding error, is an int, so clips at speed 1 keep whole positions."""
+        position = self.source_in + (frame - self.start) * self.speed
+        whole = round(position)
+        return whole if abs(position - whole) < FRAME_SLACK else position
+
+    @property
+    def source_end(self) -> float:
+        """The media position just after the clip's last frame."""
+        return self.media_frame(self.end)
 
 
 @dataclass
@@ -185,5 +211,14 @@ class Project:
             return None
         return max(1, round(media.duration * self.fps))
 
-    def seconds(self, frames: int) -> float:
+    def media_room(self, clip: Clip) -> tuple[int, int] | None:
+        """How many timeline frames of the clip's media there are before its first frame and after its last, at its
+        speed (negative where it runs past its media); None for a still or a title, which lasts as long as it is
+        shown."""
+        frames = self.source_frames(self.media_of(clip))
+        if frames is None:
+            return None
+        return whole_frames(clip.source_in / clip.speed), whole_frames((frames - clip.source_end) / clip.speed)
+
+    def seconds(self, frames: float) -> float:
         return frames / self.fps

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from desktop.project.model import Clip, Project, ProjectError, Track
+from desktop.project.model import FRAME_SLACK, Clip, Project, ProjectError, Track
 from desktop.project.transform import TransformProblem
 
 # The frame: H.264 encodes even sides only; 8192 is past 8K UHD (7680), and one such frame is 200 MB of RGB
@@ -20,6 +20,8 @@ MAX_PICTURE_PIXELS = MAX_PICTURE_SQUARE * MAX_PICTURE_SQUARE
 # is still inside Qt's 32-bit coordinates
 MAX_TIMELINE_HOURS = 24
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 96000  # what the AAC encoder of an export takes
+# A clip's speed: 5 % (a 1 s generated clip as 20 s of slow motion) to 20x (a minute as 3 s)
+MIN_SPEED, MAX_SPEED = 0.05, 20.0
 
 
 def max_timeline_frames(fps: int) -> int:
@@ -66,11 +68,16 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         raise ClipProblem("start", f"the clip would start at frame {clip.start}, before the timeline begins")
     if clip.source_in < 0:
         raise ClipProblem("source_in", f"the clip would start before the beginning of {media.name}")
-    frames = project.source_frames(media)
-    if frames is not None and clip.source_in + clip.length > frames:
+    if not (math.isfinite(clip.speed) and MIN_SPEED <= clip.speed <= MAX_SPEED):
+        raise ClipProblem("speed", f"the clip's speed {clip.speed} is not from {MIN_SPEED} to {MAX_SPEED}")
+    room = project.media_room(clip)
+    if room is None and clip.speed != 1:
+        raise ClipProblem("speed", f"{media.name} is a still picture: it has no pace to change, only speed 1")
+    if room is not None and room[1] < 0:
         raise ClipProblem(
             "length",
-            f"{media.name} has {frames} frames; the clip would need frames up to {clip.source_in + clip.length}",
+            f"{media.name} has {project.source_frames(media)} frames; the clip would need frames up to "
+            f"{math.ceil(clip.source_end - FRAME_SLACK)}" + (f" at speed {clip.speed:g}" if clip.speed != 1 else ""),
         )
     limit = max_timeline_frames(project.fps)
     if clip.end > limit:
@@ -82,7 +89,7 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         )
     if clip.source_in > limit:
         raise ClipProblem(
-            "source_in", f"the clip would start {clip.source_in} frames into {media.name}, more than "
+            "source_in", f"the clip would start {clip.source_in:g} frames into {media.name}, more than "
             f"{MAX_TIMELINE_HOURS} h ({limit} frames at {project.fps} fps)",
         )
     if not (math.isfinite(clip.gain) and clip.gain >= 0):

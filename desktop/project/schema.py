@@ -24,7 +24,7 @@ from desktop.project.rules import (
 from desktop.project.title import ALIGNMENTS, COLOURS, NUMBERS, Title, TitleProblem
 from desktop.project.transform import MODES, RANGES, Transform
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_FPS = 1000  # of a media file (a high-speed camera's); the project's own is at most MAX_PROJECT_FPS
 MAX_SECONDS = 1e9  # keeps duration × fps a finite number of frames, whatever a hand-edited file says
 
@@ -167,8 +167,16 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 5 clips have a speed, and at another speed than 1 a media position between frames; a schema 4 clip plays
+    at speed 1. The number changes so that a build without speeds refuses a file with slow motion instead of playing
+    it at speed 1 and dropping the speed when it saves."""
+    data["schema"] = 5
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    0: _v0_seconds_to_frames, 1: _v1_placed_clips, 2: _v2_wrapped_titles, 3: _v3_markers,
+    0: _v0_seconds_to_frames, 1: _v1_placed_clips, 2: _v2_wrapped_titles, 3: _v3_markers, 4: _v4_clip_speed,
 }
 
 
@@ -262,13 +270,14 @@ def _clip_from_json(fields: _Fields) -> Clip:
         media_id=fields.text("media_id"),
         start=fields.integer("start"),
         length=fields.integer("length"),
-        source_in=fields.integer("source_in", default=0),
+        source_in=fields.number("source_in", 0, default=0),
         gain=fields.number("gain", default=1.0),
         transform=_transform_from_json(fields),
         smooth_motion=fields.flag("smooth_motion", False),
         fade_in=fields.integer("fade_in", 0, default=0),
         fade_out=fields.integer("fade_out", 0, default=0),
         dissolve_in=fields.integer("dissolve_in", 0, default=0),
+        speed=fields.number("speed", default=1.0),
     )
 
 

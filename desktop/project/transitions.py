@@ -177,11 +177,10 @@ def sound_span(project: Project, track: Track, clip: Clip) -> tuple[Dissolve | N
 
 
 def _media_before(project: Project, clip: Clip) -> int:
-    if project.source_frames(project.media_of(clip)) is None:
-        return _UNLIMITED
-    return clip.source_in
+    room = project.media_room(clip)
+    return _UNLIMITED if room is None else room[0]
 
 
 def _media_after(project: Project, clip: Clip) -> int:
-    frames = project.source_frames(project.media_of(clip))
-    return _UNLIMITED if frames is None else frames - clip.source_in - clip.length
+    room = project.media_room(clip)
+    return _UNLIMITED if room is None else room[1]

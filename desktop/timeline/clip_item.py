@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transitions import fades
+from desktop.timecode import speed_text
 from desktop.timeline.layout import LABEL_HEIGHT, track_height
 from desktop.timeline.previews import WAVEFORM_TILE, MediaPreviews
 from desktop.timeline.scale import TimeScale
@@ -74,13 +75,14 @@ class ClipItem(QGraphicsItem):
         self.kind = track.kind
         self.live = live_media is not None
         self.media: MediaItem = live_media if live_media is not None else project.media_of(clip)
-        self.start, self.length, self.source_in = clip.start, clip.length, clip.source_in
+        self.start, self.length, self.source_in, self.speed = clip.start, clip.length, clip.source_in, clip.speed
         self.fade_in, self.fade_out = fades(clip)
         self.source_frames = project.source_frames(self.media)
         self.locked, self.muted = track.locked, track.muted
         self._body = _BODY[self.kind].darker(170) if self.muted else _BODY[self.kind]
         self.set_refused(False)
-        self.setToolTip(f"{self.media.name}\n{project.seconds(clip.length):.2f} s")
+        self.name = self.media.name + (f" ({speed_text(clip.speed)})" if clip.speed != 1 else "")
+        self.setToolTip(f"{self.name}\n{project.seconds(clip.length):.2f} s")
         self.show_span(clip.start, clip.length, clip.source_in, top)
 
     def set_refused(self, refused: bool) -> None:
@@ -89,7 +91,7 @@ class ClipItem(QGraphicsItem):
         self._fill = _REFUSED if refused else self._body
         self.update()
 
-    def show_span(self, start: int, length: int, source_in: int, top: float) -> None:
+    def show_span(self, start: int, length: int, source_in: float, top: float) -> None:
         """Show it at `start` for `length` frames from `source_in` on the row at `top` (also while dragging)."""
         scale = self.look.scale
         rect = QRectF(0, 0, max(1.0, scale.x(length)), track_height(self.kind))
@@ -123,7 +125,7 @@ class ClipItem(QGraphicsItem):
         if width >= _MIN_LABEL_WIDTH:
             painter.setFont(self.look.font)
             painter.setPen(_TEXT)
-            painter.drawStaticText(QPointF(4, 1), self.look.label(self.media.name, int(width) - 8))
+            painter.drawStaticText(QPointF(4, 1), self.look.label(self.name, int(width) - 8))
         self._paint_fade_handles(painter, rect)
         if self.locked:
             painter.fillRect(rect, _LOCKED_SHADE)
@@ -168,8 +170,9 @@ class ClipItem(QGraphicsItem):
                 painter.fillRect(QRectF(x - half, 1, FADE_HANDLE_SIZE, FADE_HANDLE_SIZE), _FADE_HANDLE)
 
     def _source_x(self) -> float:
-        """Where the clip's left edge falls in the media, in pixels at this zoom."""
-        return self.look.scale.x(self._shown_source_in)
+        """Where the clip's left edge falls in the media, in pixels at this zoom and the clip's speed (the media is
+        drawn stretched by 1 / speed, as it plays)."""
+        return self.look.scale.x(self._shown_source_in) / self.speed
 
     def _paint_filmstrip(self, painter: QPainter, strip: QRectF, exposed: QRectF) -> None:
         media, scale = self.media, self.look.scale
@@ -180,14 +183,15 @@ class ClipItem(QGraphicsItem):
         last_frame = (self.source_frames or 1) - 1
         for k in range(math.floor((source_x + exposed.left()) / slot), math.floor((source_x + exposed.right()) / slot)
                        + 1):
-            frame = 0 if self.source_frames is None else min(last_frame, math.floor(k * slot / scale.pixels_per_frame))
+            frame = 0 if self.source_frames is None else min(last_frame, math.floor(k * slot * self.speed
+                                                                                    / scale.pixels_per_frame))
             pixmap = self.look.previews.thumbnail(media, frame / scale.fps, height)
             if pixmap is not None:
                 painter.drawPixmap(QPointF(k * slot - source_x, strip.top()), pixmap)
 
     def _paint_waveform(self, painter: QPainter, strip: QRectF, exposed: QRectF) -> None:
         scale = self.look.scale
-        pixels_per_second = scale.pixels_per_frame * scale.fps
+        pixels_per_second = scale.pixels_per_frame * scale.fps / self.speed
         source_x = self._source_x()
         for index in range(math.floor((source_x + exposed.left()) / WAVEFORM_TILE),
                            math.floor((source_x + exposed.right()) / WAVEFORM_TILE) + 1):

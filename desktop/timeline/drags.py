@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from desktop.project.commands import overlap_dissolve
-from desktop.project.model import Project, ProjectError
+from desktop.project.model import Clip, Project, ProjectError
 from desktop.project.snapping import snap
 
 Edge = Literal["start", "end"]
@@ -25,7 +25,7 @@ class Landing:
     track_id: str
     start: int
     length: int
-    source_in: int
+    source_in: float
     allowed: bool = True
     guide: int | None = None  # the frame it snapped to, for a guide line
     dissolve: tuple[int, int] | None = None  # first frame and length of the cross-dissolve an overlap makes
@@ -111,9 +111,12 @@ def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, toleran
         frame, guide = min(high, max(low, frame)), None
     if edge == "end":
         return Landing(track.id, clip.start, frame - clip.start, clip.source_in, not track.locked, guide)
-    still = project.source_frames(project.media_of(clip)) is None
-    source_in = clip.source_in if still else clip.source_in + frame - clip.start
-    return Landing(track.id, frame, clip.end - frame, source_in, not track.locked, guide)
+    return Landing(track.id, frame, clip.end - frame, _source_from(project, clip, frame), not track.locked, guide)
+
+
+def _source_from(project: Project, clip: Clip, frame: int) -> float:
+    """The clip's media position once its start is trimmed to `frame`; a still's never moves."""
+    return clip.source_in if project.media_room(clip) is None else clip.media_frame(frame)
 
 
 def _trim_over(project: Project, clip_id: str, edge: Edge, frame: int, low: int, high: int) -> Landing | None:
@@ -121,39 +124,39 @@ def _trim_over(project: Project, clip_id: str, edge: Edge, frame: int, low: int,
     limits) and into that neighbour, as far as its media reaches: a cross-dissolve over the overlap; None where the
     edge stays short of a neighbour or the clips cannot make that dissolve."""
     track, clip = project.find_clip(clip_id)
-    frames = project.source_frames(project.media_of(clip))
+    room = project.media_room(clip)
     if edge == "start":
         neighbour = next((c for c in track.clips if c.end == low and c.id != clip_id), None)
         if frame >= low or neighbour is None:
             return None
-        frame = max(frame, neighbour.start + 1, clip.start - clip.source_in if frames is not None else 0)
+        frame = max(frame, neighbour.start + 1, clip.start - room[0] if room is not None else 0)
         start, length = frame, clip.end - frame
     else:
         neighbour = next((c for c in track.clips if c.start == high and c.id != clip_id), None)
         if frame <= high or neighbour is None:
             return None
         frame = min(frame, neighbour.end - 1)
-        if frames is not None:
-            frame = min(frame, clip.start + frames - clip.source_in)
+        if room is not None:
+            frame = min(frame, clip.end + room[1])
         start, length = clip.start, frame - clip.start
     dissolve = _dissolve(project, clip_id, edge, track.id, start, length)
     if dissolve is None:
         return None
-    source_in = clip.source_in - (clip.start - start) if edge == "start" and frames is not None else clip.source_in
+    source_in = _source_from(project, clip, start) if edge == "start" else clip.source_in
     return Landing(track.id, start, length, source_in, not track.locked, None, dissolve)
 
 
 def trim_limits(project: Project, clip_id: str, edge: Edge) -> tuple[int, int]:
     """The frames `edge` may be trimmed to: at least one frame left, within the media, not over a neighbour."""
     track, clip = project.find_clip(clip_id)
-    frames = project.source_frames(project.media_of(clip))
+    room = project.media_room(clip)
     if edge == "start":
         earliest = max((c.end for c in track.clips if c.end <= clip.start), default=0)
-        if frames is not None:
-            earliest = max(earliest, clip.start - clip.source_in)
+        if room is not None:
+            earliest = max(earliest, clip.start - room[0])
         return earliest, clip.end - 1
     latest = min((c.start for c in track.clips if c.start >= clip.end), default=None)
-    if frames is not None:
-        media_end = clip.start + frames - clip.source_in
+    if room is not None:
+        media_end = clip.end + room[1]
         latest = media_end if latest is None else min(latest, media_end)
     return clip.start + 1, latest if latest is not None else sys.maxsize

@@ -37,6 +37,7 @@ from desktop.project.commands import (
     RemoveTrack,
     RippleDelete,
     SetClipFades,
+    SetClipSpeed,
     SetDissolve,
     SetTrackFlag,
     SplitClip,
@@ -386,7 +387,7 @@ class TimelineView(QGraphicsView):
                     break
                 if not self.edit(edit):
                     break
-                shift = (start - incoming.start) + (incoming.source_in - source_in)
+                shift = (start - incoming.start) + round((incoming.source_in - source_in) / incoming.speed)
                 if shift:
                     at_s = self.project.seconds(start)
                     notes.append(f"to make room for the cross-dissolve, the clips from {at_s:.2f} s on {track.name} "
@@ -412,6 +413,16 @@ class TimelineView(QGraphicsView):
                 commands.append(SetClipFades(clip.id, clip.fade_in, min(wanted, clip.length - clip.fade_in)))
         if commands:
             self.edit(_one(commands, "Fade clips in" if edge == "in" else "Fade clips out"))
+
+    def set_speed_selected(self, speed: float) -> None:
+        """Play each selected video or sound clip at `speed` (one undo step); stills and titles have no pace and are
+        left as they are."""
+        ids = self._editable_selection()
+        paced = [i for i in ids if self.project.media_room(self.project.find_clip(i)[1]) is not None]
+        if ids and not paced:
+            self.edit_refused.emit("Stills and titles have no speed: select a video or sound clip")
+        elif paced:
+            self.edit(_one([SetClipSpeed(i, speed) for i in paced], "Change clip speeds"))
 
     def _editable_selection(self) -> list[str]:
         ids = [i for i in self.selected_clip_ids() if not self._items[i].locked]

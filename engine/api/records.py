@@ -327,7 +327,8 @@ class GenerationRecord:
 
 @dataclass(frozen=True)
 class ExportedClip:
-    """A generated clip of an exported timeline: where it sits in the export and what made it."""
+    """A generated clip of an exported timeline: where it sits in the export, the time in its generated video it
+    starts at, the pace it plays at there (0.5: slow motion) and what made it."""
 
     track: str
     file: str
@@ -335,24 +336,29 @@ class ExportedClip:
     end_s: float
     source_in_s: float
     record: GenerationRecord
+    speed: float = 1.0
 
     @property
     def video_start_s(self) -> float:
         """Where its generated video's first frame is (or would be, before a trimmed start) in the export."""
-        return self.start_s - self.source_in_s
+        return self.start_s - self.source_in_s / self.speed
 
     def to_json(self) -> dict[str, Any]:
+        paced = {"speed": self.speed} if self.speed != 1 else {}  # what other readers of these files need not know
         return {"track": self.track, "file": self.file, "start_s": self.start_s, "end_s": self.end_s,
-                "source_in_s": self.source_in_s, "provenance": self.record.to_json()}
+                "source_in_s": self.source_in_s, **paced, "provenance": self.record.to_json()}
 
     @classmethod
     def from_json(cls, body: Any) -> ExportedClip:
         body, where = json_object(body, "an exported clip"), "an exported clip"
         number = (int, float)
+        speed = float(take(body, "speed", number, where, 1.0))
+        if speed <= 0:
+            raise RecordError(f"field 'speed' of {where} should be above 0, not {speed!r}")
         return cls(take(body, "track", str, where, ""), take(body, "file", str, where, ""),
                    float(take(body, "start_s", number, where)), float(take(body, "end_s", number, where)),
                    float(take(body, "source_in_s", number, where, 0)),
-                   GenerationRecord.from_json(take(body, "provenance", dict, where)))
+                   GenerationRecord.from_json(take(body, "provenance", dict, where)), speed)
 
 
 @dataclass(frozen=True)
@@ -366,10 +372,11 @@ class Provenance:
     @property
     def single(self) -> tuple[GenerationRecord, float] | None:
         """The one generation this file shows, and where its video starts in the file (seconds): the file's own,
-        or the only generated clip of an exported timeline."""
+        or the only generated clip of an exported timeline, played at its own pace (a sped one's frames are not the
+        generation's, so nothing can continue from them)."""
         if self.generation is not None:
             return self.generation, 0.0
-        if len(self.clips) == 1:
+        if len(self.clips) == 1 and self.clips[0].speed == 1:
             return self.clips[0].record, self.clips[0].video_start_s
         return None
 

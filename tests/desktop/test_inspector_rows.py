@@ -1,5 +1,5 @@
 """The inspector's rows as a person reads them: a clip with sound offers its gain; a title, a picture or a silent
-video, which have none, do not."""
+video, which have none, do not. Videos and sounds offer their speed; stills and titles, which have no pace, do not."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ def row_names(inspector: Inspector) -> list[str]:
             if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None]
 
 
-@pytest.mark.parametrize(("name", "gain"), [("sound", True), ("video with sound", True), ("silent video", False),
-                                            ("picture", False), ("title", False)])
-def test_only_a_clip_with_sound_shows_a_gain_row(qtbot, name: str, gain: bool) -> None:
+@pytest.mark.parametrize(("name", "gain", "speed"), [("sound", True, True), ("video with sound", True, True),
+                                                     ("silent video", False, True), ("picture", False, False),
+                                                     ("title", False, False)])
+def test_only_a_clip_with_sound_shows_a_gain_row_and_one_with_a_pace_its_speed(qtbot, name: str, gain: bool,
+                                                                                speed: bool) -> None:
     media = MEDIA[name]
     project = Project(fps=16, media={media.id: media},
                       tracks=[Track("t", media.track_kind, "Track", clips=[Clip("c", media.id, 0, 32)])])
@@ -39,3 +41,4 @@ def test_only_a_clip_with_sound_shows_a_gain_row(qtbot, name: str, gain: bool) -
     rows = row_names(inspector)
     assert rows[:4] == ["Media", "Start", "Length", "Source in"] and "Fade in" in rows
     assert ("Gain" in rows) is gain
+    assert ("Speed" in rows) is speed

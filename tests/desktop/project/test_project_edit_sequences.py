@@ -87,6 +87,7 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: c.TrimClip(pick(data, clips), data.draw(st.sampled_from(["start", "end"])), data.draw(frames)),
         lambda: c.SplitClip(pick(data, clips), data.draw(frames)),
         lambda: c.SetClipGain(pick(data, clips), data.draw(st.sampled_from([0.0, 0.7, 2.0, -1.0]))),
+        lambda: c.SetClipSpeed(pick(data, clips), data.draw(st.sampled_from([0.3, 0.5, 0.7, 2.0, 3.0, 0.0]))),
         lambda: c.CloseGap(pick(data, tracks), data.draw(frames)),
         lambda: c.ToggleMarker(data.draw(st.integers(0, 220))),
         lambda: built(lambda: c.move_clips(project, {i: project.find_clip(i)[1].start + shift for i in some})),

@@ -228,12 +228,12 @@ def test_any_bytes_load_or_raise_project_file_error(tmp_path, content):
 
 
 def test_a_schema_1_file_opens_unchanged_and_is_saved_in_the_current_schema(tmp_path):
-    """Schema 2 adds transforms, fades, dissolves and titles (schema 3 their wrapping, schema 4 markers), all
-    defaulting to what a schema 1 file meant."""
+    """Schema 2 adds transforms, fades, dissolves and titles (schema 3 their wrapping, schema 4 markers, schema 5
+    clip speeds), all defaulting to what a schema 1 file meant."""
     data = sample_data() | {"schema": 1}
     project = load_project(write(tmp_path, json.dumps(data)))
     clips = [c for t in project.tracks for c in t.clips]
-    assert clips and all(c.transform.mode == "fit" and c.fade_in == c.fade_out == 0 for c in clips)
+    assert clips and all(c.transform.mode == "fit" and c.fade_in == c.fade_out == 0 and c.speed == 1 for c in clips)
     save_project(project, tmp_path / "again.istar")
     assert project.markers == []
-    assert json.loads((tmp_path / "again.istar").read_text())["schema"] == SCHEMA_VERSION == 4
+    assert json.loads((tmp_path / "again.istar").read_text())["schema"] == SCHEMA_VERSION == 5

@@ -67,6 +67,16 @@ def test_an_exported_timeline_keeps_the_clips_it_can_read():
     assert read_provenance({"clips": [good, good]}).single is None
 
 
+def test_a_sped_clip_of_an_export_says_its_pace_and_is_not_continued_from():
+    slow = {"track": "Video 1", "file": "a.mp4", "start_s": 2.0, "end_s": 6.0, "source_in_s": 0.5, "speed": 0.5,
+            "provenance": FIRST_ENGINE}
+    found = read_provenance([slow])
+    assert found.clips[0].speed == 0.5 and found.clips[0].video_start_s == 1.0, "its video's 0.5 s is 1 s in"
+    assert found.clips[0].to_json()["speed"] == 0.5
+    assert found.single is None, "its frames are not the generation's: nothing continues from them"
+    assert read_provenance([slow | {"speed": 0}]) is None and read_provenance([slow | {"speed": "fast"}]) is None
+
+
 @pytest.mark.parametrize("text", ["", "not json", "[]", '{"title": "holiday"}', "42", '[{"x": 1}]', "[" * 100_000,
                                   '{"model": "toyworld", "settings": {"seconds": 2, "seed": 1, "tau_video": NaN}}'])
 def test_a_comment_that_is_not_provenance_is_none(text):

@@ -1,0 +1,73 @@
+"""What a sped clip shows and sounds like: media frames at its pace, the same pictures across a split, its sound read
+at its pace (a tone's pitch moving with it), and the export's record of its pace."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from engine_records import generation
+from media_samples import number_of
+
+from desktop.media.audio import AudioCache, mix
+from desktop.media.export import export_video
+from desktop.media.probe import probe_media
+from desktop.media.render import TimelineRenderer
+from desktop.project.commands import SetClipSpeed, SplitClip
+from desktop.project.model import Clip, MediaItem, Project, Track, new_id
+
+
+def one_clip(media: MediaItem, kind: str, length: int, source_in: int = 0, speed: float = 1.0) -> Project:
+    project = Project(fps=16, width=64, height=64, sample_rate=48000)
+    project.media = {media.id: media}
+    track = Track(new_id(), kind, "Track")
+    track.place(Clip("c", media.id, start=0, length=length, source_in=source_in, speed=speed))
+    project.tracks = [track]
+    return project
+
+
+def test_a_fast_clip_skips_frames_and_a_slow_one_shows_each_twice(numbers: MediaItem) -> None:
+    fast = TimelineRenderer(one_clip(numbers, "video", 8, source_in=4, speed=2.0))
+    assert [number_of(fast.frame(i)) for i in range(8)] == [4, 6, 8, 10, 12, 14, 16, 18]
+    slow = TimelineRenderer(one_clip(numbers, "video", 16, source_in=4, speed=0.5))
+    # media position 4 + i / 2; halfway between two frames shows the later one
+    assert [number_of(slow.frame(i)) for i in range(16)] == [math.floor(4 + i / 2 + 0.5) for i in range(16)]
+    fast.close()
+    slow.close()
+
+
+def test_a_slow_clip_split_between_two_media_frames_looks_the_same(numbers: MediaItem) -> None:
+    project = one_clip(numbers, "video", 40, source_in=3, speed=0.5)
+    renderer = TimelineRenderer(project)
+    before = [renderer.frame(i) for i in range(40)]
+    SplitClip("c", 11).do(project)
+    assert project.tracks[0].clips[1].source_in == 8.5
+    assert all(np.array_equal(renderer.frame(i), before[i]) for i in range(40))
+    renderer.close()
+
+
+def test_a_sped_sound_changes_pitch_with_its_pace_and_keeps_its_level(wav: MediaItem) -> None:
+    """The tone is 220 Hz at 0.2 on the left; read at half speed it is 110 Hz, at twice 440 Hz."""
+    cache = AudioCache()
+    t = np.arange(48000) / 48000
+    slow = mix(one_clip(wav, "audio", 16, speed=0.5), 0, 48000, cache)  # 1 s of clip: the tone's first 0.5 s
+    assert np.abs(slow[:, 0] - 0.2 * np.sin(2 * np.pi * 110 * t)).max() < 1e-3
+    project = one_clip(wav, "audio", 8, speed=2.0)  # 0.5 s of clip: the whole tone
+    fast = mix(project, 0, 48000, cache)
+    assert np.abs(fast[:24000, 0] - 0.2 * np.sin(2 * np.pi * 440 * t[:24000])).max() < 1e-3
+    assert not fast[24000:].any(), "silent after the clip's end"
+    SetClipSpeed("c", 1.0).do(project)
+    assert project.tracks[0].clips[0].length == 16
+    assert np.abs(mix(project, 0, 48000, cache) - cache.samples(wav, 48000)).max() < 1e-6, "speed 1 is the file"
+
+
+def test_an_export_records_a_generated_clips_pace(numbers: MediaItem, tmp_path: Path) -> None:
+    generated = replace(numbers, provenance=generation(["a red ball"], seconds=2, kind="generate", seed=7))
+    project = one_clip(generated, "video", 16, source_in=4, speed=0.5)
+    export_video(project, tmp_path / "slow.mp4")
+    probed = probe_media(tmp_path / "slow.mp4")
+    (entry,) = probed.provenance["clips"]
+    assert (entry["start_s"], entry["end_s"], entry["source_in_s"], entry["speed"]) == (0.0, 1.0, 0.25, 0.5)
+    assert probed.generation is None, "a slowed export is not the generation's video to continue"

@@ -1,0 +1,63 @@
+"""Clip speed as a person changes it in the window: Edit > Speed (also on a clip's menu) for the selected clips in
+one undo step, the inspector's Speed box for any pace, the clip's label saying its speed, and a refusal explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from studio_window import studio_window
+
+from desktop.project.formats import ProjectFormat
+from desktop.project.model import Clip, MediaItem
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """A 16 fps project; Video 1: "a" (a 48-frame video) at 0..16 from its frame 4, "b" at 40..56."""
+    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
+    w = studio_window(qtbot, tmp_path)
+    w.new_project(ProjectFormat(640, 360, 16))
+    w.project.media["v"] = MediaItem("v", Path(tmp_path / "v.mp4"), "video", 3.0, 16, 64, 64)
+    w.project.tracks[0].clips = [Clip("a", "v", 0, 16, source_in=4), Clip("b", "v", 40, 16)]
+    w.editor.timeline.refresh()
+    return w
+
+
+def choice(window, text: str):
+    return next(a for a in window.speed_action.menu().actions() if a.text().startswith(text))
+
+
+def test_edit_speed_slows_the_selected_clips_in_one_undo_step(window):
+    timeline = window.editor.timeline
+    timeline.select_clips(["a", "b"])
+    assert [a.text() for a in window.speed_action.menu().actions()] == [
+        "25 % (slow motion)", "50 %", "100 % (normal)", "200 %", "400 %"]
+    choice(window, "50 %").trigger()
+    clips = [(c.start, c.length, c.source_in, c.speed) for c in window.project.tracks[0].clips]
+    assert clips == [(0, 32, 4, 0.5), (40, 32, 0, 0.5)]
+    assert timeline._items["a"].name == "v.mp4 (50 %)", "the clip's label says its speed"
+    assert window.editor.stack.undoText() == "Change clip speeds"
+    window.editor.stack.undo()
+    assert [(c.length, c.speed) for c in window.project.tracks[0].clips] == [(16, 1.0), (16, 1.0)]
+    assert window.speed_action in window.clip_menu().actions(), "also on a clip's menu"
+
+
+def test_a_slowdown_into_the_next_clip_is_refused_with_its_reason(window):
+    window.editor.timeline.select_clips(["a"])
+    choice(window, "25 %").trigger()
+    assert window.project.find_clip("a")[1].speed == 1.0
+    assert window.statusBar().currentMessage() == ("at 25 % the clip lasts 4.00 s and would run into v.mp4 at 2.50 s "
+                                                   "on Video 1: move that clip first")
+
+
+def test_the_inspector_speed_box_takes_any_pace(window, qtbot):
+    window.editor.timeline.select_clips(["b"])
+    box = window.inspector.form.itemAt(4, window.inspector.form.ItemRole.FieldRole).widget()
+    assert box.value() == 100 and box.suffix() == " %"
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "160")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.project.find_clip("b")[1].speed == 1.6)
+    assert window.project.find_clip("b")[1].length == 10
