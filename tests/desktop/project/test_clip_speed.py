@@ -15,6 +15,7 @@ from desktop.generate.placement import media_end
 from desktop.project.commands import Command, RemoveClip, SetClipFades, SetClipSpeed, SetFormat, SplitClip, TrimClip
 from desktop.project.file import ProjectFileError, load_project, save_project
 from desktop.project.model import Project, ProjectError
+from desktop.timeline.drags import trim_landing, trim_limits
 
 
 def refused(project: Project, command: Command, match: str) -> None:
@@ -140,3 +141,15 @@ def test_speed_and_a_position_between_frames_survive_a_save(tmp_path: Path):
     with pytest.raises(ProjectFileError, match=r"tracks\[1\]\.clips\[0\]\.source_in"):
         load_project(tmp_path / "bad.istar")
 
+
+
+def test_a_dragged_edge_of_a_fast_clip_stops_where_its_media_does():
+    project = sample_project()  # c3: short (32 frames) at 100..132; c2 ends at 88
+    TrimClip("c3", "start", 116).do(project)
+    SetClipSpeed("c3", 2.0).do(project)  # 116..124, media 16..32: 8 media frames before it, 4 timeline frames
+    assert trim_limits(project, "c3", "start") == (108, 123)
+    assert trim_limits(project, "c3", "end") == (117, 124)
+    landing = trim_landing(project, "c3", "start", 110, None, 0)
+    assert (landing.start, landing.length, landing.source_in) == (110, 14, 4)
+    landing = trim_landing(project, "c3", "start", 90, None, 0)
+    assert (landing.start, landing.source_in) == (108, 0), "held at the media's first frame"
