@@ -48,7 +48,7 @@ from desktop.player.level_meter import LevelMeter
 from desktop.player.transport import read_scale
 from desktop.player.voice_over import VoiceOverRecorder
 from desktop.project.audio_detach import detach_audio, has_sound_to_detach
-from desktop.project.clipboard import Copied, copy_clips, paste_clips
+from desktop.project.clipboard import Copied, copy_clips, insert_clips, paste_clips
 from desktop.project.collect import Collected, collect_media, made_by_studio, media_to_collect, plan_collect
 from desktop.project.commands import (
     AddMedia,
@@ -318,7 +318,11 @@ class MainWindow(QMainWindow):
         self.paste_action = self._action(edit, "&Paste at playhead", self.paste_clips, QKeySequence.StandardKey.Paste,
                                          "Put the copied clips at the playhead, on their tracks where they are free")
         self.paste_action.setEnabled(False)
-        self.clipboard_actions = [self.cut_action, self.copy_action, self.paste_action]
+        self.insert_action = self._action(edit, "Paste &insert at playhead", lambda: self.paste_clips(insert=True),
+                                          "Ctrl+Shift+V", "Put the copied clips at the playhead, every clip from there "
+                                          "on moving later to make room (a clip under it is split)")
+        self.insert_action.setEnabled(False)
+        self.clipboard_actions = [self.cut_action, self.copy_action, self.paste_action, self.insert_action]
         self._action(edit, "Select &all clips", lambda: self.editor.timeline.select_all(),
                      QKeySequence.StandardKey.SelectAll, "Select every clip on tracks that are not locked")
         edit.addSeparator()
@@ -675,15 +679,20 @@ class MainWindow(QMainWindow):
     def _keep_copied(self, copied: Copied) -> None:
         self.copied = copied
         self.paste_action.setEnabled(True)
+        self.insert_action.setEnabled(True)
         count = copied.count
         self.statusBar().showMessage(f"{count} clip{'s' if count > 1 else ''} ready to paste at the playhead", 5000)
 
-    def paste_clips(self) -> None:
-        """Edit > Paste: the copied clips at the playhead, selected once they are there."""
+    def paste_clips(self, insert: bool = False) -> None:
+        """Edit > Paste (`insert`: Paste insert): the copied clips at the playhead, selected once they are there."""
         if self.copied is None:
             return
         timeline = self.editor.timeline
-        edit, made = paste_clips(self.project, self.copied, timeline.playhead)
+        try:
+            edit, made = (insert_clips if insert else paste_clips)(self.project, self.copied, timeline.playhead)
+        except ProjectError as error:
+            self.statusBar().showMessage(str(error), 5000)
+            return
         if timeline.edit(edit):
             timeline.select_clips(made)
             self.bin.show_project(self.project)
@@ -882,7 +891,8 @@ class MainWindow(QMainWindow):
         close_gap.setEnabled(gap is not None)
         close_gap.triggered.connect(lambda: timeline.close_gap(track_id))
         menu = build_menu(self, [[self.generate_action, self.clip_actions.variants, self.clip_actions.image],
-                                 [place, self.paste_action, self.record_action], [close_gap], [self.import_action],
+                                 [place, self.paste_action, self.insert_action, self.record_action], [close_gap],
+                                 [self.import_action],
                                  self.add_track_actions])
         place.setParent(menu)
         close_gap.setParent(menu)

@@ -7,7 +7,8 @@ came from where it is, else the nearest such track, else a new one. Copied video
 to top, since the upper covers the lower. Clips pasted at another frame rate keep their times
 (desktop.project.commands.retimed_clips). A pasted title is a title of its own, so that editing the copy's text leaves
 the original's as it is, as a split does. A cross-dissolve is pasted only with the clip it dissolves from; fades
-always come along.
+always come along. An insert paste first makes room for the copied clips on every unlocked track (the clips from
+the playhead on move later, a clip under it split there), so what follows keeps its sync.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from desktop.project.commands import (
     AddTrack,
     Command,
     Macro,
+    insert_room,
     new_track_name,
     retimed_clips,
     retimed_transitions,
@@ -83,6 +85,16 @@ def paste_clips(project: Project, copied: Copied, at: int) -> tuple[Macro, list[
             made += [clip.id for clip in pasted]
             after = target
     return Macro("Paste clips" if len(made) > 1 else "Paste clip", commands), made
+
+
+def insert_clips(project: Project, copied: Copied, at: int) -> tuple[Macro, list[str]]:
+    """As `paste_clips`, after making room for the copied clips at frame `at` on every unlocked track
+    (desktop.project.commands.insert_room)."""
+    room = insert_room(project, at, _at_rate(copied.clips, project.fps).duration)
+    opened = copy.deepcopy(project)  # the project as the paste will find it
+    room.do(opened)
+    paste, made = paste_clips(opened, copied, at)
+    return Macro("Insert clips" if len(made) > 1 else "Insert clip", [room, paste]), made
 
 
 def _at_rate(clips: Project, fps: int) -> Project:

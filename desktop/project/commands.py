@@ -421,6 +421,31 @@ class RippleDelete(Command):
         track.place(self._clip)
 
 
+def insert_room(project: Project, frame: int, length: int) -> Macro:
+    """The edit that opens `length` frames at timeline `frame` on every unlocked track: a clip under `frame` is split
+    there, and every clip from `frame` on moves that much later, so what follows keeps its place against the other
+    tracks. A cross-dissolve on a cut at `frame` is dropped, the clips on either side of it no longer meeting."""
+    if length < 1:
+        raise ProjectError(f"room to insert lasts at least 1 frame, not {length}")
+    commands: list[Command] = []
+    moving: list[tuple[str, str, int]] = []  # clip id, track id, start
+    for track in project.tracks:
+        if track.locked:
+            continue
+        for clip in track.clips:
+            if clip.start < frame < clip.end:
+                split = SplitClip(clip.id, frame)
+                commands.append(split)
+                moving.append((split.right_id, track.id, frame))
+            elif clip.start >= frame:
+                moving.append((clip.id, track.id, clip.start))
+                if clip.start == frame and clip.dissolve_in:
+                    commands.append(SetDissolve(clip.id, 0))
+    # the latest first, so that no clip moves onto one that has not moved yet
+    commands += [MoveClip(i, t, start + length) for i, t, start in sorted(moving, key=lambda m: -m[2])]
+    return Macro("Insert room", commands)
+
+
 def gap_at(track: Track, frame: int) -> tuple[int, int] | None:
     """The empty frames of `track` around `frame`, [first, end), when a clip follows them; else None (`frame` is in a
     clip, or past the last one)."""

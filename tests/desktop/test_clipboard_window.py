@@ -99,3 +99,18 @@ def test_snapping_is_a_checkable_choice_the_next_window_remembers(window, qtbot,
     assert not window.editor.timeline.snapping, "a project opened next snaps as chosen"
     again = studio_window(qtbot, tmp_path)
     assert not again.snap_action.isChecked() and not again.editor.timeline.snapping
+
+
+def test_paste_insert_on_ctrl_shift_v_pushes_the_later_clips_and_undoes_in_one_step(window):
+    timeline = window.editor.timeline
+    assert window.insert_action.shortcut() == QKeySequence("Ctrl+Shift+V") and not window.insert_action.isEnabled()
+    timeline.select_clips(["b"])
+    window.copy_action.trigger()
+    timeline.set_playhead(20)
+    window.insert_action.trigger()
+    assert _clips(window) == [("Video 1", 0, 20, 4), ("Video 1", 20, 16, 0), ("Video 1", 36, 20, 24),
+                              ("Video 1", 56, 16, 0)], "a split at the playhead, the copy, then the rest moved on"
+    assert window.editor.stack.undoText() == "Insert clip"
+    window.editor.stack.undo()
+    assert _clips(window) == [("Video 1", 0, 40, 4), ("Video 1", 40, 16, 0)]
+    assert window.insert_action in window.space_menu().actions()

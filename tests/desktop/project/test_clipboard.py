@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sample_projects import do_undo_redo, sample_project, snapshot
 
-from desktop.project.clipboard import copy_clips, paste_clips
-from desktop.project.commands import SetTitle, TrimClip, add_title
+from desktop.project.clipboard import copy_clips, insert_clips, paste_clips
+from desktop.project.commands import SetDissolve, SetTitle, TrimClip, add_title, insert_room
 from desktop.project.model import Clip, Project, ProjectError
 from desktop.project.title import Title
 
@@ -117,4 +117,47 @@ def test_a_paste_past_the_longest_timeline_is_refused_and_leaves_the_project_as_
     before = snapshot(project)
     with pytest.raises(ProjectError, match="past the end of the longest timeline"):
         edit.do(project)
+    assert project == before[0]
+
+
+def spans(project: Project) -> dict[str, list[tuple[str, int, int, int]]]:
+    """Each track's clips as (media, start, end, source_in)."""
+    return {t.name: [(c.media_id, c.start, c.end, c.source_in) for c in t.clips] for t in project.tracks}
+
+
+def test_insert_room_splits_what_is_under_the_frame_and_moves_every_later_clip_on_unlocked_tracks():
+    project = sample_project()  # V2: short@20..36; V1: vid@0..40 (from 10), still@40..88, short@100..132; A1: music
+    project.track("v2").locked = True
+    do_undo_redo(project, insert_room(project, 30, 10))
+    assert spans(project) == {
+        "Video 2": [("short", 20, 36, 0)],  # locked: stays
+        "Video 1": [("vid", 0, 30, 10), ("vid", 40, 50, 40), ("still", 50, 98, 0), ("short", 110, 142, 0)],
+        "Audio 1": [("music", 0, 30, 0), ("music", 40, 170, 30)],
+    }
+    with pytest.raises(ProjectError, match="at least 1 frame"):
+        insert_room(project, 30, 0)
+
+
+def test_an_insert_on_a_cross_dissolve_drops_it_with_its_cut():
+    project = sample_project()
+    TrimClip("c2", "start", 44).do(project)
+    project.find_clip("c2")[1].start = 40  # still@40..84, meeting vid's end at the cut 40
+    SetDissolve("c2", 8).do(project)
+    insert_room(project, 40, 16).do(project)
+    assert project.find_clip("c2")[1].dissolve_in == 0 and project.find_clip("c2")[1].start == 56
+
+
+def test_an_insert_paste_makes_room_and_keeps_what_follows_in_sync_in_one_step():
+    project = sample_project()
+    before = snapshot(project)
+    copied = copy_clips(project, ["c3"])  # short, 32 frames
+    edit, made = insert_clips(project, copied, at=40)  # on the cut between vid and the still
+    do_undo_redo(project, edit)
+    assert placed(project, made) == [("Video 1", "short", 40, 32, 0)]
+    assert spans(project)["Video 1"] == [("vid", 0, 40, 10), ("short", 40, 72, 0), ("still", 72, 120, 0),
+                                         ("short", 132, 164, 0)]
+    assert spans(project)["Video 2"] == [("short", 20, 36, 0)], "clips before the playhead stay"
+    assert spans(project)["Audio 1"] == [("music", 0, 40, 0), ("music", 72, 192, 40)], "the music goes on in sync"
+    assert edit.text == "Insert clip"
+    edit.undo(project)
     assert project == before[0]
