@@ -1,7 +1,7 @@
 """The inspector: what the selected clip is (media, place, length, speed for a video or a sound, gain where it has
 sound, fades, and for a video slower than the project whether its motion is smoothed), for a generated one what
-made it, and for a visual one how it is placed in the frame (desktop.transform_panel); for a title, what it shows
-(desktop.title_panel)."""
+made it, for a visual one how it is placed in the frame (desktop.transform_panel), for a video or a picture its
+colour (desktop.grade_panel); for a title, what it shows (desktop.title_panel)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.grade_panel import GradePanel
 from desktop.project.model import Clip, Project
 from desktop.project.rules import MAX_SPEED, MIN_SPEED
 from desktop.timecode import speed_text, timecode
@@ -39,6 +40,7 @@ class Inspector(QWidget):
     gain_changed = Signal(str, float)  # clip id, new gain
     provenance_requested = Signal(str)  # media id
     transform_changed = Signal(str, object, str, object)  # clip id, Transform, what changed, merge key
+    grade_changed = Signal(str, object, str, object)  # clip id, Grade, what changed, merge key
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
     speed_changed = Signal(str, float)  # clip id, new speed (1: the media's own pace)
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
@@ -57,6 +59,10 @@ class Inspector(QWidget):
         self.transform_panel.changed.connect(self.transform_changed)
         self.transform_panel.hide()
         layout.addWidget(self.transform_panel)
+        self.grade_panel = GradePanel()
+        self.grade_panel.changed.connect(self.grade_changed)
+        self.grade_panel.hide()
+        layout.addWidget(self.grade_panel)
         layout.addStretch(1)
         self.clip: Clip | None = None
 
@@ -66,6 +72,7 @@ class Inspector(QWidget):
         self.clip = clip
         self.empty.setVisible(clip is None)
         self.transform_panel.setVisible(clip is not None and project.media_of(clip).kind != "audio")
+        self.grade_panel.setVisible(clip is not None and project.media_of(clip).kind in ("video", "image"))
         title = project.media_of(clip).title if clip is not None else None
         if title is not None and self.title_panel is None:
             self.title_panel = TitlePanel()
@@ -80,6 +87,8 @@ class Inspector(QWidget):
             self.title_panel.show_title(media.id, title, editable=not project.find_clip(clip.id)[0].locked)
         if media.kind != "audio":
             self.transform_panel.show_clip(project, clip, editable=not project.find_clip(clip.id)[0].locked)
+        if media.kind in ("video", "image"):
+            self.grade_panel.show_clip(clip, editable=not project.find_clip(clip.id)[0].locked)
         fps = project.fps
         for name, value in (("Media", media.name), ("Start", timecode(clip.start, fps)),
                             ("Length", timecode(clip.length, fps)),

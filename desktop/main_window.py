@@ -58,6 +58,7 @@ from desktop.project.commands import (
     RemoveMedia,
     SetClipFades,
     SetClipGain,
+    SetClipGrade,
     SetClipSmoothMotion,
     SetClipSpeed,
     SetClipTransform,
@@ -76,6 +77,7 @@ from desktop.project.file import (
     write_recovery,
 )
 from desktop.project.formats import ProjectFormat, new_project
+from desktop.project.grade import Grade
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.sample import copy_sample
@@ -192,6 +194,7 @@ class MainWindow(QMainWindow):
         self.inspector.title_changed.connect(self._edit_title)
         self.inspector.fades_changed.connect(self._set_fades)
         self.inspector.speed_changed.connect(self._set_speed)
+        self.inspector.grade_changed.connect(self._grade_clip)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
@@ -840,6 +843,11 @@ class MainWindow(QMainWindow):
     def _set_speed(self, clip_id: str, speed: float) -> None:
         """Change a clip's speed as the inspector says; if the edit is refused, the inspector shows it as it is."""
         if not self.editor.timeline.edit(SetClipSpeed(clip_id, speed)):
+            self._selection_changed(self.editor.timeline.selected_clip_ids())
+
+    def _grade_clip(self, clip_id: str, grade: Grade, what: str, merge_key: object) -> None:
+        """Grade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
+        if not self.editor.timeline.edit(SetClipGrade(clip_id, grade, what, merge_key)):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def _transform_clip(self, clip_id: str, transform: Transform, what: str, merge_key: object) -> None:

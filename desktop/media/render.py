@@ -8,8 +8,9 @@ frame i shows the media's frame nearest to its time, repeating or skipping frame
 slower than the project (its media's rate times its speed under the project's) with smooth motion on, a frame made
 between its two nearest by optical flow (desktop.media.motion).
 
-A clip fading shows at its fade's share of its opacity over what lies below; during a cross-dissolve the frame is
-the frame with the outgoing clip and the frame with the incoming one, mixed linearly (desktop.project.transitions)."""
+A video or a picture is graded (desktop.media.grading) before it is placed. A clip fading shows at its fade's share of
+its opacity over what lies below; during a cross-dissolve the frame is the frame with the outgoing clip and the frame
+with the incoming one, mixed linearly (desktop.project.transitions)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from desktop.media.compose import Layer, compose
 from desktop.media.frames import FrameCache, MediaFrames
+from desktop.media.grading import graded
 from desktop.media.titles import cached_title
 from desktop.project.live import LiveClips
 from desktop.project.model import Clip, MediaItem, Project, Track
@@ -86,7 +88,9 @@ class TimelineRenderer:
         time_s = self.project.seconds(clip.media_frame(index))
         smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) * clip.speed < self.project.fps
         pictures = self._media.smooth if smooth else self._media.scaled
-        return Layer(self._media.source_size(media), clip.transform, lambda size: pictures(media, time_s, size))
+        grade = clip.grade
+        return Layer(self._media.source_size(media), clip.transform,
+                     lambda size: graded(pictures(media, time_s, size), grade))
 
     def close(self) -> None:
         """Close the media files it has open (it reopens them if asked for another frame)."""

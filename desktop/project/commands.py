@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal, get_args
 
+from desktop.project.grade import Grade
 from desktop.project.model import (
     FRAME_SLACK,
     Clip,
@@ -649,6 +650,32 @@ class SetClipTransform(Command):
         if not _continues(self, later, "clip_id"):
             return False
         self.transform = later.transform
+        return True
+
+
+class SetClipGrade(Command):
+    """Adjusts a video's or a picture's colour by `grade` (desktop.project.grade). Edits with the same `merge_key`
+    (not None) one after another, such as the steps of one spin-box drag, are one undo step."""
+
+    def __init__(self, clip_id: str, grade: Grade, what: str = "colour", merge_key: object = None) -> None:
+        self.text = f"Change clip {what}"
+        self.clip_id, self.grade, self.merge_key = clip_id, grade, merge_key
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        check_clip(project, track, replace(clip, grade=self.grade))
+        self._before = clip.grade
+        clip.grade = self.grade
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.grade = self._before
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s grade)."""
+        if not _continues(self, later, "clip_id"):
+            return False
+        self.grade = later.grade
         return True
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from desktop.project.grade import Grade
 from desktop.project.title import Title
 from desktop.project.transform import Transform
 from engine.api.records import GenerationRecord, read_provenance
@@ -119,6 +120,7 @@ class Clip:
     fade_out: int = 0  # frames at its end over which it fades out to what lies below it
     dissolve_in: int = 0  # frames of cross-dissolve from the clip that ends where this one starts
     speed: float = 1.0  # how fast its media plays: 0.5 is slow motion at half speed, 2 twice as fast
+    grade: Grade = Grade()  # a video's or a picture's colour adjustment (desktop.project.grade)
 
     @property
     def end(self) -> int:

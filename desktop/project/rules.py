@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from desktop.project.grade import GradeProblem
 from desktop.project.model import FRAME_SLACK, Clip, Project, ProjectError, Track
 from desktop.project.transform import TransformProblem
 
@@ -98,6 +99,14 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         clip.transform.check()
     except TransformProblem as problem:
         raise ClipProblem(f"transform.{problem.field}", str(problem)) from None
+    try:
+        clip.grade.check()
+    except GradeProblem as problem:
+        raise ClipProblem(f"grade.{problem.field}", str(problem)) from None
+    if not clip.grade.neutral and media.kind in ("audio", "title"):
+        why = "is sound: it has no picture to grade" if media.kind == "audio" else \
+            "is a title: set its colours in the title rather than grade it"
+        raise ClipProblem("grade", f"{media.name} {why}")
     for name in ("fade_in", "fade_out", "dissolve_in"):
         frames = getattr(clip, name)
         if not 0 <= frames <= limit:

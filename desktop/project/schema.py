@@ -11,6 +11,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, get_args
 
+from desktop.project.grade import RANGES as GRADE_RANGES
+from desktop.project.grade import Grade
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, Track, TrackKind
 from desktop.project.rules import (
     MAX_PROJECT_FPS,
@@ -168,9 +170,9 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 5 clips have a speed, and at another speed than 1 a media position between frames; a schema 4 clip plays
-    at speed 1. The number changes so that a build without speeds refuses a file with slow motion instead of playing
-    it at speed 1 and dropping the speed when it saves."""
+    """Schema 5 clips have a speed (and at another speed than 1 a media position between frames) and a colour grade; a
+    schema 4 clip plays at speed 1, ungraded. The number changes so that a build without them refuses such a file
+    instead of playing it at speed 1, ungraded, and dropping both when it saves."""
     data["schema"] = 5
     return data
 
@@ -278,7 +280,16 @@ def _clip_from_json(fields: _Fields) -> Clip:
         fade_out=fields.integer("fade_out", 0, default=0),
         dissolve_in=fields.integer("dissolve_in", 0, default=0),
         speed=fields.number("speed", default=1.0),
+        grade=_grade_from_json(fields),
     )
+
+
+def _grade_from_json(clip: _Fields) -> Grade:
+    """The clip's grade; a clip without one shows its picture as it is."""
+    if clip.get("grade", None) is None:
+        return Grade()
+    fields = _Fields(clip.get("grade"), clip.path("grade"))
+    return Grade(**{name: fields.number(name, default=getattr(Grade(), name)) for name in GRADE_RANGES})
 
 
 def _transform_from_json(clip: _Fields) -> Transform:

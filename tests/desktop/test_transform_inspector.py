@@ -1,6 +1,6 @@
-"""The inspector's Transform section as a person uses it: arrow keys on a box are one undo step, the monitor shows
-the placed clip, a fitted clip becomes custom where it was when moved; a video slower than the project offers smooth
-motion."""
+"""The inspector's Transform and Colour sections as a person uses them: arrow keys on a box are one undo step, the
+monitor shows the placed (or graded) clip, a fitted clip becomes custom where it was when moved; a video slower than
+the project offers smooth motion; only videos and pictures have a colour to grade."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from studio_window import shown_window
 
 from desktop.inspector import Inspector
 from desktop.main_window import MainWindow
+from desktop.project.grade import Grade
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transform import Transform
 from engine.media.image import write_png
@@ -111,3 +112,39 @@ def test_a_video_slower_than_the_project_offers_smooth_motion(qtbot) -> None:
     project.fps = 16  # as fast as the project: nothing to smooth
     inspector.show_clip(project, project.find_clip("c")[1])
     assert inspector.findChild(QCheckBox) is None
+
+
+def test_arrow_steps_on_saturation_grade_the_clip_in_one_undo_step_and_the_monitor_shows_grey(window, qtbot,
+                                                                                              tmp_path) -> None:
+    project = window.project
+    clip_id = placed_clip(window, tmp_path, project.width // 8, project.height // 8)
+    panel = window.inspector.grade_panel
+    assert panel.isVisible() and panel.title() == "Colour"
+    saturation = panel.boxes["saturation"]
+    assert saturation.value() == 100
+    for _ in range(20):
+        QTest.keyClick(saturation, Qt.Key.Key_Down)  # 5 % a step, down to 0
+    assert saturation.value() == 0 and project.find_clip(clip_id)[1].grade == Grade(saturation=0.0)
+    luma = 0.2126 * COLOUR[0] + 0.7152 * COLOUR[1] + 0.0722 * COLOUR[2]
+    monitor = window.editor.monitor
+    qtbot.waitUntil(lambda: near(pixel(monitor.image, 0.5, 0.5), (luma, luma, luma)))
+    assert window.editor.stack.undoText() == "Change clip saturation"
+    window.editor.stack.undo()
+    assert project.find_clip(clip_id)[1].grade == Grade() and saturation.value() == 100
+    window.editor.stack.redo()
+    panel.reset.click()
+    assert project.find_clip(clip_id)[1].grade == Grade() and window.editor.stack.undoText() == "Change clip colour"
+
+
+def test_only_videos_and_pictures_show_the_colour_section(qtbot) -> None:
+    media = {"v": MediaItem("v", Path("/v.mp4"), "video", 2.0, 16, 64, 64),
+             "a": MediaItem("a", Path("/a.wav"), "audio", 2.0, has_audio=True)}
+    project = Project(fps=16, media=media, tracks=[Track("t", "video", "V", clips=[Clip("c", "v", 0, 8)]),
+                                                   Track("u", "audio", "A", clips=[Clip("d", "a", 0, 8)])])
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.show()
+    inspector.show_clip(project, project.find_clip("c")[1])
+    assert inspector.grade_panel.isVisible()
+    inspector.show_clip(project, project.find_clip("d")[1])
+    assert not inspector.grade_panel.isVisible()

@@ -13,7 +13,8 @@ from sample_projects import FOOTAGE, assert_same, sample_project, snapshot
 
 from desktop.project import commands as c
 from desktop.project.audio_detach import detach_audio
-from desktop.project.clipboard import copy_clips, paste_clips
+from desktop.project.clipboard import copy_clips, insert_clips, paste_clips
+from desktop.project.grade import Grade
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
 from desktop.project.schema import project_from_json, project_to_json
 
@@ -88,10 +89,13 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: c.SplitClip(pick(data, clips), data.draw(frames)),
         lambda: c.SetClipGain(pick(data, clips), data.draw(st.sampled_from([0.0, 0.7, 2.0, -1.0]))),
         lambda: c.SetClipSpeed(pick(data, clips), data.draw(st.sampled_from([0.3, 0.5, 0.7, 2.0, 3.0, 0.0]))),
+        lambda: c.SetClipGrade(pick(data, clips), data.draw(st.sampled_from([Grade(0.1), Grade(saturation=0.0),
+                                                                            Grade(contrast=5.0)]))),
         lambda: c.CloseGap(pick(data, tracks), data.draw(frames)),
         lambda: c.ToggleMarker(data.draw(st.integers(0, 220))),
         lambda: built(lambda: c.move_clips(project, {i: project.find_clip(i)[1].start + shift for i in some})),
         lambda: built(lambda: paste_clips(project, copy_clips(project, some), data.draw(frames))[0]),
+        lambda: built(lambda: insert_clips(project, copy_clips(project, some), data.draw(frames))[0]),
         lambda: built(lambda: detach_audio(project, some)[0]),
     ]
     if depth == 0:
