@@ -4,6 +4,7 @@ menus, toolbar and status bar. Wiring only: each part lives in its own module.""
 from __future__ import annotations
 
 import copy
+import secrets
 import time
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -41,7 +42,7 @@ from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector
 from desktop.media.errors import MediaReadError
-from desktop.media.export import ExportCancelled, export_still, export_video
+from desktop.media.export import ExportCancelled, export_clip_picture, export_still, export_video
 from desktop.media.probe import probe_media
 from desktop.media_bin import MediaBin
 from desktop.player.level_meter import LevelMeter
@@ -77,6 +78,7 @@ from desktop.project.file import (
     write_recovery,
 )
 from desktop.project.formats import ProjectFormat, new_project
+from desktop.project.freeze import freeze_frame, frozen_clip
 from desktop.project.grade import Grade
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError
@@ -347,6 +349,9 @@ class MainWindow(QMainWindow):
             self._action(timeline, "Fade &out", lambda: self.editor.timeline.fade_selected("out"), None,
                          "Fade the selected clips out to black (or the track below) over a second"),
         ]
+        self._action(timeline, "&Freeze frame", self.freeze_frame, "Shift+F",
+                     "Hold the picture under the playhead for 2 s as a still: the video clip (the selected one, else "
+                     "the top one) goes on after it, with the later clips of its track")
         timeline.addSeparator()
         self._action(timeline, "Add or remove &marker", lambda: self.editor.timeline.toggle_marker(), "M",
                      "Mark the playhead's place on the ruler, or take away the marker there")
@@ -737,6 +742,28 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("export cancelled; nothing was written", 6000)
         else:
             QMessageBox.critical(self, "Export failed", f"{path}: {error}")
+
+    def freeze_frame(self) -> None:
+        """Timeline > Freeze frame: the picture under the playhead written beside the project's media and held there
+        (desktop.project.freeze), selected once it is."""
+        timeline = self.editor.timeline
+        at = timeline.playhead
+        selected = [i for i in timeline.selected_clip_ids() if self.project.find_clip(i)[0].kind == "video"]
+        folder = media_folder(self.project_path)
+        try:
+            clip = frozen_clip(self.project, at, selected[0] if len(selected) == 1 else None)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{Path(self.project.media_of(clip).name).stem}-frame-{at}-{secrets.token_hex(2)}.png"
+            export_clip_picture(self.project, clip, at, path)
+            edit = freeze_frame(self.project, clip.id, at, probe_media(path))
+        except (ProjectError, MediaReadError, OSError) as error:
+            self.statusBar().showMessage(f"Cannot freeze the frame: {error}", 6000)
+            return
+        if timeline.edit(edit):
+            timeline.select_clips([edit.commands[-1].clip.id])
+            self.bin.show_project(self.project)
+        else:
+            path.unlink(missing_ok=True)  # refused: the picture is of no use
 
     def export_frame_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export frame", "", "PNG image (*.png)")

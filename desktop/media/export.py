@@ -15,9 +15,9 @@ import numpy as np
 
 from desktop.media.audio import mix_samples
 from desktop.media.export_settings import H265, ExportSettings, ExportSettingsError, source_frame
-from desktop.media.frames import FrameCache, FramePool
+from desktop.media.frames import FrameCache, FramePool, MediaFrames
 from desktop.media.render import TimelineRenderer
-from desktop.project.model import Project, ProjectError
+from desktop.project.model import Clip, Project, ProjectError
 from engine.api.records import ExportedClip
 from engine.atomic import atomic_writer
 from engine.media.image import write_png
@@ -98,6 +98,17 @@ def export_still(project: Project, frame: int, path: str | Path) -> None:
         write_png(path, renderer.frame(frame))
     finally:
         renderer.close()
+
+
+def export_clip_picture(project: Project, clip: Clip, frame: int, path: str | Path) -> None:
+    """The picture video clip `clip` shows at timeline `frame`, as its media has it (its own size, neither placed nor
+    graded), as a PNG written atomically."""
+    frames = MediaFrames(FrameCache())
+    try:
+        media = project.media_of(clip)
+        write_png(path, frames.scaled(media, project.seconds(clip.media_frame(frame)), frames.source_size(media)))
+    finally:
+        frames.close()
 
 
 def clips_provenance(project: Project, span: tuple[int, int] | None = None) -> list[dict[str, Any]]:

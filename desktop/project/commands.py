@@ -10,7 +10,7 @@ import bisect
 import copy
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal, get_args
@@ -422,16 +422,17 @@ class RippleDelete(Command):
         track.place(self._clip)
 
 
-def insert_room(project: Project, frame: int, length: int) -> Macro:
-    """The edit that opens `length` frames at timeline `frame` on every unlocked track: a clip under `frame` is split
-    there, and every clip from `frame` on moves that much later, so what follows keeps its place against the other
-    tracks. A cross-dissolve on a cut at `frame` is dropped, the clips on either side of it no longer meeting."""
+def insert_room(project: Project, frame: int, length: int, track_ids: Collection[str] | None = None) -> Macro:
+    """The edit that opens `length` frames at timeline `frame` on every unlocked track (or on tracks `track_ids`): a
+    clip under `frame` is split there, and every clip from `frame` on moves that much later, so what follows keeps
+    its place against the other tracks. A cross-dissolve on a cut at `frame` is dropped, the clips on either side of
+    it no longer meeting."""
     if length < 1:
         raise ProjectError(f"room to insert lasts at least 1 frame, not {length}")
     commands: list[Command] = []
     moving: list[tuple[str, str, int]] = []  # clip id, track id, start
     for track in project.tracks:
-        if track.locked:
+        if track_ids is None and track.locked or track_ids is not None and track.id not in track_ids:
             continue
         for clip in track.clips:
             if clip.start < frame < clip.end:

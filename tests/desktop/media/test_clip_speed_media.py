@@ -1,5 +1,5 @@
 """What a sped clip shows and sounds like: media frames at its pace, the same pictures across a split, its sound read
-at its pace (a tone's pitch moving with it), and the export's record of its pace."""
+at its pace (a tone's pitch moving with it), the export's record of its pace, and the picture a freeze frame holds."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from engine_records import generation
 from media_samples import number_of
 
 from desktop.media.audio import AudioCache, mix
-from desktop.media.export import export_video
+from desktop.media.export import export_clip_picture, export_video
 from desktop.media.probe import probe_media
 from desktop.media.render import TimelineRenderer
 from desktop.project.commands import SetClipSpeed, SplitClip
 from desktop.project.model import Clip, MediaItem, Project, Track, new_id
+from engine.media.image import read_rgb
 
 
 def one_clip(media: MediaItem, kind: str, length: int, source_in: int = 0, speed: float = 1.0) -> Project:
@@ -71,3 +72,10 @@ def test_an_export_records_a_generated_clips_pace(numbers: MediaItem, tmp_path: 
     (entry,) = probed.provenance["clips"]
     assert (entry["start_s"], entry["end_s"], entry["source_in_s"], entry["speed"]) == (0.0, 1.0, 0.25, 0.5)
     assert probed.generation is None, "a slowed export is not the generation's video to continue"
+
+
+def test_the_picture_of_a_slow_clip_at_a_frame_is_its_media_frame_there(numbers: MediaItem, tmp_path: Path) -> None:
+    project = one_clip(numbers, "video", 16, source_in=4, speed=0.5)
+    export_clip_picture(project, project.tracks[0].clips[0], 6, tmp_path / "frame.png")
+    picture = read_rgb(tmp_path / "frame.png")
+    assert picture.shape == (64, 64, 3) and number_of(picture) == 7, "media position 4 + 6 / 2"
