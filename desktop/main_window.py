@@ -298,6 +298,14 @@ class MainWindow(QMainWindow):
                          "The selected clip (or every clip) under the playhead starts there; the rest stays put"),
             self._action(edit, "Trim e&nd to playhead", lambda: self.editor.timeline.trim_to_playhead("end"), "]",
                          "The selected clip (or every clip) under the playhead ends there"),
+            self._action(edit, "Ripple trim start to playhead",
+                         lambda: self.editor.timeline.trim_to_playhead("start", ripple=True), "Q",
+                         "Cut the selected clip (or every clip) under the playhead from its start to there, the clip "
+                         "and the later clips of its track moving in to close the gap"),
+            self._action(edit, "Ripple trim end to playhead",
+                         lambda: self.editor.timeline.trim_to_playhead("end", ripple=True), "W",
+                         "Cut the selected clip (or every clip) under the playhead from there to its end, the later "
+                         "clips of its track moving in to close the gap"),
         ]
         self.delete_action = self._action(edit, "&Delete (leave gap)", lambda: self.editor.timeline.delete_selected(),
                                           "Delete")

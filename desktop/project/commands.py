@@ -422,6 +422,21 @@ class RippleDelete(Command):
         track.place(self._clip)
 
 
+def ripple_trim(project: Project, clip_id: str, edge: Literal["start", "end"], frame: int) -> Macro:
+    """The edit that trims clip `clip_id`'s `edge` to timeline `frame` and closes the gap that leaves on its track:
+    trimming the end pulls the later clips in; trimming the start keeps the clip starting where it did, its media
+    starting later, and pulls it and the later clips in by as much. Other tracks stay, as with Ripple delete."""
+    track, clip = project.find_clip(clip_id)
+    if not clip.start < frame < clip.end:
+        raise ProjectError(f"frame {frame} is not inside the clip (frames {clip.start}..{clip.end})")
+    cut = frame - clip.start if edge == "start" else clip.end - frame
+    commands: list[Command] = [TrimClip(clip_id, edge, frame)]
+    if edge == "start":
+        commands.append(MoveClip(clip_id, track.id, clip.start))
+    commands += [MoveClip(c.id, track.id, c.start - cut) for c in track.clips if c.start >= clip.end]
+    return Macro("Ripple trim", commands)
+
+
 def insert_room(project: Project, frame: int, length: int, track_ids: Collection[str] | None = None) -> Macro:
     """The edit that opens `length` frames at timeline `frame` on every unlocked track (or on tracks `track_ids`): a
     clip under `frame` is split there, and every clip from `frame` on moves that much later, so what follows keeps

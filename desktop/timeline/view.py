@@ -48,6 +48,7 @@ from desktop.project.commands import (
     move_clips,
     new_track_name,
     overlap_dissolve,
+    ripple_trim,
 )
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
@@ -327,11 +328,16 @@ class TimelineView(QGraphicsView):
         """Close the gap under the playhead on track `track_id`: its later clips move left by the gap's length."""
         self.edit(CloseGap(track_id, self._playhead))
 
-    def trim_to_playhead(self, edge: str) -> None:
+    def trim_to_playhead(self, edge: str, ripple: bool = False) -> None:
         """Trim the `edge` ("start" or "end") of the selected clips the playhead is inside of to the playhead, or of
-        every clip under it when none of those is selected (as S splits)."""
+        every clip under it when none of those is selected (as S splits); `ripple`: closing the gap each leaves on its
+        track."""
         targets = self._cut_at_playhead()
-        if targets:
+        if not targets:
+            return
+        if ripple:
+            self.edit(_one([ripple_trim(self.project, i, edge, self._playhead) for i in targets], "Ripple trim"))
+        else:
             self.edit(_one([TrimClip(i, edge, self._playhead) for i in targets],
                            "Trim clip starts" if edge == "start" else "Trim clip ends"))
 
@@ -734,6 +740,8 @@ class TimelineView(QGraphicsView):
             Qt.Key.Key_M: self.toggle_marker,
             Qt.Key.Key_BracketLeft: lambda: self.trim_to_playhead("start"),
             Qt.Key.Key_BracketRight: lambda: self.trim_to_playhead("end"),
+            Qt.Key.Key_Q: lambda: self.trim_to_playhead("start", ripple=True),
+            Qt.Key.Key_W: lambda: self.trim_to_playhead("end", ripple=True),
             Qt.Key.Key_Delete: lambda: self.delete_selected(ripple=shift),
             Qt.Key.Key_Backspace: lambda: self.delete_selected(ripple=shift),
             Qt.Key.Key_J: lambda: self.shuttle.emit("j"),

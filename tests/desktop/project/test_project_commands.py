@@ -29,6 +29,7 @@ from desktop.project.commands import (
     TrimClip,
     gap_at,
     move_clips,
+    ripple_trim,
 )
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
 
@@ -316,3 +317,20 @@ def test_a_marker_toggles_and_a_new_frame_rate_keeps_its_time():
     assert project.markers == [60]
     with pytest.raises(ProjectError, match="frame 0 or later, not -1"):
         ToggleMarker(-1)
+
+
+def test_ripple_trim_cuts_to_the_frame_and_pulls_the_later_clips_of_the_track_in():
+    project = sample_project()  # V1: vid@0..40 (from its frame 10), still@40..88, short@100..132; V2: short@20..36
+    do_undo_redo(project, ripple_trim(project, "c1", "end", 30))
+    assert starts(project, "v1") == [("c1", 0, 30), ("c2", 30, 48), ("c3", 90, 32)]
+    assert starts(project, "v2") == [("top", 20, 16)], "other tracks stay"
+
+    project = sample_project()
+    do_undo_redo(project, ripple_trim(project, "c2", "start", 50))
+    assert starts(project, "v1") == [("c1", 0, 40), ("c2", 40, 38), ("c3", 90, 32)]
+    project = sample_project()
+    ripple_trim(project, "c1", "start", 8).do(project)
+    clip = project.find_clip("c1")[1]
+    assert (clip.start, clip.length, clip.source_in) == (0, 32, 18), "it starts where it did, 8 frames later in"
+    with pytest.raises(ProjectError, match="frame 140 is not inside the clip"):
+        ripple_trim(project, "c3", "end", 140)

@@ -290,6 +290,22 @@ def test_without_a_selection_under_it_the_brackets_trim_every_clip_under_the_pla
     assert view.undo_stack.count() == 1 and view.undo_stack.undoText() == "Trim clip ends"
 
 
+def test_q_and_w_ripple_trim_to_the_playhead_closing_the_gap_on_the_track(view, qtbot):
+    before = copy.deepcopy(view.project)
+    view.select_clips(["c1"])  # Video 1 0..48, then c2 60..140 from media frame 10
+    view.set_playhead(30)
+    qtbot.keyClick(view, Qt.Key.Key_W)
+    assert spans(view.project)["c1"] == ("t1", 0, 30, 0) and spans(view.project)["c2"] == ("t1", 42, 80, 10)
+    assert spans(view.project)["c3"] == ("t3", 10, 100, 0), "other tracks stay"
+    view.set_playhead(10)
+    qtbot.keyClick(view, Qt.Key.Key_Q)
+    assert spans(view.project)["c1"] == ("t1", 0, 20, 10) and spans(view.project)["c2"] == ("t1", 32, 80, 10)
+    assert view.undo_stack.count() == 2 and view.undo_stack.undoText() == "Ripple trim"
+    view.undo_stack.undo()
+    view.undo_stack.undo()
+    assert view.project == before
+
+
 def test_m_marks_the_playhead_on_the_ruler_and_the_playhead_goes_from_marker_to_marker(view, qtbot):
     for frame in (60, 20, 100):
         view.set_playhead(frame)
