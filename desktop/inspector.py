@@ -43,6 +43,7 @@ class Inspector(QWidget):
     grade_changed = Signal(str, object, str, object)  # clip id, Grade, what changed, merge key
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
     speed_changed = Signal(str, float)  # clip id, new speed (1: the media's own pace)
+    keep_pitch_changed = Signal(str, bool)  # clip id, whether its sound keeps its pitch at its speed
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
     fades_changed = Signal(str, int, int)  # clip id, fade-in and fade-out frames
 
@@ -98,6 +99,8 @@ class Inspector(QWidget):
             self.form.addRow(name, label)
         if project.media_room(clip) is not None:
             self.form.addRow("Speed", self._speed_box(project, clip))
+        if clip.speed != 1 and (media.kind == "audio" or media.has_audio):
+            self.form.addRow("Pitch", self._pitch_box(project, clip))
         if media.kind == "audio" or media.has_audio:  # a title, a picture or a silent video has no sound to turn up
             gain = QDoubleSpinBox()
             gain.setRange(0, 4)
@@ -170,6 +173,16 @@ class Inspector(QWidget):
                 QTimer.singleShot(0, lambda: self.speed_changed.emit(clip.id, wanted))
 
         box.editingFinished.connect(finished)
+        return box
+
+    def _pitch_box(self, project: Project, clip: Clip) -> QCheckBox:
+        box = QCheckBox("Keep")
+        box.setToolTip("Checked, the sound keeps its pitch at the clip's speed; unchecked, its pitch goes up or down "
+                       "with the pace, as a tape played faster or slower")
+        box.setChecked(clip.keep_pitch)
+        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+        # after the click is handled: the edit rebuilds these rows, the box with them
+        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.keep_pitch_changed.emit(clip.id, on)))
         return box
 
     def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:

@@ -60,6 +60,7 @@ from desktop.project.commands import (
     SetClipFades,
     SetClipGain,
     SetClipGrade,
+    SetClipKeepPitch,
     SetClipSmoothMotion,
     SetClipSpeed,
     SetClipTransform,
@@ -196,6 +197,8 @@ class MainWindow(QMainWindow):
         self.inspector.title_changed.connect(self._edit_title)
         self.inspector.fades_changed.connect(self._set_fades)
         self.inspector.speed_changed.connect(self._set_speed)
+        self.inspector.keep_pitch_changed.connect(
+            lambda clip_id, keep: self.editor.timeline.edit(SetClipKeepPitch(clip_id, keep)))
         self.inspector.grade_changed.connect(self._grade_clip)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))

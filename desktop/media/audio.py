@@ -1,15 +1,18 @@
-"""Sound: media decoded to float32 stereo at the project's rate (kept per file), and the timeline's mix."""
+"""Sound: media decoded to float32 stereo at the project's rate (kept per file, and per speed for clips that keep
+their pitch at another speed), and the timeline's mix."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import av
 import numpy as np
 
 from desktop.media.errors import MediaReadError
+from desktop.media.stretch import stretched
 from desktop.project.model import Clip, MediaItem, Project
 from desktop.project.transitions import Dissolve, fade_gain, fades, sound_span
 
@@ -68,22 +71,30 @@ class AudioCache:
     def __init__(self, max_bytes: int = DEFAULT_AUDIO_BYTES) -> None:
         self.max_bytes = max_bytes
         self._bytes = 0
-        self._sounds: OrderedDict[tuple[Path, int, int, int], np.ndarray] = OrderedDict()
+        self._sounds: OrderedDict[tuple[Path, int, int, int, float], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def samples(self, media: MediaItem, sample_rate: int) -> np.ndarray:
         """float32 stereo [n, 2] of `media` at `sample_rate` (read-only)."""
+        return self._kept(media, sample_rate, 1.0, lambda: decode_audio(media.path, sample_rate)[0])
+
+    def stretched(self, media: MediaItem, sample_rate: int, speed: float) -> np.ndarray:
+        """As `samples`, played at `speed` times its pace at its own pitch (desktop.media.stretch): sample j stands
+        for sample j * speed of `samples`."""
+        return self._kept(media, sample_rate, speed, lambda: stretched(self.samples(media, sample_rate), speed))
+
+    def _kept(self, media: MediaItem, sample_rate: int, speed: float, make: Callable[[], np.ndarray]) -> np.ndarray:
         try:
             stat = media.path.stat()
         except OSError as err:
             raise MediaReadError(f"{media.name} cannot be read: {err.strerror}") from None
-        key = (media.path, stat.st_size, stat.st_mtime_ns, sample_rate)
+        key = (media.path, stat.st_size, stat.st_mtime_ns, sample_rate, speed)
         with self._lock:
             sound = self._sounds.get(key)
             if sound is not None:
                 self._sounds.move_to_end(key)
                 return sound
-        sound, _ = decode_audio(media.path, sample_rate)
+        sound = make()
         sound.flags.writeable = False
         with self._lock:
             if key not in self._sounds:
@@ -125,13 +136,14 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
             media = project.media_of(clip)
             if first >= last or not (media.kind == "audio" or media.has_audio):
                 continue
-            samples = cache.samples(media, project.sample_rate)
-            if clip.speed == 1:
-                offset = _sample(project, clip.source_in) - clip_start
+            if clip.speed == 1 or clip.keep_pitch:
+                samples = (cache.samples(media, project.sample_rate) if clip.speed == 1 else
+                           cache.stretched(media, project.sample_rate, clip.speed))
+                offset = round(clip.source_in * project.sample_rate / project.fps / clip.speed) - clip_start
                 first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
                 sound = samples[first + offset : last + offset]
             else:
-                first, sound = _at_speed(project, clip, samples, first, last)
+                first, sound = _at_speed(project, clip, cache.samples(media, project.sample_rate), first, last)
             if not len(sound):
                 continue
             gain = _envelope(project, clip, into, out_of, first, len(sound))
@@ -143,8 +155,8 @@ def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache 
 
 
 def _at_speed(project: Project, clip: Clip, samples: np.ndarray, first: int, last: int) -> tuple[int, np.ndarray]:
-    """The first timeline sample the clip is heard at within [first, last), at its speed, and its sound from there:
-    its media read at the clip's pace between samples by linear interpolation, so the pitch moves with the pace. Silent
+    """The first timeline sample the clip is heard at within [first, last), at its speed with its pitch moving with
+    it, and its sound from there: its media read at the clip's pace between samples by linear interpolation. Silent
     where the positions fall outside the media (a dissolve's lead-in before its start)."""
     per_frame = project.sample_rate / project.fps
     at = (np.arange(first, last, dtype=np.float64) - clip.start * per_frame) * clip.speed + clip.source_in * per_frame

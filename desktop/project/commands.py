@@ -751,6 +751,23 @@ class SetClipSpeed(Command):
         clip.speed, clip.length, clip.fade_in, clip.fade_out = self._before
 
 
+class SetClipKeepPitch(Command):
+    """Whether a sped clip's sound keeps its pitch, or has it move with its pace."""
+
+    def __init__(self, clip_id: str, keep: bool) -> None:
+        self.text = "Keep clip pitch" if keep else "Let clip pitch follow speed"
+        self.clip_id, self.keep = clip_id, keep
+
+    def do(self, project: Project) -> None:
+        _, clip = _editable_clip(project, self.clip_id)
+        self._before = clip.keep_pitch
+        clip.keep_pitch = self.keep
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.keep_pitch = self._before
+
+
 class SetClipFades(Command):
     """A clip's fade-in and fade-out lengths in frames (desktop.project.transitions); together they fit in the clip.
     Edits with the same `merge_key` (not None) one after another, such as the steps of one drag, are one undo step."""

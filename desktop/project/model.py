@@ -8,7 +8,8 @@ media (a split of a half-speed clip lands half a frame in), so `source_in` is a 
 Clips on one track never overlap and are kept in order of `start`. Video tracks are listed top first: where video
 clips overlap in time, the upper track's clip is drawn over the lower ones, each placed in the frame by its transform
 (desktop.project.transform). Audio is the sum of every unmuted audio track and the sound of every unmuted video clip,
-a clip at another speed resampled to it (its pitch going with it, as a tape played faster or slower).
+a clip at another speed played at its pace at its own pitch (or, with `keep_pitch` off, resampled, its pitch going
+with the pace as a tape's does).
 
 A clip fades in over its first `fade_in` frames and out over its last `fade_out`, its picture to or from what lies
 below it and its sound to or from silence. A cross-dissolve is a transition on a cut, where a clip starts on the frame
@@ -120,6 +121,7 @@ class Clip:
     fade_out: int = 0  # frames at its end over which it fades out to what lies below it
     dissolve_in: int = 0  # frames of cross-dissolve from the clip that ends where this one starts
     speed: float = 1.0  # how fast its media plays: 0.5 is slow motion at half speed, 2 twice as fast
+    keep_pitch: bool = True  # at another speed, its sound keeps its pitch (else the pitch moves with the pace)
     grade: Grade = Grade()  # a video's or a picture's colour adjustment (desktop.project.grade)
 
     @property

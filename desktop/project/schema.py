@@ -280,6 +280,7 @@ def _clip_from_json(fields: _Fields) -> Clip:
         fade_out=fields.integer("fade_out", 0, default=0),
         dissolve_in=fields.integer("dissolve_in", 0, default=0),
         speed=fields.number("speed", default=1.0),
+        keep_pitch=fields.flag("keep_pitch", True),
         grade=_grade_from_json(fields),
     )
 

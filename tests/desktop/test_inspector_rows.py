@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFormLayout
+from PySide6.QtWidgets import QCheckBox, QFormLayout
 
 from desktop.inspector import Inspector
 from desktop.project.model import Clip, MediaItem, Project, Track
@@ -42,3 +42,22 @@ def test_only_a_clip_with_sound_shows_a_gain_row_and_one_with_a_pace_its_speed(q
     assert rows[:4] == ["Media", "Start", "Length", "Source in"] and "Fade in" in rows
     assert ("Gain" in rows) is gain
     assert ("Speed" in rows) is speed
+
+
+
+def test_a_sped_clip_with_sound_offers_to_keep_its_pitch(qtbot) -> None:
+    media = MEDIA["video with sound"]
+    clip = Clip("c", media.id, 0, 32, speed=1.5)
+    project = Project(fps=16, media={media.id: media}, tracks=[Track("t", "video", "Track", clips=[clip])])
+    inspector = Inspector()
+    qtbot.addWidget(inspector)
+    inspector.show_clip(project, clip)
+    assert "Pitch" in row_names(inspector)
+    keep = next(box for box in inspector.findChildren(QCheckBox) if box.text() == "Keep")
+    assert keep.isChecked(), "a sped clip keeps its pitch unless told otherwise"
+    with qtbot.waitSignal(inspector.keep_pitch_changed) as changed:
+        keep.setChecked(False)
+    assert changed.args == ["c", False]
+    clip.speed = 1.0
+    inspector.show_clip(project, clip)
+    assert "Pitch" not in row_names(inspector), "at its own pace there is no pitch to keep"

@@ -1,5 +1,6 @@
 """What a sped clip shows and sounds like: media frames at its pace, the same pictures across a split, its sound read
-at its pace (a tone's pitch moving with it), the export's record of its pace, and the picture a freeze frame holds."""
+at its pace at its own pitch (or, as a tape, with the pitch moving), the export's record of its pace, and the picture
+a freeze frame holds."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from desktop.project.model import Clip, MediaItem, Project, Track, new_id
 from engine.media.image import read_rgb
 
 
-def one_clip(media: MediaItem, kind: str, length: int, source_in: int = 0, speed: float = 1.0) -> Project:
+def one_clip(media: MediaItem, kind: str, length: int, source_in: int = 0, speed: float = 1.0,
+             keep_pitch: bool = True) -> Project:
     project = Project(fps=16, width=64, height=64, sample_rate=48000)
     project.media = {media.id: media}
     track = Track(new_id(), kind, "Track")
-    track.place(Clip("c", media.id, start=0, length=length, source_in=source_in, speed=speed))
+    track.place(Clip("c", media.id, start=0, length=length, source_in=source_in, speed=speed, keep_pitch=keep_pitch))
     project.tracks = [track]
     return project
 
@@ -49,13 +51,38 @@ def test_a_slow_clip_split_between_two_media_frames_looks_the_same(numbers: Medi
     renderer.close()
 
 
-def test_a_sped_sound_changes_pitch_with_its_pace_and_keeps_its_level(wav: MediaItem) -> None:
-    """The tone is 220 Hz at 0.2 on the left; read at half speed it is 110 Hz, at twice 440 Hz."""
+def peak_hz(sound: np.ndarray) -> float:
+    return float(np.fft.rfftfreq(len(sound), 1 / 48000)[np.argmax(np.abs(np.fft.rfft(sound)))])
+
+
+def test_a_sped_sound_keeps_its_pitch_level_and_smoothness(wav: MediaItem) -> None:
+    """The tone is 220 Hz at 0.2 on the left, a sample-to-sample step of at most 0.2 * 2 pi 220 / 48000 = 0.0058."""
+    cache = AudioCache()
+    for speed, length in ((0.5, 32), (2.0, 8), (1.25, 12)):
+        heard = mix(one_clip(wav, "audio", length, speed=speed), 0, 48000, cache)[:, 0]
+        end = length * 3000  # samples of the clip; silence after
+        inner = heard[2048 : end - 2048]
+        assert abs(peak_hz(inner) - 220) <= 48000 / len(inner), f"pitch kept at speed {speed}"
+        assert abs(np.sqrt((inner**2).mean()) - 0.2 / 2**0.5) < 0.005, "level kept"
+        assert np.abs(np.diff(heard[:end])).max() < 0.0065, "no click where grains meet"
+        assert not heard[end + 2048 :].any()
+
+
+def test_a_split_of_a_slow_clip_that_keeps_its_pitch_sounds_the_same(wav: MediaItem) -> None:
+    project = one_clip(wav, "audio", 30, source_in=1, speed=0.5)
+    cache = AudioCache()
+    before = mix(project, 0, 30 * 3000, cache)
+    SplitClip("c", 13).do(project)
+    assert np.array_equal(mix(project, 0, 30 * 3000, cache), before)
+
+
+def test_a_sped_sound_without_keep_pitch_changes_pitch_with_its_pace_as_a_tape(wav: MediaItem) -> None:
+    """Read at half speed the tone is 110 Hz, at twice 440 Hz."""
     cache = AudioCache()
     t = np.arange(48000) / 48000
-    slow = mix(one_clip(wav, "audio", 16, speed=0.5), 0, 48000, cache)  # 1 s of clip: the tone's first 0.5 s
+    slow = mix(one_clip(wav, "audio", 16, speed=0.5, keep_pitch=False), 0, 48000, cache)  # the tone's first 0.5 s
     assert np.abs(slow[:, 0] - 0.2 * np.sin(2 * np.pi * 110 * t)).max() < 1e-3
-    project = one_clip(wav, "audio", 8, speed=2.0)  # 0.5 s of clip: the whole tone
+    project = one_clip(wav, "audio", 8, speed=2.0, keep_pitch=False)  # 0.5 s of clip: the whole tone
     fast = mix(project, 0, 48000, cache)
     assert np.abs(fast[:24000, 0] - 0.2 * np.sin(2 * np.pi * 440 * t[:24000])).max() < 1e-3
     assert not fast[24000:].any(), "silent after the clip's end"

@@ -12,7 +12,16 @@ import pytest
 from sample_projects import assert_same, do_undo_redo, sample_project, snapshot
 
 from desktop.generate.placement import media_end
-from desktop.project.commands import Command, RemoveClip, SetClipFades, SetClipSpeed, SetFormat, SplitClip, TrimClip
+from desktop.project.commands import (
+    Command,
+    RemoveClip,
+    SetClipFades,
+    SetClipKeepPitch,
+    SetClipSpeed,
+    SetFormat,
+    SplitClip,
+    TrimClip,
+)
 from desktop.project.file import ProjectFileError, load_project, save_project
 from desktop.project.model import Project, ProjectError
 from desktop.timeline.drags import trim_landing, trim_limits
@@ -153,3 +162,16 @@ def test_a_dragged_edge_of_a_fast_clip_stops_where_its_media_does():
     assert (landing.start, landing.length, landing.source_in) == (110, 14, 4)
     landing = trim_landing(project, "c3", "start", 90, None, 0)
     assert (landing.start, landing.source_in) == (108, 0), "held at the media's first frame"
+
+
+def test_keep_pitch_is_an_undoable_choice_saved_with_the_clip(tmp_path: Path):
+    project = sample_project(tmp_path)
+    assert project.find_clip("c1")[1].keep_pitch, "kept unless told otherwise"
+    do_undo_redo(project, SetClipKeepPitch("c1", False))
+    save_project(project, tmp_path / "p.istar")
+    assert not load_project(tmp_path / "p.istar").find_clip("c1")[1].keep_pitch
+    data = json.loads((tmp_path / "p.istar").read_text())
+    data["tracks"][1]["clips"][0]["keep_pitch"] = "yes"
+    (tmp_path / "bad.istar").write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError, match=r"tracks\[1\]\.clips\[0\]\.keep_pitch: should be true or false"):
+        load_project(tmp_path / "bad.istar")
