@@ -8,6 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 from desktop.main_window import MainWindow
+from desktop.project.formats import ProjectFormat
+from desktop.project.model import Clip, MediaItem
 from engine.api.job_book import JobBook
 from engine.api.transport import LocalEngine
 
@@ -36,4 +38,16 @@ def shown_window(qtbot, folder: Path, monkeypatch, size: tuple[int, int] | None 
     window.show()
     if size is not None:
         qtbot.waitExposed(window)
+    return window
+
+
+def window_with_clips(qtbot, folder: Path, monkeypatch, clips: list[Clip]) -> MainWindow:
+    """A quiet studio_window (ISTAR_HOME in `folder`) on a new 640x360 16 fps project whose Video 1 holds `clips` of
+    media "v", a 3 s (48-frame) video."""
+    monkeypatch.setenv("ISTAR_HOME", str(folder / "home"))
+    window = studio_window(qtbot, folder)
+    window.new_project(ProjectFormat(640, 360, 16))
+    window.project.media["v"] = MediaItem("v", folder / "v.mp4", "video", 3.0, 16, 64, 64)
+    window.project.tracks[0].clips = clips
+    window.editor.timeline.refresh()
     return window

@@ -3,26 +3,17 @@ one undo step, the inspector's Speed box for any pace, the clip's label saying i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
-from studio_window import studio_window
+from studio_window import window_with_clips
 
-from desktop.project.formats import ProjectFormat
-from desktop.project.model import Clip, MediaItem
+from desktop.project.model import Clip
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     """A 16 fps project; Video 1: "a" (a 48-frame video) at 0..16 from its frame 4, "b" at 40..56."""
-    monkeypatch.setenv("ISTAR_HOME", str(tmp_path / "home"))
-    w = studio_window(qtbot, tmp_path)
-    w.new_project(ProjectFormat(640, 360, 16))
-    w.project.media["v"] = MediaItem("v", Path(tmp_path / "v.mp4"), "video", 3.0, 16, 64, 64)
-    w.project.tracks[0].clips = [Clip("a", "v", 0, 16, source_in=4), Clip("b", "v", 40, 16)]
-    w.editor.timeline.refresh()
-    return w
+    return window_with_clips(qtbot, tmp_path, monkeypatch, [Clip("a", "v", 0, 16, source_in=4), Clip("b", "v", 40, 16)])
 
 
 def choice(window, text: str):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
+import pytest
+
 from desktop.project.commands import Command
-from desktop.project.model import Clip, MediaItem, Project, Track
+from desktop.project.file import ProjectFileError, load_project
+from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track
+from desktop.project.schema import project_to_json
 
 FOOTAGE = Path("/footage")
 
@@ -54,3 +59,22 @@ def do_undo_redo(project: Project, command: Command) -> None:
     assert_same(project, before)
     command.do(project)
     assert_same(project, after)
+
+
+def refused(project: Project, command: Command, match: str) -> None:
+    """`command` is refused with a message matching `match`, leaving the project exactly as it was."""
+    before = snapshot(project)
+    with pytest.raises(ProjectError, match=match):
+        command.do(project)
+    assert_same(project, before)
+
+
+def clip_field_error(folder: Path, field: str, value: object) -> str:
+    """The error loading the sample project from a file whose clip c3 (Video 1's third) has `field` set to `value`."""
+    data = project_to_json(sample_project(), FOOTAGE)
+    data["tracks"][1]["clips"][2][field] = value
+    path = folder / "film.istar"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError) as caught:
+        load_project(path)
+    return str(caught.value)

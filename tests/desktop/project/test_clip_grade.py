@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QUndoStack
-from sample_projects import FOOTAGE, assert_same, sample_project, snapshot
+from sample_projects import FOOTAGE, assert_same, clip_field_error, sample_project, snapshot
 
 from desktop.project.commands import SetClipGrade, add_title
-from desktop.project.file import ProjectFileError, load_project, save_project
+from desktop.project.file import load_project, save_project
 from desktop.project.grade import Grade
 from desktop.project.model import ProjectError
 from desktop.project.schema import project_from_json, project_to_json
@@ -40,12 +40,7 @@ def test_a_grade_is_saved_and_loaded_with_its_clip_and_a_file_without_one_loads_
     ([1], "grade: should be an object, not [1]"),
 ])
 def test_a_bad_grade_in_a_file_is_named_by_its_field(tmp_path: Path, grade: object, message: str) -> None:
-    data = project_to_json(sample_project(), FOOTAGE)
-    data["tracks"][1]["clips"][2]["grade"] = grade
-    (tmp_path / "film.istar").write_text(json.dumps(data))
-    with pytest.raises(ProjectFileError) as caught:
-        load_project(tmp_path / "film.istar")
-    assert f"tracks[1].clips[2].{message}" in str(caught.value)
+    assert f"tracks[1].clips[2].{message}" in clip_field_error(tmp_path, "grade", grade)
 
 
 def test_set_clip_grade_is_undone_exactly_and_refuses_sound_titles_and_bad_values() -> None:

@@ -9,11 +9,10 @@ import math
 from pathlib import Path
 
 import pytest
-from sample_projects import assert_same, do_undo_redo, sample_project, snapshot
+from sample_projects import do_undo_redo, refused, sample_project
 
 from desktop.generate.placement import media_end
 from desktop.project.commands import (
-    Command,
     RemoveClip,
     SetClipFades,
     SetClipKeepPitch,
@@ -23,15 +22,8 @@ from desktop.project.commands import (
     TrimClip,
 )
 from desktop.project.file import ProjectFileError, load_project, save_project
-from desktop.project.model import Project, ProjectError
+from desktop.project.model import Project
 from desktop.timeline.drags import trim_landing, trim_limits
-
-
-def refused(project: Project, command: Command, match: str) -> None:
-    before = snapshot(project)
-    with pytest.raises(ProjectError, match=match):
-        command.do(project)
-    assert_same(project, before)
 
 
 def shown(project: Project, clip_ids: list[str], frames: list[int] | range) -> list[float]:

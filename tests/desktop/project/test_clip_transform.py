@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QUndoStack
-from sample_projects import FOOTAGE, assert_same, sample_project, snapshot
+from sample_projects import FOOTAGE, assert_same, clip_field_error, sample_project, snapshot
 
 from desktop.project.commands import SetClipTransform
-from desktop.project.file import ProjectFileError, load_project, save_project
+from desktop.project.file import load_project, save_project
 from desktop.project.model import Clip, ProjectError
 from desktop.project.schema import project_from_json, project_to_json
 from desktop.project.transform import Transform
@@ -52,13 +52,7 @@ def test_a_transform_is_saved_and_loaded_with_its_clip(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_transform_in_a_file_is_named_by_its_field(tmp_path: Path, transform: object, message: str) -> None:
-    data = project_to_json(sample_project(), FOOTAGE)
-    data["tracks"][1]["clips"][2]["transform"] = transform
-    path = tmp_path / "film.istar"
-    path.write_text(json.dumps(data))
-    with pytest.raises(ProjectFileError) as caught:
-        load_project(path)
-    assert f"tracks[1].clips[2].{message}" in str(caught.value)
+    assert f"tracks[1].clips[2].{message}" in clip_field_error(tmp_path, "transform", transform)
 
 
 def test_set_clip_transform_is_undone_exactly_and_refuses_what_cannot_be() -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sample_projects import assert_same, do_undo_redo, sample_project, snapshot
+from sample_projects import do_undo_redo, refused, sample_project
 
 from desktop.project.commands import (
     AddClip,
     AddMedia,
     AddTrack,
     CloseGap,
-    Command,
     Macro,
     MoveClip,
     RelinkMedia,
@@ -32,13 +31,6 @@ from desktop.project.commands import (
     ripple_trim,
 )
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
-
-
-def refused(project: Project, command: Command, match: str) -> None:
-    before = snapshot(project)
-    with pytest.raises(ProjectError, match=match):
-        command.do(project)
-    assert_same(project, before)
 
 
 def starts(project: Project, track_id: str) -> list[tuple[str, int, int]]:
