@@ -880,7 +880,7 @@ class MainWindow(QMainWindow):
 
     def _set_speed(self, clip_id: str, speed: float) -> None:
         """Change a clip's speed as the inspector says; if the edit is refused, the inspector shows it as it is."""
-        if not self.editor.timeline.edit(SetClipSpeed(clip_id, speed)):
+        if not self.editor.timeline.edit(SetClipSpeed(clip_id, speed, ripple=True)):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def _grade_clip(self, clip_id: str, grade: Grade, what: str, merge_key: object) -> None:

@@ -716,12 +716,13 @@ class SetClipSmoothMotion(Command):
 class SetClipSpeed(Command):
     """Plays a video or sound clip at `speed` times its media's pace (0.5: slow motion). The clip keeps its start and
     the media position it starts at, and shows the same stretch of media, so its length scales by the old speed over
-    the new, as far as its media reaches; its fades keep their times. Refused where the clip would run into the next
-    one on its track."""
+    the new, as far as its media reaches; its fades keep their times. With `ripple` the later clips of its track move
+    by as much as its end does (other tracks stay, as with Ripple delete); without, it is refused where the clip
+    would run into the next one."""
 
-    def __init__(self, clip_id: str, speed: float) -> None:
+    def __init__(self, clip_id: str, speed: float, ripple: bool = False) -> None:
         self.text = "Change clip speed"
-        self.clip_id, self.speed = clip_id, speed
+        self.clip_id, self.speed, self.ripple = clip_id, speed, ripple
 
     def do(self, project: Project) -> None:
         track, clip = _editable_clip(project, self.clip_id)
@@ -734,8 +735,13 @@ class SetClipSpeed(Command):
         fade_in = min(clip.fade_in, changed.length)
         changed.fade_in, changed.fade_out = fade_in, min(clip.fade_out, changed.length - fade_in)
         check_clip(project, track, changed)
-        blocking = next((c for c in track.clips if c.id != clip.id and c.start < changed.end and c.end > clip.start),
-                        None)
+        later = [c for c in track.clips if c.start >= clip.end] if self.ripple else []
+        shift = changed.end - clip.end
+        if later:
+            check_clip(project, track, replace(later[-1], start=later[-1].start + shift))  # within the timeline
+        moving = {c.id for c in later}
+        blocking = next((c for c in track.clips if c.id != clip.id and c.id not in moving and c.start < changed.end
+                         and c.end > clip.start), None)
         if blocking is not None:
             raise ProjectError(
                 f"at {speed_text(self.speed)} the clip lasts {project.seconds(changed.length):.2f} s and would run "
@@ -745,10 +751,15 @@ class SetClipSpeed(Command):
         self._before = (clip.speed, clip.length, clip.fade_in, clip.fade_out)
         clip.speed, clip.length, clip.fade_in, clip.fade_out = (changed.speed, changed.length, changed.fade_in,
                                                                  changed.fade_out)
+        for moved in later:
+            moved.start += shift
+        self._moved, self._shift = moving, shift
 
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
         clip.speed, clip.length, clip.fade_in, clip.fade_out = self._before
+        for clip_id in self._moved:
+            project.find_clip(clip_id)[1].start -= self._shift
 
 
 class SetClipKeepPitch(Command):

@@ -421,14 +421,14 @@ class TimelineView(QGraphicsView):
             self.edit(_one(commands, "Fade clips in" if edge == "in" else "Fade clips out"))
 
     def set_speed_selected(self, speed: float) -> None:
-        """Play each selected video or sound clip at `speed` (one undo step); stills and titles have no pace and are
-        left as they are."""
+        """Play each selected video or sound clip at `speed`, the later clips of its track moving with its end (one
+        undo step); stills and titles have no pace and are left as they are."""
         ids = self._editable_selection()
         paced = [i for i in ids if self.project.media_room(self.project.find_clip(i)[1]) is not None]
         if ids and not paced:
             self.edit_refused.emit("Stills and titles have no speed: select a video or sound clip")
         elif paced:
-            self.edit(_one([SetClipSpeed(i, speed) for i in paced], "Change clip speeds"))
+            self.edit(_one([SetClipSpeed(i, speed, ripple=True) for i in paced], "Change clip speeds"))
 
     def _editable_selection(self) -> list[str]:
         ids = [i for i in self.selected_clip_ids() if not self._items[i].locked]

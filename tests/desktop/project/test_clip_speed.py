@@ -53,6 +53,17 @@ def test_slowing_a_clip_into_its_neighbour_is_refused_naming_it():
     assert project.find_clip("c1")[1].length == 80
 
 
+def test_with_ripple_the_later_clips_of_its_track_move_with_its_end():
+    project = sample_project()  # V1: vid@0..40, still@40..88, short@100..132; V2: short@20..36
+    do_undo_redo(project, SetClipSpeed("c1", 0.5, ripple=True))
+    assert [(c.id, c.start, c.end) for c in project.track("v1").clips] == [("c1", 0, 80), ("c2", 80, 128),
+                                                                            ("c3", 140, 172)]
+    assert [(c.start, c.end) for c in project.track("v2").clips] == [(20, 36)], "other tracks stay"
+    SetClipSpeed("c1", 2.0, ripple=True).do(project)
+    assert [(c.id, c.start, c.end) for c in project.track("v1").clips] == [("c1", 0, 20), ("c2", 20, 68),
+                                                                            ("c3", 80, 112)], "the gap kept"
+
+
 def test_a_rounded_length_never_reaches_past_the_media():
     project = sample_project()  # c3: short (32 frames) at 100..132
     TrimClip("c3", "start", 116).do(project)  # media 16..32, the media's end
