@@ -6,7 +6,8 @@ outputs back the same way (engine.farm.dispatch), so they may be on other machin
 `python -m engine.farm.head`, connected to the Ray cluster at `--ray`; it writes its status (engine.farm.status) to
 `--status` at every change, and its actors die with it. Every WATCH_INTERVAL seconds it lets the actors that died
 while idle go and, with an actor per GPU (no `--actors`), starts an actor on each GPU that none holds: a machine that
-joins the cluster is used without a restart, and a GPU whose actor died gets a new one.
+joins the cluster is used without a restart, and a GPU whose actor died gets a new one. With `--actors N` it starts
+new actors until N are alive again.
 """
 
 from __future__ import annotations
@@ -45,28 +46,29 @@ def serve_farm(host: str, port: int, token: str, jobs: FarmJobs, folder: JobsFol
     serve_jobs(host, port, token, jobs, listening, jobs_folder=folder)
 
 
-def watch(jobs: FarmJobs, threads: int | None, grow: bool) -> None:
-    """Now and then, forever: let the actors that died while idle go, and with `grow` start an engine actor on every
-    GPU of the cluster that none holds."""
+def watch(jobs: FarmJobs, threads: int | None, actors: int | None) -> None:
+    """Now and then, forever: `look_after` the farm."""
     while True:
         time.sleep(WATCH_INTERVAL)
         try:
-            _look(jobs, threads, grow)
+            look_after(jobs, threads, actors)
         except Exception:  # a cluster that does not answer now may answer next time: the watch goes on
             log.exception("the farm's watch failed; it looks again in %g s", WATCH_INTERVAL)
 
 
-def _look(jobs: FarmJobs, threads: int | None, grow: bool) -> None:
+def look_after(jobs: FarmJobs, threads: int | None, actors: int | None) -> None:
+    """Let the actors that died while idle go, then start new ones: on every GPU of the cluster that none holds
+    (`actors` None), or as many as bring the live actors back to `actors`."""
     jobs.check_idle()
-    free = free_gpus() if grow else 0
-    if not free:
+    missing = free_gpus() if actors is None else actors - sum(s.alive for s in jobs.slots)
+    if missing <= 0:
         return
     try:
-        slots = start_actors(free, threads, first=len(jobs.slots) + 1)
+        slots = start_actors(missing, threads, first=len(jobs.slots) + 1)
     except FarmError as err:
-        log.warning("cannot start engine actors on %d free GPU(s): %s", free, err)
+        log.warning("cannot start %d more engine actor(s): %s", missing, err)
         return
-    log.info("%d more engine actor(s) on GPUs that joined or were let go", len(slots))
+    log.info("%d more engine actor(s), for GPUs that joined or actors that died", len(slots))
     jobs.add(slots)
 
 
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ConnectionError, RuntimeError) as err:
             raise FarmError(f"cannot reach the Ray cluster at {args.ray}: {err}") from None
         jobs = FarmJobs(start_actors(args.actors, args.threads), on_change=lambda status: status.write(args.status))
-        threading.Thread(target=watch, args=(jobs, args.threads, args.actors is None), name="farm-watch",
+        threading.Thread(target=watch, args=(jobs, args.threads, args.actors), name="farm-watch",
                          daemon=True).start()
         serve_farm(host, port, token, jobs, JobsFolder(args.jobs_folder, args.keep_hours * 3600))
     except (FarmError, ValueError, OSError) as err:

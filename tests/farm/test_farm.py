@@ -14,6 +14,7 @@ from farm_session import start_farm
 
 from engine.api import protocol as p
 from engine.farm.dispatch import Slot, pick
+from engine.farm.head import look_after
 from engine.farm.stream import ActorInfo
 from engine.media.mp4 import read_frames
 
@@ -140,6 +141,24 @@ def test_the_client_knows_every_job_running_side_by_side_as_running_not_waiting(
     finally:
         session.close()
     assert checked and all(isinstance(e, p.Finished) for e in ended.values()), ended
+
+
+def test_a_farm_of_n_cpu_actors_starts_a_new_one_for_one_that_died(cluster, tmp_path):
+    farm = start_farm(tmp_path, 2)
+    session = farm.session()
+    try:
+        os.kill(farm.jobs.status().actors[0].pid, signal.SIGKILL)
+        look_after(farm.jobs, 1, actors=2)  # the head's watch does this every few seconds
+        actors = farm.jobs.status().actors
+        assert [(a.name, a.alive) for a in actors] == [("engine-1", False), ("engine-2", True), ("engine-3", True)]
+        look_after(farm.jobs, 1, actors=2)
+        assert len(farm.jobs.status().actors) == 3, "two alive: nothing more to start"
+        job = toyworld_job(farm.folder, "after the loss", seconds=1)
+        session.client.submit(job)
+        _landed_here(session.until_end(job.id)[-1], farm.folder)
+    finally:
+        session.close()
+        farm.stop_actors()
 
 
 def test_a_killed_actor_costs_a_retry_on_another_and_with_none_left_the_job_fails_as_crashed(cluster, tmp_path):
