@@ -11,9 +11,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from desktop.media.ducking import duck_gain
 from desktop.media.errors import MediaReadError
 from desktop.media.stretch import stretched
-from desktop.project.model import Clip, MediaItem, Project
+from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transitions import Dissolve, fade_gain, fades, sound_span
 
 DEFAULT_AUDIO_BYTES = 512 * 2**20  # about 23 minutes of 48 kHz stereo float32
@@ -116,42 +117,54 @@ def mix(project: Project, start_frame: int, n_samples: int, cache: AudioCache | 
 def mix_samples(project: Project, start: int, n_samples: int, cache: AudioCache | None = None) -> np.ndarray:
     """float32 stereo [n_samples, 2] of the timeline from sample `start` (at project.sample_rate): every unmuted
     track's clips that have sound, each times its gain and its fades' and cross-dissolves' levels
-    (desktop.project.transitions), summed and clipped to [-1, 1]."""
+    (desktop.project.transitions), a ducked track's times its ducking level (desktop.media.ducking), summed and
+    clipped to [-1, 1]."""
     cache = cache if cache is not None else shared_audio
     out = np.zeros((n_samples, 2), np.float32)
-    end = start + n_samples
     for track in project.tracks:
         if track.muted:
             continue
-        for index, clip in enumerate(track.clips):
-            after = track.clips[index + 1] if index + 1 < len(track.clips) else None
-            reach = after.dissolve_in if after is not None and after.start == clip.end else 0
-            if _sample(project, clip.start - clip.dissolve_in) >= end or _sample(project, clip.end + reach) <= start:
-                continue  # not heard here, even through a dissolve (which reaches less far past the cut)
-            into, out_of = sound_span(project, track, clip)
-            clip_start, clip_end = _sample(project, clip.start), _sample(project, clip.end)
-            heard_start = _sample(project, into.first) if into is not None else clip_start
-            heard_end = _sample(project, out_of.first + out_of.length) if out_of is not None else clip_end
-            first, last = max(start, heard_start), min(end, heard_end)
-            media = project.media_of(clip)
-            if first >= last or not (media.kind == "audio" or media.has_audio):
-                continue
-            if clip.speed == 1 or clip.keep_pitch:
-                samples = (cache.samples(media, project.sample_rate) if clip.speed == 1 else
-                           cache.stretched(media, project.sample_rate, clip.speed))
-                offset = round(clip.source_in * project.sample_rate / project.fps / clip.speed) - clip_start
-                first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
-                sound = samples[first + offset : last + offset]
-            else:
-                first, sound = _at_speed(project, clip, cache.samples(media, project.sample_rate), first, last)
-            if not len(sound):
-                continue
-            gain = _envelope(project, clip, into, out_of, first, len(sound))
-            if gain is None:
-                out[first - start : first - start + len(sound)] += clip.gain * sound
-            else:
-                out[first - start : first - start + len(sound)] += (clip.gain * gain)[:, None] * sound
+        level = duck_gain(project, track, start, n_samples) if track.ducked else None
+        if level is None:
+            _mix_track(project, track, start, out, cache)
+        else:
+            sound = np.zeros_like(out)
+            _mix_track(project, track, start, sound, cache)
+            out += level[:, None] * sound
     return np.clip(out, -1.0, 1.0, out=out)
+
+
+def _mix_track(project: Project, track: Track, start: int, out: np.ndarray, cache: AudioCache) -> None:
+    """Add `track`'s clips heard from sample `start` into `out`."""
+    end = start + len(out)
+    for index, clip in enumerate(track.clips):
+        after = track.clips[index + 1] if index + 1 < len(track.clips) else None
+        reach = after.dissolve_in if after is not None and after.start == clip.end else 0
+        if _sample(project, clip.start - clip.dissolve_in) >= end or _sample(project, clip.end + reach) <= start:
+            continue  # not heard here, even through a dissolve (which reaches less far past the cut)
+        into, out_of = sound_span(project, track, clip)
+        clip_start, clip_end = _sample(project, clip.start), _sample(project, clip.end)
+        heard_start = _sample(project, into.first) if into is not None else clip_start
+        heard_end = _sample(project, out_of.first + out_of.length) if out_of is not None else clip_end
+        first, last = max(start, heard_start), min(end, heard_end)
+        media = project.media_of(clip)
+        if first >= last or not (media.kind == "audio" or media.has_audio):
+            continue
+        if clip.speed == 1 or clip.keep_pitch:
+            samples = (cache.samples(media, project.sample_rate) if clip.speed == 1 else
+                       cache.stretched(media, project.sample_rate, clip.speed))
+            offset = round(clip.source_in * project.sample_rate / project.fps / clip.speed) - clip_start
+            first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
+            sound = samples[first + offset : last + offset]
+        else:
+            first, sound = _at_speed(project, clip, cache.samples(media, project.sample_rate), first, last)
+        if not len(sound):
+            continue
+        gain = _envelope(project, clip, into, out_of, first, len(sound))
+        if gain is None:
+            out[first - start : first - start + len(sound)] += clip.gain * sound
+        else:
+            out[first - start : first - start + len(sound)] += (clip.gain * gain)[:, None] * sound
 
 
 def _at_speed(project: Project, clip: Clip, samples: np.ndarray, first: int, last: int) -> tuple[int, np.ndarray]:

@@ -147,17 +147,20 @@ class RemoveTrack(Command):
 
 
 class SetTrackFlag(Command):
-    """Mutes or locks a track. Allowed on a locked track: the lock guards the clips, and must be undoable itself."""
+    """Mutes, locks or ducks a track (ducking: audio tracks only, desktop.media.ducking). Allowed on a locked track:
+    the lock guards the clips, and must be undoable itself."""
 
-    def __init__(self, track_id: str, flag: Literal["muted", "locked"], value: bool) -> None:
-        if flag not in ("muted", "locked"):
-            raise ProjectError(f"a track has no flag {flag!r}, only muted and locked")
-        verb = {"muted": "Mute", "locked": "Lock"}[flag]
+    def __init__(self, track_id: str, flag: Literal["muted", "locked", "ducked"], value: bool) -> None:
+        if flag not in ("muted", "locked", "ducked"):
+            raise ProjectError(f"a track has no flag {flag!r}, only muted, locked and ducked")
+        verb = {"muted": "Mute", "locked": "Lock", "ducked": "Duck"}[flag]
         self.text = f"{verb if value else 'Un' + verb.lower()} track"
         self.track_id, self.flag, self.value = track_id, flag, value
 
     def do(self, project: Project) -> None:
         track = project.track(self.track_id)
+        if self.flag == "ducked" and self.value and track.kind != "audio":
+            raise ProjectError(f"{track.name} is a video track: only an audio track is lowered under the others")
         self._before = getattr(track, self.flag)
         setattr(track, self.flag, self.value)
 

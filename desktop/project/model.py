@@ -150,6 +150,7 @@ class Track:
     name: str
     muted: bool = False
     locked: bool = False
+    ducked: bool = False  # an audio track lowered wherever another audio track plays a clip (desktop.media.ducking)
     clips: list[Clip] = field(default_factory=list)
 
     def clip_at(self, frame: int) -> Clip | None:

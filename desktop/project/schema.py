@@ -170,9 +170,10 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 5 clips have a speed (and at another speed than 1 a media position between frames) and a colour grade; a
-    schema 4 clip plays at speed 1, ungraded. The number changes so that a build without them refuses such a file
-    instead of playing it at speed 1, ungraded, and dropping both when it saves."""
+    """Schema 5 clips have a speed (and at another speed than 1 a media position between frames, and whether their
+    sound keeps its pitch) and a colour grade, and audio tracks may be ducked; a schema 4 clip plays at speed 1,
+    ungraded, on a track that is not. The number changes so that a build without them refuses such a file instead
+    of dropping them when it saves."""
     data["schema"] = 5
     return data
 
@@ -312,7 +313,10 @@ def _track_from_json(fields: _Fields, project: Project, clip_ids: set[str]) -> T
         name=fields.text("name", empty_ok=True),
         muted=fields.flag("muted", False),
         locked=fields.flag("locked", False),
+        ducked=fields.flag("ducked", False),
     )
+    if track.ducked and track.kind != "audio":
+        raise FieldError(fields.path("ducked"), "only an audio track is lowered under the others, not a video track")
     placed: list[tuple[_Fields, Clip]] = []
     for clip_fields in fields.objects("clips"):
         clip = _clip_from_json(clip_fields)

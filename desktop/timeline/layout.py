@@ -5,7 +5,7 @@ from __future__ import annotations
 from desktop.project.model import Track, TrackKind
 
 RULER_HEIGHT = 28
-HEADER_WIDTH = 160
+HEADER_WIDTH = 184
 LABEL_HEIGHT = 15  # the strip at a clip's top that names its media
 TRACK_GAP = 2
 TRACK_HEIGHTS: dict[TrackKind, int] = {"video": 64, "audio": 48}

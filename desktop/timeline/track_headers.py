@@ -1,6 +1,6 @@
-"""The column left of the tracks: each track's name with mute, lock and remove buttons (also on its right-click
-menu), and buttons to add tracks. The buttons only ask (signals); the view turns each into an undoable edit. A lane
-that is not the project's (the live clips of a running generation) shows its name only."""
+"""The column left of the tracks: each track's name with mute, lock, remove and, for an audio track, duck buttons
+(also on its right-click menu), and buttons to add tracks. The buttons only ask (signals); the view turns each into
+an undoable edit. A lane that is not the project's (the live clips of a running generation) shows its name only."""
 
 from __future__ import annotations
 
@@ -27,15 +27,17 @@ class TrackHeader(QFrame):
         self.name.setToolTip(f"{track.kind.capitalize()} track")
         self.mute = self._button("M", "Mute: leave this track out of the picture or the sound")
         self.lock = self._button("L", "Lock: keep this track's clips from being edited")
+        self.duck = self._button("D", "Duck: lower this track (music, say) by 12 dB wherever another audio track "
+                                      "plays a clip (a voice-over, say)")
         self.remove = self._button("✕", "Remove this track and its clips")
         self.remove.setCheckable(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 4, 2)
         layout.setSpacing(2)
         layout.addWidget(self.name, 1)
-        for button in (self.mute, self.lock, self.remove):
+        for button in (self.mute, self.lock, self.duck, self.remove):
             layout.addWidget(button)
-            button.setVisible(editable)
+            button.setVisible(editable and (button is not self.duck or track.kind == "audio"))
         if not editable:
             self.name.setToolTip(LIVE_TIP)
         self.show_flags(track)
@@ -53,7 +55,11 @@ class TrackHeader(QFrame):
         if not self.editable:
             return  # a lane that is not the project's: nothing to do with it
         menu = QMenu(self)
-        for button, text in ((self.mute, "&Mute track"), (self.lock, "&Lock track"), (self.remove, "&Remove track")):
+        entries = [(self.mute, "&Mute track"), (self.lock, "&Lock track"), (self.duck, "&Duck under other audio"),
+                   (self.remove, "&Remove track")]
+        for button, text in entries:
+            if button.isHidden():
+                continue
             action = menu.addAction(text, button.click)
             action.setCheckable(button.isCheckable())
             action.setChecked(button.isChecked())
@@ -68,11 +74,12 @@ class TrackHeader(QFrame):
         self.name.setText(track.name)
         self.mute.setChecked(track.muted)
         self.lock.setChecked(track.locked)
+        self.duck.setChecked(track.ducked)
         self.remove.setEnabled(not track.locked)
 
 
 class TrackHeaders(QWidget):
-    """`flag_changed(track_id, "muted" | "locked", value)`, `remove_requested(track_id)`."""
+    """`flag_changed(track_id, "muted" | "locked" | "ducked", value)`, `remove_requested(track_id)`."""
 
     flag_changed = Signal(str, str, bool)
     remove_requested = Signal(str)
@@ -94,6 +101,7 @@ class TrackHeaders(QWidget):
                 row = self.rows[track.id] = TrackHeader(track, self, editable=track.id not in shown_only)
                 row.mute.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "muted", on))
                 row.lock.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "locked", on))
+                row.duck.clicked.connect(lambda on, t=track.id: self.flag_changed.emit(t, "ducked", on))
                 row.remove.clicked.connect(lambda _=False, t=track.id: self.remove_requested.emit(t))
                 row.show()
             row.show_flags(track)

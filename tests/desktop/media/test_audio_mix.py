@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from media_samples import tone, write_wav
 
-from desktop.media.audio import AudioCache, decode_audio, mix
+from desktop.media.audio import AudioCache, decode_audio, mix, mix_samples
+from desktop.media.ducking import duck_gain
 from desktop.project.model import Clip, MediaItem, Project, Track, new_id
 
 
@@ -82,3 +83,28 @@ def test_the_cache_decodes_each_file_once_per_rate(wav: MediaItem) -> None:
     first = cache.samples(wav, 48000)
     assert cache.samples(wav, 48000) is first and cache.samples(wav, 24000) is not first
     assert not first.flags.writeable
+
+
+def test_a_ducked_track_is_lowered_12_db_under_the_other_audio_with_quarter_second_ramps(wav: MediaItem) -> None:
+    """Music (the tone from frame 0) on a ducked track, a voice (the tone again) on another from frame 8 to 12:
+    the music's level is 1 until 0.25 s before the voice, falls linearly to 0.25 by its start, stays there to its
+    end, and rises back over 0.25 s. Computed here sample by sample, then heard in calls cut anywhere."""
+    project = Project(fps=16, width=64, height=64, sample_rate=48000)
+    project.media = {wav.id: wav}
+    music = Track(new_id(), "audio", "Music", ducked=True, clips=[Clip(new_id(), wav.id, 0, 16)])
+    voice = Track(new_id(), "audio", "Voice", clips=[Clip(new_id(), wav.id, 8, 4, gain=0.0)])  # silent: music alone
+    project.tracks = [music, voice]
+    cache = AudioCache()
+    tone_sound = cache.samples(wav, 48000)
+    t = np.arange(48000) / 48000
+    start, end = 0.5, 0.75  # the voice, in seconds
+    down = np.clip(np.minimum(t - (start - 0.25), (end + 0.25) - t) / 0.25, 0, 1)
+    expected = tone_sound[:48000] * (1 - 0.75 * down)[:, None]
+    heard = np.concatenate([mix_samples(project, a, b - a, cache) for a, b in ((0, 17000), (17000, 30001),
+                                                                                  (30001, 48000))])
+    assert np.abs(heard - expected).max() < 1e-6
+    level = duck_gain(project, music, 0, 48000)
+    assert [round(float(level[round(s * 48000)]), 4) for s in (0.2, 0.25, 0.375, 0.5, 0.6, 0.875, 0.9375)] \
+        == [1.0, 1.0, 0.625, 0.25, 0.25, 0.625, 0.8125]
+    voice.muted = True
+    assert np.abs(mix_samples(project, 0, 48000, cache) - tone_sound[:48000]).max() < 1e-6, "a muted voice ducks none"

@@ -3,6 +3,7 @@ restores the project exactly and redo repeats the edit."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ from desktop.project.commands import (
     move_clips,
     ripple_trim,
 )
+from desktop.project.file import ProjectFileError, load_project, save_project
 from desktop.project.model import Clip, MediaItem, Project, ProjectError
 
 
@@ -73,6 +75,21 @@ def test_track_flags_mute_and_lock_and_unlock_even_when_locked():
     assert not project.track("v1").locked
     with pytest.raises(ProjectError, match="no flag 'hidden'"):
         SetTrackFlag("v1", "hidden", True)  # type: ignore[arg-type]
+
+
+def test_only_an_audio_track_is_ducked_and_the_choice_is_saved(tmp_path):
+    project = sample_project(tmp_path)
+    duck = SetTrackFlag("a1", "ducked", True)
+    assert duck.text == "Duck track"
+    do_undo_redo(project, duck)
+    refused(project, SetTrackFlag("v1", "ducked", True), "Video 1 is a video track: only an audio track is lowered")
+    save_project(project, tmp_path / "p.istar")
+    assert load_project(tmp_path / "p.istar").track("a1").ducked
+    data = json.loads((tmp_path / "p.istar").read_text())
+    data["tracks"][1]["ducked"] = True
+    (tmp_path / "bad.istar").write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError, match=r"tracks\[1\]\.ducked: only an audio track is lowered"):
+        load_project(tmp_path / "bad.istar")
 
 
 def test_add_media_and_remove_unused_media_keeps_the_media_order():

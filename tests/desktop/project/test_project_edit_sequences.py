@@ -58,7 +58,7 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: c.AddTrack(data.draw(st.sampled_from(["video", "audio"])), "New", data.draw(st.integers(-1, 5))),
         lambda: c.RemoveTrack(pick(data, tracks)),
         lambda: c.SetTrackFlag(
-            pick(data, tracks), data.draw(st.sampled_from(["muted", "locked"])), data.draw(st.booleans())
+            pick(data, tracks), data.draw(st.sampled_from(["muted", "locked", "ducked"])), data.draw(st.booleans())
         ),
         lambda: c.AddMedia(
             MediaItem(

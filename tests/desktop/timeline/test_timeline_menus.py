@@ -199,3 +199,16 @@ def test_the_menu_key_opens_the_selections_menu_or_the_timelines_without_moving_
     menu_key()
     assert opened[0][0] == "Split at playhead" and opened[1][0] == "Generate"
     assert timeline.playhead == 30 and window.project.tracks[0].clips[0].id == "shot"
+
+
+def test_an_audio_tracks_header_ducks_it_undoably_and_a_video_tracks_has_no_duck(window):
+    timeline = window.editor.timeline
+    audio, video = timeline.headers.rows["t3"], timeline.headers.rows["t1"]
+    assert audio.duck.isVisible() and not video.duck.isVisible()
+    assert "Duck under other audio" not in right_click(video, QPoint(10, 10), close)
+    seen = right_click(audio, QPoint(10, 10), choose("Duck under other audio"))
+    assert seen["Duck under other audio"] == (True, "")
+    assert window.project.track("t3").ducked and audio.duck.isChecked()
+    assert window.editor.stack.undoText() == "Duck track"
+    window.editor.stack.undo()
+    assert not window.project.track("t3").ducked and not audio.duck.isChecked()
