@@ -369,8 +369,9 @@ class MainWindow(QMainWindow):
         self._action(timeline, "Ne&xt marker", lambda: self.editor.timeline.go_to_marker(1), "Alt+Right")
         self._action(timeline, "Previous mar&ker", lambda: self.editor.timeline.go_to_marker(-1), "Alt+Left")
         timeline.addSeparator()
-        self.snap_action = self._action(timeline, "S&nap to clip edges and the playhead", self._set_snapping, None,
-                                        "Dragged clips and edges jump to nearby clip edges, the playhead and the start")
+        self.snap_action = self._action(timeline, "S&nap to clip edges, markers and the playhead", self._set_snapping,
+                                        None, "Dragged clips and edges jump to nearby clip edges, markers, the "
+                                        "playhead and the start")
         self.snap_action.setCheckable(True)
         self.snap_action.setChecked(self.settings.value(SNAP_KEY, True, type=bool))
         timeline.addSeparator()
