@@ -88,6 +88,7 @@ from desktop.project.title import Title
 from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.provenance_view import provenance_text
+from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
@@ -396,6 +397,8 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "Open &sample project", self.open_sample,
                      tip="A copy of a finished sample project, with every kind of clip, transition and title")
         self._action(help_menu, "Set up &models...", self.show_setup)
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents,
+                     "Every key the studio takes, from its menus")
         self._action(help_menu, f"&About {APP_NAME}", self.show_about)
 
         toolbar = self.addToolBar("Main")
@@ -984,6 +987,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"switching to the engine on {name}", 5000)
         self.bridge.switch_engine(connect)
         self.bridge.list_models()
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", about_text())
