@@ -325,8 +325,10 @@ class MainWindow(QMainWindow):
             self._action(speed, f"{percent} %{what}", lambda _=False, s=percent / 100:
                          self.editor.timeline.set_speed_selected(s))
         self.speed_action = speed.menuAction()
+        self.reverse_action = self._action(edit, "Re&verse", lambda: self.editor.timeline.reverse_selected(), None,
+                                           "Play the selected videos and sounds backwards (again: forwards)")
         self.clip_edit_actions = [self.split_action, *self.trim_actions, self.delete_action,  # a clip's menu's edits
-                                  self.ripple_action, self.detach_action, self.speed_action]
+                                  self.ripple_action, self.detach_action, self.speed_action, self.reverse_action]
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
                                        "Take the selected clips off the timeline, to paste them elsewhere")

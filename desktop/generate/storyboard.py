@@ -40,9 +40,9 @@ def _times(model: ModelInfo | None, seconds: int, first_frame: bool = True) -> l
 
 def clip_segments(project: Project, clip: Clip, models: Mapping[str, ModelInfo]) -> list[Segment]:
     """The model clips of a generated clip, cut to the part of its video the clip shows (a stopped job's video holds
-    its first clips only); [] for other clips, and for a model the engine does not list."""
+    its first clips only); [] for other clips, reversed ones and those of a model the engine does not list."""
     record = project.media_of(clip).generation
-    if record is None:
+    if record is None or clip.reverse:  # a reversed clip's prompts run backwards: no segments to show in order
         return []
     prompts = record.prompts
     times = _times(models.get(record.model), record.settings.seconds, first_frame=not record.inputs.plays_on)

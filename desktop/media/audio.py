@@ -150,14 +150,12 @@ def _mix_track(project: Project, track: Track, start: int, out: np.ndarray, cach
         media = project.media_of(clip)
         if first >= last or not (media.kind == "audio" or media.has_audio):
             continue
-        if clip.speed == 1 or clip.keep_pitch:
-            samples = (cache.samples(media, project.sample_rate) if clip.speed == 1 else
-                       cache.stretched(media, project.sample_rate, clip.speed))
-            offset = round(clip.source_in * project.sample_rate / project.fps / clip.speed) - clip_start
-            first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
-            sound = samples[first + offset : last + offset]
+        if clip.reverse:  # the sound of the mirrored stretch, backwards
+            mirror = clip_start + clip_end
+            heard, sound = _forward_sound(project, clip, cache, mirror - last, mirror - first, clip_start)
+            first, sound = mirror - heard - len(sound), sound[::-1]
         else:
-            first, sound = _at_speed(project, clip, cache.samples(media, project.sample_rate), first, last)
+            first, sound = _forward_sound(project, clip, cache, first, last, clip_start)
         if not len(sound):
             continue
         gain = _envelope(project, clip, into, out_of, first, len(sound))
@@ -165,6 +163,20 @@ def _mix_track(project: Project, track: Track, start: int, out: np.ndarray, cach
             out[first - start : first - start + len(sound)] += clip.gain * sound
         else:
             out[first - start : first - start + len(sound)] += (clip.gain * gain)[:, None] * sound
+
+
+def _forward_sound(project: Project, clip: Clip, cache: AudioCache, first: int, last: int, clip_start: int
+                   ) -> tuple[int, np.ndarray]:
+    """The first timeline sample within [first, last) at which the clip, played forwards, is heard, and its sound
+    from there to `last` (`clip_start`: its first sample)."""
+    media = project.media_of(clip)
+    if clip.speed != 1 and not clip.keep_pitch:
+        return _at_speed(project, clip, cache.samples(media, project.sample_rate), first, last)
+    samples = (cache.samples(media, project.sample_rate) if clip.speed == 1 else
+               cache.stretched(media, project.sample_rate, clip.speed))
+    offset = round(clip.source_in * project.sample_rate / project.fps / clip.speed) - clip_start
+    first = max(first, -offset)  # a dissolve's lead-in before the media's start is silent
+    return first, samples[first + offset : last + offset]
 
 
 def _at_speed(project: Project, clip: Clip, samples: np.ndarray, first: int, last: int) -> tuple[int, np.ndarray]:

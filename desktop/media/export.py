@@ -106,7 +106,7 @@ def export_clip_picture(project: Project, clip: Clip, frame: int, path: str | Pa
     frames = MediaFrames(FrameCache())
     try:
         media = project.media_of(clip)
-        write_png(path, frames.scaled(media, project.seconds(clip.media_frame(frame)), frames.source_size(media)))
+        write_png(path, frames.scaled(media, project.seconds(clip.shown_position(frame)), frames.source_size(media)))
     finally:
         frames.close()
 
@@ -125,10 +125,10 @@ def clips_provenance(project: Project, span: tuple[int, int] | None = None) -> l
             if record is not None and clip.start < end and clip.end > first:
                 shown = max(clip.start, first)
                 # measured from the generated video's start, which an exported file of one clip has inside it
-                source_in = project.seconds(clip.media_frame(shown)) - media.video_start
+                source_in = project.seconds(clip.shown_position(shown)) - media.video_start
                 entries.append(ExportedClip(track.name, media.name, project.seconds(shown - first),
                                             project.seconds(min(clip.end, end) - first), source_in, record,
-                                            clip.speed))
+                                            -clip.speed if clip.reverse else clip.speed))
     return [entry.to_json() for entry in sorted(entries, key=lambda entry: entry.start_s)]
 
 

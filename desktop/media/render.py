@@ -3,10 +3,11 @@ each placed by its transform and laid over the ones below (desktop.media.compose
 clips (a running generation's, which are not in the project: desktop.project.live) are shown over the project's
 tracks, fitted. A title's picture is the frame's size, clear but for its text (desktop.media.titles).
 
-A clip shows its media by time, so a clip at another frame rate plays at its own pace (times the clip's speed): timeline
-frame i shows the media's frame nearest to its time, repeating or skipping frames as the rates differ; or, for a clip
-slower than the project (its media's rate times its speed under the project's) with smooth motion on, a frame made
-between its two nearest by optical flow (desktop.media.motion).
+A clip shows its media by time, so a clip at another frame rate plays at its own pace (times the clip's speed, and
+backwards for a reversed clip: Clip.shown_position): timeline frame i shows the media's frame nearest to its time,
+repeating or skipping frames as the rates differ; or, for a clip slower than the project (its media's rate times its
+speed under the project's) with smooth motion on, a frame made between its two nearest by optical flow
+(desktop.media.motion).
 
 A video or a picture is graded (desktop.media.grading) before it is placed. A clip fading shows at its fade's share of
 its opacity over what lies below; during a cross-dissolve the frame is the frame with the outgoing clip and the frame
@@ -85,7 +86,7 @@ class TimelineRenderer:
             title = media.title
             return Layer((self.project.width, self.project.height), clip.transform,
                          lambda size: cached_title(self._media.cache, title, size))
-        time_s = self.project.seconds(clip.media_frame(index))
+        time_s = self.project.seconds(clip.shown_position(index))
         smooth = clip.smooth_motion and media.kind == "video" and 0 < (media.fps or 0) * clip.speed < self.project.fps
         pictures = self._media.smooth if smooth else self._media.scaled
         grade = clip.grade

@@ -57,7 +57,7 @@ def detach_audio(project: Project, clip_ids: Sequence[str]) -> tuple[Macro, list
         dissolve = clip.dissolve_in if before is not None and placed.get(before.id) == (track_id, clip.start) else 0
         sound_clip = Clip(new_id(), sound_of[video.id], clip.start, clip.length, source_in=clip.source_in,
                           gain=clip.gain, fade_in=clip.fade_in, fade_out=clip.fade_out, dissolve_in=dissolve,
-                          speed=clip.speed, keep_pitch=clip.keep_pitch)
+                          speed=clip.speed, keep_pitch=clip.keep_pitch, reverse=clip.reverse)
         placed[clip.id] = (track_id, clip.end)
         commands += [AddClip(track_id, sound_clip), SetClipGain(clip.id, 0.0)]
         made.append(sound_clip.id)

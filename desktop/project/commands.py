@@ -78,14 +78,6 @@ def _continues(command: Command, later: Command, target: str) -> bool:
             and later.merge_key == key)
 
 
-def _source_after(project: Project, clip: Clip, frames: int) -> float:
-    """Where a clip's media starts once its start moves `frames` later (at its speed). Every frame of a still is the
-    same, so a still's source position never moves, which lets it grow either way."""
-    if project.source_frames(project.media_of(clip)) is None:
-        return clip.source_in
-    return clip.media_frame(clip.start + frames)
-
-
 class Macro(Command):
     """Several commands as one undo step; if one is refused, those already done are undone before the error rises."""
 
@@ -571,12 +563,9 @@ class TrimClip(Command):
 
     def do(self, project: Project) -> None:
         track, clip = _editable_clip(project, self.clip_id)
-        if self.edge == "start":
-            shift = self.frame - clip.start
-            source_in = _source_after(project, clip, shift)
-            trimmed = replace(clip, start=self.frame, length=clip.length - shift, source_in=source_in)
-        else:
-            trimmed = replace(clip, length=self.frame - clip.start)
+        start, end = (self.frame, clip.end) if self.edge == "start" else (clip.start, self.frame)
+        trimmed = replace(clip, start=start, length=end - start,
+                          source_in=project.trimmed_source(clip, start, end - start))
         _check_placement(project, track, trimmed)
         self._before = (clip.start, clip.length, clip.source_in)
         clip.start, clip.length, clip.source_in = trimmed.start, trimmed.length, trimmed.source_in
@@ -604,13 +593,13 @@ class SplitClip(Command):
         if not clip.start < self.frame < clip.end:
             raise ProjectError(f"frame {self.frame} is not inside the clip (frames {clip.start}..{clip.end})")
         left = self.frame - clip.start
-        source_in = _source_after(project, clip, left)
         media = project.media_of(clip)
         media_id = self.title_copy_id if media.kind == "title" else media.id
         right = replace(clip, id=self.right_id, media_id=media_id, start=self.frame, length=clip.length - left,
-                        source_in=source_in, fade_in=0, fade_out=min(clip.fade_out, clip.length - left),
-                        dissolve_in=0)
-        self._fades = (clip.fade_in, clip.fade_out)
+                        source_in=project.trimmed_source(clip, self.frame, clip.length - left), fade_in=0,
+                        fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0)
+        self._before = (clip.source_in, clip.fade_in, clip.fade_out)
+        clip.source_in = project.trimmed_source(clip, clip.start, left)  # a reversed clip's left part moves
         clip.length, clip.fade_in, clip.fade_out = left, min(clip.fade_in, left), 0
         track.place(right)
         if media_id != media.id:
@@ -623,7 +612,7 @@ class SplitClip(Command):
             del project.media[right.media_id]
         _, clip = project.find_clip(self.clip_id)
         clip.length += right.length
-        clip.fade_in, clip.fade_out = self._fades
+        clip.source_in, clip.fade_in, clip.fade_out = self._before
 
 
 class SetClipGain(Command):
@@ -732,7 +721,7 @@ class SetClipSpeed(Command):
         check_clip(project, track, replace(clip, speed=self.speed, length=1))  # the speed, before the length it gives
         length = max(1, round(clip.length * clip.speed / self.speed))
         changed = replace(clip, speed=self.speed, length=length)
-        room = project.media_room(changed)
+        room = project.media_room(replace(changed, reverse=False))  # the media after its stretch, either way
         if room is not None and room[1] < 0:
             changed.length = max(1, length + room[1])
         fade_in = min(clip.fade_in, changed.length)
@@ -763,6 +752,25 @@ class SetClipSpeed(Command):
         clip.speed, clip.length, clip.fade_in, clip.fade_out = self._before
         for clip_id in self._moved:
             project.find_clip(clip_id)[1].start -= self._shift
+
+
+class SetClipReverse(Command):
+    """Plays a video or sound clip's stretch of media backwards (or forwards again): its place, length and media stay,
+    its first frame showing what its last did."""
+
+    def __init__(self, clip_id: str, reverse: bool) -> None:
+        self.text = "Reverse clip" if reverse else "Play clip forwards"
+        self.clip_id, self.reverse = clip_id, reverse
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        check_clip(project, track, replace(clip, reverse=self.reverse))
+        self._before = clip.reverse
+        clip.reverse = self.reverse
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.reverse = self._before
 
 
 class SetClipKeepPitch(Command):

@@ -122,6 +122,7 @@ class Clip:
     dissolve_in: int = 0  # frames of cross-dissolve from the clip that ends where this one starts
     speed: float = 1.0  # how fast its media plays: 0.5 is slow motion at half speed, 2 twice as fast
     keep_pitch: bool = True  # at another speed, its sound keeps its pitch (else the pitch moves with the pace)
+    reverse: bool = False  # plays its stretch of media backwards: its first frame shows what its last would
     grade: Grade = Grade()  # a video's or a picture's colour adjustment (desktop.project.grade)
 
     @property
@@ -141,6 +142,16 @@ class Clip:
     def source_end(self) -> float:
         """The media position just after the clip's last frame."""
         return self.media_frame(self.end)
+
+    def shown_position(self, frame: float) -> float:
+        """The media position timeline `frame` shows: `media_frame`'s, or for a reversed clip that of the frame as
+        far from the clip's other end (outside the clip too: a reversed clip's dissolve shows the media past it)."""
+        return self.media_frame(self.start + self.end - 1 - frame if self.reverse else frame)
+
+    def trimmed_source(self, start: int, length: int) -> float:
+        """`source_in` of this clip cut to frames [start, start + length) (or grown to them), each frame showing the
+        media it shows now. A still's never moves."""
+        return self.media_frame(self.start + self.end - start - length if self.reverse else start)
 
 
 @dataclass
@@ -218,12 +229,21 @@ class Project:
 
     def media_room(self, clip: Clip) -> tuple[int, int] | None:
         """How many timeline frames of the clip's media there are before its first frame and after its last, at its
-        speed (negative where it runs past its media); None for a still or a title, which lasts as long as it is
-        shown."""
+        speed and in its direction (negative where it runs past its media); None for a still or a title, which lasts
+        as long as it is shown."""
         frames = self.source_frames(self.media_of(clip))
         if frames is None:
             return None
-        return whole_frames(clip.source_in / clip.speed), whole_frames((frames - clip.source_end) / clip.speed)
+        before, after = whole_frames(clip.source_in / clip.speed), whole_frames((frames - clip.source_end) / clip.speed)
+        return (after, before) if clip.reverse else (before, after)
+
+    def trimmed_source(self, clip: Clip, start: int, length: int) -> float:
+        """`clip`'s `source_in` once it is cut to (or grown to) frames [start, start + length), each frame showing
+        the media it shows now (Clip.trimmed_source). Every frame of a still is the same, so a still's source
+        position never moves, which lets it grow either way."""
+        if self.source_frames(self.media_of(clip)) is None:
+            return clip.source_in
+        return clip.trimmed_source(start, length)
 
     def seconds(self, frames: float) -> float:
         return frames / self.fps

@@ -74,7 +74,9 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
     room = project.media_room(clip)
     if room is None and clip.speed != 1:
         raise ClipProblem("speed", f"{media.name} is a still picture: it has no pace to change, only speed 1")
-    if room is not None and room[1] < 0:
+    if room is None and clip.reverse:
+        raise ClipProblem("reverse", f"{media.name} is a still picture: it has no direction to play backwards")
+    if room is not None and min(room) < 0:  # past its media's end, on whichever side its direction puts that
         raise ClipProblem(
             "length",
             f"{media.name} has {project.source_frames(media)} frames; the clip would need frames up to "

@@ -171,9 +171,9 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 5 clips have a speed (and at another speed than 1 a media position between frames, and whether their
-    sound keeps its pitch) and a colour grade, and audio tracks may be ducked; a schema 4 clip plays at speed 1,
-    ungraded, on a track that is not. The number changes so that a build without them refuses such a file instead
-    of dropping them when it saves."""
+    sound keeps its pitch), a direction and a colour grade, and audio tracks may be ducked; a schema 4 clip plays
+    forwards at speed 1, ungraded, on a track that is not. The number changes so that a build without them refuses
+    such a file instead of dropping them when it saves."""
     data["schema"] = 5
     return data
 
@@ -282,6 +282,7 @@ def _clip_from_json(fields: _Fields) -> Clip:
         dissolve_in=fields.integer("dissolve_in", 0, default=0),
         speed=fields.number("speed", default=1.0),
         keep_pitch=fields.flag("keep_pitch", True),
+        reverse=fields.flag("reverse", False),
         grade=_grade_from_json(fields),
     )
 

@@ -81,7 +81,10 @@ class ClipItem(QGraphicsItem):
         self.locked, self.muted = track.locked, track.muted
         self._body = _BODY[self.kind].darker(170) if self.muted else _BODY[self.kind]
         self.set_refused(False)
-        self.name = self.media.name + (f" ({speed_text(clip.speed)})" if clip.speed != 1 else "")
+        notes = [speed_text(clip.speed)] if clip.speed != 1 else []
+        notes += ["reversed"] if clip.reverse else []
+        self.name = self.media.name + (f" ({', '.join(notes)})" if notes else "")
+        self.reverse = clip.reverse
         self.setToolTip(f"{self.name}\n{project.seconds(clip.length):.2f} s")
         self.show_span(clip.start, clip.length, clip.source_in, top)
 
@@ -117,6 +120,10 @@ class ClipItem(QGraphicsItem):
                 painter.save()
                 painter.setClipRect(exposed)
                 if self.kind == "audio":
+                    if self.reverse:  # a waveform read backwards is its mirror image
+                        painter.translate(width, 0)
+                        painter.scale(-1, 1)
+                        exposed = QRectF(width - exposed.right(), exposed.top(), exposed.width(), exposed.height())
                     self._paint_waveform(painter, strip, exposed)
                 else:
                     self._paint_filmstrip(painter, strip, exposed)
@@ -179,15 +186,18 @@ class ClipItem(QGraphicsItem):
         height = int(strip.height())
         aspect = media.width / media.height if media.width and media.height else 16 / 9
         slot = max(8, round(height * aspect))
-        source_x = self._source_x()
+        source_x, width = self._source_x(), self._rect.width()
+        # media pixel m (source_x + x forwards) shows at clip x, or at width - (m - source_x) for a reversed clip,
+        # whose slots are laid from its right edge (the pictures themselves not mirrored)
+        seen = (width - exposed.right(), width - exposed.left()) if self.reverse else (exposed.left(), exposed.right())
         last_frame = (self.source_frames or 1) - 1
-        for k in range(math.floor((source_x + exposed.left()) / slot), math.floor((source_x + exposed.right()) / slot)
-                       + 1):
+        for k in range(math.floor((source_x + seen[0]) / slot), math.floor((source_x + seen[1]) / slot) + 1):
             frame = 0 if self.source_frames is None else min(last_frame, math.floor(k * slot * self.speed
                                                                                     / scale.pixels_per_frame))
             pixmap = self.look.previews.thumbnail(media, frame / scale.fps, height)
             if pixmap is not None:
-                painter.drawPixmap(QPointF(k * slot - source_x, strip.top()), pixmap)
+                x = width - (k + 1) * slot + source_x if self.reverse else k * slot - source_x
+                painter.drawPixmap(QPointF(x, strip.top()), pixmap)
 
     def _paint_waveform(self, painter: QPainter, strip: QRectF, exposed: QRectF) -> None:
         scale = self.look.scale

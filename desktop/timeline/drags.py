@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from desktop.project.commands import overlap_dissolve
-from desktop.project.model import Clip, Project, ProjectError
+from desktop.project.model import Project, ProjectError
 from desktop.project.snapping import snap
 
 Edge = Literal["start", "end"]
@@ -109,14 +109,9 @@ def trim_landing(project: Project, clip_id: str, edge: Edge, frame: int, toleran
         return over
     if not low <= frame <= high:
         frame, guide = min(high, max(low, frame)), None
-    if edge == "end":
-        return Landing(track.id, clip.start, frame - clip.start, clip.source_in, not track.locked, guide)
-    return Landing(track.id, frame, clip.end - frame, _source_from(project, clip, frame), not track.locked, guide)
-
-
-def _source_from(project: Project, clip: Clip, frame: int) -> float:
-    """The clip's media position once its start is trimmed to `frame`; a still's never moves."""
-    return clip.source_in if project.media_room(clip) is None else clip.media_frame(frame)
+    start, end = (clip.start, frame) if edge == "end" else (frame, clip.end)
+    return Landing(track.id, start, end - start, project.trimmed_source(clip, start, end - start), not track.locked,
+                   guide)
 
 
 def _trim_over(project: Project, clip_id: str, edge: Edge, frame: int, low: int, high: int) -> Landing | None:
@@ -142,8 +137,8 @@ def _trim_over(project: Project, clip_id: str, edge: Edge, frame: int, low: int,
     dissolve = _dissolve(project, clip_id, edge, track.id, start, length)
     if dissolve is None:
         return None
-    source_in = _source_from(project, clip, start) if edge == "start" else clip.source_in
-    return Landing(track.id, start, length, source_in, not track.locked, None, dissolve)
+    return Landing(track.id, start, length, project.trimmed_source(clip, start, length), not track.locked, None,
+                   dissolve)
 
 
 def trim_limits(project: Project, clip_id: str, edge: Edge) -> tuple[int, int]:

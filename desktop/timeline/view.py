@@ -37,6 +37,7 @@ from desktop.project.commands import (
     RemoveTrack,
     RippleDelete,
     SetClipFades,
+    SetClipReverse,
     SetClipSpeed,
     SetDissolve,
     SetTrackFlag,
@@ -429,6 +430,19 @@ class TimelineView(QGraphicsView):
             self.edit_refused.emit("Stills and titles have no speed: select a video or sound clip")
         elif paced:
             self.edit(_one([SetClipSpeed(i, speed, ripple=True) for i in paced], "Change clip speeds"))
+
+    def reverse_selected(self) -> None:
+        """Play the selected video and sound clips backwards, or all forwards again when every one of them already
+        plays backwards (one undo step); stills and titles have no direction and are left as they are."""
+        ids = self._editable_selection()
+        paced = [self.project.find_clip(i)[1] for i in ids if self.project.media_room(self.project.find_clip(i)[1])
+                 is not None]
+        if ids and not paced:
+            self.edit_refused.emit("Stills and titles have no direction: select a video or sound clip")
+        elif paced:
+            backwards = not all(c.reverse for c in paced)
+            self.edit(_one([SetClipReverse(c.id, backwards) for c in paced],
+                           "Reverse clips" if backwards else "Play clips forwards"))
 
     def _editable_selection(self) -> list[str]:
         ids = [i for i in self.selected_clip_ids() if not self._items[i].locked]

@@ -328,7 +328,7 @@ class GenerationRecord:
 @dataclass(frozen=True)
 class ExportedClip:
     """A generated clip of an exported timeline: where it sits in the export, the time in its generated video it
-    starts at, the pace it plays at there (0.5: slow motion) and what made it."""
+    starts at, the pace it plays at there (0.5: slow motion; below 0: backwards) and what made it."""
 
     track: str
     file: str
@@ -340,7 +340,8 @@ class ExportedClip:
 
     @property
     def video_start_s(self) -> float:
-        """Where its generated video's first frame is (or would be, before a trimmed start) in the export."""
+        """Where its generated video's first frame is (or would be, before a trimmed start) in the export, for a clip
+        played forwards."""
         return self.start_s - self.source_in_s / self.speed
 
     def to_json(self) -> dict[str, Any]:
@@ -353,8 +354,8 @@ class ExportedClip:
         body, where = json_object(body, "an exported clip"), "an exported clip"
         number = (int, float)
         speed = float(take(body, "speed", number, where, 1.0))
-        if speed <= 0:
-            raise RecordError(f"field 'speed' of {where} should be above 0, not {speed!r}")
+        if speed == 0:
+            raise RecordError(f"field 'speed' of {where} should not be 0")
         return cls(take(body, "track", str, where, ""), take(body, "file", str, where, ""),
                    float(take(body, "start_s", number, where)), float(take(body, "end_s", number, where)),
                    float(take(body, "source_in_s", number, where, 0)),

@@ -51,3 +51,19 @@ def test_the_inspector_speed_box_takes_any_pace(window, qtbot):
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.project.find_clip("b")[1].speed == 1.6)
     assert window.project.find_clip("b")[1].length == 10
+
+
+def test_edit_reverse_plays_the_selection_backwards_and_again_forwards(window):
+    timeline = window.editor.timeline
+    timeline.select_clips(["a", "b"])
+    window.reverse_action.trigger()
+    assert [c.reverse for c in window.project.tracks[0].clips] == [True, True]
+    assert timeline._items["a"].name == "v.mp4 (reversed)"
+    assert window.editor.stack.undoText() == "Reverse clips"
+    assert window.reverse_action in window.clip_menu().actions()
+    window.project.tracks[0].clips[1].reverse = False  # one forwards: Reverse plays both backwards
+    window.reverse_action.trigger()
+    assert [c.reverse for c in window.project.tracks[0].clips] == [True, True]
+    window.reverse_action.trigger()
+    assert [c.reverse for c in window.project.tracks[0].clips] == [False, False]
+    assert window.editor.stack.undoText() == "Play clips forwards"

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from engine_records import generation
 from media_samples import number_of
 
@@ -106,3 +107,27 @@ def test_the_picture_of_a_slow_clip_at_a_frame_is_its_media_frame_there(numbers:
     export_clip_picture(project, project.tracks[0].clips[0], 6, tmp_path / "frame.png")
     picture = read_rgb(tmp_path / "frame.png")
     assert picture.shape == (64, 64, 3) and number_of(picture) == 7, "media position 4 + 6 / 2"
+
+
+def test_a_reversed_clip_shows_its_frames_backwards_and_a_split_keeps_them(numbers: MediaItem) -> None:
+    project = one_clip(numbers, "video", 16, source_in=4)
+    project.tracks[0].clips[0].reverse = True
+    renderer = TimelineRenderer(project)
+    assert [number_of(renderer.frame(i)) for i in range(16)] == list(range(19, 3, -1))
+    before = [renderer.frame(i) for i in range(16)]
+    SplitClip("c", 5).do(project)
+    assert all(np.array_equal(renderer.frame(i), before[i]) for i in range(16))
+    renderer.close()
+
+
+@pytest.mark.parametrize(("speed", "keep_pitch"), [(1.0, True), (0.5, True), (2.0, False)])
+def test_a_reversed_clip_sounds_as_the_forward_one_backwards(numbers: MediaItem, speed: float,
+                                                             keep_pitch: bool) -> None:
+    project = one_clip(numbers, "video", 12, source_in=3, speed=speed, keep_pitch=keep_pitch)
+    cache = AudioCache()
+    forward = mix(project, 0, 12 * 3000, cache)
+    project.tracks[0].clips[0].reverse = True
+    backward = mix(project, 0, 12 * 3000, cache)
+    assert np.abs(forward).max() > 0.1 and np.array_equal(backward, forward[::-1])
+    SplitClip("c", 7).do(project)
+    assert np.array_equal(mix(project, 0, 12 * 3000, cache), backward), "split, it sounds the same"

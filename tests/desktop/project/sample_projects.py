@@ -69,10 +69,11 @@ def refused(project: Project, command: Command, match: str) -> None:
     assert_same(project, before)
 
 
-def clip_field_error(folder: Path, field: str, value: object) -> str:
-    """The error loading the sample project from a file whose clip c3 (Video 1's third) has `field` set to `value`."""
+def clip_field_error(folder: Path, field: str, value: object, clip: int = 2) -> str:
+    """The error loading the sample project from a file whose Video 1 clip `clip` (2: c3, the third) has `field` set
+    to `value`."""
     data = project_to_json(sample_project(), FOOTAGE)
-    data["tracks"][1]["clips"][2][field] = value
+    data["tracks"][1]["clips"][clip][field] = value
     path = folder / "film.istar"
     path.write_text(json.dumps(data))
     with pytest.raises(ProjectFileError) as caught:
