@@ -75,6 +75,8 @@ def test_a_sped_clip_of_an_export_says_its_pace_and_is_not_continued_from():
     assert found.clips[0].to_json()["speed"] == 0.5
     assert found.single is None, "its frames are not the generation's: nothing continues from them"
     assert read_provenance([slow | {"speed": 0}]) is None and read_provenance([slow | {"speed": "fast"}]) is None
+    backwards = read_provenance([slow | {"speed": -1}])
+    assert backwards.clips[0].speed == -1 and backwards.single is None, "a reversed clip: backwards, not continued"
 
 
 @pytest.mark.parametrize("text", ["", "not json", "[]", '{"title": "holiday"}', "42", '[{"x": 1}]', "[" * 100_000,
