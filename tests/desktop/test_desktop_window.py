@@ -68,10 +68,12 @@ def test_menus_offer_the_editing_and_generation_actions(make_window):
                                   "Project se&ttings..."]
     assert "&Export video..." in menus["&File"] and "&Quit" in menus["&File"]
     assert menus["&Edit"][:3] == ["&Undo", "&Redo", "&Split at playhead"]
+    assert {"Spee&d", "Re&verse", "Paste &insert at playhead", "Ripple trim end to playhead"} <= set(menus["&Edit"])
+    assert "&Freeze frame" in menus["&Timeline"]
     assert "&Record voice-over" in menus["&Timeline"]
     assert menus["&Generate"][1:4] == ["&Continue clip...", "&Keep going", "&Bridge to next clip..."]
     assert menus["&Generate"][-1] == "&Stop generating"
-    assert menus["&Help"] == ["Open &sample project", "Set up &models...", f"&About {APP_NAME}"]
+    assert menus["&Help"] == ["Open &sample project", "Set up &models...", "&Keyboard shortcuts", f"&About {APP_NAME}"]
 
 
 def test_quit_closes_the_window_and_the_layout_is_remembered(make_window, qtbot):
