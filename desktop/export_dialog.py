@@ -112,7 +112,9 @@ class ExportDialog(QDialog):
             first = max((m for m in project.markers if m <= playhead), default=0)
             last = min([m for m in project.markers if m > playhead] + [end])
             if first < last:
-                self.span.addItem(f"Between the markers ({timecode(first, project.fps)} to "
+                named = project.marker_names.get(first)
+                what = f"“{named}”, " if named else ""
+                self.span.addItem(f"Between the markers ({what}{timecode(first, project.fps)} to "
                                   f"{timecode(last, project.fps)})", (first, last))
 
         self.frame_size = QComboBox()

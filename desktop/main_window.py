@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -54,6 +55,7 @@ from desktop.project.collect import Collected, collect_media, made_by_studio, me
 from desktop.project.commands import (
     AddMedia,
     Macro,
+    NameMarker,
     RelinkMedia,
     RemoveClip,
     RemoveMedia,
@@ -89,6 +91,7 @@ from desktop.project.transform import Transform
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.provenance_view import provenance_text
 from desktop.shortcuts_dialog import ShortcutsDialog
+from desktop.timecode import timecode
 from desktop.timeline.previews import MediaPreviews
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
@@ -222,6 +225,7 @@ class MainWindow(QMainWindow):
         timeline.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 5000))
         timeline.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         timeline.clip_menu_requested.connect(self._clip_menu)
+        timeline.ruler.name_marker.connect(self.name_marker)
         timeline.space_menu_requested.connect(self._space_menu)
         timeline.snapping = self.settings.value(SNAP_KEY, True, type=bool)
         self.editor.stack.indexChanged.connect(self._project_edited)
@@ -369,6 +373,8 @@ class MainWindow(QMainWindow):
         timeline.addSeparator()
         self._action(timeline, "Add or remove &marker", lambda: self.editor.timeline.toggle_marker(), "M",
                      "Mark the playhead's place on the ruler, or take away the marker there")
+        self._action(timeline, "&Name marker...", lambda: self.name_marker(self.editor.timeline.playhead), None,
+                     "Name the marker at the playhead (double-clicking a marker on the ruler does too)")
         self._action(timeline, "Ne&xt marker", lambda: self.editor.timeline.go_to_marker(1), "Alt+Right")
         self._action(timeline, "Previous mar&ker", lambda: self.editor.timeline.go_to_marker(-1), "Alt+Left")
         timeline.addSeparator()
@@ -759,6 +765,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("export cancelled; nothing was written", 6000)
         else:
             QMessageBox.critical(self, "Export failed", f"{path}: {error}")
+
+    def name_marker(self, frame: int) -> None:
+        """Ask for a name for the marker at `frame` (empty: none); the Timeline menu's, and a double-clicked one's."""
+        if frame not in self.project.markers:
+            self.statusBar().showMessage("No marker is at the playhead: put one there first (M)", 5000)
+            return
+        name, ok = self.ask_text("Name marker", f"Name of the marker at {timecode(frame, self.project.fps)}:",
+                                 self.project.marker_names.get(frame, ""))
+        if ok:
+            self.editor.timeline.edit(NameMarker(frame, name))
+
+    def ask_text(self, title: str, label: str, text: str) -> tuple[str, bool]:
+        """A line of text from the person, and whether they gave it (a test replaces this)."""
+        return QInputDialog.getText(self, title, label, text=text)
 
     def freeze_frame(self) -> None:
         """Timeline > Freeze frame: the picture under the playhead written beside the project's media and held there

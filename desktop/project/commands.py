@@ -28,7 +28,7 @@ from desktop.project.model import (
     new_id,
     whole_frames,
 )
-from desktop.project.rules import MAX_PROJECT_FPS, check_clip, frame_side_problem
+from desktop.project.rules import MAX_MARKER_NAME, MAX_PROJECT_FPS, check_clip, frame_side_problem
 from desktop.project.title import LOWER_THIRD, TITLE_SECONDS, Title, TitleProblem
 from desktop.project.transform import Transform
 from desktop.project.transitions import dissolve_problem, dissolve_room, previous
@@ -238,8 +238,13 @@ class SetFormat(Command):
                                            f"{err}") from None
         transitions = retimed_transitions(project, self.fps, retimed) if retimed else {}
         self._before = (project.width, project.height, project.fps)
-        self._markers = list(project.markers)
+        self._markers = list(project.markers), dict(project.marker_names)
         project.markers[:] = sorted({frame_at_rate(m, project.fps, self.fps) for m in project.markers})
+        names = {}  # two markers that meet at the new rate keep the earlier one's name
+        for frame in sorted(project.marker_names, reverse=True):
+            names[frame_at_rate(frame, project.fps, self.fps)] = project.marker_names[frame]
+        project.marker_names.clear()
+        project.marker_names.update(names)
         self._clips = {}
         self._transitions = {}
         for track in project.tracks:
@@ -254,7 +259,9 @@ class SetFormat(Command):
 
     def undo(self, project: Project) -> None:
         project.width, project.height, project.fps = self._before
-        project.markers[:] = self._markers
+        project.markers[:], names = self._markers
+        project.marker_names.clear()
+        project.marker_names.update(names)
         for track in project.tracks:
             for clip in track.clips:
                 if clip.id in self._clips:
@@ -495,7 +502,7 @@ class CloseGap(Command):
 
 
 class ToggleMarker(Command):
-    """Marks timeline frame `frame`, or takes away the marker there (`text` says which, once done)."""
+    """Marks timeline frame `frame`, or takes away the marker there and its name (`text` says which, once done)."""
 
     text = "Marker"
 
@@ -506,16 +513,44 @@ class ToggleMarker(Command):
 
     def do(self, project: Project) -> None:
         self.text = "Remove marker" if self.frame in project.markers else "Add marker"
+        self._name = project.marker_names.pop(self.frame, None)
         self._toggle(project)
 
     def undo(self, project: Project) -> None:
         self._toggle(project)
+        if self._name is not None:
+            project.marker_names[self.frame] = self._name
 
     def _toggle(self, project: Project) -> None:
         if self.frame in project.markers:
             project.markers.remove(self.frame)
         else:
             bisect.insort(project.markers, self.frame)
+
+
+class NameMarker(Command):
+    """Names the marker at timeline `frame` (an empty name takes the name away)."""
+
+    def __init__(self, frame: int, name: str) -> None:
+        self.frame, self.name = frame, name.strip()
+        self.text = "Name marker" if self.name else "Unname marker"
+
+    def do(self, project: Project) -> None:
+        if self.frame not in project.markers:
+            raise ProjectError(f"no marker is at frame {self.frame}: mark it first (M)")
+        if len(self.name) > MAX_MARKER_NAME or "\n" in self.name:
+            raise ProjectError(f"a marker's name is one line of at most {MAX_MARKER_NAME} characters")
+        self._before = project.marker_names.get(self.frame)
+        if self.name:
+            project.marker_names[self.frame] = self.name
+        else:
+            project.marker_names.pop(self.frame, None)
+
+    def undo(self, project: Project) -> None:
+        if self._before is None:
+            project.marker_names.pop(self.frame, None)
+        else:
+            project.marker_names[self.frame] = self._before
 
 
 class MoveClip(Command):

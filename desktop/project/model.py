@@ -188,6 +188,7 @@ class Project:
     media: dict[str, MediaItem] = field(default_factory=dict)
     tracks: list[Track] = field(default_factory=list)
     markers: list[int] = field(default_factory=list)  # frames the person marked on the timeline, in order
+    marker_names: dict[int, str] = field(default_factory=dict)  # the names given to some of them, by frame
 
     @classmethod
     def empty(cls, **settings: Any) -> Project:

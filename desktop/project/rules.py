@@ -21,6 +21,7 @@ MAX_PICTURE_PIXELS = MAX_PICTURE_SQUARE * MAX_PICTURE_SQUARE
 # is still inside Qt's 32-bit coordinates
 MAX_TIMELINE_HOURS = 24
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 96000  # what the AAC encoder of an export takes
+MAX_MARKER_NAME = 200  # characters of a marker's name: a chapter title, not a script
 # A clip's speed: 5 % (a 1 s generated clip as 20 s of slow motion) to 20x (a minute as 3 s)
 MIN_SPEED, MAX_SPEED = 0.05, 20.0
 

@@ -15,6 +15,7 @@ from desktop.project.grade import RANGES as GRADE_RANGES
 from desktop.project.grade import Grade
 from desktop.project.model import Clip, MediaItem, MediaKind, Project, Track, TrackKind
 from desktop.project.rules import (
+    MAX_MARKER_NAME,
     MAX_PROJECT_FPS,
     MAX_SAMPLE_RATE,
     MIN_SAMPLE_RATE,
@@ -171,9 +172,9 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 5 clips have a speed (and at another speed than 1 a media position between frames, and whether their
-    sound keeps its pitch), a direction and a colour grade, and audio tracks may be ducked; a schema 4 clip plays
-    forwards at speed 1, ungraded, on a track that is not. The number changes so that a build without them refuses
-    such a file instead of dropping them when it saves."""
+    sound keeps its pitch), a direction and a colour grade, audio tracks may be ducked and markers named; a schema 4
+    clip plays forwards at speed 1, ungraded, on a track that is not, and its markers have no names. The number
+    changes so that a build without them refuses such a file instead of dropping them when it saves."""
     data["schema"] = 5
     return data
 
@@ -220,6 +221,7 @@ def project_to_json(project: Project, folder: Path) -> dict[str, Any]:
         "media": media,
         "tracks": [asdict(t) for t in project.tracks],
         "markers": list(project.markers),
+        "marker_names": {str(frame): name for frame, name in sorted(project.marker_names.items())},
     }
 
 
@@ -363,7 +365,22 @@ def project_from_json(data: dict[str, Any], folder: Path) -> Project:
         track_ids.add(track.id)
         project.tracks.append(track)
     project.markers = _markers_from_json(top, max_timeline_frames(project.fps))
+    project.marker_names = _marker_names_from_json(top, project.markers)
     return project
+
+
+def _marker_names_from_json(top: _Fields, markers: list[int]) -> dict[int, str]:
+    """The names of markers, by frame: each of a marker there, one line of at most MAX_MARKER_NAME characters."""
+    names = _Fields(top.get("marker_names", {}), top.path("marker_names"))
+    read = {}
+    for key in names.value:
+        name = names.text(key)
+        if not key.isdigit() or int(key) not in markers:
+            raise FieldError(names.path(key), "names no marker: its key should be the frame of one")
+        if len(name) > MAX_MARKER_NAME or "\n" in name:
+            raise FieldError(names.path(key), f"should be one line of at most {MAX_MARKER_NAME} characters")
+        read[int(key)] = name
+    return read
 
 
 def _markers_from_json(top: _Fields, limit: int) -> list[int]:

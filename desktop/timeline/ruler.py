@@ -1,11 +1,12 @@
-"""The time ruler above the tracks: ticks and timecodes at the view's zoom and scroll, the project's markers and the
-playhead's. Pressing or dragging on it asks for the playhead there."""
+"""The time ruler above the tracks: ticks and timecodes at the view's zoom and scroll, the project's markers (with
+their names) and the playhead's. Pressing or dragging on it asks for the playhead there; double-clicking a marker
+asks to name it."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -27,8 +28,12 @@ def minor_step(label_step: int, pixels_per_frame: float) -> int:
     return label_step
 
 
+MARKER_GRIP = 6  # pixels either side of a marker's tab where a double-click names it
+
+
 class Ruler(QWidget):
     seek = Signal(int)
+    name_marker = Signal(int)  # the frame of the marker double-clicked
 
     def __init__(self, scale: TimeScale, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +41,7 @@ class Ruler(QWidget):
         self.offset = 0  # the scene x at the ruler's left edge
         self.playhead = 0
         self.markers: list[int] = []  # the project's marked frames
+        self.marker_names: dict[int, str] = {}
         self._font = QFont("Sans", 8)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -57,8 +63,19 @@ class Ruler(QWidget):
                 painter.drawText(x + 3, height - 14, scale.timecode(frame))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(MARKER_COLOR)
-        for frame in self.markers:
+        for index, frame in enumerate(self.markers):
             x = scale.x(frame) - self.offset
+            name = self.marker_names.get(frame)
+            if name and x + 8 < self.width():  # the name runs right, up to the next marker
+                room = (scale.x(self.markers[index + 1]) - self.offset if index + 1 < len(self.markers)
+                        else self.width()) - x - 12
+                if room > 12:
+                    text = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, int(room))
+                    painter.fillRect(QRectF(x + 6, 0, painter.fontMetrics().horizontalAdvance(text) + 4, 12),
+                                     _BACKGROUND)  # over the timecodes, readable
+                    painter.setPen(MARKER_COLOR)
+                    painter.drawText(QPointF(x + 8, 10), text)
+                    painter.setPen(Qt.PenStyle.NoPen)
             if -6 <= x <= self.width() + 6:
                 painter.drawPolygon(QPolygonF([QPointF(x - 5, 0), QPointF(x + 5, 0), QPointF(x + 5, 6),
                                                QPointF(x, 11), QPointF(x - 5, 6)]))
@@ -68,6 +85,14 @@ class Ruler(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self._seek_to(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        x = event.position().x() + self.offset
+        near = [m for m in self.markers if abs(self.scale.x(m) - x) <= MARKER_GRIP]
+        if near:
+            self.name_marker.emit(min(near, key=lambda m: abs(self.scale.x(m) - x)))
+        else:
+            self._seek_to(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if event.buttons() & Qt.MouseButton.LeftButton:

@@ -240,6 +240,7 @@ class TimelineView(QGraphicsView):
         self._fit_scene()
         self.headers.show_tracks(rows, self._tops, shown_only={self.live.track_id})
         self.ruler.markers = project.markers
+        self.ruler.marker_names = project.marker_names
         self.ruler.update()
         self.storyboard.update()
         self.viewport().update()

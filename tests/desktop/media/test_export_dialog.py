@@ -205,3 +205,7 @@ def test_the_range_offers_the_part_between_the_markers_around_the_playhead(qtbot
         assert dialog.span.itemText(dialog.span.count() - 1) == offered
     dialog.span.setCurrentIndex(dialog.span.count() - 1)
     assert dialog.settings().span == (20, 32)
+    project.marker_names = {12: "The chase"}
+    dialog = ExportDialog(project, tmp_path / "part.mp4", playhead=14)
+    qtbot.addWidget(dialog)
+    assert dialog.span.itemText(dialog.span.count() - 1) == "Between the markers (“The chase”, 0:00.12 to 0:01.04)"

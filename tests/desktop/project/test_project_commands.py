@@ -16,6 +16,7 @@ from desktop.project.commands import (
     CloseGap,
     Macro,
     MoveClip,
+    NameMarker,
     RelinkMedia,
     RemoveClip,
     RemoveMedia,
@@ -326,6 +327,31 @@ def test_a_marker_toggles_and_a_new_frame_rate_keeps_its_time():
     assert project.markers == [60]
     with pytest.raises(ProjectError, match="frame 0 or later, not -1"):
         ToggleMarker(-1)
+
+
+def test_a_marker_takes_a_name_that_goes_with_it_and_is_saved(tmp_path):
+    project = sample_project(tmp_path)
+    ToggleMarker(40).do(project)
+    ToggleMarker(8).do(project)
+    do_undo_redo(project, NameMarker(40, "  The chase  "))
+    assert project.marker_names == {40: "The chase"}
+    refused(project, NameMarker(12, "Nothing there"), "no marker is at frame 12: mark it first")
+    refused(project, NameMarker(40, "two\nlines"), "one line of at most 200 characters")
+    do_undo_redo(project, ToggleMarker(40))
+    assert project.marker_names == {}, "a marker taken away takes its name; undo brings both back"
+    ToggleMarker(40).do(project)
+    NameMarker(40, "The chase").do(project)
+    do_undo_redo(project, SetFormat(1280, 720, 24))
+    assert project.markers == [12, 60] and project.marker_names == {60: "The chase"}
+    save_project(project, tmp_path / "p.istar")
+    assert load_project(tmp_path / "p.istar").marker_names == {60: "The chase"}
+    do_undo_redo(project, NameMarker(60, ""))
+    assert project.marker_names == {}
+    data = json.loads((tmp_path / "p.istar").read_text())
+    data["marker_names"] = {"13": "Nowhere"}
+    (tmp_path / "bad.istar").write_text(json.dumps(data))
+    with pytest.raises(ProjectFileError, match=r"marker_names\.13: names no marker"):
+        load_project(tmp_path / "bad.istar")
 
 
 def test_ripple_trim_cuts_to_the_frame_and_pulls_the_later_clips_of_the_track_in():

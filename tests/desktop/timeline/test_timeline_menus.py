@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from engine_records import TOYWORLD
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from studio_window import studio_window
 from timeline_helpers import viewport_point
@@ -212,3 +212,21 @@ def test_an_audio_tracks_header_ducks_it_undoably_and_a_video_tracks_has_no_duck
     assert window.editor.stack.undoText() == "Duck track"
     window.editor.stack.undo()
     assert not window.project.track("t3").ducked and not audio.duck.isChecked()
+
+
+def test_double_clicking_a_marker_on_the_ruler_names_it_and_the_menu_names_the_one_at_the_playhead(window, qtbot):
+    timeline = window.editor.timeline
+    timeline.set_playhead(30)
+    timeline.toggle_marker()
+    asked = []
+    window.ask_text = lambda title, label, text: asked.append((label, text)) or ("The chase", True)
+    ruler = timeline.ruler
+    qtbot.mouseDClick(ruler, Qt.MouseButton.LeftButton, pos=QPoint(round(timeline.scale.x(30) - ruler.offset) + 2, 5))
+    assert window.project.marker_names == {30: "The chase"} and ruler.marker_names == {30: "The chase"}
+    assert asked == [("Name of the marker at 0:01.14:", "")] and window.editor.stack.undoText() == "Name marker"
+    window.ask_text = lambda title, label, text: asked.append((label, text)) or ("", True)
+    next(a for a in window.findChildren(QAction) if a.text() == "&Name marker...").trigger()
+    assert asked[-1] == ("Name of the marker at 0:01.14:", "The chase") and window.project.marker_names == {}
+    timeline.set_playhead(31)
+    next(a for a in window.findChildren(QAction) if a.text() == "&Name marker...").trigger()
+    assert len(asked) == 2 and "No marker is at the playhead" in window.statusBar().currentMessage()
