@@ -95,6 +95,7 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
                                                                             Grade(contrast=5.0)]))),
         lambda: c.CloseGap(pick(data, tracks), data.draw(frames)),
         lambda: c.ToggleMarker(data.draw(st.integers(0, 220))),
+        lambda: c.NameMarker(data.draw(st.sampled_from([*project.markers, 3])), data.draw(st.sampled_from(["A", ""]))),
         lambda: built(lambda: c.move_clips(project, {i: project.find_clip(i)[1].start + shift for i in some})),
         lambda: built(lambda: paste_clips(project, copy_clips(project, some), data.draw(frames))[0]),
         lambda: built(lambda: insert_clips(project, copy_clips(project, some), data.draw(frames))[0]),
