@@ -224,9 +224,13 @@ class ClipActions:
 
     def update_enabled(self) -> None:
         selected = selected_generated(self.context)
-        for action in (self.continue_, self.keep_going, self.regenerate, self.provenance):
+        for action in (self.regenerate, self.provenance):
             action.setEnabled(selected is not None)
-        following = clip_after(self.context.project(), selected[0]) if selected else None
+        # a reversed clip ends on its video's start: nothing to go on from there
+        forwards = selected is not None and not selected[0].reverse
+        for action in (self.continue_, self.keep_going):
+            action.setEnabled(forwards)
+        following = clip_after(self.context.project(), selected[0]) if forwards else None
         self.bridge.setEnabled(following is not None and find_bits(selected[1].path) is not None)
         self.stop.setEnabled(self.context.controller.running is not None)
 

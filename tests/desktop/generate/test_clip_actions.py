@@ -157,6 +157,12 @@ def test_the_clip_actions_need_only_the_parts_they_are_given_not_a_window(qtbot,
     clip_actions.update_enabled()
     assert all(a.isEnabled() for a in clip_actions.clip_menu_actions())
     assert all(a.parent() is parent for a in clip_actions.menu_actions())
+    project.find_clip("first")[1].reverse = True  # it ends on its video's start: nothing to go on from
+    clip_actions.update_enabled()
+    assert [a.isEnabled() for a in (clip_actions.continue_, clip_actions.keep_going, clip_actions.bridge,
+                                    clip_actions.regenerate)] == [False, False, False, True]
+    project.find_clip("first")[1].reverse = False
+    clip_actions.update_enabled()
 
     def ask(where, title, seconds, max_seconds, crossfade=False):
         asked.append((where, title, seconds, max_seconds, crossfade))
