@@ -1,7 +1,7 @@
-"""The inspector: what the selected clip is (media, place, length, speed for a video or a sound, gain where it has
-sound, fades, and for a video slower than the project whether its motion is smoothed), for a generated one what
-made it, for a visual one how it is placed in the frame (desktop.transform_panel), for a video or a picture its
-colour (desktop.grade_panel); for a title, what it shows (desktop.title_panel)."""
+"""The inspector: what the selected clip is (media, place, length, speed and direction for a video or a sound, gain
+where it has sound, fades, and for a video slower than the project whether its motion is smoothed), for a generated
+one what made it, for a visual one how it is placed in the frame (desktop.transform_panel), for a video or a picture
+its colour (desktop.grade_panel); for a title, what it shows (desktop.title_panel)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ class Inspector(QWidget):
     smooth_motion_changed = Signal(str, bool)  # clip id, whether frames are made between a slow clip's own
     speed_changed = Signal(str, float)  # clip id, new speed (1: the media's own pace)
     keep_pitch_changed = Signal(str, bool)  # clip id, whether its sound keeps its pitch at its speed
+    reverse_changed = Signal(str, bool)  # clip id, whether it plays backwards
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
     fades_changed = Signal(str, int, int)  # clip id, fade-in and fade-out frames
 
@@ -99,6 +100,7 @@ class Inspector(QWidget):
             self.form.addRow(name, label)
         if project.media_room(clip) is not None:
             self.form.addRow("Speed", self._speed_box(project, clip))
+            self.form.addRow("Direction", self._reverse_box(project, clip))
         if clip.speed != 1 and (media.kind == "audio" or media.has_audio):
             self.form.addRow("Pitch", self._pitch_box(project, clip))
         if media.kind == "audio" or media.has_audio:  # a title, a picture or a silent video has no sound to turn up
@@ -173,6 +175,15 @@ class Inspector(QWidget):
                 QTimer.singleShot(0, lambda: self.speed_changed.emit(clip.id, wanted))
 
         box.editingFinished.connect(finished)
+        return box
+
+    def _reverse_box(self, project: Project, clip: Clip) -> QCheckBox:
+        box = QCheckBox("Backwards")
+        box.setToolTip("Checked, the clip plays its stretch of media backwards, picture and sound")
+        box.setChecked(clip.reverse)
+        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+        # after the click is handled: the edit rebuilds these rows, the box with them
+        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.reverse_changed.emit(clip.id, on)))
         return box
 
     def _pitch_box(self, project: Project, clip: Clip) -> QCheckBox:

@@ -63,6 +63,7 @@ from desktop.project.commands import (
     SetClipGain,
     SetClipGrade,
     SetClipKeepPitch,
+    SetClipReverse,
     SetClipSmoothMotion,
     SetClipSpeed,
     SetClipTransform,
@@ -203,6 +204,8 @@ class MainWindow(QMainWindow):
         self.inspector.speed_changed.connect(self._set_speed)
         self.inspector.keep_pitch_changed.connect(
             lambda clip_id, keep: self.editor.timeline.edit(SetClipKeepPitch(clip_id, keep)))
+        self.inspector.reverse_changed.connect(
+            lambda clip_id, backwards: self.editor.timeline.edit(SetClipReverse(clip_id, backwards)))
         self.inspector.grade_changed.connect(self._grade_clip)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))

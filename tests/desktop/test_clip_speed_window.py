@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox
 from studio_window import window_with_clips
 
 from desktop.project.model import Clip
@@ -67,3 +68,12 @@ def test_edit_reverse_plays_the_selection_backwards_and_again_forwards(window):
     window.reverse_action.trigger()
     assert [c.reverse for c in window.project.tracks[0].clips] == [False, False]
     assert window.editor.stack.undoText() == "Play clips forwards"
+
+
+def test_the_inspectors_backwards_box_reverses_the_clip(window, qtbot):
+    window.editor.timeline.select_clips(["b"])
+    box = next(b for b in window.inspector.findChildren(QCheckBox) if b.text() == "Backwards")
+    assert not box.isChecked()
+    box.click()
+    qtbot.waitUntil(lambda: window.project.find_clip("b")[1].reverse)
+    assert window.editor.stack.undoText() == "Reverse clip"

@@ -41,7 +41,7 @@ def test_only_a_clip_with_sound_shows_a_gain_row_and_one_with_a_pace_its_speed(q
     rows = row_names(inspector)
     assert rows[:4] == ["Media", "Start", "Length", "Source in"] and "Fade in" in rows
     assert ("Gain" in rows) is gain
-    assert ("Speed" in rows) is speed
+    assert ("Speed" in rows) is speed and ("Direction" in rows) is speed
 
 
 
