@@ -7,7 +7,8 @@ It generates four clips with the built-in toyworld model (`istar generate`, a fe
 bits and clips so continue and bridge work on them), writes a picture, a music bed and a voice-over (synthetic:
 nothing recorded or downloaded), and builds the project with the editor's own commands, so it holds every feature
 the editor has: a 1080p frame the 64x64 toyworld clips are fitted into, two video tracks, a title, cross-dissolves,
-fades, a picture placed by a custom transform (position, scale, rotation, opacity) and two audio tracks. The whole
+fades, a picture placed by a custom transform (position, scale, rotation, opacity) and two audio tracks, the
+music ducked under the voice-over. The whole
 folder stays well under 2 MB. The same seeds make the same clips; run it again after changing the model or the
 editor's project format, and commit what it writes.
 """
@@ -30,6 +31,7 @@ from desktop.project.commands import (
     AddTrack,
     SetClipFades,
     SetClipTransform,
+    SetTrackFlag,
     add_dissolve,
     add_title,
 )
@@ -159,6 +161,7 @@ def build(clips: list[Path], card: Path, bed: Path, voice_over: Path) -> Project
     # the music under the whole piece, faded in and out; the voice-over in the middle
     bed_clip = place(music_track.id, bed, 0, end)
     SetClipFades(bed_clip.id, FPS, 2 * FPS).do(project)
+    SetTrackFlag(music_track.id, "ducked", True).do(project)  # lowered under the voice-over
     voice_clip = place(add_voice.track.id, voice_over, FPS * 3, None, gain=1.0)
     SetClipFades(voice_clip.id, FPS // 4, FPS // 4).do(project)
     return project
