@@ -5,11 +5,12 @@ compare equal. A clip shows `length` frames of its media from `source_in` on (me
 starting at timeline frame `start`, at `speed` times its own pace: timeline frame `start + i` shows media position
 `source_in + i * speed` (`Clip.media_frame`). A clip at another speed than 1 can start between two frames of its
 media (a split of a half-speed clip lands half a frame in), so `source_in` is a number of frames, not always whole.
-Clips on one track never overlap and are kept in order of `start`. Video tracks are listed top first: where video
-clips overlap in time, the upper track's clip is drawn over the lower ones, each placed in the frame by its transform
-(desktop.project.transform). Audio is the sum of every unmuted audio track and the sound of every unmuted video clip,
-a clip at another speed played at its pace at its own pitch (or, with `keep_pitch` off, resampled, its pitch going
-with the pace as a tape's does).
+A reversed clip shows the same stretch of media backwards (`Clip.shown_position`). Clips on one track never overlap
+and are kept in order of `start`. Video tracks are listed top first: where video clips overlap in time, the upper
+track's clip is drawn over the lower ones, each placed in the frame by its transform (desktop.project.transform).
+Audio is the sum of every unmuted audio track and the sound of every unmuted video clip, a clip at another speed
+played at its pace at its own pitch (or, with `keep_pitch` off, resampled, its pitch going with the pace as a tape's
+does).
 
 A clip fades in over its first `fade_in` frames and out over its last `fade_out`, its picture to or from what lies
 below it and its sound to or from silence. A cross-dissolve is a transition on a cut, where a clip starts on the frame
@@ -150,7 +151,7 @@ class Clip:
 
     def trimmed_source(self, start: int, length: int) -> float:
         """`source_in` of this clip cut to frames [start, start + length) (or grown to them), each frame showing the
-        media it shows now. A still's never moves."""
+        media it shows now: trimming a reversed clip's end moves its `source_in`, trimming its start does not."""
         return self.media_frame(self.start + self.end - start - length if self.reverse else start)
 
 
