@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop.grade_panel import GradePanel
 from desktop.project.model import Clip, Project
 from desktop.project.rules import MAX_SPEED, MIN_SPEED
+from desktop.project.volume import MAX_LEVEL, level_at
 from desktop.timecode import speed_text, timecode
 from desktop.title_panel import TitlePanel
 from desktop.transform_panel import TransformPanel
@@ -45,6 +46,8 @@ class Inspector(QWidget):
     speed_changed = Signal(str, float)  # clip id, new speed (1: the media's own pace)
     keep_pitch_changed = Signal(str, bool)  # clip id, whether its sound keeps its pitch at its speed
     reverse_changed = Signal(str, bool)  # clip id, whether it plays backwards
+    volume_key_set = Signal(str, int, float)  # clip id, frame from its start, level
+    volume_keys_cleared = Signal(str)  # clip id
     title_changed = Signal(str, object, str, object)  # media id, Title, what changed, merge key
     fades_changed = Signal(str, int, int)  # clip id, fade-in and fade-out frames
 
@@ -67,11 +70,14 @@ class Inspector(QWidget):
         layout.addWidget(self.grade_panel)
         layout.addStretch(1)
         self.clip: Clip | None = None
+        self.level_here: QDoubleSpinBox | None = None  # the sound's level at the playhead, which sets a volume key
+        self._playhead = 0
 
     def show_clip(self, project: Project, clip: Clip | None) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
         self.clip = clip
+        self.level_here = None
         self.empty.setVisible(clip is None)
         self.transform_panel.setVisible(clip is not None and project.media_of(clip).kind != "audio")
         self.grade_panel.setVisible(clip is not None and project.media_of(clip).kind in ("video", "image"))
@@ -110,6 +116,7 @@ class Inspector(QWidget):
             gain.setValue(clip.gain)
             gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
             self.form.addRow("Gain", gain)
+            self._volume_rows(project, clip)
         self._fade_rows(project, clip)
         if media.kind == "video" and media.fps and media.fps * clip.speed < fps:
             self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
@@ -176,6 +183,49 @@ class Inspector(QWidget):
 
         box.editingFinished.connect(finished)
         return box
+
+    def _volume_rows(self, project: Project, clip: Clip) -> None:
+        """The level at the playhead, which sets a volume key there when changed, and how many keys there are, with
+        a button that clears them."""
+        box = QDoubleSpinBox()
+        box.setRange(0, MAX_LEVEL * 100)
+        box.setSuffix(" %")
+        box.setDecimals(0)
+        box.setSingleStep(10)
+        box.setKeyboardTracking(False)
+        box.setToolTip("The sound's level at the playhead, times the gain; changing it sets a volume key there, and "
+                       "the level runs in straight lines from key to key")
+        editable = not project.find_clip(clip.id)[0].locked
+        box.setEnabled(editable)
+
+        def finished() -> None:
+            offset = self._playhead - clip.start
+            wanted = box.value() / 100
+            if 0 <= offset <= clip.length and abs(wanted - level_at(clip.volume, offset)) > 1e-9:
+                QTimer.singleShot(0, lambda: self.volume_key_set.emit(clip.id, offset, wanted))
+
+        box.editingFinished.connect(finished)
+        self.level_here = box
+        self.form.addRow("Level here", box)
+        clear = QPushButton(f"Clear {len(clip.volume)} volume key{'s' if len(clip.volume) != 1 else ''}")
+        clear.setEnabled(editable and bool(clip.volume))
+        clear.clicked.connect(lambda: QTimer.singleShot(0, lambda: self.volume_keys_cleared.emit(clip.id)))
+        self.form.addRow("", clear)
+        self.show_playhead(self._playhead)
+
+    def show_playhead(self, frame: int) -> None:
+        """Show the selected clip's level at timeline `frame` (the playhead), where it is on the clip."""
+        self._playhead = frame
+        box, clip = self.level_here, self.clip
+        if box is None or clip is None:
+            return
+        offset = frame - clip.start
+        inside = 0 <= offset <= clip.length
+        box.blockSignals(True)
+        box.setValue(level_at(clip.volume, min(max(offset, 0), clip.length)) * 100)
+        box.blockSignals(False)
+        box.setReadOnly(not inside)
+        box.setSpecialValueText("")
 
     def _reverse_box(self, project: Project, clip: Clip) -> QCheckBox:
         box = QCheckBox("Backwards")

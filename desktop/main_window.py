@@ -67,6 +67,7 @@ from desktop.project.commands import (
     SetClipSmoothMotion,
     SetClipSpeed,
     SetClipTransform,
+    SetClipVolume,
     SetFormat,
     SetTitle,
     add_title,
@@ -89,6 +90,7 @@ from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.sample import copy_sample
 from desktop.project.title import Title
 from desktop.project.transform import Transform
+from desktop.project.volume import with_key
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.provenance_view import provenance_text
 from desktop.shortcuts_dialog import ShortcutsDialog
@@ -206,6 +208,9 @@ class MainWindow(QMainWindow):
             lambda clip_id, keep: self.editor.timeline.edit(SetClipKeepPitch(clip_id, keep)))
         self.inspector.reverse_changed.connect(
             lambda clip_id, backwards: self.editor.timeline.edit(SetClipReverse(clip_id, backwards)))
+        self.inspector.volume_key_set.connect(self._set_volume_key)
+        self.inspector.volume_keys_cleared.connect(
+            lambda clip_id: self.editor.timeline.edit(SetClipVolume(clip_id, (), "Clear volume keys")))
         self.inspector.grade_changed.connect(self._grade_clip)
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
@@ -229,6 +234,7 @@ class MainWindow(QMainWindow):
         timeline.notice.connect(lambda text: self.statusBar().showMessage(text, 8000))
         timeline.clip_menu_requested.connect(self._clip_menu)
         timeline.ruler.name_marker.connect(self.name_marker)
+        timeline.playhead_moved.connect(self.inspector.show_playhead)
         timeline.space_menu_requested.connect(self._space_menu)
         timeline.snapping = self.settings.value(SNAP_KEY, True, type=bool)
         self.editor.stack.indexChanged.connect(self._project_edited)
@@ -881,6 +887,7 @@ class MainWindow(QMainWindow):
             except ProjectError:
                 clip = None
         self.inspector.show_clip(self.project, clip)
+        self.inspector.show_playhead(self.editor.timeline.playhead)
         self.clip_actions.update_enabled()
         self.detach_action.setEnabled(self._detachable(clip_ids))
 
@@ -906,6 +913,11 @@ class MainWindow(QMainWindow):
         """Fade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
         if not self.editor.timeline.edit(SetClipFades(clip_id, fade_in, fade_out)):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
+
+    def _set_volume_key(self, clip_id: str, frame: int, level: float) -> None:
+        """A volume key at `frame` of the clip, as the inspector's level at the playhead says."""
+        keys = self.project.find_clip(clip_id)[1].volume
+        self.editor.timeline.edit(SetClipVolume(clip_id, with_key(keys, frame, level), "Set volume key"))
 
     def _set_speed(self, clip_id: str, speed: float) -> None:
         """Change a clip's speed as the inspector says; if the edit is refused, the inspector shows it as it is."""

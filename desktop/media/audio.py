@@ -16,6 +16,7 @@ from desktop.media.errors import MediaReadError
 from desktop.media.stretch import stretched
 from desktop.project.model import Clip, MediaItem, Project, Track
 from desktop.project.transitions import Dissolve, fade_gain, fades, sound_span
+from desktop.project.volume import levels
 
 DEFAULT_AUDIO_BYTES = 512 * 2**20  # about 23 minutes of 48 kHz stereo float32
 
@@ -197,13 +198,13 @@ def _at_speed(project: Project, clip: Clip, samples: np.ndarray, first: int, las
 
 def _envelope(project: Project, clip: Clip, into: Dissolve | None, out_of: Dissolve | None, first: int,
               n_samples: int) -> np.ndarray | None:
-    """The clip's level for its fades and cross-dissolves over `n_samples` from sample `first`; None where it is
-    level throughout."""
+    """The clip's level for its volume keys (desktop.project.volume), fades and cross-dissolves over `n_samples`
+    from sample `first`; None where it is level throughout."""
     fade_in, fade_out = fades(clip)
-    if not (fade_in or fade_out or into or out_of):
+    if not (fade_in or fade_out or into or out_of or clip.volume):
         return None
     time = (first + np.arange(n_samples, dtype=np.float64)) * (project.fps / project.sample_rate)
-    gain = fade_gain(clip, time)
+    gain = fade_gain(clip, time) * levels(clip.volume, time - clip.start)
     if into is not None:
         gain = gain * into.sound_weight(time)
     if out_of is not None:

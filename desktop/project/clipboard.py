@@ -29,6 +29,7 @@ from desktop.project.commands import (
     retimed_transitions,
 )
 from desktop.project.model import Clip, Project, ProjectError, Track, new_id
+from desktop.project.volume import refit
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _at_rate(clips: Project, fps: int) -> Project:
     def at_rate(clip: Clip) -> Clip:
         (start, length, source_in), (fade_in, fade_out, dissolve_in) = retimed[clip.id], fades[clip.id]
         return replace(clip, start=start, length=length, source_in=source_in, fade_in=fade_in, fade_out=fade_out,
-                       dissolve_in=dissolve_in)
+                       dissolve_in=dissolve_in, volume=refit(clip.volume, fps / clips.fps, length))
 
     return replace(clips, fps=fps, tracks=[replace(t, clips=[at_rate(c) for c in t.clips]) for t in clips.tracks])
 

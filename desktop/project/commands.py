@@ -32,6 +32,7 @@ from desktop.project.rules import MAX_MARKER_NAME, MAX_PROJECT_FPS, check_clip, 
 from desktop.project.title import LOWER_THIRD, TITLE_SECONDS, Title, TitleProblem
 from desktop.project.transform import Transform
 from desktop.project.transitions import dissolve_problem, dissolve_room, previous
+from desktop.project.volume import cut, refit
 from desktop.timecode import speed_text
 
 
@@ -232,7 +233,8 @@ class SetFormat(Command):
                 if clip.id in retimed:
                     start, length, source_in = retimed[clip.id]
                     try:
-                        check_clip(trial, track, replace(clip, start=start, length=length, source_in=source_in))
+                        check_clip(trial, track, replace(clip, start=start, length=length, source_in=source_in,
+                                                         volume=refit(clip.volume, self.fps / project.fps, length)))
                     except ProjectError as err:
                         raise ProjectError(f"at {self.fps} fps a clip on {track.name} cannot keep its place: "
                                            f"{err}") from None
@@ -250,8 +252,9 @@ class SetFormat(Command):
         for track in project.tracks:
             for clip in track.clips:
                 if clip.id in retimed:
-                    self._clips[clip.id] = (clip.start, clip.length, clip.source_in)
+                    self._clips[clip.id] = (clip.start, clip.length, clip.source_in, clip.volume)
                     clip.start, clip.length, clip.source_in = retimed[clip.id]
+                    clip.volume = refit(clip.volume, self.fps / self._before[2], clip.length)
                 if clip.id in transitions:
                     self._transitions[clip.id] = (clip.fade_in, clip.fade_out, clip.dissolve_in)
                     clip.fade_in, clip.fade_out, clip.dissolve_in = transitions[clip.id]
@@ -265,7 +268,7 @@ class SetFormat(Command):
         for track in project.tracks:
             for clip in track.clips:
                 if clip.id in self._clips:
-                    clip.start, clip.length, clip.source_in = self._clips[clip.id]
+                    clip.start, clip.length, clip.source_in, clip.volume = self._clips[clip.id]
                 if clip.id in self._transitions:
                     clip.fade_in, clip.fade_out, clip.dissolve_in = self._transitions[clip.id]
 
@@ -600,14 +603,16 @@ class TrimClip(Command):
         track, clip = _editable_clip(project, self.clip_id)
         start, end = (self.frame, clip.end) if self.edge == "start" else (clip.start, self.frame)
         trimmed = replace(clip, start=start, length=end - start,
-                          source_in=project.trimmed_source(clip, start, end - start))
+                          source_in=project.trimmed_source(clip, start, end - start),
+                          volume=cut(clip.volume, start - clip.start, end - clip.start))
         _check_placement(project, track, trimmed)
-        self._before = (clip.start, clip.length, clip.source_in)
-        clip.start, clip.length, clip.source_in = trimmed.start, trimmed.length, trimmed.source_in
+        self._before = (clip.start, clip.length, clip.source_in, clip.volume)
+        clip.start, clip.length, clip.source_in, clip.volume = (trimmed.start, trimmed.length, trimmed.source_in,
+                                                                trimmed.volume)
 
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
-        clip.start, clip.length, clip.source_in = self._before
+        clip.start, clip.length, clip.source_in, clip.volume = self._before
 
 
 class SplitClip(Command):
@@ -632,10 +637,12 @@ class SplitClip(Command):
         media_id = self.title_copy_id if media.kind == "title" else media.id
         right = replace(clip, id=self.right_id, media_id=media_id, start=self.frame, length=clip.length - left,
                         source_in=project.trimmed_source(clip, self.frame, clip.length - left), fade_in=0,
-                        fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0)
-        self._before = (clip.source_in, clip.fade_in, clip.fade_out)
+                        fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0,
+                        volume=cut(clip.volume, left, clip.length))
+        self._before = (clip.source_in, clip.fade_in, clip.fade_out, clip.volume)
         clip.source_in = project.trimmed_source(clip, clip.start, left)  # a reversed clip's left part moves
-        clip.length, clip.fade_in, clip.fade_out = left, min(clip.fade_in, left), 0
+        clip.length, clip.fade_in, clip.fade_out, clip.volume = left, min(clip.fade_in, left), 0, cut(clip.volume, 0,
+                                                                                                       left)
         track.place(right)
         if media_id != media.id:
             project.media[media_id] = replace(media, id=media_id)
@@ -647,7 +654,7 @@ class SplitClip(Command):
             del project.media[right.media_id]
         _, clip = project.find_clip(self.clip_id)
         clip.length += right.length
-        clip.source_in, clip.fade_in, clip.fade_out = self._before
+        clip.source_in, clip.fade_in, clip.fade_out, clip.volume = self._before
 
 
 class SetClipGain(Command):
@@ -665,6 +672,23 @@ class SetClipGain(Command):
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
         clip.gain = self._before
+
+
+class SetClipVolume(Command):
+    """A clip's volume keys (desktop.project.volume): all of them at once, as the inspector sets or clears one."""
+
+    def __init__(self, clip_id: str, keys: tuple[tuple[int, float], ...], text: str = "Change volume keys") -> None:
+        self.clip_id, self.keys, self.text = clip_id, tuple(keys), text
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        check_clip(project, track, replace(clip, volume=self.keys))
+        self._before = clip.volume
+        clip.volume = self.keys
+
+    def undo(self, project: Project) -> None:
+        _, clip = project.find_clip(self.clip_id)
+        clip.volume = self._before
 
 
 class SetClipTransform(Command):
@@ -753,7 +777,8 @@ class SetClipSpeed(Command):
 
     def do(self, project: Project) -> None:
         track, clip = _editable_clip(project, self.clip_id)
-        check_clip(project, track, replace(clip, speed=self.speed, length=1))  # the speed, before the length it gives
+        # the speed alone, before the length it gives
+        check_clip(project, track, replace(clip, speed=self.speed, length=1, volume=()))
         length = max(1, round(clip.length * clip.speed / self.speed))
         changed = replace(clip, speed=self.speed, length=length)
         room = project.media_room(replace(changed, reverse=False))  # the media after its stretch, either way
@@ -761,6 +786,7 @@ class SetClipSpeed(Command):
             changed.length = max(1, length + room[1])
         fade_in = min(clip.fade_in, changed.length)
         changed.fade_in, changed.fade_out = fade_in, min(clip.fade_out, changed.length - fade_in)
+        changed.volume = refit(clip.volume, changed.length / clip.length, changed.length)
         check_clip(project, track, changed)
         later = [c for c in track.clips if c.start >= clip.end] if self.ripple else []
         shift = changed.end - clip.end
@@ -775,16 +801,16 @@ class SetClipSpeed(Command):
                 f"into {project.media_of(blocking).name} at {project.seconds(blocking.start):.2f} s on {track.name}: "
                 "move that clip first"
             )
-        self._before = (clip.speed, clip.length, clip.fade_in, clip.fade_out)
-        clip.speed, clip.length, clip.fade_in, clip.fade_out = (changed.speed, changed.length, changed.fade_in,
-                                                                 changed.fade_out)
+        self._before = (clip.speed, clip.length, clip.fade_in, clip.fade_out, clip.volume)
+        clip.speed, clip.length, clip.fade_in, clip.fade_out, clip.volume = (
+            changed.speed, changed.length, changed.fade_in, changed.fade_out, changed.volume)
         for moved in later:
             moved.start += shift
         self._moved, self._shift = moving, shift
 
     def undo(self, project: Project) -> None:
         _, clip = project.find_clip(self.clip_id)
-        clip.speed, clip.length, clip.fade_in, clip.fade_out = self._before
+        clip.speed, clip.length, clip.fade_in, clip.fade_out, clip.volume = self._before
         for clip_id in self._moved:
             project.find_clip(clip_id)[1].start -= self._shift
 

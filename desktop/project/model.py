@@ -125,6 +125,7 @@ class Clip:
     keep_pitch: bool = True  # at another speed, its sound keeps its pitch (else the pitch moves with the pace)
     reverse: bool = False  # plays its stretch of media backwards: its first frame shows what its last would
     grade: Grade = Grade()  # a video's or a picture's colour adjustment (desktop.project.grade)
+    volume: tuple[tuple[int, float], ...] = ()  # its volume keys (desktop.project.volume): none, level 1
 
     @property
     def end(self) -> int:

@@ -8,6 +8,7 @@ import math
 from desktop.project.grade import GradeProblem
 from desktop.project.model import FRAME_SLACK, Clip, Project, ProjectError, Track
 from desktop.project.transform import TransformProblem
+from desktop.project.volume import keys_problem
 
 # The frame: H.264 encodes even sides only; 8192 is past 8K UHD (7680), and one such frame is 200 MB of RGB
 MIN_FRAME_SIDE = 16
@@ -98,6 +99,9 @@ def check_clip(project: Project, track: Track, clip: Clip) -> None:
         )
     if not (math.isfinite(clip.gain) and clip.gain >= 0):
         raise ClipProblem("gain", f"the clip's gain {clip.gain} is not a volume (a finite number from 0)")
+    problem = keys_problem(clip.volume, clip.length)
+    if problem is not None:
+        raise ClipProblem("volume", problem)
     try:
         clip.transform.check()
     except TransformProblem as problem:

@@ -172,9 +172,10 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 5 clips have a speed (and at another speed than 1 a media position between frames, and whether their
-    sound keeps its pitch), a direction and a colour grade, audio tracks may be ducked and markers named; a schema 4
-    clip plays forwards at speed 1, ungraded, on a track that is not, and its markers have no names. The number
-    changes so that a build without them refuses such a file instead of dropping them when it saves."""
+    sound keeps its pitch), a direction, volume keys and a colour grade, audio tracks may be ducked and markers
+    named; a schema 4 clip plays forwards at speed 1, at a level volume, ungraded, on a track that is not, and its
+    markers have no names. The number changes so that a build without them refuses such a file instead of dropping
+    them when it saves."""
     data["schema"] = 5
     return data
 
@@ -286,7 +287,17 @@ def _clip_from_json(fields: _Fields) -> Clip:
         keep_pitch=fields.flag("keep_pitch", True),
         reverse=fields.flag("reverse", False),
         grade=_grade_from_json(fields),
+        volume=_volume_from_json(fields),
     )
+
+
+def _volume_from_json(clip: _Fields) -> tuple[tuple[int, float], ...]:
+    """The clip's volume keys, [frame, level] pairs; the rules check their frames and levels."""
+    keys = clip.get("volume", [])
+    pairs = (list, tuple)  # tuples where the data did not go through JSON text
+    if not isinstance(keys, pairs) or not all(isinstance(k, pairs) and len(k) == 2 for k in keys):
+        raise FieldError(clip.path("volume"), f"should be a list of [frame, level] pairs, not {_describe(keys)}")
+    return tuple((frame, level) for frame, level in keys)
 
 
 def _grade_from_json(clip: _Fields) -> Grade:

@@ -31,6 +31,7 @@ _MIN_DETAIL_WIDTH = 20  # narrower clips are a plain block: their pictures would
 _MIN_LABEL_WIDTH = 28
 _FADE_SHADE = QColor(0, 0, 0, 120)
 _FADE_LINE = QPen(QColor(240, 240, 240), 1)
+_VOLUME = QColor(250, 200, 90)  # the volume keys' line
 _FADE_HANDLE = QColor(240, 240, 240)
 FADE_HANDLE_SIZE = 7  # the square at the top of a fade's ramp (at a clip's top corner while it has none)
 
@@ -85,6 +86,7 @@ class ClipItem(QGraphicsItem):
         notes += ["reversed"] if clip.reverse else []
         self.name = self.media.name + (f" ({', '.join(notes)})" if notes else "")
         self.reverse = clip.reverse
+        self.volume = clip.volume
         self.setToolTip(f"{self.name}\n{project.seconds(clip.length):.2f} s")
         self.show_span(clip.start, clip.length, clip.source_in, top)
 
@@ -129,6 +131,8 @@ class ClipItem(QGraphicsItem):
                     self._paint_filmstrip(painter, strip, exposed)
                 painter.restore()
         self._paint_fade_ramps(painter, rect)
+        if self.volume and width >= _MIN_DETAIL_WIDTH:
+            self._paint_volume(painter)
         if width >= _MIN_LABEL_WIDTH:
             painter.setFont(self.look.font)
             painter.setPen(_TEXT)
@@ -150,6 +154,20 @@ class ClipItem(QGraphicsItem):
         if edge == "in":
             return min(width, self.look.scale.x(self.fade_in))
         return max(0.0, width - self.look.scale.x(self.fade_out))
+
+    def _paint_volume(self, painter: QPainter) -> None:
+        """The volume keys as a line over the strip, from the bottom (silence) to the top (twice the level), flat
+        before the first key and after the last, each key a dot."""
+        strip, scale = self._strip, self.look.scale
+        points = [QPointF(scale.x(frame), strip.bottom() - min(level, 2.0) / 2.0 * strip.height())
+                  for frame, level in self.volume]
+        line = [QPointF(strip.left(), points[0].y()), *points, QPointF(strip.right(), points[-1].y())]
+        painter.setPen(_VOLUME)
+        painter.drawPolyline(QPolygonF(line))
+        painter.setBrush(_VOLUME)
+        for point in points:
+            painter.drawEllipse(point, 2.5, 2.5)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _paint_fade_ramps(self, painter: QPainter, rect: QRectF) -> None:
         """Each fade as a shaded ramp from the clip's bottom corner to its handle on the top edge."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QCheckBox, QPushButton
 from studio_window import window_with_clips
 
 from desktop.project.model import Clip
@@ -77,3 +77,26 @@ def test_the_inspectors_backwards_box_reverses_the_clip(window, qtbot):
     box.click()
     qtbot.waitUntil(lambda: window.project.find_clip("b")[1].reverse)
     assert window.editor.stack.undoText() == "Reverse clip"
+
+
+def test_the_level_at_the_playhead_sets_a_volume_key_and_clear_takes_them_away(window, qtbot):
+    window.project.media["v"].has_audio = True
+    window.editor.timeline.refresh()
+    window.editor.timeline.select_clips(["b"])  # 40..56
+    window.editor.timeline.set_playhead(44)
+    box = window.inspector.level_here
+    assert box.value() == 100
+    box.setValue(50)
+    box.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.project.find_clip("b")[1].volume == ((4, 0.5),))
+    assert window.editor.stack.undoText() == "Set volume key"
+    window.editor.timeline.set_playhead(52)
+    assert window.inspector.level_here.value() == 50, "one key: its level throughout"
+    window.inspector.level_here.setValue(100)
+    window.inspector.level_here.editingFinished.emit()
+    qtbot.waitUntil(lambda: window.project.find_clip("b")[1].volume == ((4, 0.5), (12, 1.0)))
+    window.editor.timeline.set_playhead(48)
+    assert window.inspector.level_here.value() == 75, "halfway between the keys"
+    clear = next(b for b in window.inspector.findChildren(QPushButton) if b.text() == "Clear 2 volume keys")
+    clear.click()
+    qtbot.waitUntil(lambda: window.project.find_clip("b")[1].volume == ())

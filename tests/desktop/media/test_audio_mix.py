@@ -108,3 +108,17 @@ def test_a_ducked_track_is_lowered_12_db_under_the_other_audio_with_quarter_seco
         == [1.0, 1.0, 0.625, 0.25, 0.25, 0.625, 0.8125]
     voice.muted = True
     assert np.abs(mix_samples(project, 0, 48000, cache) - tone_sound[:48000]).max() < 1e-6, "a muted voice ducks none"
+
+
+def test_volume_keys_shape_the_sound_along_straight_lines(wav: MediaItem) -> None:
+    """Keys at frames 4 (level 1) and 12 (level 0): the tone at full level to 0.25 s, down to silence at 0.75 s
+    along a straight line, silent after."""
+    project = Project(fps=16, width=64, height=64, sample_rate=48000)
+    project.media = {wav.id: wav}
+    keyed = Clip(new_id(), wav.id, 0, 16, volume=((4, 1.0), (12, 0.0)))
+    project.tracks = [Track(new_id(), "audio", "A", clips=[keyed])]
+    cache = AudioCache()
+    t = np.arange(48000) / 48000
+    expected_level = np.clip(1 - (t - 0.25) / 0.5, 0, 1)
+    heard = mix_samples(project, 0, 48000, cache)
+    assert np.abs(heard - cache.samples(wav, 48000)[:48000] * expected_level[:, None]).max() < 1e-6

@@ -91,6 +91,8 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: c.SetClipSpeed(pick(data, clips), data.draw(st.sampled_from([0.3, 0.5, 0.7, 2.0, 3.0, 0.0])),
                                ripple=data.draw(st.booleans())),
         lambda: c.SetClipReverse(pick(data, clips), data.draw(st.booleans())),
+        lambda: c.SetClipVolume(pick(data, clips), data.draw(st.sampled_from([((0, 1.0), (8, 0.25)), ((3, 2.0),), (),
+                                                                               ((90, 1.0),)]))),
         lambda: c.SetClipGrade(pick(data, clips), data.draw(st.sampled_from([Grade(0.1), Grade(saturation=0.0),
                                                                             Grade(contrast=5.0)]))),
         lambda: c.CloseGap(pick(data, tracks), data.draw(frames)),
