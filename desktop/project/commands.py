@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from desktop.project.grade import Grade
 from desktop.project.model import (
@@ -657,112 +657,111 @@ class SplitClip(Command):
         clip.source_in, clip.fade_in, clip.fade_out, clip.volume = self._before
 
 
-class SetClipGain(Command):
-    text = "Change clip volume"
+class _SetClipField(Command):
+    """Sets one field of a clip (the class's `field`) to `value`, as the project's rules and the class's `refusal`
+    allow; undo puts back what was there. With a `merge_key` (not None), the same edit of the same clip done right
+    after it, such as the next step of one spin-box drag, becomes part of it: one undo step."""
+
+    field: str
+
+    def __init__(self, clip_id: str, value: Any, text: str, merge_key: object = None) -> None:
+        self.clip_id, self.value, self.text, self.merge_key = clip_id, value, text, merge_key
+
+    def refusal(self, project: Project, clip: Clip) -> str | None:
+        """Why this clip cannot take the value, beyond the rules every clip keeps; None when it can."""
+        return None
+
+    def do(self, project: Project) -> None:
+        track, clip = _editable_clip(project, self.clip_id)
+        why = self.refusal(project, clip)
+        if why is not None:
+            raise ProjectError(why)
+        check_clip(project, track, replace(clip, **{self.field: self.value}))
+        self._before = getattr(clip, self.field)
+        setattr(clip, self.field, self.value)
+
+    def undo(self, project: Project) -> None:
+        setattr(project.find_clip(self.clip_id)[1], self.field, self._before)
+
+    def merge(self, later: Command) -> bool:
+        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s value)."""
+        if not _continues(self, later, "clip_id"):
+            return False
+        self.value = later.value
+        return True
+
+
+class SetClipGain(_SetClipField):
+    field = "gain"
 
     def __init__(self, clip_id: str, gain: float) -> None:
-        self.clip_id, self.gain = clip_id, gain
-
-    def do(self, project: Project) -> None:
-        track, clip = _editable_clip(project, self.clip_id)
-        check_clip(project, track, replace(clip, gain=self.gain))
-        self._before = clip.gain
-        clip.gain = self.gain
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.gain = self._before
+        super().__init__(clip_id, gain, "Change clip volume")
 
 
-class SetClipVolume(Command):
+class SetClipVolume(_SetClipField):
     """A clip's volume keys (desktop.project.volume): all of them at once, as the inspector sets or clears one."""
 
+    field = "volume"
+
     def __init__(self, clip_id: str, keys: tuple[tuple[int, float], ...], text: str = "Change volume keys") -> None:
-        self.clip_id, self.keys, self.text = clip_id, tuple(keys), text
-
-    def do(self, project: Project) -> None:
-        track, clip = _editable_clip(project, self.clip_id)
-        check_clip(project, track, replace(clip, volume=self.keys))
-        self._before = clip.volume
-        clip.volume = self.keys
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.volume = self._before
+        super().__init__(clip_id, tuple(keys), text)
 
 
-class SetClipTransform(Command):
-    """Places a visual clip in the frame by `transform` (desktop.project.transform). Edits made with the same
-    `merge_key` (not None) one after another, such as the steps of one spin-box drag, merge into one undo step:
-    `merge` takes a later one's transform into this one."""
+class SetClipTransform(_SetClipField):
+    """Places a visual clip in the frame by `transform` (desktop.project.transform); the steps of one spin-box drag
+    (one `merge_key`) are one undo step."""
+
+    field = "transform"
 
     def __init__(self, clip_id: str, transform: Transform, what: str = "placement", merge_key: object = None) -> None:
-        self.text = f"Change clip {what}"
-        self.clip_id, self.transform, self.merge_key = clip_id, transform, merge_key
+        super().__init__(clip_id, transform, f"Change clip {what}", merge_key)
 
-    def do(self, project: Project) -> None:
-        track, clip = _editable_clip(project, self.clip_id)
-        if project.media_of(clip).kind == "audio":
-            raise ProjectError(f"{project.media_of(clip).name} is sound: it has no picture to place")
-        check_clip(project, track, replace(clip, transform=self.transform))
-        self._before = clip.transform
-        clip.transform = self.transform
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.transform = self._before
-
-    def merge(self, later: Command) -> bool:
-        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s transform)."""
-        if not _continues(self, later, "clip_id"):
-            return False
-        self.transform = later.transform
-        return True
+    def refusal(self, project: Project, clip: Clip) -> str | None:
+        media = project.media_of(clip)
+        return f"{media.name} is sound: it has no picture to place" if media.kind == "audio" else None
 
 
-class SetClipGrade(Command):
-    """Adjusts a video's or a picture's colour by `grade` (desktop.project.grade). Edits with the same `merge_key`
-    (not None) one after another, such as the steps of one spin-box drag, are one undo step."""
+class SetClipGrade(_SetClipField):
+    """Adjusts a video's or a picture's colour by `grade` (desktop.project.grade); the steps of one spin-box drag
+    (one `merge_key`) are one undo step."""
+
+    field = "grade"
 
     def __init__(self, clip_id: str, grade: Grade, what: str = "colour", merge_key: object = None) -> None:
-        self.text = f"Change clip {what}"
-        self.clip_id, self.grade, self.merge_key = clip_id, grade, merge_key
-
-    def do(self, project: Project) -> None:
-        track, clip = _editable_clip(project, self.clip_id)
-        check_clip(project, track, replace(clip, grade=self.grade))
-        self._before = clip.grade
-        clip.grade = self.grade
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.grade = self._before
-
-    def merge(self, later: Command) -> bool:
-        """Whether `later`, done right after this, is now part of it (this one then sets `later`'s grade)."""
-        if not _continues(self, later, "clip_id"):
-            return False
-        self.grade = later.grade
-        return True
+        super().__init__(clip_id, grade, f"Change clip {what}", merge_key)
 
 
-class SetClipSmoothMotion(Command):
+class SetClipSmoothMotion(_SetClipField):
     """Turns on or off the frames made between a video clip's own where it is slower than the project."""
 
+    field = "smooth_motion"
+
     def __init__(self, clip_id: str, smooth: bool) -> None:
-        self.text = "Smooth clip motion" if smooth else "Repeat clip frames"
-        self.clip_id, self.smooth = clip_id, smooth
+        super().__init__(clip_id, smooth, "Smooth clip motion" if smooth else "Repeat clip frames")
 
-    def do(self, project: Project) -> None:
-        _, clip = _editable_clip(project, self.clip_id)
-        if project.media_of(clip).kind != "video":
-            raise ProjectError(f"{project.media_of(clip).name} is not a video: it has no motion to smooth")
-        self._before = clip.smooth_motion
-        clip.smooth_motion = self.smooth
+    def refusal(self, project: Project, clip: Clip) -> str | None:
+        media = project.media_of(clip)
+        return None if media.kind == "video" else f"{media.name} is not a video: it has no motion to smooth"
 
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.smooth_motion = self._before
+
+class SetClipReverse(_SetClipField):
+    """Plays a video or sound clip's stretch of media backwards (or forwards again): its place, length and media stay,
+    its first frame showing what its last did."""
+
+    field = "reverse"
+
+    def __init__(self, clip_id: str, reverse: bool) -> None:
+        super().__init__(clip_id, reverse, "Reverse clip" if reverse else "Play clip forwards")
+
+
+class SetClipKeepPitch(_SetClipField):
+    """Whether a sped clip's sound keeps its pitch, or has it move with its pace."""
+
+    field = "keep_pitch"
+
+    def __init__(self, clip_id: str, keep: bool) -> None:
+        super().__init__(clip_id, keep, "Keep clip pitch" if keep else "Let clip pitch follow speed")
+
 
 class SetClipSpeed(Command):
     """Plays a video or sound clip at `speed` times its media's pace (0.5: slow motion). The clip keeps its start and
@@ -813,42 +812,6 @@ class SetClipSpeed(Command):
         clip.speed, clip.length, clip.fade_in, clip.fade_out, clip.volume = self._before
         for clip_id in self._moved:
             project.find_clip(clip_id)[1].start -= self._shift
-
-
-class SetClipReverse(Command):
-    """Plays a video or sound clip's stretch of media backwards (or forwards again): its place, length and media stay,
-    its first frame showing what its last did."""
-
-    def __init__(self, clip_id: str, reverse: bool) -> None:
-        self.text = "Reverse clip" if reverse else "Play clip forwards"
-        self.clip_id, self.reverse = clip_id, reverse
-
-    def do(self, project: Project) -> None:
-        track, clip = _editable_clip(project, self.clip_id)
-        check_clip(project, track, replace(clip, reverse=self.reverse))
-        self._before = clip.reverse
-        clip.reverse = self.reverse
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.reverse = self._before
-
-
-class SetClipKeepPitch(Command):
-    """Whether a sped clip's sound keeps its pitch, or has it move with its pace."""
-
-    def __init__(self, clip_id: str, keep: bool) -> None:
-        self.text = "Keep clip pitch" if keep else "Let clip pitch follow speed"
-        self.clip_id, self.keep = clip_id, keep
-
-    def do(self, project: Project) -> None:
-        _, clip = _editable_clip(project, self.clip_id)
-        self._before = clip.keep_pitch
-        clip.keep_pitch = self.keep
-
-    def undo(self, project: Project) -> None:
-        _, clip = project.find_clip(self.clip_id)
-        clip.keep_pitch = self._before
 
 
 class SetClipFades(Command):
