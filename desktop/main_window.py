@@ -42,6 +42,7 @@ from desktop.generate.placement import place_media
 from desktop.generate.queue_view import QueueView
 from desktop.generate.storyboard_link import link_storyboard_lane
 from desktop.inspector import Inspector
+from desktop.media.audio import shared_audio, stretches_to_make
 from desktop.media.errors import MediaReadError
 from desktop.media.export import ExportCancelled, export_clip_picture, export_still, export_video
 from desktop.media.probe import probe_media
@@ -96,6 +97,7 @@ from desktop.provenance_view import provenance_text
 from desktop.shortcuts_dialog import ShortcutsDialog
 from desktop.timecode import timecode
 from desktop.timeline.previews import MediaPreviews
+from desktop.workers import run_in_background
 from engine.api import protocol as p
 from engine.api.job_book import JobBook
 from engine.api.records import ModelInfo
@@ -136,6 +138,7 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(connect_engine, queue, self)
         self.editor: Editor | None = None
         self.copied: Copied | None = None  # the clips Edit > Copy or Cut took, for Paste, in this project or another
+        self._stretching: set[tuple[Path, float]] = set()  # sounds being time-stretched ahead (make_stretches)
         self.recorder = VoiceOverRecorder(parent=self)
         self.collect_question: CollectDialog | None = None  # the offer to collect media, while it is open
         self.collect_task: ProgressTask | None = None  # media being collected into the project's folder
@@ -447,6 +450,19 @@ class MainWindow(QMainWindow):
         self.bin.show_project(self.project)
         self._selection_changed(self.editor.timeline.selected_clip_ids())
         self._update_title()
+        self.make_stretches()
+
+    def make_stretches(self) -> None:
+        """Time-stretch, in the background, the sound of clips that keep their pitch at another speed, so that
+        playback does not wait for it when it reaches them."""
+        for media, speed in stretches_to_make(self.project):
+            key = (media.path, speed)
+            if key in self._stretching:
+                continue
+            self._stretching.add(key)
+            run_in_background(shared_audio.stretched, media, self.project.sample_rate, speed,
+                              on_done=lambda _, k=key: self._stretching.discard(k),
+                              on_error=lambda _, k=key: self._stretching.discard(k))  # playback will say why
 
     def confirm_discard(self) -> bool:
         if self.editor.stack.isClean():
@@ -527,6 +543,7 @@ class MainWindow(QMainWindow):
             self.editor.stack.push(QUndoCommand("Recover autosave"))  # shown, but not saved yet: the title says so
         if path is not None:
             self._offer_relink()
+        self.make_stretches()
         return True
 
     def _recover(self, recovery: Path, path: Path | None) -> Project | None:

@@ -85,12 +85,24 @@ class AudioCache:
         for sample j * speed of `samples`."""
         return self._kept(media, sample_rate, speed, lambda: stretched(self.samples(media, sample_rate), speed))
 
-    def _kept(self, media: MediaItem, sample_rate: int, speed: float, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def has_stretched(self, media: MediaItem, sample_rate: int, speed: float) -> bool:
+        """Whether `stretched` of these has been made and is kept (False for a file that cannot be read)."""
+        try:
+            key = self._key(media, sample_rate, speed)
+        except MediaReadError:
+            return False
+        with self._lock:
+            return key in self._sounds
+
+    def _key(self, media: MediaItem, sample_rate: int, speed: float) -> tuple[Path, int, int, int, float]:
         try:
             stat = media.path.stat()
         except OSError as err:
             raise MediaReadError(f"{media.name} cannot be read: {err.strerror}") from None
-        key = (media.path, stat.st_size, stat.st_mtime_ns, sample_rate, speed)
+        return media.path, stat.st_size, stat.st_mtime_ns, sample_rate, speed
+
+    def _kept(self, media: MediaItem, sample_rate: int, speed: float, make: Callable[[], np.ndarray]) -> np.ndarray:
+        key = self._key(media, sample_rate, speed)
         with self._lock:
             sound = self._sounds.get(key)
             if sound is not None:
@@ -108,6 +120,21 @@ class AudioCache:
 
 
 shared_audio = AudioCache()
+
+
+def stretches_to_make(project: Project, cache: AudioCache | None = None) -> list[tuple[MediaItem, float]]:
+    """The sounds (media, speed) the project's clips play at their own pitch at another speed that `cache` does not
+    keep yet: made ahead, they cost playback nothing when it reaches them."""
+    cache = cache if cache is not None else shared_audio
+    wanted = {(clip.media_id, clip.speed) for track in project.tracks for clip in track.clips
+              if clip.speed != 1 and clip.keep_pitch}
+    made = []
+    for media_id, speed in sorted(wanted):
+        media = project.media.get(media_id)
+        if media is not None and (media.kind == "audio" or media.has_audio) and \
+                not cache.has_stretched(media, project.sample_rate, speed):
+            made.append((media, speed))
+    return made
 
 
 def mix(project: Project, start_frame: int, n_samples: int, cache: AudioCache | None = None) -> np.ndarray:

@@ -4,11 +4,16 @@ saying its speed."""
 
 from __future__ import annotations
 
+import wave
+
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QPushButton
 from studio_window import window_with_clips
 
+from desktop.media.audio import shared_audio, stretches_to_make
+from desktop.project.commands import SetClipSpeed
 from desktop.project.model import Clip
 
 
@@ -100,3 +105,21 @@ def test_the_level_at_the_playhead_sets_a_volume_key_and_clear_takes_them_away(w
     clear = next(b for b in window.inspector.findChildren(QPushButton) if b.text() == "Clear 2 volume keys")
     clear.click()
     qtbot.waitUntil(lambda: window.project.find_clip("b")[1].volume == ())
+
+
+def test_a_sound_slowed_at_its_pitch_is_stretched_ahead_of_playback(window, qtbot, tmp_path):
+    path = tmp_path / "tone.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        tone = 0.2 * np.sin(2 * np.pi * 220 * np.arange(48000) / 48000)
+        out.writeframes((tone * 32767).astype("<i2").tobytes())
+    [media_id] = window.import_paths([path])
+    window.place_media(media_id)
+    media = window.project.media[media_id]
+    clip = next(c for t in window.project.tracks if t.kind == "audio" for c in t.clips)
+    assert not shared_audio.has_stretched(media, 48000, 0.5)
+    window.editor.timeline.edit(SetClipSpeed(clip.id, 0.5))
+    qtbot.waitUntil(lambda: shared_audio.has_stretched(media, 48000, 0.5), timeout=20_000)
+    assert stretches_to_make(window.project) == []
