@@ -32,6 +32,7 @@ _MIN_LABEL_WIDTH = 28
 _FADE_SHADE = QColor(0, 0, 0, 120)
 _FADE_LINE = QPen(QColor(240, 240, 240), 1)
 _VOLUME = QColor(250, 200, 90)  # the volume keys' line
+VOLUME_GRIP = 5  # pixels around a volume key's dot where a press takes hold of it
 _FADE_HANDLE = QColor(240, 240, 240)
 FADE_HANDLE_SIZE = 7  # the square at the top of a fade's ramp (at a clip's top corner while it has none)
 
@@ -87,6 +88,7 @@ class ClipItem(QGraphicsItem):
         self.name = self.media.name + (f" ({', '.join(notes)})" if notes else "")
         self.reverse = clip.reverse
         self.volume = clip.volume
+        self.has_sound = self.media.kind == "audio" or self.media.has_audio
         self.setToolTip(f"{self.name}\n{project.seconds(clip.length):.2f} s")
         self.show_span(clip.start, clip.length, clip.source_in, top)
 
@@ -155,12 +157,32 @@ class ClipItem(QGraphicsItem):
             return min(width, self.look.scale.x(self.fade_in))
         return max(0.0, width - self.look.scale.x(self.fade_out))
 
+    def show_volume(self, keys: tuple[tuple[int, float], ...]) -> None:
+        """Show these volume keys (while one is dragged)."""
+        self.volume = keys
+        self.update()
+
+    def volume_key_at(self, x: float, y: float) -> int | None:
+        """The index of the volume key drawn within VOLUME_GRIP of item point (x, y), or None."""
+        for index, point in enumerate(self._volume_points()):
+            if abs(point.x() - x) <= VOLUME_GRIP and abs(point.y() - y) <= VOLUME_GRIP:
+                return index
+        return None
+
+    def level_at_y(self, y: float) -> float:
+        """The level the volume line shows at item height `y`: 0 at the strip's bottom, 2 at its top."""
+        strip = self._strip
+        return min(max((strip.bottom() - y) / strip.height() * 2.0, 0.0), 2.0)
+
+    def _volume_points(self) -> list[QPointF]:
+        strip, scale = self._strip, self.look.scale
+        return [QPointF(scale.x(frame), strip.bottom() - min(level, 2.0) / 2.0 * strip.height())
+                for frame, level in self.volume]
+
     def _paint_volume(self, painter: QPainter) -> None:
         """The volume keys as a line over the strip, from the bottom (silence) to the top (twice the level), flat
         before the first key and after the last, each key a dot."""
-        strip, scale = self._strip, self.look.scale
-        points = [QPointF(scale.x(frame), strip.bottom() - min(level, 2.0) / 2.0 * strip.height())
-                  for frame, level in self.volume]
+        strip, points = self._strip, self._volume_points()
         line = [QPointF(strip.left(), points[0].y()), *points, QPointF(strip.right(), points[-1].y())]
         painter.setPen(_VOLUME)
         painter.drawPolyline(QPolygonF(line))

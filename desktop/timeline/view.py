@@ -39,6 +39,7 @@ from desktop.project.commands import (
     SetClipFades,
     SetClipReverse,
     SetClipSpeed,
+    SetClipVolume,
     SetDissolve,
     SetTrackFlag,
     SplitClip,
@@ -54,6 +55,7 @@ from desktop.project.commands import (
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
 from desktop.project.transitions import dissolve_into, dissolve_limit, following, previous
+from desktop.project.volume import level_at, with_key, without_key
 from desktop.timeline.clip_item import FADE_HANDLE_SIZE, ClipItem, ClipLook
 from desktop.timeline.drags import Landing, group_landing, move_landing, trim_landing
 from desktop.timeline.edit_command import apply_edit
@@ -88,12 +90,14 @@ TRANSITION_SECONDS = 1  # a new fade or cross-dissolve lasts this long, where th
 @dataclass
 class _Drag:
     item: ClipItem
-    action: str  # "move", "start" or "end" (the edge being trimmed), "fade_in", "fade_out" or "dissolve"
+    action: str  # "move", "start" or "end" (the edge being trimmed), "fade_in", "fade_out", "dissolve" or "volume"
     press: QPointF  # scene position of the press
     grab: float  # scene x of the press minus the x of what it grabbed (clip start or edge)
     started: bool = False
     landing: Landing | None = None
     value: int | None = None  # the fade's or the dissolve's length in frames where a transition drag would leave it
+    key: int | None = None  # a volume drag's key, by index
+    keys: tuple[tuple[int, float], ...] | None = None  # the clip's volume keys where a volume drag would leave them
 
 
 class TimelineView(QGraphicsView):
@@ -509,6 +513,8 @@ class TimelineView(QGraphicsView):
             item.setSelected(True)
         if item.locked:
             return
+        if self._volume_press(item, scene_pos, bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)):
+            return
         transition = self._transition_grip(scene_pos)
         if transition is not None:
             self._drag = _Drag(self._items[transition[1]], transition[0], scene_pos, 0.0)
@@ -537,6 +543,9 @@ class TimelineView(QGraphicsView):
         if drag.action in ("fade_in", "fade_out", "dissolve"):
             self._drag_transition(drag, scene_pos.x())
             return
+        if drag.action == "volume":
+            self._drag_volume_key(drag, scene_pos)
+            return
         drag.landing = self._landing(drag, scene_pos)
         self._show_landing(drag.item, drag.landing)
 
@@ -556,6 +565,15 @@ class TimelineView(QGraphicsView):
         if drag.action in ("fade_in", "fade_out", "dissolve"):
             if drag.started and drag.value is not None and self._end_transition_drag(drag):
                 return
+            self.refresh()
+            return
+        if drag.action == "volume":
+            keys, before = drag.keys, self.project.find_clip(drag.item.clip_id)[1].volume
+            if keys is not None and keys != before:
+                what = ("Add volume key" if len(keys) > len(before) else "Remove volume key" if len(keys) < len(before)
+                        else "Move volume key")
+                if self.edit(SetClipVolume(drag.item.clip_id, keys, what)):
+                    return
             self.refresh()
             return
         landing = drag.landing
@@ -659,6 +677,37 @@ class TimelineView(QGraphicsView):
                     return f"fade_{edge}", item.clip_id
         return None
 
+    def _volume_press(self, item: ClipItem, scene_pos: QPointF, alt: bool) -> bool:
+        """A press on a volume key takes hold of it; with Alt it takes the key away, and Alt elsewhere on a clip with
+        sound puts a key there at the level there (its line), held to drag on. False where the press is not for the
+        volume."""
+        x, y = scene_pos.x() - item.x(), scene_pos.y() - item.y()
+        index = item.volume_key_at(x, y)
+        if index is not None:
+            keys = without_key(item.volume, item.volume[index][0]) if alt else item.volume
+            self._drag = _Drag(item, "volume", scene_pos, 0.0, key=None if alt else index, keys=keys)
+            return True
+        if not (alt and item.has_sound):
+            return False
+        frame = min(max(self.scale.nearest_frame(scene_pos.x()) - item.start, 0), item.length)
+        keys = with_key(item.volume, frame, level_at(item.volume, frame))  # on the line: the sound stays as it is
+        item.show_volume(keys)
+        self._drag = _Drag(item, "volume", scene_pos, 0.0, key=[f for f, _ in keys].index(frame), keys=keys)
+        return True
+
+    def _drag_volume_key(self, drag: _Drag, scene_pos: QPointF) -> None:
+        """Show the held volume key where the mouse takes it: its level from the height, its frame between its
+        neighbours' and within the clip."""
+        if drag.key is None or drag.keys is None:
+            return
+        item, keys = drag.item, list(drag.keys)
+        low = keys[drag.key - 1][0] + 1 if drag.key > 0 else 0
+        high = keys[drag.key + 1][0] - 1 if drag.key + 1 < len(keys) else item.length
+        frame = min(max(self.scale.nearest_frame(scene_pos.x()) - item.start, low), high)
+        keys[drag.key] = (frame, round(item.level_at_y(scene_pos.y() - item.y()), 3))
+        drag.keys = tuple(keys)
+        item.show_volume(drag.keys)
+
     def _drag_transition(self, drag: _Drag, scene_x: float) -> None:
         """Show the fade or dissolve being dragged at the length the mouse gives it, within what the clip allows."""
         item = drag.item
@@ -704,6 +753,10 @@ class TimelineView(QGraphicsView):
     def _show_cursor(self, point: QPoint) -> None:
         item = self._clip_at(point)
         scene = self.mapToScene(point)
+        if item is not None and not item.locked and item.volume_key_at(scene.x() - item.x(),
+                                                                        scene.y() - item.y()) is not None:
+            self.viewport().setCursor(Qt.CursorShape.SizeAllCursor)
+            return
         if item is not None and not item.locked and self._transition_grip(scene) is not None:
             self.viewport().setCursor(Qt.CursorShape.SizeHorCursor)
             return

@@ -324,3 +324,27 @@ def test_m_marks_the_playhead_on_the_ruler_and_the_playhead_goes_from_marker_to_
     assert view.project.markers == [60, 100] and view.undo_stack.undoText() == "Remove marker"
     view.undo_stack.undo()
     assert view.project.markers == [20, 60, 100] and view.ruler.markers == [20, 60, 100]
+
+
+def test_alt_click_puts_a_volume_key_on_the_line_a_drag_moves_it_and_alt_click_takes_it_away(view):
+    item = view.clip_item("c3")  # Audio 1, 10..110
+    alt = Qt.KeyboardModifier.AltModifier
+    at = viewport_point(view, 40, AUDIO1)
+    send_mouse(view, QEvent.Type.MouseButtonPress, at, Qt.MouseButton.LeftButton, alt)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, at, Qt.MouseButton.NoButton, alt)
+    assert view.project.find_clip("c3")[1].volume == ((30, 1.0),), "on the line: the sound as it was"
+    assert view.undo_stack.undoText() == "Add volume key"
+
+    def key_point() -> QPoint:
+        return view.mapFromScene(item.mapToScene(item._volume_points()[0]))
+
+    bottom = view.mapFromScene(item.mapToScene(QPointF(0, item.boundingRect().bottom())))
+    drag(view, key_point(), QPoint(key_point().x() + round(view.scale.x(10)), bottom.y()))
+    assert view.project.find_clip("c3")[1].volume == ((40, 0.0),), "ten frames on, down to silence"
+    assert view.undo_stack.undoText() == "Move volume key"
+    send_mouse(view, QEvent.Type.MouseButtonPress, key_point(), Qt.MouseButton.LeftButton, alt)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, key_point(), Qt.MouseButton.NoButton, alt)
+    assert view.project.find_clip("c3")[1].volume == () and view.undo_stack.undoText() == "Remove volume key"
+    view.undo_stack.undo()
+    view.undo_stack.undo()
+    assert view.project.find_clip("c3")[1].volume == ((30, 1.0),)
