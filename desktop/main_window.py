@@ -343,8 +343,15 @@ class MainWindow(QMainWindow):
         self.speed_action = speed.menuAction()
         self.reverse_action = self._action(edit, "Re&verse", lambda: self.editor.timeline.reverse_selected(), None,
                                            "Play the selected videos and sounds backwards (again: forwards)")
+        self.link_actions = [
+            self._action(edit, "&Link clips", lambda: self.editor.timeline.link_selected(True), "Ctrl+L",
+                         "Link the selected clips: a click on one selects them all, to move or delete together"),
+            self._action(edit, "&Unlink clips", lambda: self.editor.timeline.link_selected(False), "Ctrl+Shift+L",
+                         "Take the selected clips out of their links, to move each on its own"),
+        ]
         self.clip_edit_actions = [self.split_action, *self.trim_actions, self.delete_action,  # a clip's menu's edits
-                                  self.ripple_action, self.detach_action, self.speed_action, self.reverse_action]
+                                  self.ripple_action, self.detach_action, self.speed_action, self.reverse_action,
+                                  *self.link_actions]
         edit.addSeparator()
         self.cut_action = self._action(edit, "Cu&t", self.cut_clips, QKeySequence.StandardKey.Cut,
                                        "Take the selected clips off the timeline, to paste them elsewhere")

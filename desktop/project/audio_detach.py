@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from desktop.project.commands import AddClip, AddMedia, AddTrack, Command, Macro, SetClipGain, new_track_name
+from desktop.project.commands import (
+    AddClip,
+    AddMedia,
+    AddTrack,
+    Command,
+    Macro,
+    SetClipGain,
+    SetClipLink,
+    new_track_name,
+)
 from desktop.project.model import Clip, MediaItem, Project, ProjectError, new_id
 from desktop.project.transitions import previous
 
@@ -55,11 +64,13 @@ def detach_audio(project: Project, clip_ids: Sequence[str]) -> tuple[Macro, list
         taken[track_id].append((clip.start, clip.end))
         before = previous(project.find_clip(clip.id)[0], clip)
         dissolve = clip.dissolve_in if before is not None and placed.get(before.id) == (track_id, clip.start) else 0
+        link = clip.link or new_id()  # the picture and its sound stay together
         sound_clip = Clip(new_id(), sound_of[video.id], clip.start, clip.length, source_in=clip.source_in,
                           gain=clip.gain, fade_in=clip.fade_in, fade_out=clip.fade_out, dissolve_in=dissolve,
-                          speed=clip.speed, keep_pitch=clip.keep_pitch, reverse=clip.reverse)
+                          speed=clip.speed, keep_pitch=clip.keep_pitch, reverse=clip.reverse, volume=clip.volume,
+                          link=link)
         placed[clip.id] = (track_id, clip.end)
-        commands += [AddClip(track_id, sound_clip), SetClipGain(clip.id, 0.0)]
+        commands += [AddClip(track_id, sound_clip), SetClipGain(clip.id, 0.0), SetClipLink(clip.id, link)]
         made.append(sound_clip.id)
     return Macro("Detach audio", commands), made
 

@@ -2,13 +2,14 @@
 
 What is copied is a project of its own: the clips, on copies of their tracks, at their times from the first copied
 clip's start, with the media they use and the frame rate they were made at. Pasting puts them at the playhead, the
-clips of one copied track together on one track of its kind that is unlocked and free for all of them: the track they
-came from where it is, else the nearest such track, else a new one. Copied video tracks keep their order from bottom
-to top, since the upper covers the lower. Clips pasted at another frame rate keep their times
-(desktop.project.commands.retimed_clips). A pasted title is a title of its own, so that editing the copy's text leaves
-the original's as it is, as a split does. A cross-dissolve is pasted only with the clip it dissolves from; fades
-always come along. An insert paste first makes room for the copied clips on every unlocked track (the clips from
-the playhead on move later, a clip under it split there), so what follows keeps its sync.
+clips of one copied track together on one track of its kind that is unlocked and free for all of them: the track
+they came from where it is, else the nearest such track, else a new one. Copied video tracks keep their order from
+bottom to top, since the upper covers the lower. Clips pasted at another frame rate keep their times
+(desktop.project.commands.retimed_clips). A pasted title is a title of its own, so that editing the copy's text
+leaves the original's as it is, as a split does. A cross-dissolve is pasted only with the clip it dissolves from;
+fades always come along, and links among the copied clips (a link with a clip not copied is dropped). An insert
+paste first makes room for the copied clips on every unlocked track (the clips from the playhead on move later, a
+clip under it split there), so what follows keeps its sync.
 """
 
 from __future__ import annotations
@@ -71,11 +72,13 @@ def paste_clips(project: Project, copied: Copied, at: int) -> tuple[Macro, list[
     names = {t.name for t in project.tracks}
     order = [t.id for t in project.tracks]  # the tracks top to bottom, as the paste's new tracks join them
     made: list[str] = []
+    copied_links = [c.link for t in clips.tracks for c in t.clips if c.link]
+    links = {link: "" for link in copied_links if copied_links.count(link) < 2}  # its partner not copied: alone
     for kind in ("video", "audio"):
         sources = [t for t in clips.tracks if t.kind == kind]
         after: str | None = None  # the track the last copied track of this kind went to
         for source in reversed(sources) if kind == "video" else sources:
-            pasted = _pasted_clips(source, media_ids, at)
+            pasted = _pasted_clips(source, media_ids, at, links)
             target = _free_track(project, order, source, pasted, after, upward=kind == "video")
             if target is None:
                 names.add(name := new_track_name(names, kind))
@@ -128,10 +131,13 @@ def _pasted_media(project: Project, clips: Project, commands: list[Command]) -> 
     return ids
 
 
-def _pasted_clips(source: Track, media_ids: dict[str, str], at: int) -> list[Clip]:
+def _pasted_clips(source: Track, media_ids: dict[str, str], at: int, links: dict[str, str]) -> list[Clip]:
+    """The clips of copied track `source` as pasted at `at`; `links` maps each copied link to the paste's own, so the
+    copies are linked among themselves and not to the clips they were copied from."""
     ends = {c.end for c in source.clips}
     return [replace(c, id=new_id(), media_id=media_ids[c.media_id], start=at + c.start,
-                    dissolve_in=c.dissolve_in if c.start in ends else 0) for c in source.clips]
+                    dissolve_in=c.dissolve_in if c.start in ends else 0,
+                    link=links.setdefault(c.link, new_id()) if c.link else "") for c in source.clips]
 
 
 def _free_track(project: Project, order: list[str], source: Track, pasted: list[Clip], after: str | None,

@@ -638,7 +638,9 @@ class SplitClip(Command):
         right = replace(clip, id=self.right_id, media_id=media_id, start=self.frame, length=clip.length - left,
                         source_in=project.trimmed_source(clip, self.frame, clip.length - left), fade_in=0,
                         fade_out=min(clip.fade_out, clip.length - left), dissolve_in=0,
-                        volume=cut(clip.volume, left, clip.length))
+                        volume=cut(clip.volume, left, clip.length),
+                        # linked clips split at one frame pair up again: their right parts share this link
+                        link=f"{clip.link}@{self.frame}" if clip.link else "")
         self._before = (clip.source_in, clip.fade_in, clip.fade_out, clip.volume)
         clip.source_in = project.trimmed_source(clip, clip.start, left)  # a reversed clip's left part moves
         clip.length, clip.fade_in, clip.fade_out, clip.volume = left, min(clip.fade_in, left), 0, cut(clip.volume, 0,
@@ -752,6 +754,38 @@ class SetClipReverse(_SetClipField):
 
     def __init__(self, clip_id: str, reverse: bool) -> None:
         super().__init__(clip_id, reverse, "Reverse clip" if reverse else "Play clip forwards")
+
+
+class SetClipLink(_SetClipField):
+    """Links a clip to the others of `link` (selected, moved and deleted with them), or unlinks it ("")."""
+
+    field = "link"
+
+    def __init__(self, clip_id: str, link: str) -> None:
+        super().__init__(clip_id, link, "Link clips" if link else "Unlink clips")
+
+
+def link_clips(project: Project, clip_ids: Sequence[str]) -> Macro:
+    """The edit that links clips `clip_ids` together (and out of any other link), as one; ProjectError for fewer
+    than two."""
+    if len(set(clip_ids)) < 2:
+        raise ProjectError("select two clips or more to link")
+    link = new_id()
+    return Macro("Link clips", [SetClipLink(i, link) for i in clip_ids])
+
+
+def unlink_clips(project: Project, clip_ids: Sequence[str]) -> Macro:
+    """The edit that takes clips `clip_ids` out of their links; ProjectError when none is linked."""
+    linked = [i for i in clip_ids if project.find_clip(i)[1].link]
+    if not linked:
+        raise ProjectError("none of the selected clips is linked")
+    return Macro("Unlink clips", [SetClipLink(i, "") for i in linked])
+
+
+def linked_ids(project: Project, clip_ids: Collection[str]) -> list[str]:
+    """`clip_ids` and every clip linked to one of them, in timeline order."""
+    links = {c.link for t in project.tracks for c in t.clips if c.id in clip_ids and c.link}
+    return [c.id for t in project.tracks for c in t.clips if c.id in clip_ids or (c.link and c.link in links)]
 
 
 class SetClipKeepPitch(_SetClipField):

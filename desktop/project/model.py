@@ -126,6 +126,7 @@ class Clip:
     reverse: bool = False  # plays its stretch of media backwards: its first frame shows what its last would
     grade: Grade = Grade()  # a video's or a picture's colour adjustment (desktop.project.grade)
     volume: tuple[tuple[int, float], ...] = ()  # its volume keys (desktop.project.volume): none, level 1
+    link: str = ""  # clips with the same link are selected, moved and deleted together (a video and its sound)
 
     @property
     def end(self) -> int:

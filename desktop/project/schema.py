@@ -172,10 +172,10 @@ def _v3_markers(data: dict[str, Any]) -> dict[str, Any]:
 
 def _v4_clip_speed(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 5 clips have a speed (and at another speed than 1 a media position between frames, and whether their
-    sound keeps its pitch), a direction, volume keys and a colour grade, audio tracks may be ducked and markers
-    named; a schema 4 clip plays forwards at speed 1, at a level volume, ungraded, on a track that is not, and its
-    markers have no names. The number changes so that a build without them refuses such a file instead of dropping
-    them when it saves."""
+    sound keeps its pitch), a direction, volume keys, a colour grade and links, audio tracks may be ducked and
+    markers named; a schema 4 clip plays forwards at speed 1, at a level volume, ungraded and unlinked, on a track
+    that is not, and its markers have no names. The number changes so that a build without them refuses such a file
+    instead of dropping them when it saves."""
     data["schema"] = 5
     return data
 
@@ -288,6 +288,7 @@ def _clip_from_json(fields: _Fields) -> Clip:
         reverse=fields.flag("reverse", False),
         grade=_grade_from_json(fields),
         volume=_volume_from_json(fields),
+        link=fields.text("link", empty_ok=True) if "link" in fields.value else "",
     )
 
 

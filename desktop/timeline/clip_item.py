@@ -88,6 +88,7 @@ class ClipItem(QGraphicsItem):
         self.name = self.media.name + (f" ({', '.join(notes)})" if notes else "")
         self.reverse = clip.reverse
         self.volume = clip.volume
+        self.link = clip.link
         self.has_sound = self.media.kind == "audio" or self.media.has_audio
         self.setToolTip(f"{self.name}\n{project.seconds(clip.length):.2f} s")
         self.show_span(clip.start, clip.length, clip.source_in, top)

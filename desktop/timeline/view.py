@@ -47,10 +47,12 @@ from desktop.project.commands import (
     TrimClip,
     add_dissolve,
     gap_at,
+    link_clips,
     move_clips,
     new_track_name,
     overlap_dissolve,
     ripple_trim,
+    unlink_clips,
 )
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError, Track
@@ -506,11 +508,11 @@ class TimelineView(QGraphicsView):
             super().mousePressEvent(event)  # rubber band, or a press on nothing that clears the selection
             return
         if event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
-            item.setSelected(not item.isSelected())
+            self._select_linked(item, not item.isSelected())
             return
         if not item.isSelected():
             self.scene().clearSelection()
-            item.setSelected(True)
+            self._select_linked(item, True)
         if item.locked:
             return
         if self._volume_press(item, scene_pos, bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)):
@@ -642,7 +644,7 @@ class TimelineView(QGraphicsView):
             return False
         if not item.isSelected():
             self.scene().clearSelection()
-            item.setSelected(True)
+            self._select_linked(item, True)
         return True
 
     def _clip_at(self, point: QPoint) -> ClipItem | None:
@@ -676,6 +678,24 @@ class TimelineView(QGraphicsView):
                 if abs(scene_pos.x() - item.x() - item.fade_handle_x(edge)) <= FADE_HANDLE_SIZE:
                     return f"fade_{edge}", item.clip_id
         return None
+
+    def _select_linked(self, item: ClipItem, selected: bool) -> None:
+        """Select (or not) `item` and the clips linked to it, which go together."""
+        for other in self._items.values():
+            if other is item or (item.link and other.link == item.link and not other.live):
+                other.setSelected(selected)
+
+    def link_selected(self, link: bool) -> None:
+        """Link the selected clips together (`link`), or take them out of their links; one undo step."""
+        ids = self._editable_selection()
+        if not ids:
+            return
+        try:
+            edit = link_clips(self.project, ids) if link else unlink_clips(self.project, ids)
+        except ProjectError as error:
+            self.edit_refused.emit(str(error))
+            return
+        self.edit(edit)
 
     def _volume_press(self, item: ClipItem, scene_pos: QPointF, alt: bool) -> bool:
         """A press on a volume key takes hold of it; with Alt it takes the key away, and Alt elsewhere on a clip with

@@ -17,12 +17,13 @@ from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track
 @pytest.fixture
 def project(numbers: MediaItem, wav: MediaItem, wide: MediaItem) -> Project:
     """16 fps at 48 kHz. Video 1: the numbers video (2 s with sound) cut in two, "a" at 0..16 (gain 0.8, a 4-frame
-    fade-in), "b" at 16..32 from its frame 16 with a 4-frame cross-dissolve from "a"; "quiet" (a silent video) at
-    32..40. Audio 1: the tone at 8..18."""
+    fade-in, volume keys), "b" at 16..32 from its frame 16 with a 4-frame cross-dissolve from "a"; "quiet" (a silent
+    video) at 32..40. Audio 1: the tone at 8..18."""
     project = Project(fps=16, width=64, height=64, sample_rate=48000)
     project.media = {m.id: m for m in (numbers, wav, wide)}
     project.tracks = [
-        Track("v1", "video", "Video 1", clips=[Clip("a", numbers.id, 0, 16, gain=0.8, fade_in=4),
+        Track("v1", "video", "Video 1", clips=[Clip("a", numbers.id, 0, 16, gain=0.8, fade_in=4,
+                                                    volume=((2, 1.0), (10, 0.3))),
                                                Clip("b", numbers.id, 16, 16, source_in=16, dissolve_in=4),
                                                Clip("quiet", wide.id, 32, 8)]),
         Track("a1", "audio", "Audio 1", clips=[Clip("tone", wav.id, 8, 10)]),
@@ -46,6 +47,9 @@ def test_the_mix_sounds_the_same_after_detaching_and_the_sound_has_clips_of_its_
         (0, 16, 0, 0.8, 4, 0), (16, 16, 16, 1.0, 0, 4)]
     [sound] = {project.media[c.media_id].id: project.media[c.media_id] for c in sounds}.values()
     assert sound.kind == "audio" and sound.path == project.media[project.track("v1").clips[0].media_id].path
+    pictures = project.track("v1").clips[:2]
+    assert all(p.link and p.link == s.link for p, s in zip(pictures, sounds, strict=True)), "each linked to its sound"
+    assert pictures[0].link != pictures[1].link
     edit.undo(project)
     assert project == before
 

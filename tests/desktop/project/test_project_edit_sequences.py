@@ -102,6 +102,8 @@ def random_command(data: st.DataObject, project: Project, depth: int = 0) -> c.C
         lambda: built(lambda: paste_clips(project, copy_clips(project, some), data.draw(frames))[0]),
         lambda: built(lambda: insert_clips(project, copy_clips(project, some), data.draw(frames))[0]),
         lambda: built(lambda: detach_audio(project, some)[0]),
+        lambda: built(lambda: c.link_clips(project, some)),
+        lambda: built(lambda: c.unlink_clips(project, some)),
     ]
     if depth == 0:
         edits.append(lambda: c.Macro("Edits", [random_command(data, project, 1) for _ in range(3)]))

@@ -348,3 +348,15 @@ def test_alt_click_puts_a_volume_key_on_the_line_a_drag_moves_it_and_alt_click_t
     view.undo_stack.undo()
     view.undo_stack.undo()
     assert view.project.find_clip("c3")[1].volume == ((30, 1.0),)
+
+
+def test_a_click_on_a_linked_clip_selects_its_partners_and_a_drag_moves_them_together(view):
+    view.project.find_clip("c1")[1].link = view.project.find_clip("c3")[1].link = "pair"
+    view.refresh()
+    send_mouse(view, QEvent.Type.MouseButtonPress, viewport_point(view, 20, VIDEO1), Qt.MouseButton.LeftButton)
+    send_mouse(view, QEvent.Type.MouseButtonRelease, viewport_point(view, 20, VIDEO1), Qt.MouseButton.NoButton)
+    assert sorted(view.selected_clip_ids()) == ["c1", "c3"]
+    drag(view, viewport_point(view, 20, VIDEO1), viewport_point(view, 20, VIDEO1) + QPoint(round(view.scale.x(5)), 0))
+    assert spans(view.project)["c1"] == ("t1", 5, 48, 0) and spans(view.project)["c3"] == ("t3", 15, 100, 0)
+    view.link_selected(False)
+    assert view.project.find_clip("c1")[1].link == "" and view.undo_stack.undoText() == "Unlink clips"
