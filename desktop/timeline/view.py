@@ -593,10 +593,10 @@ class TimelineView(QGraphicsView):
                 self.edit(MoveClip(item.clip_id, landing.track_id, landing.start))
                 return
             if drag.action == "start" and landing.start != item.start:
-                self.edit(TrimClip(item.clip_id, "start", landing.start))
+                self.edit(self._trim_with_links(item.clip_id, "start", landing.start))
                 return
             if drag.action == "end" and landing.start + landing.length != item.start + item.length:
-                self.edit(TrimClip(item.clip_id, "end", landing.start + landing.length))
+                self.edit(self._trim_with_links(item.clip_id, "end", landing.start + landing.length))
                 return
         self.refresh()  # put back a drag that changed nothing or was refused
 
@@ -678,6 +678,15 @@ class TimelineView(QGraphicsView):
                 if abs(scene_pos.x() - item.x() - item.fade_handle_x(edge)) <= FADE_HANDLE_SIZE:
                     return f"fade_{edge}", item.clip_id
         return None
+
+    def _trim_with_links(self, clip_id: str, edge: str, frame: int) -> Command:
+        """Trimming a clip's `edge` to `frame`, and the same edge of the clips linked to it that share that edge (a
+        picture and its sound), as one edit."""
+        _, clip = self.project.find_clip(clip_id)
+        at = clip.start if edge == "start" else clip.end
+        partners = [c.id for t in self.project.tracks if not t.locked for c in t.clips if c.id != clip_id
+                    and clip.link and c.link == clip.link and (c.start if edge == "start" else c.end) == at]
+        return _one([TrimClip(i, edge, frame) for i in [clip_id, *partners]], "Trim linked clips")
 
     def _select_linked(self, item: ClipItem, selected: bool) -> None:
         """Select (or not) `item` and the clips linked to it, which go together."""

@@ -360,3 +360,18 @@ def test_a_click_on_a_linked_clip_selects_its_partners_and_a_drag_moves_them_tog
     assert spans(view.project)["c1"] == ("t1", 5, 48, 0) and spans(view.project)["c3"] == ("t3", 15, 100, 0)
     view.link_selected(False)
     assert view.project.find_clip("c1")[1].link == "" and view.undo_stack.undoText() == "Unlink clips"
+
+
+def test_dragging_an_edge_of_linked_clips_trims_the_partner_on_the_same_edge(view):
+    project = view.project
+    project.find_clip("c3")[1].start = 0  # Audio 1's c3 now 0..100, its start shared with c1's (0..48)
+    project.find_clip("c3")[1].length = 48
+    project.find_clip("c1")[1].link = project.find_clip("c3")[1].link = "pair"
+    view.refresh()
+    c1 = view.clip_item("c1")
+    end = view.mapFromScene(c1.sceneBoundingRect().topRight()) + QPoint(-2, 30)
+    drag(view, end, end + QPoint(-round(view.scale.x(8)), 0))
+    assert spans(project)["c1"] == ("t1", 0, 40, 0) and spans(project)["c3"] == ("t3", 0, 40, 0)
+    assert view.undo_stack.undoText() == "Trim linked clips"
+    view.undo_stack.undo()
+    assert spans(project)["c3"] == ("t3", 0, 48, 0)
