@@ -55,6 +55,7 @@ from desktop.project.clipboard import Copied, copy_clips, insert_clips, paste_cl
 from desktop.project.collect import Collected, collect_media, made_by_studio, media_to_collect, plan_collect
 from desktop.project.commands import (
     AddMedia,
+    Command,
     Macro,
     NameMarker,
     RelinkMedia,
@@ -85,12 +86,9 @@ from desktop.project.file import (
 )
 from desktop.project.formats import ProjectFormat, new_project
 from desktop.project.freeze import freeze_frame, frozen_clip
-from desktop.project.grade import Grade
 from desktop.project.live import LiveClips
 from desktop.project.model import MediaItem, Project, ProjectError
 from desktop.project.sample import copy_sample
-from desktop.project.title import Title
-from desktop.project.transform import Transform
 from desktop.project.volume import with_key
 from desktop.project_settings import ProjectFormatDialog, remember_format, remembered_format
 from desktop.provenance_view import provenance_text
@@ -203,10 +201,15 @@ class MainWindow(QMainWindow):
         self.bin.place_requested.connect(self.place_media)
         self.bin.remove_requested.connect(lambda media_id: self.editor.timeline.edit(RemoveMedia(media_id)))
         self.inspector.gain_changed.connect(lambda clip_id, gain: self.editor.timeline.edit(SetClipGain(clip_id, gain)))
-        self.inspector.transform_changed.connect(self._transform_clip)
-        self.inspector.title_changed.connect(self._edit_title)
-        self.inspector.fades_changed.connect(self._set_fades)
-        self.inspector.speed_changed.connect(self._set_speed)
+        self.inspector.transform_changed.connect(
+            lambda clip_id, transform, what, key: self._edit_from_inspector(SetClipTransform(clip_id, transform, what,
+                                                                                             key)))
+        self.inspector.title_changed.connect(
+            lambda media_id, title, what, key: self._edit_from_inspector(SetTitle(media_id, title, what, key)))
+        self.inspector.fades_changed.connect(
+            lambda clip_id, fade_in, fade_out: self._edit_from_inspector(SetClipFades(clip_id, fade_in, fade_out)))
+        self.inspector.speed_changed.connect(
+            lambda clip_id, speed: self._edit_from_inspector(SetClipSpeed(clip_id, speed, ripple=True)))
         self.inspector.keep_pitch_changed.connect(
             lambda clip_id, keep: self.editor.timeline.edit(SetClipKeepPitch(clip_id, keep)))
         self.inspector.reverse_changed.connect(
@@ -214,7 +217,8 @@ class MainWindow(QMainWindow):
         self.inspector.volume_key_set.connect(self._set_volume_key)
         self.inspector.volume_keys_cleared.connect(
             lambda clip_id: self.editor.timeline.edit(SetClipVolume(clip_id, (), "Clear volume keys")))
-        self.inspector.grade_changed.connect(self._grade_clip)
+        self.inspector.grade_changed.connect(
+            lambda clip_id, grade, what, key: self._edit_from_inspector(SetClipGrade(clip_id, grade, what, key)))
         self.inspector.smooth_motion_changed.connect(
             lambda clip_id, smooth: self.editor.timeline.edit(SetClipSmoothMotion(clip_id, smooth)))
         self.inspector.provenance_requested.connect(self.open_provenance_of)
@@ -336,7 +340,7 @@ class MainWindow(QMainWindow):
         self.detach_action.setEnabled(False)
         speed = edit.addMenu("Spee&d")
         speed.setStatusTip("Play the selected video and sound clips faster or slower: the clip grows or shrinks with "
-                           "it, its sound's pitch moving with the pace")
+                           "it, the later clips of its track moving along, its sound keeping its pitch")
         for percent, what in SPEED_CHOICES:
             self._action(speed, f"{percent} %{what}", lambda _=False, s=percent / 100:
                          self.editor.timeline.set_speed_selected(s))
@@ -751,9 +755,15 @@ class MainWindow(QMainWindow):
         """Edit > Paste (`insert`: Paste insert): the copied clips at the playhead, selected once they are there."""
         if self.copied is None:
             return
+        copied, playhead = self.copied, self.editor.timeline.playhead
+        self._edit_selecting_made(lambda: (insert_clips if insert else paste_clips)(self.project, copied, playhead))
+
+    def _edit_selecting_made(self, build: Callable[[], tuple[Command, list[str]]]) -> None:
+        """Do the edit `build` makes, then select the clips it made (and show their media in the bin); a refusal,
+        building it or doing it, goes to the status bar."""
         timeline = self.editor.timeline
         try:
-            edit, made = (insert_clips if insert else paste_clips)(self.project, self.copied, timeline.playhead)
+            edit, made = build()
         except ProjectError as error:
             self.statusBar().showMessage(str(error), 5000)
             return
@@ -923,45 +933,17 @@ class MainWindow(QMainWindow):
 
     def detach_audio(self) -> None:
         """Edit > Detach audio: the selected videos' sound on an audio track, the sound clips selected after."""
-        timeline = self.editor.timeline
-        try:
-            edit, made = detach_audio(self.project, timeline.selected_clip_ids())
-        except ProjectError as error:
-            self.statusBar().showMessage(str(error), 5000)
-            return
-        if timeline.edit(edit):
-            timeline.select_clips(made)
-            self.bin.show_project(self.project)
+        self._edit_selecting_made(lambda: detach_audio(self.project, self.editor.timeline.selected_clip_ids()))
 
-    def _set_fades(self, clip_id: str, fade_in: int, fade_out: int) -> None:
-        """Fade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
-        if not self.editor.timeline.edit(SetClipFades(clip_id, fade_in, fade_out)):
+    def _edit_from_inspector(self, command: Command) -> None:
+        """An edit the inspector asks for; if it is refused, the inspector shows the clip as it is again."""
+        if not self.editor.timeline.edit(command):
             self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def _set_volume_key(self, clip_id: str, frame: int, level: float) -> None:
         """A volume key at `frame` of the clip, as the inspector's level at the playhead says."""
         keys = self.project.find_clip(clip_id)[1].volume
         self.editor.timeline.edit(SetClipVolume(clip_id, with_key(keys, frame, level), "Set volume key"))
-
-    def _set_speed(self, clip_id: str, speed: float) -> None:
-        """Change a clip's speed as the inspector says; if the edit is refused, the inspector shows it as it is."""
-        if not self.editor.timeline.edit(SetClipSpeed(clip_id, speed, ripple=True)):
-            self._selection_changed(self.editor.timeline.selected_clip_ids())
-
-    def _grade_clip(self, clip_id: str, grade: Grade, what: str, merge_key: object) -> None:
-        """Grade a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
-        if not self.editor.timeline.edit(SetClipGrade(clip_id, grade, what, merge_key)):
-            self._selection_changed(self.editor.timeline.selected_clip_ids())
-
-    def _transform_clip(self, clip_id: str, transform: Transform, what: str, merge_key: object) -> None:
-        """Place a clip as the inspector says; if the edit is refused, the inspector shows the clip as it is."""
-        if not self.editor.timeline.edit(SetClipTransform(clip_id, transform, what, merge_key)):
-            self._selection_changed(self.editor.timeline.selected_clip_ids())
-
-    def _edit_title(self, media_id: str, title: Title, what: str, merge_key: object) -> None:
-        """Change a title as the inspector says; if the edit is refused, the inspector shows the title as it is."""
-        if not self.editor.timeline.edit(SetTitle(media_id, title, what, merge_key)):
-            self._selection_changed(self.editor.timeline.selected_clip_ids())
 
     def clip_menu(self) -> QMenu:
         """The menu of a right-clicked clip (it is selected, alone or with others): the Edit menu's clip edits, then
