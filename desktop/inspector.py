@@ -5,6 +5,8 @@ its colour (desktop.grade_panel); for a title, what it shows (desktop.title_pane
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -91,12 +93,13 @@ class Inspector(QWidget):
         if clip is None:
             return
         media = project.media_of(clip)
+        editable = not project.find_clip(clip.id)[0].locked
         if title is not None:
-            self.title_panel.show_title(media.id, title, editable=not project.find_clip(clip.id)[0].locked)
+            self.title_panel.show_title(media.id, title, editable=editable)
         if media.kind != "audio":
-            self.transform_panel.show_clip(project, clip, editable=not project.find_clip(clip.id)[0].locked)
+            self.transform_panel.show_clip(project, clip, editable=editable)
         if media.kind in ("video", "image"):
-            self.grade_panel.show_clip(clip, editable=not project.find_clip(clip.id)[0].locked)
+            self.grade_panel.show_clip(clip, editable=editable)
         fps = project.fps
         for name, value in (("Media", media.name), ("Start", timecode(clip.start, fps)),
                             ("Length", timecode(clip.length, fps)),
@@ -105,10 +108,15 @@ class Inspector(QWidget):
             label.setWordWrap(True)  # a long file name takes lines, not the dock's width
             self.form.addRow(name, label)
         if project.media_room(clip) is not None:
-            self.form.addRow("Speed", self._speed_box(project, clip))
-            self.form.addRow("Direction", self._reverse_box(project, clip))
+            self.form.addRow("Speed", self._speed_box(clip, editable))
+            self.form.addRow("Direction", self._flag_box(
+                "Backwards", "Checked, the clip plays its stretch of media backwards, picture and sound",
+                clip.reverse, editable, lambda on: self.reverse_changed.emit(clip.id, on)))
         if clip.speed != 1 and (media.kind == "audio" or media.has_audio):
-            self.form.addRow("Pitch", self._pitch_box(project, clip))
+            self.form.addRow("Pitch", self._flag_box(
+                "Keep", "Checked, the sound keeps its pitch at the clip's speed; unchecked, its pitch goes up or down "
+                "with the pace, as a tape played faster or slower", clip.keep_pitch, editable,
+                lambda on: self.keep_pitch_changed.emit(clip.id, on)))
         if media.kind == "audio" or media.has_audio:  # a title, a picture or a silent video has no sound to turn up
             gain = QDoubleSpinBox()
             gain.setRange(0, 4)
@@ -116,10 +124,14 @@ class Inspector(QWidget):
             gain.setValue(clip.gain)
             gain.editingFinished.connect(lambda: self.gain_changed.emit(clip.id, gain.value()))
             self.form.addRow("Gain", gain)
-            self._volume_rows(project, clip)
-        self._fade_rows(project, clip)
+            self._volume_rows(clip, editable)
+        self._fade_rows(project, clip, editable)
         if media.kind == "video" and media.fps and media.fps * clip.speed < fps:
-            self.form.addRow("Motion", self._smooth_box(project, clip, media.fps))
+            pace = f"{media.fps:g} fps" + (f" at {speed_text(clip.speed)}" if clip.speed != 1 else "")
+            self.form.addRow("Motion", self._flag_box(
+                "Smooth", f"The clip is {pace}, the project {fps} fps: checked, the frames between the clip's own are "
+                "made by optical flow; unchecked, its frames are repeated", clip.smooth_motion, editable,
+                lambda on: self.smooth_motion_changed.emit(clip.id, on)))
         record = media.generation
         if record is not None:
             for name, value in generation_summary(record):
@@ -139,7 +151,7 @@ class Inspector(QWidget):
         return max((w.minimumSizeHint().width() for w in widgets if w is not None), default=0) + margins.left() + \
             margins.right()
 
-    def _fade_rows(self, project: Project, clip: Clip) -> None:
+    def _fade_rows(self, project: Project, clip: Clip, editable: bool) -> None:
         """Fade in and Fade out in frames (with their seconds), and the cross-dissolve into the clip if it has one."""
         boxes = []
         for name, frames in (("Fade in", clip.fade_in), ("Fade out", clip.fade_out)):
@@ -149,7 +161,7 @@ class Inspector(QWidget):
             box.setValue(frames)
             box.setToolTip(f"{project.seconds(frames):.2f} s at {project.fps} fps; the picture fades to or from what "
                            "lies below it, the sound to or from silence")
-            box.setEnabled(not project.find_clip(clip.id)[0].locked)
+            box.setEnabled(editable)
             boxes.append(box)
             self.form.addRow(name, box)
         fade_in, fade_out = boxes
@@ -166,15 +178,15 @@ class Inspector(QWidget):
                                                       f"({project.seconds(clip.dissolve_in):.2f} s) from the clip "
                                                       "before"))
 
-    def _speed_box(self, project: Project, clip: Clip) -> QDoubleSpinBox:
+    def _speed_box(self, clip: Clip, editable: bool) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
         box.setRange(MIN_SPEED * 100, MAX_SPEED * 100)
         box.setDecimals(1)
         box.setSuffix(" %")
         box.setValue(clip.speed * 100)
         box.setToolTip("How fast the clip plays its media: under 100 % slow motion, over it faster. The clip keeps its "
-                       "start and grows or shrinks to show the same media; its sound's pitch moves with the pace")
-        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+                       "start and grows or shrinks to show the same media, the later clips of its track moving along")
+        box.setEnabled(editable)
 
         def finished() -> None:
             wanted = box.value() / 100
@@ -184,7 +196,7 @@ class Inspector(QWidget):
         box.editingFinished.connect(finished)
         return box
 
-    def _volume_rows(self, project: Project, clip: Clip) -> None:
+    def _volume_rows(self, clip: Clip, editable: bool) -> None:
         """The level at the playhead, which sets a volume key there when changed, and how many keys there are, with
         a button that clears them."""
         box = QDoubleSpinBox()
@@ -195,7 +207,6 @@ class Inspector(QWidget):
         box.setKeyboardTracking(False)
         box.setToolTip("The sound's level at the playhead, times the gain; changing it sets a volume key there, and "
                        "the level runs in straight lines from key to key")
-        editable = not project.find_clip(clip.id)[0].locked
         box.setEnabled(editable)
 
         def finished() -> None:
@@ -225,34 +236,14 @@ class Inspector(QWidget):
         box.setValue(level_at(clip.volume, min(max(offset, 0), clip.length)) * 100)
         box.blockSignals(False)
         box.setReadOnly(not inside)
-        box.setSpecialValueText("")
 
-    def _reverse_box(self, project: Project, clip: Clip) -> QCheckBox:
-        box = QCheckBox("Backwards")
-        box.setToolTip("Checked, the clip plays its stretch of media backwards, picture and sound")
-        box.setChecked(clip.reverse)
-        box.setEnabled(not project.find_clip(clip.id)[0].locked)
+    def _flag_box(self, text: str, tip: str, checked: bool, editable: bool,
+                  changed: Callable[[bool], None]) -> QCheckBox:
+        """A check box that asks for an edit (`changed(on)`) when clicked."""
+        box = QCheckBox(text)
+        box.setToolTip(tip)
+        box.setChecked(checked)
+        box.setEnabled(editable)
         # after the click is handled: the edit rebuilds these rows, the box with them
-        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.reverse_changed.emit(clip.id, on)))
-        return box
-
-    def _pitch_box(self, project: Project, clip: Clip) -> QCheckBox:
-        box = QCheckBox("Keep")
-        box.setToolTip("Checked, the sound keeps its pitch at the clip's speed; unchecked, its pitch goes up or down "
-                       "with the pace, as a tape played faster or slower")
-        box.setChecked(clip.keep_pitch)
-        box.setEnabled(not project.find_clip(clip.id)[0].locked)
-        # after the click is handled: the edit rebuilds these rows, the box with them
-        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.keep_pitch_changed.emit(clip.id, on)))
-        return box
-
-    def _smooth_box(self, project: Project, clip: Clip, clip_fps: float) -> QCheckBox:
-        box = QCheckBox("Smooth")
-        pace = f"{clip_fps:g} fps" + (f" at {speed_text(clip.speed)}" if clip.speed != 1 else "")
-        box.setToolTip(f"The clip is {pace}, the project {project.fps} fps: checked, the frames between the "
-                       "clip's own are made by optical flow; unchecked, its frames are repeated")
-        box.setChecked(clip.smooth_motion)
-        box.setEnabled(not project.find_clip(clip.id)[0].locked)
-        # after the click is handled: the edit rebuilds these rows, the box with them
-        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: self.smooth_motion_changed.emit(clip.id, on)))
+        box.toggled.connect(lambda on: QTimer.singleShot(0, lambda: changed(on)))
         return box
