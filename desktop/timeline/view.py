@@ -48,6 +48,7 @@ from desktop.project.commands import (
     add_dissolve,
     gap_at,
     link_clips,
+    linked_ids,
     move_clips,
     new_track_name,
     overlap_dissolve,
@@ -55,7 +56,7 @@ from desktop.project.commands import (
     unlink_clips,
 )
 from desktop.project.live import LiveClips
-from desktop.project.model import MediaItem, Project, ProjectError, Track
+from desktop.project.model import Clip, MediaItem, Project, ProjectError, Track
 from desktop.project.transitions import dissolve_into, dissolve_limit, following, previous
 from desktop.project.volume import level_at, with_key, without_key
 from desktop.timeline.clip_item import FADE_HANDLE_SIZE, ClipItem, ClipLook
@@ -431,25 +432,27 @@ class TimelineView(QGraphicsView):
     def set_speed_selected(self, speed: float) -> None:
         """Play each selected video or sound clip at `speed`, the later clips of its track moving with its end (one
         undo step); stills and titles have no pace and are left as they are."""
-        ids = self._editable_selection()
-        paced = [i for i in ids if self.project.media_room(self.project.find_clip(i)[1]) is not None]
-        if ids and not paced:
-            self.edit_refused.emit("Stills and titles have no speed: select a video or sound clip")
-        elif paced:
-            self.edit(_one([SetClipSpeed(i, speed, ripple=True) for i in paced], "Change clip speeds"))
+        paced = self._paced_selection("speed")
+        if paced:
+            self.edit(_one([SetClipSpeed(c.id, speed, ripple=True) for c in paced], "Change clip speeds"))
 
     def reverse_selected(self) -> None:
         """Play the selected video and sound clips backwards, or all forwards again when every one of them already
         plays backwards (one undo step); stills and titles have no direction and are left as they are."""
-        ids = self._editable_selection()
-        paced = [self.project.find_clip(i)[1] for i in ids if self.project.media_room(self.project.find_clip(i)[1])
-                 is not None]
-        if ids and not paced:
-            self.edit_refused.emit("Stills and titles have no direction: select a video or sound clip")
-        elif paced:
+        paced = self._paced_selection("direction")
+        if paced:
             backwards = not all(c.reverse for c in paced)
             self.edit(_one([SetClipReverse(c.id, backwards) for c in paced],
                            "Reverse clips" if backwards else "Play clips forwards"))
+
+    def _paced_selection(self, what: str) -> list[Clip]:
+        """The selected clips that play media at a pace (videos and sounds); where the selection has only stills and
+        titles, which have no `what`, that is said."""
+        clips = [self.project.find_clip(i)[1] for i in self._editable_selection()]
+        paced = [c for c in clips if self.project.media_room(c) is not None]
+        if clips and not paced:
+            self.edit_refused.emit(f"Stills and titles have no {what}: select a video or sound clip")
+        return paced
 
     def _editable_selection(self) -> list[str]:
         ids = [i for i in self.selected_clip_ids() if not self._items[i].locked]
@@ -682,10 +685,12 @@ class TimelineView(QGraphicsView):
     def _trim_with_links(self, clip_id: str, edge: str, frame: int) -> Command:
         """Trimming a clip's `edge` to `frame`, and the same edge of the clips linked to it that share that edge (a
         picture and its sound), as one edit."""
-        _, clip = self.project.find_clip(clip_id)
-        at = clip.start if edge == "start" else clip.end
-        partners = [c.id for t in self.project.tracks if not t.locked for c in t.clips if c.id != clip_id
-                    and clip.link and c.link == clip.link and (c.start if edge == "start" else c.end) == at]
+        def edge_of(clip_id: str) -> int:
+            clip = self.project.find_clip(clip_id)[1]
+            return clip.start if edge == "start" else clip.end
+
+        partners = [i for i in linked_ids(self.project, {clip_id}) if i != clip_id and not self._items[i].locked
+                    and edge_of(i) == edge_of(clip_id)]
         return _one([TrimClip(i, edge, frame) for i in [clip_id, *partners]], "Trim linked clips")
 
     def _select_linked(self, item: ClipItem, selected: bool) -> None:
