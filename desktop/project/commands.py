@@ -227,6 +227,7 @@ class SetFormat(Command):
 
     def do(self, project: Project) -> None:
         retimed = retimed_clips(project, self.fps) if self.fps != project.fps else {}
+        stretch = self.fps / project.fps  # of every length in frames
         trial = replace(project, fps=self.fps)
         for track in project.tracks:
             for clip in track.clips:
@@ -234,7 +235,7 @@ class SetFormat(Command):
                     start, length, source_in = retimed[clip.id]
                     try:
                         check_clip(trial, track, replace(clip, start=start, length=length, source_in=source_in,
-                                                         volume=refit(clip.volume, self.fps / project.fps, length)))
+                                                         volume=refit(clip.volume, stretch, length)))
                     except ProjectError as err:
                         raise ProjectError(f"at {self.fps} fps a clip on {track.name} cannot keep its place: "
                                            f"{err}") from None
@@ -254,7 +255,7 @@ class SetFormat(Command):
                 if clip.id in retimed:
                     self._clips[clip.id] = (clip.start, clip.length, clip.source_in, clip.volume)
                     clip.start, clip.length, clip.source_in = retimed[clip.id]
-                    clip.volume = refit(clip.volume, self.fps / self._before[2], clip.length)
+                    clip.volume = refit(clip.volume, stretch, clip.length)
                 if clip.id in transitions:
                     self._transitions[clip.id] = (clip.fade_in, clip.fade_out, clip.dissolve_in)
                     clip.fade_in, clip.fade_out, clip.dissolve_in = transitions[clip.id]
@@ -434,11 +435,11 @@ def ripple_trim(project: Project, clip_id: str, edge: Literal["start", "end"], f
     track, clip = project.find_clip(clip_id)
     if not clip.start < frame < clip.end:
         raise ProjectError(f"frame {frame} is not inside the clip (frames {clip.start}..{clip.end})")
-    cut = frame - clip.start if edge == "start" else clip.end - frame
+    removed = frame - clip.start if edge == "start" else clip.end - frame
     commands: list[Command] = [TrimClip(clip_id, edge, frame)]
     if edge == "start":
         commands.append(MoveClip(clip_id, track.id, clip.start))
-    commands += [MoveClip(c.id, track.id, c.start - cut) for c in track.clips if c.start >= clip.end]
+    commands += [MoveClip(c.id, track.id, c.start - removed) for c in track.clips if c.start >= clip.end]
     return Macro("Ripple trim", commands)
 
 
@@ -643,8 +644,8 @@ class SplitClip(Command):
                         link=f"{clip.link}@{self.frame}" if clip.link else "")
         self._before = (clip.source_in, clip.fade_in, clip.fade_out, clip.volume)
         clip.source_in = project.trimmed_source(clip, clip.start, left)  # a reversed clip's left part moves
-        clip.length, clip.fade_in, clip.fade_out, clip.volume = left, min(clip.fade_in, left), 0, cut(clip.volume, 0,
-                                                                                                       left)
+        clip.volume = cut(clip.volume, 0, left)
+        clip.length, clip.fade_in, clip.fade_out = left, min(clip.fade_in, left), 0
         track.place(right)
         if media_id != media.id:
             project.media[media_id] = replace(media, id=media_id)
